@@ -1,0 +1,250 @@
+/**
+ * Worker thread that owns TensorFlow.js (WASM backend) and the COCO CenterNet graph model shipped
+ * by `@vladmandic/human`. The main thread talks to it through `tfjs-centernet.ts`; inference never
+ * runs on the main thread.
+ *
+ * Pre/post-processing follows human's own adapter (`@vladmandic/human/src/object/centernet.ts`):
+ * - input: the frame as float32 RGB with values 0–255, stretched (no letterbox) to 512×512 with
+ *   `tf.image.resizeBilinear` (default: no align-corners, no half-pixel centers);
+ * - output `tower_0/detections` [1,100,6]: x1, y1, x2, y2 in 512-input pixels, score (already a
+ *   probability: the graph ends in a Sigmoid), class value used as a 0-based index into the COCO
+ *   label list (`labels[classVal]`, 0 = person); rows whose class is NaN are skipped;
+ * - boxes map back to the frame by x·width/512, y·height/512.
+ * Unlike human (class-agnostic NMS, at most 10 objects, scores truncated to 2 decimals), this
+ * worker applies NMS per class, keeps every survivor, and rounds as the port's callers expect.
+ *
+ * Protocol: see the exported message types. Requests are served strictly in arrival order.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import { createRequire } from 'node:module';
+import { readFile } from 'node:fs/promises';
+import * as path from 'node:path';
+import * as tf from '@tensorflow/tfjs-core';
+import { loadGraphModel, type GraphModel } from '@tensorflow/tfjs-converter';
+import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
+import { COCO_CLASSES } from './coco-classes.js';
+
+/** Data the main thread hands the worker at spawn time. */
+export interface CenternetWorkerData {
+  /** Directory holding `centernet.json` and the weight files it names. */
+  modelDir: string;
+  confidence: number;
+  iou: number;
+}
+
+/** A frame as posted to the worker (its buffer is transferred). */
+export interface WorkerFrame {
+  width: number;
+  height: number;
+  data: Uint8Array;
+}
+
+export interface DetectRequest {
+  type: 'detect';
+  id: number;
+  frames: WorkerFrame[];
+}
+
+export interface WorkerObject {
+  class: string;
+  box: [number, number, number, number];
+  conf: number;
+}
+
+export type WorkerMessage =
+  | { type: 'ready'; backend: string; inputSize: number; warmupMs: number }
+  | { type: 'init-error'; message: string }
+  | { type: 'result'; id: number; objects: WorkerObject[][] }
+  | { type: 'error'; id: number; message: string };
+
+const INPUT_NAME = 'tower_0/images';
+const OUTPUT_NAME = 'tower_0/detections';
+const DEFAULT_INPUT_SIZE = 512;
+
+const port = parentPort;
+if (!port) throw new Error('centernet-worker must be run as a worker thread');
+
+function errorMessage(err: unknown): string {
+  if (err instanceof Error) return err.message;
+  if (err && typeof err === 'object' && 'message' in err) return String(err.message);
+  return String(err);
+}
+
+function post(msg: WorkerMessage): void {
+  port!.postMessage(msg);
+}
+
+interface WeightsGroup {
+  paths: string[];
+  weights: tf.io.WeightsManifestEntry[];
+}
+
+interface ModelJson {
+  format?: string;
+  generatedBy?: string;
+  convertedBy?: string | null;
+  signature?: {};
+  modelTopology: {};
+  weightsManifest: WeightsGroup[];
+}
+
+/** Reads a TFJS graph model (json + its binary shards) from disk, without any network handler. */
+async function loadModelFromDir(modelDir: string): Promise<GraphModel> {
+  const jsonPath = path.join(modelDir, 'centernet.json');
+  const json = JSON.parse(await readFile(jsonPath, 'utf8')) as ModelJson;
+  if (!json.modelTopology || !Array.isArray(json.weightsManifest)) {
+    throw new Error(`${jsonPath} is not a TFJS graph model`);
+  }
+  const weightSpecs: tf.io.WeightsManifestEntry[] = [];
+  const shards: Buffer[] = [];
+  for (const group of json.weightsManifest) {
+    weightSpecs.push(...group.weights);
+    for (const p of group.paths) shards.push(await readFile(path.join(modelDir, p)));
+  }
+  const all = Buffer.concat(shards);
+  const weightData = all.buffer.slice(all.byteOffset, all.byteOffset + all.byteLength) as ArrayBuffer;
+  const artifacts: tf.io.ModelArtifacts = {
+    modelTopology: json.modelTopology,
+    weightSpecs,
+    weightData,
+    format: json.format,
+    generatedBy: json.generatedBy,
+    convertedBy: json.convertedBy,
+    signature: json.signature,
+  };
+  return loadGraphModel(tf.io.fromMemory(artifacts));
+}
+
+function modelInputSize(model: GraphModel): number {
+  const shape = model.inputs[0]?.shape;
+  const size = shape?.[2];
+  return typeof size === 'number' && size > 0 ? size : DEFAULT_INPUT_SIZE;
+}
+
+interface Candidate {
+  cls: number;
+  x1: number;
+  y1: number;
+  x2: number;
+  y2: number;
+  score: number;
+}
+
+function iouOf(a: Candidate, b: Candidate): number {
+  const iw = Math.min(a.x2, b.x2) - Math.max(a.x1, b.x1);
+  const ih = Math.min(a.y2, b.y2) - Math.max(a.y1, b.y1);
+  if (iw <= 0 || ih <= 0) return 0;
+  const inter = iw * ih;
+  const union = (a.x2 - a.x1) * (a.y2 - a.y1) + (b.x2 - b.x1) * (b.y2 - b.y1) - inter;
+  return union > 0 ? inter / union : 0;
+}
+
+const round1 = (v: number): number => Math.round(v * 10) / 10;
+const round4 = (v: number): number => Math.round(v * 10000) / 10000;
+
+/**
+ * Turns one raw `[100, 6]` detection block into the frame's objects: confidence filter, map from
+ * model-input pixels to frame pixels, clamp, greedy NMS per class (suppress IoU > threshold, as
+ * tf.image.nonMaxSuppression does), then round. Result is sorted by confidence, highest first.
+ */
+export function postprocess(
+  raw: ArrayLike<number>,
+  rows: number,
+  inputSize: number,
+  width: number,
+  height: number,
+  confidence: number,
+  iou: number,
+): WorkerObject[] {
+  const sx = width / inputSize;
+  const sy = height / inputSize;
+  const candidates: Candidate[] = [];
+  for (let r = 0; r < rows; r++) {
+    const o = r * 6;
+    const score = raw[o + 4]!;
+    const clsVal = raw[o + 5]!;
+    if (!Number.isFinite(score) || !Number.isFinite(clsVal) || score < confidence) continue;
+    const cls = Math.round(clsVal);
+    if (cls < 0 || cls >= COCO_CLASSES.length) continue;
+    const x1 = Math.min(Math.max(raw[o]! * sx, 0), width);
+    const y1 = Math.min(Math.max(raw[o + 1]! * sy, 0), height);
+    const x2 = Math.min(Math.max(raw[o + 2]! * sx, 0), width);
+    const y2 = Math.min(Math.max(raw[o + 3]! * sy, 0), height);
+    if (!(x2 > x1) || !(y2 > y1)) continue; // degenerate (or entirely outside the frame)
+    candidates.push({ cls, x1, y1, x2, y2, score });
+  }
+  candidates.sort((a, b) => b.score - a.score);
+  const kept: Candidate[] = [];
+  for (const c of candidates) {
+    if (kept.some((k) => k.cls === c.cls && iouOf(k, c) > iou)) continue;
+    kept.push(c);
+  }
+  return kept.map((k) => ({
+    class: COCO_CLASSES[k.cls]!,
+    box: [round1(k.x1), round1(k.y1), round1(k.x2), round1(k.y2)],
+    conf: round4(k.score),
+  }));
+}
+
+async function main(): Promise<void> {
+  const data = workerData as CenternetWorkerData;
+  const require = createRequire(import.meta.url);
+  // The .wasm binaries sit next to the backend's node bundle; point the loader there (a directory
+  // prefix with a trailing separator), so nothing is fetched.
+  const wasmDir = path.dirname(require.resolve('@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm'));
+  setWasmPaths(wasmDir + path.sep);
+  if (!(await tf.setBackend('wasm'))) throw new Error('could not initialise the tfjs WASM backend');
+  await tf.ready();
+  tf.enableProdMode();
+
+  const model = await loadModelFromDir(data.modelDir);
+  const inputSize = modelInputSize(model);
+
+  const runFrame = async (frame: WorkerFrame): Promise<WorkerObject[]> => {
+    const { width, height } = frame;
+    if (!Number.isInteger(width) || !Number.isInteger(height) || width <= 0 || height <= 0) {
+      throw new Error(`invalid frame size ${width}x${height}`);
+    }
+    if (!(frame.data instanceof Uint8Array) || frame.data.length !== width * height * 3) {
+      throw new Error(`frame data must be ${width}x${height}x3 bytes`);
+    }
+    const out = tf.tidy(() => {
+      // float32 0–255 RGB, stretched to the model's square input (as human does).
+      const pixels = tf.tensor4d(new Float32Array(frame.data), [1, height, width, 3], 'float32');
+      const input = tf.image.resizeBilinear(pixels, [inputSize, inputSize]);
+      return model.execute({ [INPUT_NAME]: input }, OUTPUT_NAME) as tf.Tensor;
+    });
+    try {
+      const raw = await out.data();
+      const rows = out.shape[1] ?? 0;
+      return postprocess(raw, rows, inputSize, width, height, data.confidence, data.iou);
+    } finally {
+      out.dispose();
+    }
+  };
+
+  // Warm-up: one dummy inference so the first real call pays no one-off costs.
+  const t0 = performance.now();
+  await runFrame({ width: inputSize, height: inputSize, data: new Uint8Array(inputSize * inputSize * 3) });
+  const warmupMs = performance.now() - t0;
+
+  let queue: Promise<void> = Promise.resolve();
+  port!.on('message', (msg: DetectRequest) => {
+    if (!msg || msg.type !== 'detect') return;
+    queue = queue.then(async () => {
+      try {
+        const objects: WorkerObject[][] = [];
+        for (const frame of msg.frames) objects.push(await runFrame(frame));
+        post({ type: 'result', id: msg.id, objects });
+      } catch (err) {
+        post({ type: 'error', id: msg.id, message: errorMessage(err) });
+      }
+    });
+  });
+  post({ type: 'ready', backend: tf.getBackend(), inputSize, warmupMs });
+}
+
+main().catch((err: unknown) => {
+  // The main thread rejects its start-up promise and terminates this worker.
+  post({ type: 'init-error', message: errorMessage(err) });
+});

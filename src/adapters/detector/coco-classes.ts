@@ -1,0 +1,24 @@
+/**
+ * The 80 COCO class names in the CenterNet model's output index order (index 0 = `person`).
+ *
+ * Same list and order as `@vladmandic/human` `src/object/labels.ts`, which its CenterNet adapter
+ * indexes directly with the model's class value (`labels[classVal].label`, src/object/centernet.ts).
+ */
+export const COCO_CLASSES: readonly string[] = Object.freeze([
+  'person', 'bicycle', 'car', 'motorcycle', 'airplane',
+  'bus', 'train', 'truck', 'boat', 'traffic light',
+  'fire hydrant', 'stop sign', 'parking meter', 'bench', 'bird',
+  'cat', 'dog', 'horse', 'sheep', 'cow',
+  'elephant', 'bear', 'zebra', 'giraffe', 'backpack',
+  'umbrella', 'handbag', 'tie', 'suitcase', 'frisbee',
+  'skis', 'snowboard', 'sports ball', 'kite', 'baseball bat',
+  'baseball glove', 'skateboard', 'surfboard', 'tennis racket', 'bottle',
+  'wine glass', 'cup', 'fork', 'knife', 'spoon',
+  'bowl', 'banana', 'apple', 'sandwich', 'orange',
+  'broccoli', 'carrot', 'hot dog', 'pizza', 'donut',
+  'cake', 'chair', 'couch', 'potted plant', 'bed',
+  'dining table', 'toilet', 'tv', 'laptop', 'mouse',
+  'remote', 'keyboard', 'cell phone', 'microwave', 'oven',
+  'toaster', 'sink', 'refrigerator', 'book', 'clock',
+  'vase', 'scissors', 'teddy bear', 'hair drier', 'toothbrush',
+]);

@@ -1,0 +1,85 @@
+import { createReadStream, createWriteStream } from 'node:fs';
+import { mkdir, rename, rm, stat, readdir } from 'node:fs/promises';
+import { randomUUID } from 'node:crypto';
+import { dirname, join, resolve, sep } from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import { Transform, type Readable } from 'node:stream';
+import { ObjectNotFoundError, type ObjectStore } from '../../ports/object-store.js';
+
+/**
+ * Objects as files under `<root>/<bucket>/`. A put streams to a temporary file in the same
+ * directory tree and renames it into place, so readers never see half an object.
+ */
+export class LocalDirObjectStore implements ObjectStore {
+  private readonly base: string;
+  private readonly tmp: string;
+
+  constructor(root: string, readonly bucket: string) {
+    this.base = resolve(root, bucket);
+    this.tmp = resolve(root, '.incoming');
+  }
+
+  private path(key: string): string {
+    const p = resolve(this.base, key);
+    if (!key || key.includes('\0') || !p.startsWith(this.base + sep)) throw new Error(`invalid object key ${JSON.stringify(key)}`);
+    return p;
+  }
+
+  async put(key: string, body: Readable): Promise<{ size: number }> {
+    const target = this.path(key);
+    await mkdir(this.tmp, { recursive: true });
+    await mkdir(dirname(target), { recursive: true });
+    const temp = join(this.tmp, randomUUID());
+    let size = 0;
+    const count = new Transform({
+      transform(chunk: Buffer, _enc, done) {
+        size += chunk.length;
+        done(null, chunk);
+      },
+    });
+    try {
+      await pipeline(body, count, createWriteStream(temp, { flags: 'wx' }));
+      await rename(temp, target);
+    } catch (err) {
+      await rm(temp, { force: true });
+      throw err;
+    }
+    return { size };
+  }
+
+  async get(key: string): Promise<Readable> {
+    const p = this.path(key);
+    if (!(await this.exists(key))) throw new ObjectNotFoundError(key);
+    return createReadStream(p);
+  }
+
+  async exists(key: string): Promise<boolean> {
+    try {
+      return (await stat(this.path(key))).isFile();
+    } catch {
+      return false;
+    }
+  }
+
+  localPath(key: string): string {
+    return this.path(key);
+  }
+
+  async delete(key: string): Promise<void> {
+    await rm(this.path(key), { force: true });
+  }
+
+  async deletePrefix(prefix: string): Promise<void> {
+    const dir = prefix.endsWith('/') ? this.path(prefix.slice(0, -1)) : undefined;
+    if (dir) {
+      await rm(dir, { recursive: true, force: true });
+      return;
+    }
+    const parent = dirname(this.path(prefix + '_'));
+    const namePrefix = prefix.split('/').pop() ?? '';
+    const entries = await readdir(parent).catch(() => [] as string[]);
+    await Promise.all(entries.filter((e) => e.startsWith(namePrefix)).map((e) => rm(join(parent, e), { recursive: true, force: true })));
+  }
+
+  async close(): Promise<void> {}
+}

@@ -1,0 +1,170 @@
+import type { SqliteDatabase } from '../sqlite/database.js';
+import type { RunnerStore } from '../../ports/runner-store.js';
+import type { RunnerRecord, RunnerStart, RunnerStatus } from '../../core/job.js';
+import type { FrameResult } from '../../core/types.js';
+
+interface Row {
+  _id: string;
+  status: RunnerStatus;
+  total_frames: number | null;
+  received_frames: number;
+  expected_frames: number | null;
+  parameters: string;
+  created_at: number;
+  updated_at: number;
+  ready_at: number | null;
+  failed_at: number | null;
+  output_s3: string | null;
+  error: string | null;
+}
+
+const toRecord = (r: Row): RunnerRecord => ({
+  _id: r._id,
+  status: r.status,
+  total_frames: r.total_frames,
+  received_frames: r.received_frames,
+  expected_frames: r.expected_frames,
+  parameters: JSON.parse(r.parameters) as RunnerRecord['parameters'],
+  created_at: new Date(r.created_at),
+  updated_at: new Date(r.updated_at),
+  ...(r.ready_at !== null ? { ready_at: new Date(r.ready_at) } : {}),
+  ...(r.failed_at !== null ? { failed_at: new Date(r.failed_at) } : {}),
+  ...(r.output_s3 !== null ? { output_s3: JSON.parse(r.output_s3) as RunnerRecord['output_s3'] } : {}),
+  ...(r.error !== null ? { error: r.error } : {}),
+});
+
+/** `runner_db.runner_predictions` and `runner_db.frame_results` as SQLite tables. */
+export class SqliteRunnerStore implements RunnerStore {
+  constructor(private readonly db: SqliteDatabase) {
+    db.exec(`
+      CREATE TABLE IF NOT EXISTS runner_predictions (
+        _id TEXT PRIMARY KEY,
+        status TEXT NOT NULL,
+        total_frames INTEGER,
+        received_frames INTEGER NOT NULL DEFAULT 0,
+        expected_frames INTEGER,
+        parameters TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL,
+        ready_at INTEGER,
+        failed_at INTEGER,
+        output_s3 TEXT,
+        error TEXT
+      );
+      CREATE INDEX IF NOT EXISTS runner_status_created ON runner_predictions (status, created_at);
+      CREATE TABLE IF NOT EXISTS frame_results (
+        job_id TEXT NOT NULL,
+        frame INTEGER NOT NULL,
+        objects TEXT NOT NULL,
+        PRIMARY KEY (job_id, frame)
+      ) WITHOUT ROWID;
+    `);
+  }
+
+  private row(id: string): RunnerRecord | undefined {
+    const r = this.db.prepare('SELECT * FROM runner_predictions WHERE _id = ?').get(id) as Row | undefined;
+    return r && toRecord(r);
+  }
+
+  async start(s: RunnerStart): Promise<RunnerRecord> {
+    const now = Date.now();
+    this.db
+      .prepare(
+        `INSERT INTO runner_predictions (_id, status, expected_frames, parameters, created_at, updated_at)
+         VALUES (?, 'processing', ?, ?, ?, ?) ON CONFLICT (_id) DO NOTHING`,
+      )
+      .run(s._id, s.expected_frames, JSON.stringify(s.parameters), s.created_at.getTime(), now);
+    return this.row(s._id)!;
+  }
+
+  async get(jobId: string): Promise<RunnerRecord | undefined> {
+    return this.row(jobId);
+  }
+
+  async list(): Promise<RunnerRecord[]> {
+    return (this.db.prepare('SELECT * FROM runner_predictions ORDER BY created_at, _id').all() as Row[]).map(toRecord);
+  }
+
+  async setTotalFrames(jobId: string, total: number): Promise<RunnerRecord | undefined> {
+    this.db
+      .prepare("UPDATE runner_predictions SET total_frames = ?, updated_at = ? WHERE _id = ? AND status = 'processing'")
+      .run(total, Date.now(), jobId);
+    return this.row(jobId);
+  }
+
+  private readonly addFrame = (jobId: string, result: FrameResult): RunnerRecord | undefined => {
+    const record = this.row(jobId);
+    if (!record || record.status !== 'processing') return record;
+    const ins = this.db
+      .prepare('INSERT INTO frame_results (job_id, frame, objects) VALUES (?, ?, ?) ON CONFLICT DO NOTHING')
+      .run(jobId, result.frame, JSON.stringify(result.objects));
+    if (ins.changes === 0) return record; // a redelivered result: already counted
+    this.db
+      .prepare('UPDATE runner_predictions SET received_frames = received_frames + 1, updated_at = ? WHERE _id = ?')
+      .run(Date.now(), jobId);
+    return this.row(jobId);
+  };
+
+  async addFrameResult(jobId: string, result: FrameResult): Promise<RunnerRecord | undefined> {
+    return this.db.transaction(this.addFrame)(jobId, result);
+  }
+
+  async markPredictable(jobId: string): Promise<boolean> {
+    const r = this.db
+      .prepare(
+        `UPDATE runner_predictions SET status = 'predictable', updated_at = ?
+         WHERE _id = ? AND status = 'processing' AND total_frames IS NOT NULL AND received_frames >= total_frames`,
+      )
+      .run(Date.now(), jobId);
+    return r.changes === 1;
+  }
+
+  async listPredictable(limit: number): Promise<RunnerRecord[]> {
+    const rows = this.db
+      .prepare("SELECT * FROM runner_predictions WHERE status = 'predictable' ORDER BY created_at, _id LIMIT ?")
+      .all(limit) as Row[];
+    return rows.map(toRecord);
+  }
+
+  async markReady(jobId: string, at: Date, output: { bucket: string; object: string }): Promise<boolean> {
+    const r = this.db
+      .prepare(
+        `UPDATE runner_predictions SET status = 'ready', ready_at = ?, output_s3 = ?, updated_at = ?
+         WHERE _id = ? AND status = 'predictable'`,
+      )
+      .run(at.getTime(), JSON.stringify(output), at.getTime(), jobId);
+    return r.changes === 1;
+  }
+
+  async markFailed(jobId: string, reason: string, at: Date): Promise<boolean> {
+    const r = this.db
+      .prepare(
+        `INSERT INTO runner_predictions (_id, status, parameters, created_at, updated_at, failed_at, error)
+         VALUES (?, 'failed', '{}', ?, ?, ?, ?)
+         ON CONFLICT (_id) DO UPDATE SET status = 'failed', failed_at = excluded.failed_at,
+           updated_at = excluded.updated_at, error = excluded.error
+         WHERE runner_predictions.status IN ('processing', 'predictable')`,
+      )
+      .run(jobId, at.getTime(), at.getTime(), at.getTime(), reason);
+    return r.changes === 1;
+  }
+
+  async *frameResults(jobId: string): AsyncIterable<FrameResult> {
+    // Keyset pages keep memory bounded and never hold a read cursor across an await.
+    const page = this.db.prepare('SELECT frame, objects FROM frame_results WHERE job_id = ? AND frame > ? ORDER BY frame LIMIT 500');
+    let after = -1;
+    for (;;) {
+      const rows = page.all(jobId, after) as Array<{ frame: number; objects: string }>;
+      if (rows.length === 0) return;
+      for (const r of rows) yield { frame: r.frame, objects: JSON.parse(r.objects) as FrameResult['objects'] };
+      after = rows[rows.length - 1]!.frame;
+    }
+  }
+
+  async deleteAll(): Promise<void> {
+    this.db.transaction(() => {
+      this.db.prepare('DELETE FROM frame_results').run();
+      this.db.prepare('DELETE FROM runner_predictions').run();
+    })();
+  }
+}

@@ -1,0 +1,90 @@
+import Type, { type Static } from 'typebox';
+import Value from 'typebox/value';
+
+/**
+ * Framewise's configuration: one validated schema, read once at start-up from the environment
+ * (and CLI flags, which win). Every setting has a documented default; `framewise config` prints
+ * the table. Invalid values stop the process with a message naming the variable.
+ */
+const setting = <T extends Type.TSchema>(schema: T) => schema;
+
+export const ConfigSchema = Type.Object({
+  host: setting(Type.String({ default: '127.0.0.1', env: 'FRAMEWISE_HOST', description: 'Address the API binds to' })),
+  port: setting(Type.Integer({ default: 8080, minimum: 0, maximum: 65535, env: 'FRAMEWISE_PORT', description: 'API port (0 = any free port)' })),
+  dataDir: setting(Type.String({ default: './data', minLength: 1, env: 'FRAMEWISE_DATA_DIR', description: 'Embedded mode: where the SQLite database and stored objects live' })),
+  bucket: setting(Type.String({ default: 'videos', pattern: '^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$', env: 'FRAMEWISE_BUCKET', description: 'Bucket that holds input/ and detection/' })),
+  maxUploadBytes: setting(Type.Integer({ default: 2 * 1024 ** 3, minimum: 1, env: 'FRAMEWISE_MAX_UPLOAD_BYTES', description: 'Largest accepted upload; larger ones get 413' })),
+  sampleEvery: setting(Type.Integer({ default: 5, minimum: 1, env: 'FRAMEWISE_SAMPLE_EVERY', description: 'Sample every Nth decoded frame' })),
+  sampleFps: setting(Type.Optional(Type.Number({ exclusiveMinimum: 0, env: 'FRAMEWISE_SAMPLE_FPS', description: 'Instead of every N frames: sample about this many frames per second of video' }))),
+  blur: setting(Type.Boolean({ default: true, env: 'FRAMEWISE_BLUR', description: 'Gaussian blur before detection' })),
+  blurKsize: setting(Type.Integer({ default: 3, minimum: 1, maximum: 31, multipleOf: 1, env: 'FRAMEWISE_BLUR_KSIZE', description: 'Blur kernel size (odd)' })),
+  contrast: setting(Type.Boolean({ default: true, env: 'FRAMEWISE_CONTRAST', description: 'Contrast/brightness adjustment before detection' })),
+  contrastAlpha: setting(Type.Number({ default: 1.3, minimum: 0, maximum: 10, env: 'FRAMEWISE_CONTRAST_ALPHA', description: 'Contrast gain (alpha)' })),
+  contrastBeta: setting(Type.Number({ default: 5, minimum: -255, maximum: 255, env: 'FRAMEWISE_CONTRAST_BETA', description: 'Brightness offset (beta)' })),
+  confidence: setting(Type.Number({ default: 0.25, minimum: 0, maximum: 1, env: 'FRAMEWISE_CONFIDENCE', description: 'Minimum detection confidence' })),
+  iou: setting(Type.Number({ default: 0.45, minimum: 0, maximum: 1, env: 'FRAMEWISE_IOU', description: 'IoU threshold of non-maximum suppression' })),
+  decodeErrors: setting(Type.Union([Type.Literal('fail'), Type.Literal('tolerate')], { default: 'fail', env: 'FRAMEWISE_DECODE_ERRORS', description: 'A video with damaged frames: fail the job, or keep the frames that decode' })),
+  ffmpegPath: setting(Type.Optional(Type.String({ env: 'FFMPEG_PATH', description: 'ffmpeg to use (default: system ffmpeg, else the npm-shipped one)' }))),
+  ffprobePath: setting(Type.Optional(Type.String({ env: 'FFPROBE_PATH', description: 'ffprobe to use (default: system ffprobe, else the npm-shipped one)' }))),
+  jpegQuality: setting(Type.Integer({ default: 90, minimum: 1, maximum: 100, env: 'FRAMEWISE_JPEG_QUALITY', description: 'JPEG quality of frames on the bus' })),
+  inferenceConcurrency: setting(Type.Integer({ default: 2, minimum: 1, maximum: 64, env: 'FRAMEWISE_INFERENCE_CONCURRENCY', description: 'Frames an inference worker holds at once (decode overlaps detection)' })),
+  pollIntervalMs: setting(Type.Integer({ default: 50, minimum: 1, env: 'FRAMEWISE_POLL_INTERVAL_MS', description: 'Outbox polling interval when work was just found' })),
+  maxPollIntervalMs: setting(Type.Integer({ default: 1000, minimum: 1, env: 'FRAMEWISE_MAX_POLL_INTERVAL_MS', description: 'Longest outbox polling interval when idle (backs off up to it)' })),
+  logLevel: setting(Type.Union([Type.Literal('fatal'), Type.Literal('error'), Type.Literal('warn'), Type.Literal('info'), Type.Literal('debug'), Type.Literal('trace'), Type.Literal('silent')], { default: 'info', env: 'FRAMEWISE_LOG_LEVEL', description: 'Log level' })),
+});
+
+export type Config = Static<typeof ConfigSchema>;
+
+export class ConfigError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ConfigError';
+  }
+}
+
+interface SettingDoc {
+  key: string;
+  env: string;
+  default: unknown;
+  description: string;
+}
+
+export function describeConfig(): SettingDoc[] {
+  return Object.entries(ConfigSchema.properties).map(([key, s]) => {
+    const schema = s as unknown as { env: string; default?: unknown; description: string };
+    return { key, env: schema.env, default: schema.default, description: schema.description };
+  });
+}
+
+/**
+ * Builds the config: defaults, then environment variables, then `overrides` (CLI flags).
+ * Throws `ConfigError` naming each invalid setting.
+ */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Partial<Record<keyof Config, unknown>> = {}): Config {
+  const raw: Record<string, unknown> = {};
+  for (const doc of describeConfig()) {
+    const fromEnv = env[doc.env];
+    if (fromEnv !== undefined && fromEnv !== '') raw[doc.key] = parseEnvValue(fromEnv);
+  }
+  for (const [k, v] of Object.entries(overrides)) if (v !== undefined) raw[k] = v;
+  const value = Value.Convert(ConfigSchema, Value.Default(ConfigSchema, raw));
+  const errors = [...Value.Errors(ConfigSchema, value)];
+  if (errors.length > 0) {
+    const envOf = new Map(describeConfig().map((d) => [d.key, d.env]));
+    const lines = errors.map((e) => {
+      const key = e.instancePath.replace(/^\//, '');
+      return `${key} (${envOf.get(key) ?? '?'}): ${e.message}`;
+    });
+    throw new ConfigError(`invalid configuration:\n  ${[...new Set(lines)].join('\n  ')}`);
+  }
+  const config = value as Config;
+  if (config.blurKsize % 2 === 0) throw new ConfigError(`invalid configuration:\n  blurKsize (FRAMEWISE_BLUR_KSIZE): must be odd`);
+  return config;
+}
+
+function parseEnvValue(v: string): unknown {
+  const lower = v.toLowerCase();
+  if (['true', 'on', 'yes'].includes(lower)) return true;
+  if (['false', 'off', 'no'].includes(lower)) return false;
+  return v;
+}

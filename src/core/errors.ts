@@ -1,0 +1,40 @@
+/**
+ * The error catalogue: every error a client can see, with its stable code and HTTP status.
+ * Codes are `ERR_<AREA>_<PROBLEM>`; the HTTP edge maps `FramewiseError` to
+ * `{"error":{"code","message"}}` with `status` — nowhere else knows about HTTP.
+ */
+export const ERRORS = {
+  ERR_REQUEST_INVALID: { status: 400, message: 'Invalid request: %s' },
+  ERR_REQUEST_MEDIA_TYPE: { status: 415, message: 'Unsupported Content-Type: %s' },
+  ERR_REQUEST_TOO_LARGE: { status: 413, message: 'Request body too large' },
+  ERR_JOB_ID_MALFORMED: { status: 400, message: 'Malformed event id %s: expected a UUID' },
+  ERR_JOB_NOT_FOUND: { status: 404, message: 'No job with event id %s' },
+  ERR_ROUTE_NOT_FOUND: { status: 404, message: 'No route %s' },
+  ERR_UPLOAD_NO_FILE: { status: 400, message: 'Upload needs a multipart/form-data body with a file in field "file"' },
+  ERR_UPLOAD_EMPTY: { status: 400, message: 'The uploaded file is empty' },
+  ERR_UPLOAD_NOT_VIDEO: { status: 415, message: 'The uploaded file is not a video: %s' },
+  ERR_UPLOAD_TOO_LARGE: { status: 413, message: 'The upload exceeds the limit of %s bytes' },
+  ERR_UPLOAD_INTERRUPTED: { status: 400, message: 'The upload ended before the file was complete' },
+  ERR_OBJECT_NOT_FOUND: { status: 404, message: 'No object %s in bucket %s' },
+  ERR_BUCKET_UNKNOWN: { status: 400, message: 'Unknown bucket %s: this server stores videos in %s' },
+  ERR_INTERNAL: { status: 500, message: 'Internal error; the server logged the details' },
+} as const satisfies Record<string, { status: number; message: string }>;
+
+export type ErrorCode = keyof typeof ERRORS;
+
+export class FramewiseError extends Error {
+  readonly status: number;
+  constructor(
+    readonly code: ErrorCode,
+    ...args: Array<string | number>
+  ) {
+    let i = 0;
+    super(ERRORS[code].message.replace(/%s/g, () => String(args[i++] ?? '')));
+    this.name = 'FramewiseError';
+    this.status = ERRORS[code].status;
+  }
+}
+
+export function toErrorBody(err: FramewiseError): { error: { code: string; message: string } } {
+  return { error: { code: err.code, message: err.message } };
+}

@@ -1,0 +1,81 @@
+import Type, { type Static } from 'typebox';
+import Value from 'typebox/value';
+import type { OutboxEvent } from './job.js';
+import type { DetectedObject } from './types.js';
+
+/**
+ * The messages on the bus, their wire format and validation. A message that does not decode is
+ * malformed for good: decoders throw `MalformedMessageError`, which is never retried.
+ */
+export class MalformedMessageError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'MalformedMessageError';
+  }
+}
+
+function decodeJson<T extends Type.TSchema>(schema: T, what: string, bytes: Buffer): Static<T> {
+  let value: unknown;
+  try {
+    value = JSON.parse(bytes.toString('utf8'));
+  } catch {
+    throw new MalformedMessageError(`${what}: not JSON`);
+  }
+  if (!Value.Check(schema, value)) {
+    const first = [...Value.Errors(schema, value)][0];
+    throw new MalformedMessageError(`${what}: ${first ? `${first.instancePath || '/'} ${first.message}` : 'invalid'}`);
+  }
+  return value;
+}
+
+/** `outbox_events`: `{_id, payload:{bucket, object, media_type}, created_at}`, keyed by event id. */
+const OutboxEventMessage = Type.Object({
+  _id: Type.String({ minLength: 1 }),
+  payload: Type.Object({ bucket: Type.String(), object: Type.String({ minLength: 1 }), media_type: Type.String() }),
+  created_at: Type.String(),
+});
+export type OutboxEventMessage = Static<typeof OutboxEventMessage>;
+
+export function encodeOutboxEvent(e: OutboxEvent): { key: string; value: Buffer } {
+  const m: OutboxEventMessage = { _id: e._id, payload: e.payload, created_at: e.created_at.toISOString() };
+  return { key: e._id, value: Buffer.from(JSON.stringify(m)) };
+}
+
+export const decodeOutboxEvent = (bytes: Buffer) => decodeJson(OutboxEventMessage, 'outbox event', bytes);
+
+/** `inference_tasks`: the frame as JPEG bytes; which job and frame it is travels in headers. */
+export interface InferenceTask {
+  eventId: string;
+  frame: number;
+}
+
+export function inferenceTaskHeaders(t: InferenceTask, width: number, height: number): Record<string, string> {
+  return { event_id: t.eventId, frame: String(t.frame), width: String(width), height: String(height), content_type: 'image/jpeg' };
+}
+
+export function decodeInferenceTask(headers: Record<string, string>): InferenceTask {
+  const eventId = headers.event_id;
+  const frame = Number(headers.frame);
+  if (!eventId || !Number.isInteger(frame) || frame < 0) throw new MalformedMessageError('inference task: missing event_id/frame headers');
+  return { eventId, frame };
+}
+
+/**
+ * `inference_results`: the design's `{"frame":n,"objects":[{"class","box","conf"}]}` plus the job's
+ * `event_id`; `error` instead of objects when the frame could not be detected.
+ */
+const Box = Type.Tuple([Type.Number(), Type.Number(), Type.Number(), Type.Number()]);
+const InferenceResultMessage = Type.Object({
+  event_id: Type.String({ minLength: 1 }),
+  frame: Type.Integer({ minimum: 0 }),
+  objects: Type.Array(Type.Object({ class: Type.String(), box: Box, conf: Type.Number() })),
+  error: Type.Optional(Type.String()),
+});
+export type InferenceResultMessage = Static<typeof InferenceResultMessage>;
+
+export function encodeInferenceResult(eventId: string, frame: number, objects: DetectedObject[], error?: string) {
+  const m: InferenceResultMessage = { event_id: eventId, frame, objects, ...(error ? { error } : {}) };
+  return { key: eventId, value: Buffer.from(JSON.stringify(m)) };
+}
+
+export const decodeInferenceResult = (bytes: Buffer) => decodeJson(InferenceResultMessage, 'inference result', bytes);

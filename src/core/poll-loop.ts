@@ -1,0 +1,37 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+
+export interface PollLoopOptions {
+  /** Wait after a round that found work (keeps a busy loop from starving others). */
+  minIntervalMs: number;
+  /** Longest wait when idle: the wait doubles from min up to this. */
+  maxIntervalMs: number;
+  signal: AbortSignal;
+  onError: (err: unknown) => void;
+}
+
+/**
+ * Runs `round` until `signal` aborts. `round` returns how much work it did: after work the loop
+ * goes again quickly, when idle it backs off exponentially. `poke()` cuts the current wait short
+ * (new work is known to exist). Errors are reported and treated as idle rounds.
+ */
+export function pollLoop(round: () => Promise<number>, opts: PollLoopOptions): { poke: () => void; done: Promise<void> } {
+  let wake: AbortController = new AbortController();
+  const poke = () => wake.abort();
+  const done = (async () => {
+    let wait = opts.minIntervalMs;
+    while (!opts.signal.aborted) {
+      let worked = 0;
+      try {
+        worked = await round();
+      } catch (err) {
+        opts.onError(err);
+      }
+      wait = worked > 0 ? opts.minIntervalMs : Math.min(opts.maxIntervalMs, wait * 2);
+      if (worked > 0 && wait <= 1) continue;
+      wake = new AbortController();
+      await sleep(worked > 0 ? opts.minIntervalMs : wait, undefined, { signal: AbortSignal.any([opts.signal, wake.signal]) }).catch(() => {});
+      if (wake.signal.aborted) wait = opts.minIntervalMs;
+    }
+  })();
+  return { poke, done };
+}

@@ -1,0 +1,51 @@
+/**
+ * Framewise's domain, in its own words.
+ *
+ * - **job** — one video's trip through the pipeline, identified by its **event id** (UUID v4). The
+ *   client gets the event id from `POST /api/upload_video` and reads results with it.
+ * - **outbox event** — the record in `main_db.outbox` that is written in the same atomic step as
+ *   the job is accepted; the **outbox relay** publishes it to the `outbox_events` topic. Status
+ *   `new` (written, not yet published) → `sent` (published at least once).
+ * - **runner record** — the job's entry in `runner_db.runner_predictions`, owned by the **runner**:
+ *   `processing` (frames being extracted and detected) → `predictable` (every sampled frame has a
+ *   result) → `ready` (the **result publisher** wrote `detection/{id}.json`). `failed` ends a job
+ *   that cannot complete, with a reason.
+ * - **sampled frame** — a decoded frame that the sampling rule keeps (every Nth frame); its
+ *   **frame number** is its 0-based index among all decoded frames of the video.
+ * - **inference task** — one preprocessed sampled frame on `inference_tasks`.
+ * - **frame result** — the detections of one sampled frame on `inference_results`; stored once
+ *   per (job, frame) however often it is delivered.
+ * - **prediction** — all frame results of a job, ascending by frame number.
+ * - **object store** — where videos (`input/{id}.{ext}`) and predictions (`detection/{id}.json`)
+ *   live: a directory in embedded mode, S3/MinIO in cluster mode.
+ */
+
+/** A decoded frame: tightly packed 8-bit RGB, row-major, `width * height * 3` bytes. */
+export interface FrameImage {
+  width: number;
+  height: number;
+  data: Uint8Array;
+}
+
+/** `[x1, y1, x2, y2]` in pixels of the frame as displayed. */
+export type Box = [number, number, number, number];
+
+export interface DetectedObject {
+  /** COCO class name, e.g. `person`, `sports ball`. */
+  class: string;
+  box: Box;
+  /** Confidence 0–1. */
+  conf: number;
+}
+
+/** What `inference_results` carries for one sampled frame (the design's shape, plus the job id). */
+export interface FrameResult {
+  frame: number;
+  objects: DetectedObject[];
+}
+
+/** Where a stored object lives, as the design names it. */
+export interface ObjectLocation {
+  bucket: string;
+  object: string;
+}

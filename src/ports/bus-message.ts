@@ -1,0 +1,16 @@
+/** One message on the bus. `value` is opaque bytes (JSON or a JPEG frame); `headers` are strings. */
+export interface BusMessage {
+  key: string;
+  value: Buffer;
+  headers?: Record<string, string>;
+}
+
+/** A message as delivered to a handler: where it came from and how often it was tried. */
+export interface DeliveredMessage extends BusMessage {
+  topic: string;
+  /** Position in the topic (partition-local in Kafka), for logs. */
+  offset: string;
+  /** 1 on first delivery, then 2, 3… when redelivered after a failure in this process. */
+  attempt: number;
+  headers: Record<string, string>;
+}

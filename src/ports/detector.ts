@@ -1,0 +1,26 @@
+import type { FrameImage, DetectedObject } from '../core/types.js';
+
+/**
+ * Detector: turns decoded frames into COCO-style detections.
+ *
+ * Contract:
+ * - `detect` takes frames at their displayed size (rotation already applied) and returns, for each
+ *   frame in order, the objects found with boxes in *that frame's* pixel coordinates, clamped to it,
+ *   already filtered by the confidence threshold and de-duplicated by NMS at the IoU threshold.
+ * - `detect` may be called again before an earlier call settles; calls are served in order.
+ * - The detector never downloads anything: its weights come from installed files.
+ * - `close` releases the model (threads, memory); calls after `close` reject.
+ */
+export interface Detector {
+  /** Stable model name recorded with results, e.g. `centernet-coco`. */
+  readonly name: string;
+  detect(frames: readonly FrameImage[]): Promise<DetectedObject[][]>;
+  close(): Promise<void>;
+}
+
+export interface DetectorOptions {
+  /** Minimum confidence of a kept detection (0–1). */
+  confidence: number;
+  /** IoU above which two boxes of one class are the same object (0–1). */
+  iou: number;
+}

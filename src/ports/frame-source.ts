@@ -1,0 +1,43 @@
+import type { FrameImage } from '../core/types.js';
+
+/** What a probe learns about a video before decoding it. */
+export interface VideoInfo {
+  /** Display size: rotation metadata already applied. */
+  width: number;
+  height: number;
+  /** Average frame rate (frames per second), if the container states one. */
+  fps: number | undefined;
+  durationSeconds: number | undefined;
+  /** Frame count when the container states it (an estimate otherwise, or undefined). */
+  frameCount: number | undefined;
+  codec: string;
+  rotation: number;
+}
+
+export interface SampledFrame {
+  /** 0-based index among all decoded frames. */
+  frame: number;
+  image: FrameImage;
+}
+
+/**
+ * FrameSource: decodes a video file, streamed frame by frame.
+ *
+ * Contract:
+ * - `probe` rejects with `VideoDecodeError` (a reason a person can read) when the file holds no
+ *   decodable video stream.
+ * - `frames` yields every `every`-th frame (0, N, 2N, …) in display order, displayed size, one at a
+ *   time: memory stays bounded whatever the video's length. Breaking out of the loop stops decoding.
+ *   A decoding failure throws `VideoDecodeError` after the frames decoded before it.
+ */
+export interface FrameSource {
+  probe(path: string): Promise<VideoInfo>;
+  frames(path: string, every: number): AsyncIterable<SampledFrame>;
+}
+
+export class VideoDecodeError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'VideoDecodeError';
+  }
+}

@@ -1,0 +1,48 @@
+import Fastify, { type FastifyInstance } from 'fastify';
+import multipart from '@fastify/multipart';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import type { Logger } from 'pino';
+import type { OutboxStore } from '../../ports/outbox-store.js';
+import type { RunnerStore } from '../../ports/runner-store.js';
+import type { ObjectStore } from '../../ports/object-store.js';
+import { FramewiseError, toErrorBody } from '../../core/errors.js';
+import { toFramewiseError } from './error-mapping.js';
+import { healthRoutes } from './routes/health.js';
+import { uploadRoutes } from './routes/upload.js';
+import { resultRoutes } from './routes/results.js';
+import { adminRoutes } from './routes/admin.js';
+
+export interface ApiDeps {
+  outbox: OutboxStore;
+  runs: RunnerStore;
+  objects: ObjectStore;
+  log: Logger;
+  maxUploadBytes: number;
+  /** Called after a job is accepted (embedded mode wakes the relay). */
+  onAccepted?: () => void;
+}
+
+export type Api = FastifyInstance<any, any, any, Logger, TypeBoxTypeProvider>;
+
+/** Builds the HTTP API without listening, so tests drive it with `inject`. */
+export async function buildApi(deps: ApiDeps): Promise<Api> {
+  const app = Fastify({ loggerInstance: deps.log, disableRequestLogging: false, bodyLimit: 1024 * 1024 }).withTypeProvider<TypeBoxTypeProvider>();
+  await app.register(multipart, { limits: { fileSize: deps.maxUploadBytes, files: 1, fields: 20, parts: 25 } });
+
+  app.setErrorHandler((err, req, reply) => {
+    const mapped = toFramewiseError(err);
+    if (mapped.status >= 500) req.log.error({ err }, 'request failed');
+    else req.log.info({ code: mapped.code, msg: mapped.message }, 'request refused');
+    return reply.status(mapped.status).send(toErrorBody(mapped));
+  });
+  app.setNotFoundHandler((req, reply) => {
+    const err = new FramewiseError('ERR_ROUTE_NOT_FOUND', `${req.method} ${req.url.split('?')[0]}`);
+    return reply.status(err.status).send(toErrorBody(err));
+  });
+
+  await app.register(healthRoutes);
+  await app.register(uploadRoutes, deps);
+  await app.register(resultRoutes, deps);
+  await app.register(adminRoutes, deps);
+  return app as unknown as Api;
+}

@@ -1,0 +1,21 @@
+import type { FastifyPluginAsync } from 'fastify';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import type { ApiDeps } from '../app.js';
+import { CleanupBody, ErrorBody } from '../schemas.js';
+
+export const adminRoutes: FastifyPluginAsync<ApiDeps> = async (fastify, deps) => {
+  const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
+  app.delete(
+    '/api/cleanup/all',
+    { schema: { description: 'Delete every job, event, result and stored object.', response: { 200: CleanupBody, 500: ErrorBody } } },
+    async (req) => {
+      const events = await deps.outbox.list();
+      await deps.outbox.deleteAll();
+      await deps.runs.deleteAll();
+      await deps.objects.deletePrefix('input/');
+      await deps.objects.deletePrefix('detection/');
+      req.log.warn({ deleted_jobs: events.length }, 'all jobs deleted');
+      return { status: 'ok' as const, deleted_jobs: events.length };
+    },
+  );
+};

@@ -1,0 +1,63 @@
+import type { FastifyPluginAsync } from 'fastify';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import type { ApiDeps } from '../app.js';
+import { ErrorBody, EventIdParams, ResultBody, StatusAll } from '../schemas.js';
+import { parseEventId } from '../../../core/ids.js';
+import { formatDuration } from '../../../core/duration.js';
+import { JOB_STATUSES, STATUS_DESCRIPTIONS } from '../../../core/job.js';
+import { findJob, readPrediction, viewJob } from '../job-view.js';
+
+export const resultRoutes: FastifyPluginAsync<ApiDeps> = async (fastify, deps) => {
+  const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
+
+  app.get(
+    '/api/result_video/:event_id',
+    {
+      schema: {
+        description: 'The job’s detections once ready; otherwise its status (and progress or failure reason).',
+        params: EventIdParams,
+        response: { 200: ResultBody, 400: ErrorBody, 404: ErrorBody, 500: ErrorBody },
+      },
+    },
+    async (req) => {
+      const id = parseEventId(req.params.event_id);
+      const job = await findJob(deps.outbox, deps.runs, id);
+      const timing = { processing_time_seconds: job.processingSeconds, processing_time_formatted: formatDuration(job.processingSeconds) };
+      const prediction = job.status === 'ready' || job.status === 'predictable' ? await readPrediction(deps.objects, id) : undefined;
+      if (prediction) return { status: 'ready' as const, event_id: id, prediction, ...timing };
+      return {
+        status: job.status,
+        event_id: id,
+        ...timing,
+        ...(job.status === 'failed' ? { reason: job.run?.error ?? 'unknown' } : {}),
+        ...(job.run && job.status !== 'failed'
+          ? { progress: { frames_done: job.run.received_frames, frames_total: job.run.total_frames, frames_expected: job.run.expected_frames } }
+          : {}),
+      };
+    },
+  );
+
+  app.get(
+    '/api/status/all',
+    { schema: { description: 'Every job with its status.', response: { 200: StatusAll, 500: ErrorBody } } },
+    async () => {
+      const [events, runs] = await Promise.all([deps.outbox.list(), deps.runs.list()]);
+      const byId = new Map(runs.map((r) => [r._id, r]));
+      const now = new Date();
+      const counts: Record<string, number> = Object.fromEntries(JOB_STATUSES.map((s) => [s, 0]));
+      const operations = events.map((e) => {
+        const job = viewJob(e, byId.get(e._id), now);
+        counts[job.status] = (counts[job.status] ?? 0) + 1;
+        return {
+          video_id: job.id,
+          status_code: job.status,
+          status_description: STATUS_DESCRIPTIONS[job.status],
+          processing_time_seconds: job.processingSeconds,
+          processing_time_formatted: formatDuration(job.processingSeconds),
+          ...(job.status === 'failed' ? { reason: job.run?.error ?? 'unknown' } : {}),
+        };
+      });
+      return { operations, total: operations.length, counts };
+    },
+  );
+};

@@ -1,0 +1,78 @@
+import Type from 'typebox';
+
+/** The HTTP API's shapes: they validate requests, type handlers and document the API. */
+
+export const ErrorBody = Type.Object(
+  { error: Type.Object({ code: Type.String(), message: Type.String() }) },
+  { $id: 'ErrorBody', description: 'Every error: a stable code from the catalogue and a message for people' },
+);
+
+export const JobStatusName = Type.Union(
+  [Type.Literal('new'), Type.Literal('sent'), Type.Literal('processing'), Type.Literal('predictable'), Type.Literal('ready'), Type.Literal('failed')],
+  { description: 'new → sent → processing → predictable → ready, or failed' },
+);
+
+export const EventIdParams = Type.Object({
+  event_id: Type.String({ description: 'The event id returned by upload_video (UUID)', maxLength: 200 }),
+});
+
+export const UploadAccepted = Type.Object({
+  status: Type.Literal('ok'),
+  event_id: Type.String({ format: 'uuid' }),
+});
+
+export const RequestBody = Type.Object(
+  {
+    bucket: Type.Optional(Type.String({ maxLength: 63, description: 'Must be the server’s bucket (default: it)' })),
+    object: Type.String({ minLength: 1, maxLength: 1024, description: 'Key of a video already in the bucket, e.g. input/<id>.mp4' }),
+    media_type: Type.Optional(Type.String({ maxLength: 127 })),
+  },
+  { additionalProperties: false },
+);
+
+const DetectedObject = Type.Object({
+  class: Type.String(),
+  box: Type.Array(Type.Number(), { minItems: 4, maxItems: 4, description: '[x1, y1, x2, y2] in pixels of the displayed frame' }),
+  conf: Type.Number(),
+});
+
+export const FramePrediction = Type.Object({
+  frame: Type.Integer({ description: '0-based index among all decoded frames' }),
+  objects: Type.Array(DetectedObject),
+});
+
+export const ResultBody = Type.Object({
+  status: JobStatusName,
+  event_id: Type.String(),
+  prediction: Type.Optional(Type.Array(FramePrediction)),
+  processing_time_seconds: Type.Optional(Type.Number()),
+  processing_time_formatted: Type.Optional(Type.String()),
+  /** Why the job failed (status `failed` only). */
+  reason: Type.Optional(Type.String()),
+  progress: Type.Optional(
+    Type.Object({
+      frames_done: Type.Integer(),
+      frames_total: Type.Union([Type.Integer(), Type.Null()], { description: 'Known once extraction ended' }),
+      frames_expected: Type.Union([Type.Integer(), Type.Null()], { description: 'Estimate from the container' }),
+    }),
+  ),
+});
+
+export const Operation = Type.Object({
+  video_id: Type.String(),
+  status_code: JobStatusName,
+  status_description: Type.String(),
+  processing_time_seconds: Type.Number(),
+  processing_time_formatted: Type.String(),
+  reason: Type.Optional(Type.String()),
+});
+
+export const StatusAll = Type.Object({
+  operations: Type.Array(Operation),
+  total: Type.Integer(),
+  counts: Type.Record(Type.String(), Type.Integer(), { description: 'Jobs per status' }),
+});
+
+export const Health = Type.Object({ status: Type.Literal('ok'), service: Type.String() });
+
+export const CleanupBody = Type.Object({ status: Type.Literal('ok'), deleted_jobs: Type.Integer() });

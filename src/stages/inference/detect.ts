@@ -1,0 +1,33 @@
+import type { Detector } from '../../ports/detector.js';
+import type { FrameCodec } from '../../ports/frame-codec.js';
+import type { Publisher } from '../../ports/publisher.js';
+import type { DeliveredMessage } from '../../ports/bus-message.js';
+import { decodeInferenceTask, encodeInferenceResult } from '../../core/messages.js';
+import { TOPICS } from '../../core/topics.js';
+import type { Handler } from '../../middleware/handler.js';
+
+export interface DetectDeps {
+  detector: Detector;
+  codec: FrameCodec;
+  bus: Publisher;
+}
+
+/** Inference: a frame from `inference_tasks` → its detections on `inference_results`. */
+export const detectFrame: Handler<DetectDeps> = async (message, deps) => {
+  const task = decodeInferenceTask(message.headers);
+  const image = await deps.codec.decode(message.value);
+  const [objects = []] = await deps.detector.detect([image]);
+  await deps.bus.publish(TOPICS.inferenceResults, [encodeInferenceResult(task.eventId, task.frame, objects)]);
+};
+
+/** When a frame keeps failing, report it as a result with an error so its job fails instead of waiting forever. */
+export async function reportUndetectableFrame(message: DeliveredMessage, error: unknown, deps: DetectDeps): Promise<void> {
+  let task;
+  try {
+    task = decodeInferenceTask(message.headers);
+  } catch {
+    return; // no job to tell
+  }
+  const reason = error instanceof Error ? error.message : String(error);
+  await deps.bus.publish(TOPICS.inferenceResults, [encodeInferenceResult(task.eventId, task.frame, [], reason)]);
+}

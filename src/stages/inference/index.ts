@@ -1,0 +1,16 @@
+import type { Logger } from 'pino';
+import type { Subscriber } from '../../ports/subscriber.js';
+import { GROUPS, TOPICS } from '../../core/topics.js';
+import { route } from '../../middleware/handler.js';
+import { logging } from '../../middleware/logging.js';
+import { deadLetter } from '../../middleware/dead-letter.js';
+import { detectFrame, reportUndetectableFrame, type DetectDeps } from './detect.js';
+
+/** The inference stage: detects frames from `inference_tasks`, `concurrency` at a time. */
+export async function startInference(deps: DetectDeps & { subscriber: Subscriber; log: Logger; concurrency: number }): Promise<void> {
+  await deps.subscriber.subscribe(
+    TOPICS.inferenceTasks,
+    route(detectFrame, deps, logging(deps.log), deadLetter<DetectDeps>({ publisher: deps.bus, log: deps.log, maxAttempts: 3, onGiveUp: reportUndetectableFrame })),
+    { group: GROUPS.inference, concurrency: deps.concurrency },
+  );
+}

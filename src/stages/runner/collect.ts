@@ -1,0 +1,28 @@
+import type { Logger } from 'pino';
+import type { RunnerStore } from '../../ports/runner-store.js';
+import { decodeInferenceResult } from '../../core/messages.js';
+import { allFramesIn } from '../../core/job.js';
+import type { Handler } from '../../middleware/handler.js';
+
+export interface CollectDeps {
+  runs: RunnerStore;
+  log: Logger;
+}
+
+/**
+ * Runner, second half: stores each `inference_results` message once per (job, frame); when the
+ * last frame is in, the job becomes `predictable`. Results for unknown or finished jobs are dropped.
+ */
+export const collectResult: Handler<CollectDeps> = async (message, deps) => {
+  const result = decodeInferenceResult(message.value);
+  const id = result.event_id;
+  if (result.error !== undefined) {
+    const failed = await deps.runs.markFailed(id, `frame ${result.frame} could not be detected: ${result.error}`, new Date());
+    if (failed) deps.log.warn({ event_id: id, frame: result.frame, reason: result.error }, 'job failed at inference');
+    return;
+  }
+  const record = await deps.runs.addFrameResult(id, { frame: result.frame, objects: result.objects });
+  if (record?.status === 'processing' && allFramesIn(record) && (await deps.runs.markPredictable(id))) {
+    deps.log.info({ event_id: id, total_frames: record.total_frames }, 'all frames detected; job predictable');
+  }
+};

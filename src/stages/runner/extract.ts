@@ -1,0 +1,100 @@
+import { createWriteStream } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import type { Logger } from 'pino';
+import type { ObjectStore } from '../../ports/object-store.js';
+import type { RunnerStore } from '../../ports/runner-store.js';
+import type { Publisher } from '../../ports/publisher.js';
+import type { FrameCodec } from '../../ports/frame-codec.js';
+import { VideoDecodeError, type FrameSource } from '../../ports/frame-source.js';
+import { decodeOutboxEvent, inferenceTaskHeaders } from '../../core/messages.js';
+import { preprocess, type PreprocessOptions } from '../../core/preprocess.js';
+import { sampleEvery, sampledFrameCount, type SamplingRule } from '../../core/sampling.js';
+import { allFramesIn } from '../../core/job.js';
+import { TOPICS } from '../../core/topics.js';
+import type { Handler } from '../../middleware/handler.js';
+
+export interface ExtractDeps {
+  objects: ObjectStore;
+  runs: RunnerStore;
+  bus: Publisher;
+  frames: FrameSource;
+  codec: FrameCodec;
+  sampling: SamplingRule;
+  preprocessing: PreprocessOptions;
+  log: Logger;
+  /** Aborted at shutdown: extraction stops between frames and the event is redelivered later. */
+  signal: AbortSignal;
+}
+
+/**
+ * Runner, first half: an `outbox_events` message → the job's sampled, preprocessed frames on
+ * `inference_tasks`. Safe to redeliver: a finished job is skipped, and a job interrupted mid-way
+ * resumes by re-extracting while skipping frames that already have a result.
+ */
+export const extractFrames: Handler<ExtractDeps> = async (message, deps) => {
+  const event = decodeOutboxEvent(message.value);
+  const id = event._id;
+  const log = deps.log.child({ event_id: id });
+  const existing = await deps.runs.get(id);
+  if (existing && existing.status !== 'processing') {
+    log.debug({ status: existing.status }, 'job already past extraction; duplicate event ignored');
+    return;
+  }
+  const key = event.payload.object;
+  if (!(await deps.objects.exists(key))) {
+    await deps.runs.markFailed(id, `the video ${key} is not in the object store`, new Date());
+    return;
+  }
+  const local = await localCopy(deps.objects, key);
+  try {
+    const info = await deps.frames.probe(local.path);
+    const every = sampleEvery(deps.sampling, info.fps);
+    const record = await deps.runs.start({
+      _id: id,
+      created_at: new Date(event.created_at),
+      expected_frames: info.frameCount ? sampledFrameCount(info.frameCount, every) : null,
+      parameters: { sample_every: every },
+    });
+    if (record.status !== 'processing') return;
+    const done = new Set<number>();
+    if (record.received_frames > 0) for await (const r of deps.runs.frameResults(id)) done.add(r.frame);
+    log.info({ every, codec: info.codec, width: info.width, height: info.height, resumed: done.size }, 'extracting frames');
+    let total = 0;
+    for await (const { frame, image } of deps.frames.frames(local.path, every)) {
+      deps.signal.throwIfAborted();
+      total++;
+      if (done.has(frame)) continue;
+      const jpeg = await deps.codec.encode(preprocess(image, deps.preprocessing));
+      await deps.bus.publish(TOPICS.inferenceTasks, [
+        { key: `${id}/${frame}`, value: jpeg, headers: inferenceTaskHeaders({ eventId: id, frame }, image.width, image.height) },
+      ]);
+    }
+    const after = await deps.runs.setTotalFrames(id, total);
+    if (after && allFramesIn(after)) await deps.runs.markPredictable(id);
+    log.info({ total_frames: total }, 'frames extracted');
+  } catch (err) {
+    if (!(err instanceof VideoDecodeError)) throw err;
+    log.warn({ reason: err.message }, 'video cannot be decoded; job failed');
+    await deps.runs.markFailed(id, err.message, new Date());
+  } finally {
+    await local.release();
+  }
+};
+
+/** A path ffmpeg can read: the object itself when the store is local, else a streamed temp copy. */
+async function localCopy(objects: ObjectStore, key: string): Promise<{ path: string; release: () => Promise<void> }> {
+  const direct = objects.localPath(key);
+  if (direct) return { path: direct, release: async () => {} };
+  const dir = await mkdtemp(join(tmpdir(), 'framewise-'));
+  const path = join(dir, 'video');
+  try {
+    await pipeline(await objects.get(key), createWriteStream(path));
+  } catch (err) {
+    await rm(dir, { recursive: true, force: true });
+    throw err;
+  }
+  return { path, release: () => rm(dir, { recursive: true, force: true }) };
+}

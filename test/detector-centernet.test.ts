@@ -1,0 +1,208 @@
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import sharp from 'sharp';
+import { createCenternetDetector } from '../src/adapters/detector/tfjs-centernet.js';
+import { COCO_CLASSES } from '../src/adapters/detector/coco-classes.js';
+import type { Detector } from '../src/ports/detector.js';
+import type { DetectedObject, FrameImage } from '../src/core/types.js';
+
+const MESSI = '/usr/share/doc/opencv-doc/examples/data/messi5.jpg';
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const VIDEO = path.join(ROOT, 'test/fixtures/vtest-10s.mp4');
+const FFMPEG = path.join(ROOT, 'node_modules/@ffmpeg-installer/linux-x64/ffmpeg');
+
+const LOW = 0.3;
+const HIGH = 0.5;
+
+async function decode(img: sharp.Sharp): Promise<FrameImage> {
+  const { data, info } = await img.removeAlpha().raw().toBuffer({ resolveWithObject: true });
+  assert.equal(info.channels, 3);
+  return { width: info.width, height: info.height, data: new Uint8Array(data) };
+}
+
+/** A private copy: `detect` transfers (detaches) the buffers it is given. */
+function copy(f: FrameImage): FrameImage {
+  return { width: f.width, height: f.height, data: f.data.slice() };
+}
+
+function bestPerson(objects: DetectedObject[]): DetectedObject {
+  const people = objects.filter((o) => o.class === 'person').sort((a, b) => b.conf - a.conf);
+  assert.ok(people[0], `no person in ${JSON.stringify(objects)}`);
+  return people[0];
+}
+
+function assertWellFormed(objects: DetectedObject[], frame: { width: number; height: number }, minConf: number): void {
+  for (const o of objects) {
+    assert.ok(COCO_CLASSES.includes(o.class), `unknown class ${o.class}`);
+    assert.ok(o.conf >= minConf - 1e-4 && o.conf <= 1, `conf ${o.conf}`);
+    assert.equal(Math.round(o.conf * 1e4) / 1e4, o.conf, 'conf rounded to 4 decimals');
+    const [x1, y1, x2, y2] = o.box;
+    for (const v of o.box) assert.equal(Math.round(v * 10) / 10, v, 'box rounded to 1 decimal');
+    assert.ok(0 <= x1 && x1 < x2 && x2 <= frame.width, `x-range ${x1}..${x2} in 0..${frame.width}`);
+    assert.ok(0 <= y1 && y1 < y2 && y2 <= frame.height, `y-range ${y1}..${y2} in 0..${frame.height}`);
+  }
+}
+
+function iou(a: DetectedObject['box'], b: DetectedObject['box']): number {
+  const iw = Math.min(a[2], b[2]) - Math.max(a[0], b[0]);
+  const ih = Math.min(a[3], b[3]) - Math.max(a[1], b[1]);
+  if (iw <= 0 || ih <= 0) return 0;
+  const inter = iw * ih;
+  return inter / ((a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter);
+}
+
+let detector: Detector;
+let messi: FrameImage;
+
+before(async () => {
+  [detector, messi] = await Promise.all([
+    createCenternetDetector({ confidence: LOW, iou: 0.5 }),
+    decode(sharp(MESSI)),
+  ]);
+});
+
+after(async () => {
+  await detector?.close();
+});
+
+test('name is stable', () => {
+  assert.equal(detector.name, 'centernet-coco');
+  assert.equal(COCO_CLASSES.length, 80);
+  assert.equal(COCO_CLASSES[0], 'person');
+  assert.equal(COCO_CLASSES[32], 'sports ball');
+  assert.equal(COCO_CLASSES[79], 'toothbrush');
+});
+
+test('finds the player (and the ball) in messi5.jpg, boxes inside the frame', async () => {
+  const [objects] = await detector.detect([copy(messi)]);
+  assert.ok(objects);
+  assertWellFormed(objects, messi, LOW);
+  const person = bestPerson(objects);
+  assert.ok(person.conf >= 0.5, `person conf ${person.conf}`);
+  // The player fills most of the right part of the picture.
+  assert.ok(person.box[2] - person.box[0] > messi.width / 3, JSON.stringify(person));
+  assert.ok(person.box[3] - person.box[1] > messi.height / 2, JSON.stringify(person));
+  assert.ok(objects.some((o) => o.class === 'sports ball'), JSON.stringify(objects));
+  // Sorted by confidence and no same-class pair overlapping above the IoU threshold (NMS).
+  for (let i = 1; i < objects.length; i++) assert.ok(objects[i - 1]!.conf >= objects[i]!.conf);
+  for (const a of objects) {
+    for (const b of objects) {
+      if (a !== b && a.class === b.class) assert.ok(iou(a.box, b.box) <= 0.5 + 1e-6);
+    }
+  }
+});
+
+test('boxes map back to each frame: mirrored and 2x downscaled copies, in one call', async () => {
+  const flipped = await decode(sharp(MESSI).flop());
+  const half = await decode(sharp(MESSI).resize(Math.round(messi.width / 2), Math.round(messi.height / 2), { fit: 'fill' }));
+  const results = await detector.detect([copy(messi), flipped, half]);
+  assert.equal(results.length, 3);
+  const [orig, flip, small] = results.map((r) => bestPerson(r!)) as [DetectedObject, DetectedObject, DetectedObject];
+  assertWellFormed(results[1]!, flipped, LOW);
+  assertWellFormed(results[2]!, half, LOW);
+
+  const tol = 10; // px (<2% of the width): the network is not exactly mirror-symmetric
+  assert.ok(Math.abs(flip.box[0] - (messi.width - orig.box[2])) <= tol, `${JSON.stringify(flip)} vs ${JSON.stringify(orig)}`);
+  assert.ok(Math.abs(flip.box[2] - (messi.width - orig.box[0])) <= tol, `${JSON.stringify(flip)} vs ${JSON.stringify(orig)}`);
+  assert.ok(Math.abs(flip.box[1] - orig.box[1]) <= tol && Math.abs(flip.box[3] - orig.box[3]) <= tol);
+
+  // The half-size copy is a blurrier input, so the network's box moves a little; the mapping back
+  // to the small frame's pixels must still put it over the same person.
+  const sx = half.width / messi.width;
+  const sy = half.height / messi.height;
+  const scaled: DetectedObject['box'] = [orig.box[0] * sx, orig.box[1] * sy, orig.box[2] * sx, orig.box[3] * sy];
+  assert.ok(iou(small.box, scaled) >= 0.85, `${JSON.stringify(small.box)} vs ${JSON.stringify(scaled)}`);
+  assert.ok(small.box[2] <= half.width && small.box[3] <= half.height);
+});
+
+test('a higher confidence threshold yields a subset; detect after close rejects', async () => {
+  const strict = await createCenternetDetector({ confidence: HIGH, iou: 0.5 });
+  try {
+    const [[low], [high]] = await Promise.all([detector.detect([copy(messi)]), strict.detect([copy(messi)])]);
+    assert.ok(low && high);
+    assert.ok(high.length < low.length, `${high.length} vs ${low.length}`);
+    assertWellFormed(high, messi, HIGH);
+    for (const o of high) {
+      assert.ok(
+        low.some((l) => l.class === o.class && l.conf === o.conf && l.box.every((v, i) => v === o.box[i])),
+        `${JSON.stringify(o)} not in ${JSON.stringify(low)}`,
+      );
+    }
+    assert.deepEqual(high, low.filter((o) => o.conf >= HIGH));
+  } finally {
+    await strict.close();
+  }
+  await assert.rejects(strict.detect([copy(messi)]), (err: unknown) => err instanceof Error && /closed/.test(err.message));
+  await strict.close(); // idempotent
+});
+
+test('calls made back to back are served in order', async () => {
+  const flipped = await decode(sharp(MESSI).flop());
+  const [a, b, c] = await Promise.all([
+    detector.detect([copy(messi)]),
+    detector.detect([]),
+    detector.detect([flipped]),
+  ]);
+  assert.deepEqual(b, []);
+  const pa = bestPerson(a[0]!);
+  const pc = bestPerson(c[0]!);
+  // The player stands right of centre in the original and left of centre in the mirrored copy.
+  assert.ok(pa.box[0] + pa.box[2] > messi.width * 0.9, JSON.stringify(pa));
+  assert.ok(pc.box[0] + pc.box[2] < messi.width * 1.1, JSON.stringify(pc));
+});
+
+test('a malformed frame rejects that call only', async () => {
+  await assert.rejects(detector.detect([{ width: 10, height: 10, data: new Uint8Array(10) }]), /RGB bytes/);
+  const [objects] = await detector.detect([copy(messi)]);
+  assert.ok(objects && objects.length > 0);
+});
+
+test('frames are transferred, and views into a larger buffer are copied instead', async () => {
+  const owned = copy(messi);
+  const big = new Uint8Array(messi.data.length + 16);
+  big.set(messi.data, 8);
+  const view: FrameImage = { width: messi.width, height: messi.height, data: big.subarray(8, 8 + messi.data.length) };
+  const [r1, r2] = await detector.detect([owned, view]);
+  assert.equal(owned.data.length, 0, 'whole-buffer frame was transferred');
+  assert.equal(view.data.length, messi.data.length, 'partial view left intact');
+  assert.deepEqual(r1, r2);
+});
+
+test('pending calls reject when the detector closes; a bad model fails to start', async () => {
+  const d = await createCenternetDetector({ confidence: LOW, iou: 0.5 });
+  const pending = assert.rejects(d.detect([copy(messi)]), /closed/);
+  await d.close();
+  await pending;
+
+  const dir = await mkdtemp(path.join(tmpdir(), 'framewise-centernet-'));
+  try {
+    await writeFile(path.join(dir, 'centernet.json'), '{"not":"a model"}');
+    await assert.rejects(createCenternetDetector({ confidence: LOW, iou: 0.5, modelDir: dir }), /failed to start/);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+  await assert.rejects(createCenternetDetector({ confidence: 2, iou: 0.5 }), /confidence/);
+});
+
+test('finds pedestrians in a frame of the vtest video', async () => {
+  const dir = await mkdtemp(path.join(tmpdir(), 'framewise-vtest-'));
+  try {
+    const png = path.join(dir, 'frame.png');
+    await promisify(execFile)(FFMPEG, ['-v', 'error', '-ss', '2', '-i', VIDEO, '-frames:v', '1', '-y', png]);
+    const frame = await decode(sharp(png));
+    const size = { width: frame.width, height: frame.height };
+    const [objects] = await detector.detect([frame]);
+    assert.ok(objects);
+    assertWellFormed(objects, size, LOW);
+    const people = objects.filter((o) => o.class === 'person');
+    assert.ok(people.length >= 1, JSON.stringify(objects));
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
