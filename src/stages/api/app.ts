@@ -26,7 +26,7 @@ export type Api = FastifyInstance<any, any, any, Logger, TypeBoxTypeProvider>;
 
 /** Builds the HTTP API without listening, so tests drive it with `inject`. */
 export async function buildApi(deps: ApiDeps): Promise<Api> {
-  const app = Fastify({ loggerInstance: deps.log, disableRequestLogging: false, bodyLimit: 1024 * 1024 }).withTypeProvider<TypeBoxTypeProvider>();
+  const app = Fastify({ loggerInstance: deps.log, bodyLimit: 1024 * 1024 }).withTypeProvider<TypeBoxTypeProvider>();
   await app.register(multipart, { limits: { fileSize: deps.maxUploadBytes, files: 1, fields: 20, parts: 25 } });
 
   app.setErrorHandler((err, req, reply) => {

@@ -32,5 +32,5 @@ export function toFramewiseError(err: unknown): FramewiseError {
   if (typeof e.statusCode === 'number' && e.statusCode >= 400 && e.statusCode < 500) {
     return new FramewiseError('ERR_REQUEST_INVALID', e.message);
   }
-  return new FramewiseError('ERR_INTERNAL');
+  return new FramewiseError('ERR_SERVER_INTERNAL');
 }

@@ -7,13 +7,13 @@ import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import sharp from 'sharp';
-import { createCenternetDetector } from '../src/adapters/detector/tfjs-centernet.js';
-import { COCO_CLASSES } from '../src/adapters/detector/coco-classes.js';
-import type { Detector } from '../src/ports/detector.js';
-import type { DetectedObject, FrameImage } from '../src/core/types.js';
+import { createCenternetDetector } from '../../src/adapters/detector/tfjs-centernet.js';
+import { COCO_CLASSES } from '../../src/adapters/detector/coco-classes.js';
+import type { Detector } from '../../src/ports/detector.js';
+import type { DetectedObject, FrameImage } from '../../src/core/types.js';
 
-const MESSI = '/usr/share/doc/opencv-doc/examples/data/messi5.jpg';
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const MESSI = fileURLToPath(new URL('../fixtures/messi5.jpg', import.meta.url));
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const VIDEO = path.join(ROOT, 'test/fixtures/vtest-10s.mp4');
 const FFMPEG = path.join(ROOT, 'node_modules/@ffmpeg-installer/linux-x64/ffmpeg');
 

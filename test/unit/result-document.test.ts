@@ -1,0 +1,33 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { detectionDocument } from '../../src/core/result-document.js';
+import type { FrameResult } from '../../src/core/types.js';
+
+async function* frames(list: FrameResult[]) {
+  yield* list;
+}
+async function assemble(total: number, list: FrameResult[]): Promise<string> {
+  let out = '';
+  for await (const chunk of detectionDocument({ event_id: 'e1', total_frames: total, parameters: { sample_every: 5 } }, frames(list))) out += chunk;
+  return out;
+}
+
+test('assembles a JSON document with the frames ascending', async () => {
+  const person = { class: 'person', box: [1, 2, 3, 4] as [number, number, number, number], conf: 0.9 };
+  const doc = JSON.parse(await assemble(3, [{ frame: 0, objects: [person] }, { frame: 5, objects: [] }, { frame: 10, objects: [person, person] }]));
+  assert.equal(doc.event_id, 'e1');
+  assert.equal(doc.total_frames, 3);
+  assert.deepEqual(doc.parameters, { sample_every: 5 });
+  assert.deepEqual(doc.prediction.map((f: FrameResult) => f.frame), [0, 5, 10]);
+  assert.deepEqual(doc.prediction[2].objects, [person, person]);
+});
+
+test('an empty job still makes valid JSON', async () => {
+  assert.deepEqual(JSON.parse(await assemble(0, [])).prediction, []);
+});
+
+test('refuses frames out of order, repeated, or a count that differs from the total', async () => {
+  await assert.rejects(assemble(2, [{ frame: 5, objects: [] }, { frame: 0, objects: [] }]), /out of order/);
+  await assert.rejects(assemble(2, [{ frame: 5, objects: [] }, { frame: 5, objects: [] }]), /out of order/);
+  await assert.rejects(assemble(3, [{ frame: 0, objects: [] }]), /expected 3/);
+});
