@@ -35,10 +35,10 @@ objectStoreContract('local directory', async () => {
 
 outboxStoreContract('SQLite', async () => {
   const db = openDatabase(':memory:');
-  return { store: new SqliteOutboxStore(db), dispose: async () => db.close() };
+  return { store: new SqliteOutboxStore(db), dispose: async () => void db.close() };
 });
 
 runnerStoreContract('SQLite', async () => {
   const db = openDatabase(':memory:');
-  return { store: new SqliteRunnerStore(db), dispose: async () => db.close() };
+  return { store: new SqliteRunnerStore(db), dispose: async () => void db.close() };
 });

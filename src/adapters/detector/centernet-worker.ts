@@ -83,8 +83,8 @@ interface ModelJson {
   format?: string;
   generatedBy?: string;
   convertedBy?: string | null;
-  signature?: {};
-  modelTopology: {};
+  signature?: object;
+  modelTopology: object;
   weightsManifest: WeightsGroup[];
 }
 

@@ -40,7 +40,17 @@ function rate(r: string | undefined): number | undefined {
 }
 
 function lastLines(text: string, n = 3): string {
-  return text.trim().split('\n').filter(Boolean).slice(-n).join(' | ').slice(0, 500);
+  return text.trim().split('\n').filter(Boolean).slice(-n).map(clean).join(' | ').slice(0, 500);
+}
+
+/** `[h264 @ 0x55d…] Invalid NAL unit size` → `h264: Invalid NAL unit size` (no addresses in reasons). */
+function clean(line: string): string {
+  return line.replace(/^\[([\w,]+) @ 0x[0-9a-f]+\]\s*/, (_, who: string) => `${who.split(',')[0]}: `).trim();
+}
+
+function damaged(stderr: string, k: number): VideoDecodeError {
+  const lines = stderr.trim().split('\n').filter(Boolean);
+  return new VideoDecodeError(`the video is damaged: decoding errors near sampled frame ${k} (${lines.length} error lines; first: ${clean(lines[0] ?? '')})`.slice(0, 600));
 }
 
 /** Decodes with ffmpeg in a child process: frames arrive as PPM on a pipe, one at a time. */
@@ -123,14 +133,17 @@ export class FfmpegFrameSource implements FrameSource {
     let k = 0;
     let finished = false;
     try {
+      const strict = this.opts.decodeErrors === 'fail';
       for await (const image of readPpmFrames(child.stdout)) {
+        // ffmpeg reports damage on stderr and carries on; in strict mode stop at the first report.
+        if (strict && stderr.trim()) throw damaged(stderr, k);
         yield { frame: k * every, image };
         k++;
       }
       const code = await Promise.race([exited, spawnError]);
       finished = true;
       if (code !== 0) throw new VideoDecodeError(`decoding failed after ${k} sampled frames: ${lastLines(stderr) || `ffmpeg exited with ${code}`}`);
-      if (stderr.trim() && this.opts.decodeErrors === 'fail') throw new VideoDecodeError(`the video is damaged: ${lastLines(stderr)}`);
+      if (strict && stderr.trim()) throw damaged(stderr, k);
       if (k === 0) throw new VideoDecodeError('no frame of the video could be decoded');
     } finally {
       if (!finished) child.kill('SIGKILL');
