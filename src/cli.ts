@@ -40,6 +40,23 @@ program
   });
 
 program
+  .command('detect')
+  .description('Upload a video to a running Framewise, follow it with progress bars, and save the detections')
+  .argument('<video>', 'video file')
+  .option('-u, --url <url>', 'Framewise API', 'http://127.0.0.1:8080')
+  .option('-o, --out <file>', 'write the result JSON here (default: stdout)')
+  .option('--no-progress', 'no progress bars')
+  .action(async (video: string, opts: { url: string; out?: string; progress: boolean }) => {
+    const { detect } = await import('./client/detect.js');
+    try {
+      await detect(video, opts);
+    } catch (err) {
+      console.error(`framewise detect: ${err instanceof Error ? err.message : String(err)}`);
+      process.exitCode = 1;
+    }
+  });
+
+program
   .command('config')
   .description('List every setting: environment variable, default and meaning')
   .action(() => {
