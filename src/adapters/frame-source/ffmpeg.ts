@@ -31,6 +31,8 @@ interface ProbeJson {
 
 /** Containers ffmpeg reads single images with: a still image is not a video. */
 const STILL_IMAGE_FORMATS = /^(image2|.*_pipe)$/;
+/** Demuxers that turn arbitrary text into "video" (ffmpeg renders text files as ANSI art). */
+const TEXT_FORMATS = /^(tty|ansi|bin|xbin|idf|adf|srt|ass|webvtt)$/;
 
 function rate(r: string | undefined): number | undefined {
   if (!r) return undefined;
@@ -80,6 +82,7 @@ export class FfmpegFrameSource implements FrameSource {
     }
     const v = json.streams?.[0];
     if (!v) throw new VideoDecodeError('the file has no video stream (audio only, or not a video)');
+    if (TEXT_FORMATS.test(json.format?.format_name ?? '')) throw new VideoDecodeError('not a video: the file is text');
     if (STILL_IMAGE_FORMATS.test(json.format?.format_name ?? '')) throw new VideoDecodeError('the file is a still image, not a video');
     if (!v.width || !v.height) throw new VideoDecodeError('the video stream has no frame size (damaged header)');
     const rotation = Math.round(v.side_data_list?.find((s) => s.rotation !== undefined)?.rotation ?? Number(v.tags?.rotate ?? 0)) || 0;
