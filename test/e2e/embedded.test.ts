@@ -88,10 +88,14 @@ describe('embedded mode end to end', () => {
     assert.equal(server.proc.exitCode, null, 'process still running');
   });
 
-  for (const when of ['right after the upload was accepted', 'in the middle of detection'] as const) {
-    test(`kill -9 ${when}, then restart: same result, no frame counted twice`, async () => {
+  for (const [how, when] of [
+    ['kill -9', 'right after the upload was accepted'],
+    ['kill -9', 'in the middle of detection'],
+    ['SIGTERM', 'in the middle of detection'],
+  ] as const) {
+    test(`${how} ${when}, then restart: same result, no frame counted twice`, async () => {
       assert.ok(reference, 'needs the uninterrupted run');
-      const data = join(dir, `crash-${when.length}`);
+      const data = join(dir, `crash-${how}-${when.length}`);
       let s = await startServer(data);
       const up = await uploadFixture(s.url);
       assert.equal(up.status, 200);
@@ -100,7 +104,12 @@ describe('embedded mode end to end', () => {
         const mid = await waitForResult(s.url, id, (r) => (r.progress?.frames_done ?? 0) >= 4 || isFinished(r));
         assert.equal(mid.status, 'processing', 'killed mid-job');
       }
-      await s.kill9();
+      if (how === 'kill -9') await s.kill9();
+      else {
+        const started = Date.now();
+        assert.equal(await s.stop(), 0, 'clean exit on SIGTERM');
+        assert.ok(Date.now() - started < 30_000, 'within 30 s');
+      }
       s = await startServer(data);
       try {
         const result = await waitForResult(s.url, id, isFinished);
