@@ -162,18 +162,22 @@ async function benchDetector(opts: Options, config: Config): Promise<DetectorPha
   try {
     for (let i = 0; i < WARMUP_CALLS; i++) await detector.detect([freshCopy(frames[i % n]!)]);
     let busy = 0;
-    let calls = 0;
+    const perCall: number[] = [];
     for (let r = 0; r < opts.repeat; r++) {
       for (const f of frames) {
         const copy = freshCopy(f); // outside the timed region
         const start = performance.now();
         await detector.detect([copy]);
-        busy += performance.now() - start;
-        calls++;
+        const ms = performance.now() - start;
+        busy += ms;
+        perCall.push(ms);
       }
     }
+    const calls = perCall.length;
     const detectorFps = calls / (busy / 1000);
-    note(`phase 1: ${calls} detect calls, ${(busy / calls).toFixed(1)} ms/frame → ${detectorFps.toFixed(2)} frames/s`);
+    perCall.sort((a, b) => a - b);
+    const pct = (p: number) => perCall[Math.min(calls - 1, Math.floor(p * calls))]!.toFixed(0);
+    note(`phase 1: ${calls} detect calls, mean ${(busy / calls).toFixed(1)} ms (p50 ${pct(0.5)}, p90 ${pct(0.9)}, max ${pct(1)}) → ${detectorFps.toFixed(2)} frames/s`);
     return { frames, every, detectorFps, detectMsPerFrame: busy / calls, costs };
   } finally {
     await detector.close();

@@ -26,6 +26,8 @@ export const ConfigSchema = Type.Object({
   decodeErrors: setting(Type.Union([Type.Literal('fail'), Type.Literal('tolerate')], { default: 'fail', env: 'FRAMEWISE_DECODE_ERRORS', description: 'A video with damaged frames: fail the job, or keep the frames that decode' })),
   ffmpegPath: setting(Type.Optional(Type.String({ env: 'FFMPEG_PATH', description: 'ffmpeg to use (default: system ffmpeg, else the npm-shipped one)' }))),
   ffprobePath: setting(Type.Optional(Type.String({ env: 'FFPROBE_PATH', description: 'ffprobe to use (default: system ffprobe, else the npm-shipped one)' }))),
+  decodeThreads: setting(Type.Integer({ default: 1, minimum: 0, maximum: 64, env: 'FRAMEWISE_DECODE_THREADS', description: 'ffmpeg decoding threads (0 = ffmpeg decides); 1 leaves the other cores to detection' })),
+  maxFramesInFlight: setting(Type.Integer({ default: 8, minimum: 1, env: 'FRAMEWISE_MAX_FRAMES_IN_FLIGHT', description: 'Frames a job may have extracted but not yet detected: the runner waits beyond it, so decoding never crowds out detection (raise it with many inference workers)' })),
   jpegQuality: setting(Type.Integer({ default: 90, minimum: 1, maximum: 100, env: 'FRAMEWISE_JPEG_QUALITY', description: 'JPEG quality of frames on the bus' })),
   inferenceConcurrency: setting(Type.Integer({ default: 2, minimum: 1, maximum: 64, env: 'FRAMEWISE_INFERENCE_CONCURRENCY', description: 'Frames an inference worker holds at once (decode overlaps detection)' })),
   pollIntervalMs: setting(Type.Integer({ default: 50, minimum: 1, env: 'FRAMEWISE_POLL_INTERVAL_MS', description: 'Outbox polling interval when work was just found' })),

@@ -41,7 +41,7 @@ function reflect101(i: number, n: number): number {
   return i;
 }
 
-/** Round half to even and clamp to 0–255, like OpenCV's `saturate_cast<uchar>`. */
+/** Round half to even and clamp to 0–255, like OpenCV's `saturate_cast<uchar>` of a float. */
 function saturate(v: number): number {
   if (v <= 0) return 0;
   if (v >= 255) return 255;
@@ -56,16 +56,45 @@ export function contrastTable(alpha: number, beta: number): Uint8Array {
   return lut;
 }
 
-export function gaussianBlur(image: FrameImage, ksize: number): FrameImage {
-  const { width: w, height: h, data } = image;
+/**
+ * The 1-D kernel in OpenCV's fixed point (8 fractional bits, as its bit-exact 8-bit GaussianBlur):
+ * exact for its tabulated kernels; a computed kernel's rounding error goes to the centre tap so the
+ * weights still sum to 256 (a flat image stays flat).
+ */
+export function fixedPointKernel(ksize: number): Int32Array {
   const k = gaussianKernel(ksize);
+  const q = Int32Array.from(k, (v) => Math.round(v * 256));
+  const sum = q.reduce((a, b) => a + b, 0);
+  q[(ksize - 1) / 2]! += 256 - sum;
+  return q;
+}
+
+/**
+ * Separable Gaussian blur in integers: horizontal pass into 32-bit sums (×256), vertical pass
+ * (×65536), rounded half up, then `lut` (identity or the contrast table) — the contrast step is
+ * fused in so each byte is written once.
+ */
+function blurFixed(image: FrameImage, ksize: number, lut: Uint8Array): FrameImage {
+  const { width: w, height: h, data } = image;
+  const k = fixedPointKernel(ksize);
   const half = (ksize - 1) / 2;
-  const tmp = new Float32Array(w * h * 3);
-  // Horizontal pass; columns near the edges use reflected indices.
+  const stride = w * 3;
+  const tmp = new Int32Array(w * h * 3);
   const cols = new Int32Array(ksize * w);
   for (let x = 0; x < w; x++) for (let t = 0; t < ksize; t++) cols[x * ksize + t] = reflect101(x + t - half, w) * 3;
   for (let y = 0; y < h; y++) {
-    const row = y * w * 3;
+    const row = y * stride;
+    if (ksize === 3 && w >= 2) {
+      // Unrolled default kernel: interior pixels read their neighbours directly.
+      const k0 = k[0]!, k1 = k[1]!, k2 = k[2]!;
+      for (let i = 3; i < stride - 3; i++) tmp[row + i] = data[row + i - 3]! * k0 + data[row + i]! * k1 + data[row + i + 3]! * k2;
+      for (let c = 0; c < 3; c++) {
+        tmp[row + c] = data[row + 3 + c]! * k0 + data[row + c]! * k1 + data[row + 3 + c]! * k2;
+        const e = row + stride - 3 + c;
+        tmp[e] = data[e - 3]! * k0 + data[e]! * k1 + data[e - 3]! * k2;
+      }
+      continue;
+    }
     for (let x = 0; x < w; x++) {
       let r = 0, g = 0, b = 0;
       for (let t = 0; t < ksize; t++) {
@@ -81,20 +110,31 @@ export function gaussianBlur(image: FrameImage, ksize: number): FrameImage {
       tmp[o + 2] = b;
     }
   }
-  // Vertical pass.
   const out = new Uint8Array(w * h * 3);
-  const stride = w * 3;
   const rows = new Int32Array(ksize);
   for (let y = 0; y < h; y++) {
     for (let t = 0; t < ksize; t++) rows[t] = reflect101(y + t - half, h) * stride;
     const o = y * stride;
-    for (let i = 0; i < stride; i++) {
-      let s = 0;
-      for (let t = 0; t < ksize; t++) s += tmp[rows[t]! + i]! * k[t]!;
-      out[o + i] = saturate(s);
+    if (ksize === 3) {
+      // The default kernel, unrolled: most frames take this path.
+      const r0 = rows[0]!, r1 = rows[1]!, r2 = rows[2]!;
+      const k0 = k[0]!, k1 = k[1]!, k2 = k[2]!;
+      for (let i = 0; i < stride; i++) out[o + i] = lut[Math.min(255, (tmp[r0 + i]! * k0 + tmp[r1 + i]! * k1 + tmp[r2 + i]! * k2 + 32768) >> 16)]!;
+    } else {
+      for (let i = 0; i < stride; i++) {
+        let s = 0;
+        for (let t = 0; t < ksize; t++) s += tmp[rows[t]! + i]! * k[t]!;
+        out[o + i] = lut[Math.min(255, (s + 32768) >> 16)]!;
+      }
     }
   }
   return { width: w, height: h, data: out };
+}
+
+const IDENTITY = Uint8Array.from({ length: 256 }, (_, i) => i);
+
+export function gaussianBlur(image: FrameImage, ksize: number): FrameImage {
+  return blurFixed(image, ksize, IDENTITY);
 }
 
 export function applyContrast(image: FrameImage, alpha: number, beta: number): FrameImage {
@@ -105,8 +145,8 @@ export function applyContrast(image: FrameImage, alpha: number, beta: number): F
 }
 
 export function preprocess(image: FrameImage, opts: PreprocessOptions): FrameImage {
-  let out = image;
-  if (opts.blur.enabled && opts.blur.ksize > 1) out = gaussianBlur(out, opts.blur.ksize);
-  if (opts.contrast.enabled) out = applyContrast(out, opts.contrast.alpha, opts.contrast.beta);
-  return out;
+  const blur = opts.blur.enabled && opts.blur.ksize > 1;
+  const lut = opts.contrast.enabled ? contrastTable(opts.contrast.alpha, opts.contrast.beta) : undefined;
+  if (blur) return blurFixed(image, opts.blur.ksize, lut ?? IDENTITY);
+  return lut ? applyContrast(image, opts.contrast.alpha, opts.contrast.beta) : image;
 }

@@ -34,7 +34,12 @@ export async function startEmbedded(config: Config, log: Logger, injected: { det
   const runs = new SqliteRunnerStore(db);
   const bus = new SqliteLogBus(db);
   const objects = new LocalDirObjectStore(join(dataDir, 'objects'), config.bucket);
-  const frames = new FfmpegFrameSource({ ffmpegPath: config.ffmpegPath, ffprobePath: config.ffprobePath, decodeErrors: config.decodeErrors });
+  const frames = new FfmpegFrameSource({
+    ffmpegPath: config.ffmpegPath,
+    ffprobePath: config.ffprobePath,
+    decodeErrors: config.decodeErrors,
+    threads: config.decodeThreads,
+  });
   const codec = new SharpJpegCodec(config.jpegQuality);
   const detector = injected.detector ?? (await createCenternetDetector({ confidence: config.confidence, iou: config.iou }));
   const timing = { minIntervalMs: config.pollIntervalMs, maxIntervalMs: config.maxPollIntervalMs };
@@ -56,6 +61,8 @@ export async function startEmbedded(config: Config, log: Logger, injected: { det
     },
     log: log.child({ stage: 'runner' }),
     signal: shutdown.signal,
+    maxFramesInFlight: config.maxFramesInFlight,
+    onPredictable: publisher.poke,
   });
   await startInference({ subscriber: bus, bus, detector, codec, log: log.child({ stage: 'inference' }), concurrency: config.inferenceConcurrency });
 

@@ -135,6 +135,24 @@ describe('ffmpeg frame source', () => {
     assert.ok(kept.length >= 10 && kept.length <= 20, `kept ${kept.length} frames`);
   });
 
+  test('frames stream: decoding 1 GB of frames does not grow memory', async () => {
+    const long = join(dir, 'long.mp4');
+    await run(resolveBinary('ffmpeg'), ['-v', 'error', '-y', '-stream_loop', '7', '-i', VIDEO, '-c', 'copy', long]);
+    let n = 0;
+    let baseline = 0;
+    let peak = 0;
+    for await (const f of source.frames(long, 1)) {
+      n++;
+      if (n === 100) baseline = process.memoryUsage().rss;
+      if (n > 100) peak = Math.max(peak, process.memoryUsage().rss);
+      assert.equal(f.image.data.length, 768 * 576 * 3);
+    }
+    assert.equal(n, 800);
+    const growth = (peak - baseline) / 2 ** 20;
+    console.log(`# decoded ${n} frames (${((n * 768 * 576 * 3) / 2 ** 30).toFixed(2)} GiB): RSS growth after frame 100: ${growth.toFixed(0)} MiB`);
+    assert.ok(growth < 100, `RSS grew ${growth.toFixed(0)} MiB while decoding`);
+  });
+
   test('stopping early ends the decoder', async () => {
     for await (const f of source.frames(VIDEO, 1)) if (f.frame === 3) break;
     const { stdout } = await run('ps', ['-o', 'pid=,args=', '--ppid', String(process.pid)]);

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { applyContrast, contrastTable, gaussianBlur, gaussianKernel, preprocess } from '../../src/core/preprocess.js';
+import { applyContrast, contrastTable, fixedPointKernel, gaussianBlur, gaussianKernel, preprocess } from '../../src/core/preprocess.js';
 import type { FrameImage } from '../../src/core/types.js';
 
 function image(width: number, height: number, fill: (x: number, y: number, c: number) => number): FrameImage {
@@ -27,6 +27,15 @@ test('3×3 blur spreads an impulse as [1 2 1]ᵀ[1 2 1]/16', () => {
   assert.equal(at(out, 1, 1), 10); // 160·1/16
   assert.equal(at(out, 0, 0), 0);
   assert.equal(out.data.length, img.data.length);
+});
+
+test('fixed-point kernels sum to 256 and round half up, as OpenCV’s bit-exact 8-bit blur', () => {
+  for (const k of [3, 5, 7, 9, 15, 31]) assert.equal(fixedPointKernel(k).reduce((a, b) => a + b, 0), 256, `ksize ${k}`);
+  assert.deepEqual([...fixedPointKernel(3)], [64, 128, 64]);
+  const img = image(5, 5, (x, y) => (x === 2 && y === 2 ? 8 : 0));
+  assert.equal(at(gaussianBlur(img, 3), 1, 1), 1, '8/16 = 0.5 rounds up');
+  const flat = image(9, 9, () => 201);
+  assert.ok(gaussianBlur(flat, 9).data.every((v) => v === 201));
 });
 
 test('blur reflects at the border (BORDER_REFLECT_101) and keeps flat images flat', () => {
@@ -62,4 +71,25 @@ test('each step can be switched off; the input is never modified', () => {
   const both = preprocess(img, { blur: { enabled: true, ksize: 3 }, contrast: { enabled: true, alpha: 1.3, beta: 5 } });
   assert.deepEqual(both.data, applyContrast(gaussianBlur(img, 3), 1.3, 5).data);
   assert.deepEqual(img.data, copy);
+});
+
+test('the fast 3×3 path equals a direct 2-D convolution (reflect-101, half up) on any size', () => {
+  const reflect = (x: number, n: number) => {
+    if (n === 1) return 0;
+    while (x < 0 || x >= n) x = x < 0 ? -x : 2 * n - 2 - x;
+    return x;
+  };
+  let seed = 7;
+  const rand = () => ((seed = (seed * 1103515245 + 12345) >>> 0) >>> 16) & 255;
+  for (const [w, h] of [[1, 1], [2, 2], [3, 5], [17, 9], [64, 1], [1, 7]] as const) {
+    const img = image(w, h, () => rand());
+    const out = gaussianBlur(img, 3);
+    for (let y = 0; y < h; y++)
+      for (let x = 0; x < w; x++)
+        for (let c = 0; c < 3; c++) {
+          let s = 0;
+          for (let dy = -1; dy <= 1; dy++) for (let dx = -1; dx <= 1; dx++) s += at(img, reflect(x + dx, w), reflect(y + dy, h), c) * (2 - Math.abs(dx)) * (2 - Math.abs(dy));
+          assert.equal(at(out, x, y, c), (s + 8) >> 4, `${w}×${h} at ${x},${y},${c}`);
+        }
+  }
 });

@@ -11,6 +11,8 @@ export interface FfmpegOptions {
   ffprobePath?: string;
   /** `fail`: a decoding error anywhere fails the video; `tolerate`: keep the frames that decoded. */
   decodeErrors: 'fail' | 'tolerate';
+  /** Decoder threads (0 = ffmpeg's choice). */
+  threads?: number;
   probeTimeoutMs?: number;
 }
 
@@ -117,6 +119,7 @@ export class FfmpegFrameSource implements FrameSource {
   async *frames(path: string, every: number): AsyncIterable<SampledFrame> {
     const args = [
       '-hide_banner', '-nostdin', '-v', 'error',
+      '-threads', String(this.opts.threads ?? 0),
       '-i', path,
       '-map', '0:v:0',
       // Sampling happens inside ffmpeg, so unsampled frames never cross the pipe.

@@ -7,6 +7,8 @@ import type { Handler } from '../../middleware/handler.js';
 export interface CollectDeps {
   runs: RunnerStore;
   log: Logger;
+  /** Told when a job became `predictable` (embedded mode wakes the result publisher). */
+  onPredictable?: () => void;
 }
 
 /**
@@ -24,5 +26,6 @@ export const collectResult: Handler<CollectDeps> = async (message, deps) => {
   const record = await deps.runs.addFrameResult(id, { frame: result.frame, objects: result.objects });
   if (record?.status === 'processing' && allFramesIn(record) && (await deps.runs.markPredictable(id))) {
     deps.log.info({ event_id: id, total_frames: record.total_frames }, 'all frames detected; job predictable');
+    deps.onPredictable?.();
   }
 };

@@ -27,6 +27,10 @@ export interface ExtractDeps {
   log: Logger;
   /** Aborted at shutdown: extraction stops between frames and the event is redelivered later. */
   signal: AbortSignal;
+  /** Extracted-but-undetected frames a job may have before extraction waits for detection. */
+  maxFramesInFlight: number;
+  /** Told when a job became `predictable` (embedded mode wakes the result publisher). */
+  onPredictable?: () => void;
 }
 
 /**
@@ -67,13 +71,17 @@ export const extractFrames: Handler<ExtractDeps> = async (message, deps) => {
       deps.signal.throwIfAborted();
       total++;
       if (done.has(frame)) continue;
+      if (!(await paced(deps, id, total - 1))) {
+        log.info('job ended while extracting; extraction stopped');
+        return;
+      }
       const jpeg = await deps.codec.encode(preprocess(image, deps.preprocessing));
       await deps.bus.publish(TOPICS.inferenceTasks, [
         { key: `${id}/${frame}`, value: jpeg, headers: inferenceTaskHeaders({ eventId: id, frame }, image.width, image.height) },
       ]);
     }
     const after = await deps.runs.setTotalFrames(id, total);
-    if (after && allFramesIn(after)) await deps.runs.markPredictable(id);
+    if (after && allFramesIn(after) && (await deps.runs.markPredictable(id))) deps.onPredictable?.();
     log.info({ total_frames: total }, 'frames extracted');
   } catch (err) {
     if (!(err instanceof VideoDecodeError)) throw err;
@@ -83,6 +91,21 @@ export const extractFrames: Handler<ExtractDeps> = async (message, deps) => {
     await local.release();
   }
 };
+
+/**
+ * Waits while `extracted` frames are more than `maxFramesInFlight` ahead of the job's detected
+ * frames, so extraction runs alongside detection instead of in a burst that competes with it for
+ * CPU (and fills the bus). Returns false when the job is no longer processing (failed, deleted).
+ */
+async function paced(deps: ExtractDeps, id: string, extracted: number): Promise<boolean> {
+  for (let wait = 5; ; wait = Math.min(wait * 2, 100)) {
+    const record = await deps.runs.get(id);
+    if (!record || record.status !== 'processing') return false;
+    if (extracted - record.received_frames < deps.maxFramesInFlight) return true;
+    deps.signal.throwIfAborted();
+    await new Promise((r) => setTimeout(r, wait));
+  }
+}
 
 /** A path ffmpeg can read: the object itself when the store is local, else a streamed temp copy. */
 async function localCopy(objects: ObjectStore, key: string): Promise<{ path: string; release: () => Promise<void> }> {
