@@ -1,43 +1,73 @@
 import { Command, Option } from 'commander';
-import pino from 'pino';
-import { ConfigError, describeConfig, loadConfig } from './core/config.js';
+import pino, { type Logger } from 'pino';
+import { ConfigError, describeConfig, loadConfig, type Config } from './core/config.js';
 
-const program = new Command()
-  .name('framewise')
-  .description('Turns videos into per-frame object detections.');
+const program = new Command().name('framewise').description('Turns videos into per-frame object detections.');
+
+/** Runs until SIGTERM/SIGINT, then closes the service (stop taking work, finish or release, exit) within 30 s. */
+function closeOnSignal(service: { close(): Promise<void> }, log: Logger): void {
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    log.info({ signal }, 'shutting down');
+    const force = setTimeout(() => {
+      log.error('shutdown took longer than 30 s; exiting');
+      process.exit(1);
+    }, 30_000);
+    force.unref();
+    service.close().then(
+      () => process.exit(0),
+      (err: unknown) => {
+        log.error({ err }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
+}
+
+const portOption = () => new Option('-p, --port <port>', 'API port (FRAMEWISE_PORT, default 8080)');
+const hostOption = () => new Option('--host <host>', 'address to bind (FRAMEWISE_HOST, default 127.0.0.1)');
+
+function configure(opts: { port?: string; host?: string; data?: string }): { config: Config; log: Logger } {
+  const config = loadConfig(process.env, { port: opts.port, host: opts.host, dataDir: opts.data });
+  return { config, log: pino({ level: config.logLevel }) };
+}
 
 program
   .command('serve')
   .description('Run everything in one process (embedded mode: SQLite, local files, bundled COCO detector)')
-  .addOption(new Option('-p, --port <port>', 'API port (FRAMEWISE_PORT, default 8080)'))
-  .addOption(new Option('--host <host>', 'address to bind (FRAMEWISE_HOST, default 127.0.0.1)'))
+  .addOption(portOption())
+  .addOption(hostOption())
   .addOption(new Option('-d, --data <dir>', 'data directory (FRAMEWISE_DATA_DIR, default ./data)'))
   .action(async (opts: { port?: string; host?: string; data?: string }) => {
-    const config = loadConfig(process.env, { port: opts.port, host: opts.host, dataDir: opts.data });
-    const log = pino({ level: config.logLevel });
+    const { config, log } = configure(opts);
     const { startEmbedded } = await import('./modes/embedded.js');
-    const service = await startEmbedded(config, log);
-    let stopping = false;
-    const stop = (signal: string) => {
-      if (stopping) return;
-      stopping = true;
-      log.info({ signal }, 'shutting down');
-      const force = setTimeout(() => {
-        log.error('shutdown took longer than 30 s; exiting');
-        process.exit(1);
-      }, 30_000);
-      force.unref();
-      service.close().then(
-        () => process.exit(0),
-        (err: unknown) => {
-          log.error({ err }, 'shutdown failed');
-          process.exit(1);
-        },
-      );
-    };
-    process.on('SIGTERM', () => stop('SIGTERM'));
-    process.on('SIGINT', () => stop('SIGINT'));
+    closeOnSignal(await startEmbedded(config, log), log);
   });
+
+const stages = {
+  api: 'the HTTP API (port FRAMEWISE_PORT, 8080)',
+  relay: 'the outbox relay: main_db.outbox → Kafka outbox_events',
+  runner: 'the runner: extracts frames, collects results (health on RUNNER_PORT, 8002)',
+  inference: 'an inference worker: detects frames (health and stats on INFERENCE_PORT, 8003)',
+  publisher: 'the result publisher: runner_db → S3 detection/{id}.json',
+} as const;
+
+for (const [stage, what] of Object.entries(stages) as Array<[keyof typeof stages, string]>) {
+  program
+    .command(stage)
+    .description(`Cluster mode: run ${what}, on Kafka, MongoDB and S3 from the environment`)
+    .addOption(portOption())
+    .addOption(hostOption())
+    .action(async (opts: { port?: string; host?: string }) => {
+      const { config, log } = configure(opts);
+      const { startClusterStage } = await import('./modes/cluster.js');
+      closeOnSignal(await startClusterStage(stage, config, log.child({ stage })), log);
+    });
+}
 
 program
   .command('detect')
@@ -60,7 +90,7 @@ program
   .command('config')
   .description('List every setting: environment variable, default and meaning')
   .action(() => {
-    for (const s of describeConfig()) console.log(`${s.env.padEnd(32)} ${String(s.default ?? '(unset)').padEnd(12)} ${s.description}`);
+    for (const s of describeConfig()) console.log(`${s.env.padEnd(32)} ${String(s.default ?? '(unset)').padEnd(22)} ${s.description}`);
   });
 
 program.parseAsync().catch((err: unknown) => {

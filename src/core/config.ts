@@ -32,6 +32,18 @@ export const ConfigSchema = Type.Object({
   inferenceConcurrency: setting(Type.Integer({ default: 2, minimum: 1, maximum: 64, env: 'FRAMEWISE_INFERENCE_CONCURRENCY', description: 'Frames an inference worker holds at once (decode overlaps detection)' })),
   pollIntervalMs: setting(Type.Integer({ default: 50, minimum: 1, env: 'FRAMEWISE_POLL_INTERVAL_MS', description: 'Outbox polling interval when work was just found' })),
   maxPollIntervalMs: setting(Type.Integer({ default: 1000, minimum: 1, env: 'FRAMEWISE_MAX_POLL_INTERVAL_MS', description: 'Longest outbox polling interval when idle (backs off up to it)' })),
+  // Cluster mode (the design's variable names and defaults: a docker-compose network).
+  mongoUri: setting(Type.String({ default: 'mongodb://mongo:27017', env: 'MONGO_URI', description: 'Cluster: MongoDB holding main_db (the outbox)' })),
+  runnerMongoUri: setting(Type.Optional(Type.String({ env: 'RUNNER_MONGO_URI', description: 'Cluster: MongoDB holding runner_db (default: MONGO_URI)' }))),
+  kafkaBootstrapServers: setting(Type.String({ default: 'kafka:9092', env: 'KAFKA_BOOTSTRAP_SERVERS', description: 'Cluster: Kafka brokers, comma-separated host:port' })),
+  kafkaPartitions: setting(Type.Integer({ default: 6, minimum: 1, env: 'FRAMEWISE_KAFKA_PARTITIONS', description: 'Cluster: partitions of topics created at start (the ceiling on workers of one group)' })),
+  minioEndpoint: setting(Type.String({ default: 'minio:9000', env: 'MINIO_ENDPOINT', description: 'Cluster: S3/MinIO endpoint host:port or URL ("" = AWS S3)' })),
+  minioAccessKey: setting(Type.String({ default: 'minioadmin', env: 'MINIO_ACCESS_KEY', description: 'Cluster: S3 access key' })),
+  minioSecretKey: setting(Type.String({ default: 'minioadmin', env: 'MINIO_SECRET_KEY', description: 'Cluster: S3 secret key' })),
+  minioSecure: setting(Type.Boolean({ default: false, env: 'MINIO_SECURE', description: 'Cluster: use HTTPS for MINIO_ENDPOINT' })),
+  s3Region: setting(Type.String({ default: 'us-east-1', env: 'FRAMEWISE_S3_REGION', description: 'Cluster: S3 region' })),
+  runnerPort: setting(Type.Integer({ default: 8002, minimum: 0, maximum: 65535, env: 'RUNNER_PORT', description: 'Cluster: runner health port (GET /health)' })),
+  inferencePort: setting(Type.Integer({ default: 8003, minimum: 0, maximum: 65535, env: 'INFERENCE_PORT', description: 'Cluster: inference health/stats port (GET /health, /data)' })),
   logLevel: setting(Type.Union([Type.Literal('fatal'), Type.Literal('error'), Type.Literal('warn'), Type.Literal('info'), Type.Literal('debug'), Type.Literal('trace'), Type.Literal('silent')], { default: 'info', env: 'FRAMEWISE_LOG_LEVEL', description: 'Log level' })),
 });
 

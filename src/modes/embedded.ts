@@ -7,7 +7,6 @@ import { SqliteOutboxStore } from '../adapters/outbox-store/sqlite.js';
 import { SqliteRunnerStore } from '../adapters/runner-store/sqlite.js';
 import { SqliteLogBus } from '../adapters/bus/sqlite-log.js';
 import { LocalDirObjectStore } from '../adapters/object-store/local-dir.js';
-import { FfmpegFrameSource } from '../adapters/frame-source/ffmpeg.js';
 import { SharpJpegCodec } from '../adapters/frame-codec/sharp.js';
 import { createCenternetDetector } from '../adapters/detector/tfjs-centernet.js';
 import { buildApi, type Api } from '../stages/api/app.js';
@@ -15,6 +14,7 @@ import { startRelay } from '../stages/relay/index.js';
 import { startRunner } from '../stages/runner/index.js';
 import { startInference } from '../stages/inference/index.js';
 import { startResultPublisher } from '../stages/publisher/index.js';
+import { frameSource, loopTiming, preprocessing, samplingRule } from './settings.js';
 
 export interface EmbeddedService {
   api: Api;
@@ -34,15 +34,10 @@ export async function startEmbedded(config: Config, log: Logger, injected: { det
   const runs = new SqliteRunnerStore(db);
   const bus = new SqliteLogBus(db);
   const objects = new LocalDirObjectStore(join(dataDir, 'objects'), config.bucket);
-  const frames = new FfmpegFrameSource({
-    ffmpegPath: config.ffmpegPath,
-    ffprobePath: config.ffprobePath,
-    decodeErrors: config.decodeErrors,
-    threads: config.decodeThreads,
-  });
+  const frames = frameSource(config);
   const codec = new SharpJpegCodec(config.jpegQuality);
   const detector = injected.detector ?? (await createCenternetDetector({ confidence: config.confidence, iou: config.iou }));
-  const timing = { minIntervalMs: config.pollIntervalMs, maxIntervalMs: config.maxPollIntervalMs };
+  const timing = loopTiming(config);
   const shutdown = new AbortController();
 
   const relay = startRelay({ outbox, bus, log: log.child({ stage: 'relay' }), batchSize: 100 }, timing);
@@ -54,11 +49,8 @@ export async function startEmbedded(config: Config, log: Logger, injected: { det
     runs,
     frames,
     codec,
-    sampling: config.sampleFps ? { targetFps: config.sampleFps } : { everyNFrames: config.sampleEvery },
-    preprocessing: {
-      blur: { enabled: config.blur, ksize: config.blurKsize },
-      contrast: { enabled: config.contrast, alpha: config.contrastAlpha, beta: config.contrastBeta },
-    },
+    sampling: samplingRule(config),
+    preprocessing: preprocessing(config),
     log: log.child({ stage: 'runner' }),
     signal: shutdown.signal,
     maxFramesInFlight: config.maxFramesInFlight,

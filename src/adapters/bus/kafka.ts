@@ -1,0 +1,219 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Admin, Consumer, Producer, type Message } from '@platformatic/kafka';
+import type { Logger } from 'pino';
+import type { Publisher } from '../../ports/publisher.js';
+import type { MessageHandler, SubscribeOptions, Subscriber } from '../../ports/subscriber.js';
+import type { BusMessage, DeliveredMessage } from '../../ports/bus-message.js';
+
+export interface KafkaBusOptions {
+  brokers: string[];
+  clientId: string;
+  log: Logger;
+  /** Partitions of topics this bus creates (the ceiling on parallel consumers of a group). */
+  partitions: number;
+  /** Redelivery backoff after a handler rejects: base doubling up to max. */
+  retryBaseMs?: number;
+  retryMaxMs?: number;
+}
+
+type Msg = Message<Buffer, Buffer, Buffer, Buffer>;
+
+/**
+ * The cluster bus on Apache Kafka (@platformatic/kafka): an idempotent producer with acks=all, and
+ * consumer groups with manual commits — an offset is committed only once its handler and every
+ * earlier message of its partition have resolved. A consumer whose connection or group membership
+ * breaks is rebuilt with backoff; messages in flight then are redelivered (at-least-once).
+ */
+export class KafkaBus implements Publisher, Subscriber {
+  private readonly producer: Producer<Buffer, Buffer, Buffer, Buffer>;
+  private readonly subscriptions: KafkaSubscription[] = [];
+  private closed = false;
+
+  constructor(private readonly opts: KafkaBusOptions) {
+    this.producer = new Producer({
+      clientId: `${opts.clientId}-producer`,
+      bootstrapBrokers: opts.brokers,
+      idempotent: true,
+      acks: -1,
+      retries: 5,
+      retryDelay: 500,
+      autocreateTopics: false,
+    });
+  }
+
+  /** Creates the topics that do not exist yet (an existing topic keeps its partitions). */
+  async ensureTopics(topics: readonly string[]): Promise<void> {
+    const admin = new Admin({ clientId: `${this.opts.clientId}-admin`, bootstrapBrokers: this.opts.brokers });
+    try {
+      const existing = new Set(await admin.listTopics());
+      const missing = topics.filter((t) => !existing.has(t));
+      if (missing.length > 0) {
+        await admin.createTopics({ topics: missing, partitions: this.opts.partitions, replicas: -1 }).catch((err: Error) => {
+          if (!/TOPIC_ALREADY_EXISTS|already exists/i.test(JSON.stringify(err) + err.message)) throw err;
+        });
+        this.opts.log.info({ topics: missing, partitions: this.opts.partitions }, 'topics created');
+      }
+    } finally {
+      await admin.close();
+    }
+  }
+
+  async publish(topic: string, messages: readonly BusMessage[]): Promise<void> {
+    if (this.closed) throw new Error('bus is closed');
+    if (messages.length === 0) return;
+    await this.producer.send({
+      messages: messages.map((m) => ({
+        topic,
+        key: Buffer.from(m.key),
+        value: m.value,
+        headers: new Map(Object.entries(m.headers ?? {}).map(([k, v]) => [Buffer.from(k), Buffer.from(v)])),
+      })),
+    });
+  }
+
+  async subscribe(topic: string, handler: MessageHandler, options: SubscribeOptions): Promise<void> {
+    if (this.closed) throw new Error('bus is closed');
+    const sub = new KafkaSubscription(this.opts, topic, options.group, Math.max(1, options.concurrency ?? 1), handler);
+    this.subscriptions.push(sub);
+    sub.start();
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    await Promise.all(this.subscriptions.map((s) => s.stop()));
+    await closeQuietly(() => this.producer.close());
+  }
+}
+
+async function closeQuietly(close: () => unknown): Promise<void> {
+  try {
+    await close();
+  } catch {
+    /* already closed or unreachable: nothing left to release */
+  }
+}
+
+/** One consumer-group member reading one topic. */
+class KafkaSubscription {
+  private stopping = false;
+  private readonly stopSignal = new AbortController();
+  private loop: Promise<void> | undefined;
+  private stream: { close(): Promise<void> } | undefined;
+  private readonly running = new Set<Promise<void>>();
+
+  constructor(
+    private readonly opts: KafkaBusOptions,
+    private readonly topic: string,
+    private readonly group: string,
+    private readonly concurrency: number,
+    private readonly handler: MessageHandler,
+  ) {}
+
+  start(): void {
+    this.loop = this.run();
+  }
+
+  private async run(): Promise<void> {
+    for (let attempt = 0; !this.stopping; attempt++) {
+      try {
+        await this.consumeOnce();
+        attempt = 0;
+      } catch (err) {
+        if (this.stopping) break;
+        const wait = Math.min(10_000, 500 * 2 ** Math.min(attempt, 5));
+        this.opts.log.warn({ topic: this.topic, group: this.group, err, retry_in_ms: wait }, 'kafka consumer failed; reconnecting');
+        await sleep(wait, undefined, { signal: this.stopSignal.signal }).catch(() => {});
+      }
+    }
+  }
+
+  /** Consumes until the stream ends or fails. Per partition: offsets fetched, in order, with done flags. */
+  private async consumeOnce(): Promise<void> {
+    const consumer = new Consumer<Buffer, Buffer, Buffer, Buffer>({
+      clientId: `${this.opts.clientId}-${this.group}`,
+      groupId: this.group,
+      bootstrapBrokers: this.opts.brokers,
+      sessionTimeout: 20_000,
+      heartbeatInterval: 2_000,
+      rebalanceTimeout: 60_000,
+    });
+    const windows = new Map<number, Array<{ message: Msg; done: boolean }>>();
+    try {
+      const stream = await consumer.consume({
+        topics: [this.topic],
+        autocommit: false,
+        mode: 'committed',
+        fallbackMode: 'earliest',
+        maxWaitTime: 200,
+        highWaterMark: Math.max(2, this.concurrency * 2),
+      });
+      this.stream = stream;
+      this.opts.log.info({ topic: this.topic, group: this.group }, 'kafka consumer joined');
+      for await (const message of stream as AsyncIterable<Msg>) {
+        if (this.stopping) break;
+        while (this.running.size >= this.concurrency) await Promise.race(this.running);
+        const window = windows.get(message.partition) ?? [];
+        windows.set(message.partition, window);
+        const slot = { message, done: false };
+        window.push(slot);
+        const p = this.deliver(message).then((handled) => {
+          if (!handled) return;
+          slot.done = true;
+          this.commit(window);
+        });
+        this.running.add(p);
+        void p.finally(() => this.running.delete(p));
+      }
+    } finally {
+      await Promise.all(this.running);
+      for (const w of windows.values()) this.commit(w);
+      this.stream = undefined;
+      await closeQuietly(() => consumer.close(true));
+    }
+  }
+
+  /** Commits the last message of the partition's done prefix (its commit stores offset + 1). */
+  private commit(window: Array<{ message: Msg; done: boolean }>): void {
+    let last: Msg | undefined;
+    while (window.length > 0 && window[0]!.done) last = window.shift()!.message;
+    if (!last) return;
+    const result = last.commit((err) => {
+      if (err) this.opts.log.debug({ topic: this.topic, err }, 'offset commit failed; the message may be redelivered');
+    });
+    if (result instanceof Promise) result.catch(() => {});
+  }
+
+  private async deliver(m: Msg): Promise<boolean> {
+    const base = this.opts.retryBaseMs ?? 200;
+    const max = this.opts.retryMaxMs ?? 10_000;
+    const headers: Record<string, string> = {};
+    for (const [k, v] of m.headers) headers[k.toString()] = v.toString();
+    for (let attempt = 1; ; attempt++) {
+      const message: DeliveredMessage = {
+        topic: m.topic,
+        key: m.key?.toString() ?? '',
+        value: m.value ?? Buffer.alloc(0),
+        headers,
+        offset: `${m.partition}:${m.offset}`,
+        attempt,
+      };
+      try {
+        await this.handler(message);
+        return true;
+      } catch {
+        if (this.stopping) return false;
+        await sleep(Math.min(max, base * 2 ** (attempt - 1)), undefined, { signal: this.stopSignal.signal }).catch(() => {});
+        if (this.stopping) return false;
+      }
+    }
+  }
+
+  async stop(): Promise<void> {
+    this.stopping = true;
+    this.stopSignal.abort();
+    // Ends the stream so the consume loop finishes its in-flight work, commits it, then leaves the group.
+    const stream = this.stream;
+    if (stream) await closeQuietly(() => stream.close());
+    await this.loop;
+  }
+}

@@ -1,0 +1,164 @@
+import { MongoClient } from 'mongodb';
+import type { Logger } from 'pino';
+import type { Config } from '../core/config.js';
+import { TOPICS } from '../core/topics.js';
+import { KafkaBus } from '../adapters/bus/kafka.js';
+import { S3ObjectStore } from '../adapters/object-store/s3.js';
+import { MongoOutboxStore } from '../adapters/outbox-store/mongo.js';
+import { MongoRunnerStore } from '../adapters/runner-store/mongo.js';
+import { SharpJpegCodec } from '../adapters/frame-codec/sharp.js';
+import { createCenternetDetector } from '../adapters/detector/tfjs-centernet.js';
+import { buildApi } from '../stages/api/app.js';
+import { buildHealthApp } from '../stages/health/app.js';
+import { startRelay } from '../stages/relay/index.js';
+import { startRunner } from '../stages/runner/index.js';
+import { startInference } from '../stages/inference/index.js';
+import { measuredDetector } from '../stages/inference/stats.js';
+import { startResultPublisher } from '../stages/publisher/index.js';
+import { frameSource, loopTiming, preprocessing, samplingRule } from './settings.js';
+import { waitFor } from './wait-for.js';
+
+export const CLUSTER_STAGES = ['api', 'relay', 'runner', 'inference', 'publisher'] as const;
+export type ClusterStage = (typeof CLUSTER_STAGES)[number];
+
+export interface RunningStage {
+  /** The stage's HTTP address (API or health server). */
+  url: string | undefined;
+  close(): Promise<void>;
+}
+
+/** A URI without its credentials, for logs. */
+const redact = (uri: string) => uri.replace(/\/\/[^@/]*@/, '//***@');
+
+/**
+ * The cluster composition root: one stage per process, on Kafka, MongoDB and S3. Each dependency
+ * is awaited with backoff (a stage may start before its servers); after start-up the clients
+ * reconnect by themselves and the stages retry failed work, so an outage pauses work, never ends it.
+ */
+export async function startClusterStage(stage: ClusterStage, config: Config, log: Logger): Promise<RunningStage> {
+  const shutdown = new AbortController();
+  // Shutdown order: first what takes in work (servers, loops, consumers — they finish what they
+  // hold), then the clients that work used (databases, object store, detector).
+  const stoppers: Array<() => Promise<void>> = [];
+  const clients: Array<() => Promise<void>> = [];
+  const close = async () => {
+    shutdown.abort();
+    for (const c of [...stoppers.reverse(), ...clients]) await c().catch((err: unknown) => log.warn({ err }, 'error while closing'));
+  };
+  const signal = shutdown.signal;
+
+  const mongo = async (uri: string, db: string) => {
+    const client = await waitFor(
+      `MongoDB ${db} at ${redact(uri)}`,
+      async () => {
+        const c = new MongoClient(uri, { serverSelectionTimeoutMS: 5_000, appName: `framewise-${stage}` });
+        try {
+          await c.connect();
+          await c.db(db).command({ ping: 1 });
+          return c;
+        } catch (err) {
+          await c.close().catch(() => {});
+          throw err;
+        }
+      },
+      log,
+      signal,
+    );
+    clients.push(() => client.close());
+    return client.db(db);
+  };
+  const outboxStore = async () => {
+    const store = new MongoOutboxStore(await mongo(config.mongoUri, 'main_db'));
+    await waitFor('outbox indexes', () => store.ensureIndexes(), log, signal);
+    return store;
+  };
+  const runnerStore = async () => {
+    const store = new MongoRunnerStore(await mongo(config.runnerMongoUri ?? config.mongoUri, 'runner_db'));
+    await waitFor('runner_db indexes', () => store.ensureIndexes(), log, signal);
+    return store;
+  };
+  const objectStore = async () => {
+    const store = new S3ObjectStore({
+      endpoint: config.minioEndpoint,
+      secure: config.minioSecure,
+      accessKey: config.minioAccessKey,
+      secretKey: config.minioSecretKey,
+      region: config.s3Region,
+      bucket: config.bucket,
+      forcePathStyle: true,
+    });
+    clients.push(() => store.close());
+    await waitFor(`S3 bucket ${config.bucket} at ${config.minioEndpoint || 'AWS'}`, () => store.ensureBucket(), log, signal);
+    return store;
+  };
+  const kafka = async () => {
+    const bus = new KafkaBus({
+      brokers: config.kafkaBootstrapServers.split(',').map((b) => b.trim()).filter(Boolean),
+      clientId: `framewise-${stage}`,
+      log: log.child({ component: 'kafka' }),
+      partitions: config.kafkaPartitions,
+    });
+    stoppers.push(() => bus.close());
+    await waitFor(`Kafka at ${config.kafkaBootstrapServers}`, () => bus.ensureTopics(Object.values(TOPICS)), log, signal);
+    return bus;
+  };
+  const listen = async (app: { listen(o: { host: string; port: number }): Promise<string>; close(): Promise<unknown> }, port: number) => {
+    const url = await app.listen({ host: config.host, port });
+    stoppers.push(async () => void (await app.close()));
+    return url;
+  };
+
+  try {
+    let url: string | undefined;
+    switch (stage) {
+      case 'api': {
+        const [outbox, runs, objects] = await Promise.all([outboxStore(), runnerStore(), objectStore()]);
+        url = await listen(await buildApi({ outbox, runs, objects, log, maxUploadBytes: config.maxUploadBytes }), config.port);
+        break;
+      }
+      case 'relay': {
+        const [outbox, bus] = await Promise.all([outboxStore(), kafka()]);
+        const relay = startRelay({ outbox, bus, log, batchSize: 100 }, loopTiming(config));
+        stoppers.push(relay.stop);
+        break;
+      }
+      case 'runner': {
+        const [runs, objects, bus] = await Promise.all([runnerStore(), objectStore(), kafka()]);
+        await startRunner({
+          subscriber: bus,
+          bus,
+          objects,
+          runs,
+          frames: frameSource(config),
+          codec: new SharpJpegCodec(config.jpegQuality),
+          sampling: samplingRule(config),
+          preprocessing: preprocessing(config),
+          log,
+          signal,
+          maxFramesInFlight: config.maxFramesInFlight,
+        });
+        url = await listen(buildHealthApp('runner', log), config.runnerPort);
+        break;
+      }
+      case 'inference': {
+        const { detector, stats } = measuredDetector(await createCenternetDetector({ confidence: config.confidence, iou: config.iou }));
+        clients.push(() => detector.close());
+        const bus = await kafka();
+        await startInference({ subscriber: bus, bus, detector, codec: new SharpJpegCodec(config.jpegQuality), log, concurrency: config.inferenceConcurrency });
+        url = await listen(buildHealthApp('inference', log, stats), config.inferencePort);
+        break;
+      }
+      case 'publisher': {
+        const [runs, objects] = await Promise.all([runnerStore(), objectStore()]);
+        const publisher = startResultPublisher({ runs, objects, log, batchSize: 10 }, loopTiming(config));
+        stoppers.push(publisher.stop);
+        break;
+      }
+    }
+    log.info({ stage, url }, `Framewise ${stage} ready`);
+    return { url, close };
+  } catch (err) {
+    await close();
+    throw err;
+  }
+}

@@ -1,0 +1,94 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFile } from 'node:fs/promises';
+import { FIXTURE, getResult, isFinished, uploadFile, uploadFixture, waitForResult } from './server.js';
+
+export type Prediction = Array<{ frame: number; objects: Array<{ class: string; box: number[]; conf: number }> }>;
+
+/**
+ * The end-to-end scenarios every mode must pass, driven over HTTP only: `target()` gives the API's
+ * URL. Returns a getter for the fixture's prediction (for comparisons across runs and modes).
+ */
+export function endToEndScenarios(target: () => string): { reference: () => Prediction | undefined } {
+  let reference: Prediction | undefined;
+
+  test('the fixture becomes ready with people detected in (nearly) every sampled frame', async () => {
+    const url = target();
+    const up = await uploadFixture(url);
+    assert.equal(up.status, 200);
+    assert.equal(up.body.status, 'ok');
+    const id = up.body.event_id;
+    const result = await waitForResult(url, id, isFinished);
+    assert.equal(result.status, 'ready', JSON.stringify(result).slice(0, 300));
+    assert.equal(result.event_id, id);
+    assert.ok(result.processing_time_seconds > 0);
+    assert.equal(typeof result.processing_time_formatted, 'string');
+    const frames = result.prediction.map((f: { frame: number }) => f.frame);
+    assert.deepEqual(frames, Array.from({ length: 20 }, (_, i) => i * 5), 'frames 0, 5, …, 95 ascending');
+    for (const f of result.prediction) {
+      for (const o of f.objects) {
+        const [x1, y1, x2, y2] = o.box;
+        assert.ok(0 <= x1 && x1 < x2 && x2 <= 768 && 0 <= y1 && y1 < y2 && y2 <= 576, `box inside 768×576: ${o.box}`);
+        assert.ok(o.conf >= 0.25 && o.conf <= 1, `confidence above the threshold: ${o.conf}`);
+        assert.equal(typeof o.class, 'string');
+      }
+    }
+    const withPerson = result.prediction.filter((f: { objects: Array<{ class: string }> }) => f.objects.some((o) => o.class === 'person'));
+    assert.ok(withPerson.length >= 0.8 * frames.length, `person in ${withPerson.length}/${frames.length} frames`);
+    reference = result.prediction;
+
+    const all: any = await (await fetch(`${url}/api/status/all`)).json();
+    const op = all.operations.find((o: { video_id: string }) => o.video_id === id);
+    assert.equal(op.status_code, 'ready');
+    assert.equal(op.status_description, 'Detections ready');
+  });
+
+  test('undecodable videos end failed with a reason; the service keeps serving', async () => {
+    const url = target();
+    const video = await readFile(FIXTURE);
+    const truncated = video.subarray(0, Math.floor(video.length * 0.6));
+    const damaged = Buffer.from(video);
+    for (let i = Math.floor(video.length / 2); i < video.length / 2 + 20_000; i += 7) damaged[i] = (i * 13) & 255;
+    // An MP4 whose index ('moov') is gone: recognisably MP4 at upload, unreadable at decode.
+    const headerless = Buffer.from(video);
+    headerless.write('free', headerless.indexOf('moov'), 'latin1');
+
+    const ids: Record<string, string> = {};
+    for (const [name, content] of Object.entries({ truncated, damaged, headerless })) {
+      const up = await uploadFile(url, content, `${name}.mp4`);
+      assert.equal(up.status, 200, `${name} looks like an MP4 at upload`);
+      ids[name] = up.body.event_id;
+    }
+    for (const [name, id] of Object.entries(ids)) {
+      const r = await waitForResult(url, id, isFinished);
+      assert.equal(r.status, 'failed', `${name}: ${JSON.stringify(r).slice(0, 200)}`);
+      assert.ok(typeof r.reason === 'string' && r.reason.length > 10, `${name} has a reason: ${r.reason}`);
+      assert.doesNotMatch(r.reason, /0x[0-9a-f]{6,}/, 'no memory addresses in reasons');
+    }
+    assert.match((await getResult(url, ids.damaged!)).reason, /damaged/);
+    const all: any = await (await fetch(`${url}/api/status/all`)).json();
+    for (const id of Object.values(ids)) {
+      const op = all.operations.find((o: { video_id: string }) => o.video_id === id);
+      assert.equal(op.status_code, 'failed');
+      assert.ok(op.reason.length > 10);
+    }
+    assert.equal((await fetch(`${url}/api/health`)).status, 200);
+  });
+
+  test('bad uploads are refused with 4xx JSON errors, unknown and malformed ids too', async () => {
+    const url = target();
+    const empty = await uploadFile(url, Buffer.alloc(0));
+    assert.equal(empty.status, 400);
+    assert.equal(empty.body.error.code, 'ERR_UPLOAD_EMPTY');
+    const image = await uploadFile(url, await readFile(new URL('../fixtures/messi5.jpg', import.meta.url)), 'messi5.jpg');
+    assert.equal(image.status, 415);
+    const audio = await uploadFile(url, await readFile(new URL('../fixtures/megamind-audio-3s.m4a', import.meta.url)), 'a.m4a');
+    assert.equal(audio.status, 415);
+    const text = await uploadFile(url, Buffer.from('not a video\n'.repeat(100)), 'a.mp4');
+    assert.equal(text.status, 415);
+    assert.equal((await fetch(`${url}/api/result_video/nope`)).status, 400);
+    assert.equal((await fetch(`${url}/api/result_video/3f2b8c1e-4a5d-4e6f-8a7b-9c0d1e2f3a4b`)).status, 404);
+  });
+
+  return { reference: () => reference };
+}
