@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# Installs what the test suite needs beyond `npm ci`, when it is missing:
+#  - Debian's docker-compose (1.29), which validates docker-compose.yml without a Docker engine.
+# Kafka, MinIO and the MongoDB-protocol server are installed (and cached) by scripts/infra/up.sh,
+# which the cluster tests call themselves.
+set -euo pipefail
+if ! command -v docker-compose >/dev/null 2>&1; then
+  if [ "$(id -u)" -ne 0 ] || ! command -v apt-get >/dev/null 2>&1; then
+    echo "test-deps: docker-compose is missing and cannot be installed here (needs root and apt-get)" >&2
+    exit 1
+  fi
+  echo "test-deps: installing docker-compose (Debian package) to validate docker-compose.yml" >&2
+  apt-get update -qq >/dev/null
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq docker-compose >/dev/null
+fi
