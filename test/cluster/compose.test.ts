@@ -19,7 +19,7 @@ test('docker-compose.yml is valid and mirrors the design’s services, with heal
   const { stdout: resolved } = await run('docker-compose', ['-f', `${ROOT}docker-compose.yml`, 'config'], { cwd: ROOT });
   for (const image of ['apache/kafka:', 'mongo:', 'minio/minio:']) assert.ok(resolved.includes(`image: ${image}`), image);
   for (const [service, stage] of [['api_checkout', 'api'], ['outbox_worker', 'relay'], ['runner', 'runner'], ['inference', 'inference'], ['outbox_s3_worker', 'publisher']]) {
-    const block = resolved.slice(resolved.indexOf(`\n  ${service}:`) + 1).split(/\n  [a-z_]+:\n/)[0]!;
+    const block = resolved.slice(resolved.indexOf(`\n  ${service}:`) + 1).split(/\n {2}[a-z_]+:\n/)[0]!;
     assert.match(block, new RegExp(`command:\\n\\s+- ${stage}\\n`), `${service} runs framewise ${stage}`);
     assert.match(block, /KAFKA_BOOTSTRAP_SERVERS: kafka:9092/, `${service} env`);
   }
