@@ -44,6 +44,7 @@ export const ConfigSchema = Type.Object({
   s3Region: setting(Type.String({ default: 'us-east-1', env: 'FRAMEWISE_S3_REGION', description: 'Cluster: S3 region' })),
   runnerPort: setting(Type.Integer({ default: 8002, minimum: 0, maximum: 65535, env: 'RUNNER_PORT', description: 'Cluster: runner health port (GET /health)' })),
   inferencePort: setting(Type.Integer({ default: 8003, minimum: 0, maximum: 65535, env: 'INFERENCE_PORT', description: 'Cluster: inference health/stats port (GET /health, /data)' })),
+  claimLeaseMs: setting(Type.Integer({ default: 30_000, minimum: 100, env: 'FRAMEWISE_CLAIM_LEASE_MS', description: 'How long a relay/publisher holds claimed outbox work; work of a process that died is claimed again after it' })),
   logLevel: setting(Type.Union([Type.Literal('fatal'), Type.Literal('error'), Type.Literal('warn'), Type.Literal('info'), Type.Literal('debug'), Type.Literal('trace'), Type.Literal('silent')], { default: 'info', env: 'FRAMEWISE_LOG_LEVEL', description: 'Log level' })),
 });
 

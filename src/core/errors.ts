@@ -17,6 +17,7 @@ export const ERRORS = {
   ERR_UPLOAD_INTERRUPTED: { status: 400, message: 'The upload ended before the file was complete' },
   ERR_OBJECT_NOT_FOUND: { status: 404, message: 'No object %s in bucket %s' },
   ERR_BUCKET_UNKNOWN: { status: 400, message: 'Unknown bucket %s: this server stores videos in %s' },
+  ERR_SERVICE_UNAVAILABLE: { status: 503, message: 'A storage service is unreachable; try again shortly' },
   ERR_SERVER_INTERNAL: { status: 500, message: 'Internal error; the server logged the details' },
 } as const satisfies Record<string, { status: number; message: string }>;
 

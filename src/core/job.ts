@@ -84,3 +84,17 @@ export interface RunnerRecord extends RunnerStart {
 export function allFramesIn(r: Pick<RunnerRecord, 'total_frames' | 'received_frames'>): boolean {
   return r.total_frames !== null && r.received_frames >= r.total_frames;
 }
+
+/**
+ * A claim on outbox work: up to `limit` items, held by `owner` until `now + leaseMs`. While the lease
+ * lasts no other claimer gets them; if the owner dies the lease expires and the work is claimed
+ * again, so nothing is lost and two workers never hold the same item at once. An owner may
+ * re-claim its own leased items (a restarted embedded process, whose owner name is stable, resumes
+ * at once instead of waiting out its previous life's leases).
+ */
+export interface Claim {
+  owner: string;
+  limit: number;
+  leaseMs: number;
+  now: Date;
+}

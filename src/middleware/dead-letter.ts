@@ -4,6 +4,7 @@ import type { DeliveredMessage } from '../ports/bus-message.js';
 import { MalformedMessageError } from '../core/messages.js';
 import { TOPICS } from '../core/topics.js';
 import type { Middleware } from './handler.js';
+import { isTransient } from './transient.js';
 
 export interface DeadLetterOptions<D> {
   publisher: Publisher;
@@ -16,7 +17,9 @@ export interface DeadLetterOptions<D> {
 
 /**
  * Bounds redelivery: once a message has failed `maxAttempts` times (or is malformed) it is copied to
- * `dead_letters` with the error, and acknowledged, so it never blocks its partition.
+ * `dead_letters` with the error, and acknowledged, so it never blocks its partition. Failures that
+ * come from an outage (`isTransient`) are not the message's fault: they are retried, uncounted,
+ * until the dependency is back.
  */
 export function deadLetter<D>(opts: DeadLetterOptions<D>): Middleware<D> {
   return (next) => async (message, deps) => {
@@ -24,7 +27,7 @@ export function deadLetter<D>(opts: DeadLetterOptions<D>): Middleware<D> {
       await next(message, deps);
     } catch (err) {
       const malformed = err instanceof MalformedMessageError;
-      if (!malformed && message.attempt < opts.maxAttempts) throw err;
+      if (!malformed && (message.attempt < opts.maxAttempts || isTransient(err))) throw err;
       await opts.onGiveUp?.(message, err, deps);
       const reason = err instanceof Error ? err.message : String(err);
       await opts.publisher.publish(TOPICS.deadLetters, [

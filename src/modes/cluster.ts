@@ -1,3 +1,5 @@
+import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
 import { MongoClient } from 'mongodb';
 import type { Logger } from 'pino';
 import type { Config } from '../core/config.js';
@@ -26,6 +28,9 @@ export interface RunningStage {
   url: string | undefined;
   close(): Promise<void>;
 }
+
+/** A name unique to this process, for claims: host, pid and a random suffix. */
+const processName = (stage: string) => `${stage}@${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
 
 /** A URI without its credentials, for logs. */
 const redact = (uri: string) => uri.replace(/\/\/[^@/]*@/, '//***@');
@@ -118,7 +123,7 @@ export async function startClusterStage(stage: ClusterStage, config: Config, log
       }
       case 'relay': {
         const [outbox, bus] = await Promise.all([outboxStore(), kafka()]);
-        const relay = startRelay({ outbox, bus, log, batchSize: 100 }, loopTiming(config));
+        const relay = startRelay({ outbox, bus, log, batchSize: 100, owner: processName(stage), leaseMs: config.claimLeaseMs }, loopTiming(config));
         stoppers.push(relay.stop);
         break;
       }
@@ -150,7 +155,7 @@ export async function startClusterStage(stage: ClusterStage, config: Config, log
       }
       case 'publisher': {
         const [runs, objects] = await Promise.all([runnerStore(), objectStore()]);
-        const publisher = startResultPublisher({ runs, objects, log, batchSize: 10 }, loopTiming(config));
+        const publisher = startResultPublisher({ runs, objects, log, batchSize: 10, owner: processName(stage), leaseMs: config.claimLeaseMs }, loopTiming(config));
         stoppers.push(publisher.stop);
         break;
       }

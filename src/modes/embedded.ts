@@ -40,8 +40,10 @@ export async function startEmbedded(config: Config, log: Logger, injected: { det
   const timing = loopTiming(config);
   const shutdown = new AbortController();
 
-  const relay = startRelay({ outbox, bus, log: log.child({ stage: 'relay' }), batchSize: 100 }, timing);
-  const publisher = startResultPublisher({ runs, objects, log: log.child({ stage: 'publisher' }), batchSize: 10 }, timing);
+  // One process owns the data directory: a stable owner name lets a restart re-claim at once.
+  const claims = { owner: 'embedded', leaseMs: config.claimLeaseMs };
+  const relay = startRelay({ outbox, bus, log: log.child({ stage: 'relay' }), batchSize: 100, ...claims }, timing);
+  const publisher = startResultPublisher({ runs, objects, log: log.child({ stage: 'publisher' }), batchSize: 10, ...claims }, timing);
   await startRunner({
     subscriber: bus,
     bus,

@@ -1,4 +1,4 @@
-import type { RunnerRecord, RunnerStart } from '../core/job.js';
+import type { Claim, RunnerRecord, RunnerStart } from '../core/job.js';
 import type { FrameResult } from '../core/types.js';
 
 /**
@@ -14,7 +14,8 @@ import type { FrameResult } from '../core/types.js';
  *   returns whether it moved.
  * - `markReady` moves `predictable` → `ready` (with `ready_at`, `output_s3`); `markFailed` moves any
  *   non-final record (creating it if needed) → `failed` with a reason. Both return whether they moved.
- * - `listPredictable` is the result publisher's work list, oldest first.
+ * - `claimPredictable` atomically claims up to `limit` `predictable` records whose lease is free or
+ *   expired, oldest first (the result publisher's work list; see `Claim`).
  * - `frameResults` yields a job's frame results ascending by frame, without loading them all at once.
  */
 export interface RunnerStore {
@@ -24,7 +25,7 @@ export interface RunnerStore {
   setTotalFrames(jobId: string, total: number): Promise<RunnerRecord | undefined>;
   addFrameResult(jobId: string, result: FrameResult): Promise<RunnerRecord | undefined>;
   markPredictable(jobId: string): Promise<boolean>;
-  listPredictable(limit: number): Promise<RunnerRecord[]>;
+  claimPredictable(claim: Claim): Promise<RunnerRecord[]>;
   markReady(jobId: string, at: Date, output: { bucket: string; object: string }): Promise<boolean>;
   markFailed(jobId: string, reason: string, at: Date): Promise<boolean>;
   frameResults(jobId: string): AsyncIterable<FrameResult>;

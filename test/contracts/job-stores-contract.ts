@@ -26,17 +26,30 @@ export function outboxStoreContract(name: string, make: () => Promise<{ store: O
       await dispose();
     });
 
-    test('listNew is oldest first and bounded; markSent is conditional and idempotent', async () => {
+    test('claims are oldest first, bounded, exclusive while leased, and free again when the lease expires', async () => {
       const { store, dispose } = await make();
       const [a, b, c] = [event(3000), event(1000), event(2000)];
       for (const e of [a!, b!, c!]) await store.insert(e);
-      assert.deepEqual((await store.listNew(2)).map((e) => e._id), [b!._id, c!._id]);
+      const t = new Date(10_000);
+      const claim = (owner: string, limit: number, now = t) => store.claimNew({ owner, limit, leaseMs: 1000, now }).then((es) => es.map((e) => e._id));
+      assert.deepEqual(await claim('r1', 2), [b!._id, c!._id]);
+      assert.deepEqual(await claim('r2', 10), [a!._id], 'another relay gets only what is not leased');
+      assert.deepEqual(await claim('r3', 10), [], 'everything is leased');
+      assert.deepEqual(await claim('r1', 10), [b!._id, c!._id], 'an owner may re-claim its own leases');
+      assert.deepEqual(await claim('r3', 10, new Date(11_001)), [b!._id, c!._id, a!._id], 'expired leases are claimable, oldest first');
+      await dispose();
+    });
+
+    test('markSent is conditional and idempotent; sent events are never claimed', async () => {
+      const { store, dispose } = await make();
+      const [a, b, c] = [event(3000), event(1000), event(2000)];
+      for (const e of [a!, b!, c!]) await store.insert(e);
       assert.equal(await store.markSent(b!._id, new Date(5000)), true);
       assert.equal(await store.markSent(b!._id, new Date(6000)), false);
       const sent = await store.get(b!._id);
       assert.equal(sent?.status, 'sent');
       assert.equal(sent?.sent_at?.getTime(), 5000);
-      assert.deepEqual((await store.listNew(10)).map((e) => e._id), [c!._id, a!._id]);
+      assert.deepEqual((await store.claimNew({ owner: 'r', limit: 10, leaseMs: 1000, now: new Date(9000) })).map((e) => e._id), [c!._id, a!._id]);
       assert.deepEqual(await store.countByStatus(), { new: 2, sent: 1 });
       assert.equal((await store.list()).length, 3);
       await store.deleteAll();
@@ -92,7 +105,10 @@ export function runnerStoreContract(name: string, make: () => Promise<{ store: R
       await store.addFrameResult(s._id, obj(5));
       assert.equal(await store.markPredictable(s._id), true);
       assert.equal(await store.markPredictable(s._id), false, 'only once');
-      assert.deepEqual((await store.listPredictable(10)).map((r) => r._id), [s._id]);
+      const claim = (owner: string, now: number) => store.claimPredictable({ owner, limit: 10, leaseMs: 1000, now: new Date(now) }).then((rs) => rs.map((r) => r._id));
+      assert.deepEqual(await claim('p1', 50_000), [s._id]);
+      assert.deepEqual(await claim('p2', 50_500), [], 'leased to p1');
+      assert.deepEqual(await claim('p2', 51_001), [s._id], 'free again once the lease expired');
       assert.equal(await store.addFrameResult(s._id, obj(10)).then((r) => r?.received_frames), 2, 'no results after predictable');
       assert.equal(await store.markReady(s._id, new Date(7000), { bucket: 'b', object: 'detection/x.json' }), true);
       assert.equal(await store.markReady(s._id, new Date(8000), { bucket: 'b', object: 'detection/x.json' }), false);
@@ -101,7 +117,7 @@ export function runnerStoreContract(name: string, make: () => Promise<{ store: R
       assert.equal(ready?.ready_at?.getTime(), 7000);
       assert.deepEqual(ready?.output_s3, { bucket: 'b', object: 'detection/x.json' });
       assert.equal(await store.markFailed(s._id, 'too late', new Date()), false, 'ready is final');
-      assert.equal((await store.listPredictable(10)).length, 0);
+      assert.equal((await store.claimPredictable({ owner: 'p3', limit: 10, leaseMs: 1000, now: new Date(99_000) })).length, 0, 'ready jobs are never claimed');
       await dispose();
     });
 

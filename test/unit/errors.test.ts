@@ -23,6 +23,7 @@ test('framework errors map to catalogue errors; unknown errors become 500 withou
   assert.equal(toFramewiseError({ code: 'FST_INVALID_MULTIPART_CONTENT_TYPE', statusCode: 406, message: '' }).code, 'ERR_UPLOAD_NO_FILE');
   assert.equal(toFramewiseError({ code: 'FST_ERR_CTP_INVALID_MEDIA_TYPE', statusCode: 415, message: 'Unsupported Media Type: text/csv' }).status, 415);
   assert.equal(toFramewiseError({ statusCode: 400, message: 'Body is not valid JSON' }).code, 'ERR_REQUEST_INVALID');
+  assert.equal(toFramewiseError(Object.assign(new Error('connect ECONNREFUSED'), { name: 'MongoServerSelectionError' })).status, 503);
   const internal = toFramewiseError(new Error('secret connection string'));
   assert.equal(internal.status, 500);
   assert.doesNotMatch(internal.message, /secret/);

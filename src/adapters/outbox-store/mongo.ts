@@ -1,8 +1,9 @@
 import type { Collection, Db } from 'mongodb';
 import type { OutboxStore } from '../../ports/outbox-store.js';
-import type { OutboxEvent, OutboxStatus } from '../../core/job.js';
+import type { Claim, OutboxEvent, OutboxStatus } from '../../core/job.js';
 
-type Doc = OutboxEvent;
+/** The stored document: the event plus its lease (`lease_until` starts at the epoch: free). */
+type Doc = OutboxEvent & { lease_until: Date; lease_owner?: string };
 
 /** `main_db.outbox` in MongoDB (also FerretDB): one document per job, conditional status updates. */
 export class MongoOutboxStore implements OutboxStore {
@@ -13,15 +14,26 @@ export class MongoOutboxStore implements OutboxStore {
   }
 
   async ensureIndexes(): Promise<void> {
-    await this.outbox.createIndex({ status: 1, created_at: 1 });
+    await this.outbox.createIndex({ status: 1, lease_until: 1, created_at: 1 });
   }
 
   async insert(e: OutboxEvent): Promise<void> {
-    await this.outbox.insertOne({ ...e });
+    await this.outbox.insertOne({ ...e, lease_until: new Date(0) });
   }
 
-  async listNew(limit: number): Promise<OutboxEvent[]> {
-    return (await this.outbox.find({ status: 'new' }).sort({ created_at: 1, _id: 1 }).limit(limit).toArray()).map(clean);
+  async claimNew(c: Claim): Promise<OutboxEvent[]> {
+    const claimed: OutboxEvent[] = [];
+    // One atomic findOneAndUpdate per event: concurrent relays can never take the same one.
+    while (claimed.length < c.limit) {
+      const d = await this.outbox.findOneAndUpdate(
+        { status: 'new', $or: [{ lease_until: { $lte: c.now } }, { lease_owner: c.owner }], _id: { $nin: claimed.map((x) => x._id) } },
+        { $set: { lease_until: new Date(c.now.getTime() + c.leaseMs), lease_owner: c.owner } },
+        { sort: { created_at: 1, _id: 1 }, returnDocument: 'after' },
+      );
+      if (!d) break;
+      claimed.push(clean(d));
+    }
+    return claimed;
   }
 
   async markSent(eventId: string, at: Date): Promise<boolean> {

@@ -1,6 +1,6 @@
 import type { SqliteDatabase } from '../sqlite/database.js';
 import type { OutboxStore } from '../../ports/outbox-store.js';
-import type { OutboxEvent, OutboxStatus } from '../../core/job.js';
+import type { Claim, OutboxEvent, OutboxStatus } from '../../core/job.js';
 
 interface Row {
   _id: string;
@@ -18,6 +18,12 @@ const toEvent = (r: Row): OutboxEvent => ({
   ...(r.sent_at !== null ? { sent_at: new Date(r.sent_at) } : {}),
 });
 
+/** Adds columns a database made by an earlier version lacks. */
+export function addColumns(db: SqliteDatabase, table: string, columns: Record<string, string>): void {
+  const have = new Set((db.prepare(`PRAGMA table_info(${table})`).all() as Array<{ name: string }>).map((c) => c.name));
+  for (const [name, type] of Object.entries(columns)) if (!have.has(name)) db.exec(`ALTER TABLE ${table} ADD COLUMN ${name} ${type}`);
+}
+
 /** `main_db.outbox` as a SQLite table. */
 export class SqliteOutboxStore implements OutboxStore {
   constructor(private readonly db: SqliteDatabase) {
@@ -27,10 +33,13 @@ export class SqliteOutboxStore implements OutboxStore {
         status TEXT NOT NULL,
         payload TEXT NOT NULL,
         created_at INTEGER NOT NULL,
-        sent_at INTEGER
+        sent_at INTEGER,
+        lease_until INTEGER NOT NULL DEFAULT 0,
+        lease_owner TEXT
       );
       CREATE INDEX IF NOT EXISTS outbox_status_created ON outbox (status, created_at);
     `);
+    addColumns(db, 'outbox', { lease_until: 'INTEGER NOT NULL DEFAULT 0', lease_owner: 'TEXT' });
   }
 
   async insert(e: OutboxEvent): Promise<void> {
@@ -39,9 +48,16 @@ export class SqliteOutboxStore implements OutboxStore {
       .run(e._id, e.status, JSON.stringify(e.payload), e.created_at.getTime());
   }
 
-  async listNew(limit: number): Promise<OutboxEvent[]> {
-    const rows = this.db.prepare("SELECT * FROM outbox WHERE status = 'new' ORDER BY created_at, _id LIMIT ?").all(limit) as Row[];
-    return rows.map(toEvent);
+  async claimNew(c: Claim): Promise<OutboxEvent[]> {
+    const now = c.now.getTime();
+    return this.db.transaction(() => {
+      const rows = this.db
+        .prepare("SELECT * FROM outbox WHERE status = 'new' AND (lease_until <= ? OR lease_owner = ?) ORDER BY created_at, _id LIMIT ?")
+        .all(now, c.owner, c.limit) as Row[];
+      const lease = this.db.prepare('UPDATE outbox SET lease_until = ?, lease_owner = ? WHERE _id = ?');
+      for (const r of rows) lease.run(now + c.leaseMs, c.owner, r._id);
+      return rows.map(toEvent);
+    })();
   }
 
   async markSent(eventId: string, at: Date): Promise<boolean> {

@@ -1,6 +1,6 @@
 import { MongoServerError, type Collection, type Db } from 'mongodb';
 import type { RunnerStore } from '../../ports/runner-store.js';
-import { allFramesIn, type RunnerRecord, type RunnerStart } from '../../core/job.js';
+import { allFramesIn, type Claim, type RunnerRecord, type RunnerStart } from '../../core/job.js';
 import type { FrameResult } from '../../core/types.js';
 
 interface FrameDoc {
@@ -29,7 +29,7 @@ function normalize(d: RunnerRecord | null): RunnerRecord | undefined {
  * redelivery, which finds the duplicate and recounts the job's frames.
  */
 export class MongoRunnerStore implements RunnerStore {
-  private readonly runs: Collection<RunnerRecord>;
+  private readonly runs: Collection<RunnerRecord & { lease_until?: Date; lease_owner?: string }>;
   private readonly frames: Collection<FrameDoc>;
 
   constructor(db: Db) {
@@ -93,8 +93,20 @@ export class MongoRunnerStore implements RunnerStore {
     return u.modifiedCount === 1;
   }
 
-  async listPredictable(limit: number): Promise<RunnerRecord[]> {
-    return (await this.runs.find({ status: 'predictable' }).sort({ created_at: 1, _id: 1 }).limit(limit).toArray()).map((d) => normalize(d)!);
+  async claimPredictable(c: Claim): Promise<RunnerRecord[]> {
+    const claimed: RunnerRecord[] = [];
+    // A record that never had a lease has none (absent compares below any date in neither
+    // MongoDB nor FerretDB), so the filter accepts both an absent and an expired lease.
+    while (claimed.length < c.limit) {
+      const d = await this.runs.findOneAndUpdate(
+        { status: 'predictable', $or: [{ lease_until: { $exists: false } }, { lease_until: { $lte: c.now } }, { lease_owner: c.owner }], _id: { $nin: claimed.map((x) => x._id) } },
+        { $set: { lease_until: new Date(c.now.getTime() + c.leaseMs), lease_owner: c.owner } },
+        { sort: { created_at: 1, _id: 1 }, returnDocument: 'after' },
+      );
+      if (!d) break;
+      claimed.push(normalize(d)!);
+    }
+    return claimed;
   }
 
   async markReady(jobId: string, at: Date, output: { bucket: string; object: string }): Promise<boolean> {

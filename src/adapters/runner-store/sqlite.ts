@@ -1,6 +1,7 @@
 import type { SqliteDatabase } from '../sqlite/database.js';
 import type { RunnerStore } from '../../ports/runner-store.js';
-import type { RunnerRecord, RunnerStart, RunnerStatus } from '../../core/job.js';
+import type { Claim, RunnerRecord, RunnerStart, RunnerStatus } from '../../core/job.js';
+import { addColumns } from '../outbox-store/sqlite.js';
 import type { FrameResult } from '../../core/types.js';
 
 interface Row {
@@ -49,7 +50,9 @@ export class SqliteRunnerStore implements RunnerStore {
         ready_at INTEGER,
         failed_at INTEGER,
         output_s3 TEXT,
-        error TEXT
+        error TEXT,
+        lease_until INTEGER NOT NULL DEFAULT 0,
+        lease_owner TEXT
       );
       CREATE INDEX IF NOT EXISTS runner_status_created ON runner_predictions (status, created_at);
       CREATE TABLE IF NOT EXISTS frame_results (
@@ -59,6 +62,7 @@ export class SqliteRunnerStore implements RunnerStore {
         PRIMARY KEY (job_id, frame)
       ) WITHOUT ROWID;
     `);
+    addColumns(db, 'runner_predictions', { lease_until: 'INTEGER NOT NULL DEFAULT 0', lease_owner: 'TEXT' });
   }
 
   private row(id: string): RunnerRecord | undefined {
@@ -119,11 +123,16 @@ export class SqliteRunnerStore implements RunnerStore {
     return r.changes === 1;
   }
 
-  async listPredictable(limit: number): Promise<RunnerRecord[]> {
-    const rows = this.db
-      .prepare("SELECT * FROM runner_predictions WHERE status = 'predictable' ORDER BY created_at, _id LIMIT ?")
-      .all(limit) as Row[];
-    return rows.map(toRecord);
+  async claimPredictable(c: Claim): Promise<RunnerRecord[]> {
+    const now = c.now.getTime();
+    return this.db.transaction(() => {
+      const rows = this.db
+        .prepare("SELECT * FROM runner_predictions WHERE status = 'predictable' AND (lease_until <= ? OR lease_owner = ?) ORDER BY created_at, _id LIMIT ?")
+        .all(now, c.owner, c.limit) as Row[];
+      const lease = this.db.prepare('UPDATE runner_predictions SET lease_until = ?, lease_owner = ? WHERE _id = ?');
+      for (const r of rows) lease.run(now + c.leaseMs, c.owner, r._id);
+      return rows.map(toRecord);
+    })();
   }
 
   async markReady(jobId: string, at: Date, output: { bucket: string; object: string }): Promise<boolean> {

@@ -1,4 +1,5 @@
 import { FramewiseError } from '../../core/errors.js';
+import { isTransient } from '../../middleware/transient.js';
 
 interface FastifyLikeError {
   code?: string;
@@ -32,5 +33,7 @@ export function toFramewiseError(err: unknown): FramewiseError {
   if (typeof e.statusCode === 'number' && e.statusCode >= 400 && e.statusCode < 500) {
     return new FramewiseError('ERR_REQUEST_INVALID', e.message);
   }
+  // A database or object store outage: the client may retry; nothing it sent was wrong.
+  if (isTransient(err)) return new FramewiseError('ERR_SERVICE_UNAVAILABLE');
   return new FramewiseError('ERR_SERVER_INTERNAL');
 }

@@ -10,6 +10,10 @@ export interface PublishDeps {
   objects: ObjectStore;
   log: Logger;
   batchSize: number;
+  /** This publisher's name in its claims. */
+  owner: string;
+  /** How long a claim lasts: a publisher that dies holding jobs frees them after this. */
+  leaseMs: number;
 }
 
 /**
@@ -18,7 +22,7 @@ export interface PublishDeps {
  * repeats it — then move the job to `ready` if it is still `predictable`. Returns jobs published.
  */
 export async function publishRound(deps: PublishDeps): Promise<number> {
-  const jobs = await deps.runs.listPredictable(deps.batchSize);
+  const jobs = await deps.runs.claimPredictable({ owner: deps.owner, limit: deps.batchSize, leaseMs: deps.leaseMs, now: new Date() });
   for (const job of jobs) {
     const key = detectionKey(job._id);
     const doc = detectionDocument(
