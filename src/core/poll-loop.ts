@@ -35,3 +35,24 @@ export function pollLoop(round: () => Promise<number>, opts: PollLoopOptions): {
   })();
   return { poke, done };
 }
+
+export interface LoopTiming {
+  minIntervalMs: number;
+  maxIntervalMs: number;
+}
+
+/**
+ * A stage that runs `round` in a poll loop until stopped (the relay, the result publisher):
+ * `poke` when new work is known to exist; `stop` lets the current round finish.
+ */
+export function startPolling(round: () => Promise<number>, timing: LoopTiming, onError: (err: unknown) => void) {
+  const stop = new AbortController();
+  const loop = pollLoop(round, { ...timing, signal: stop.signal, onError });
+  return {
+    poke: loop.poke,
+    async stop() {
+      stop.abort();
+      await loop.done;
+    },
+  };
+}

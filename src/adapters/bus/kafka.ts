@@ -3,7 +3,8 @@ import { Admin, Consumer, Producer, type Message } from '@platformatic/kafka';
 import type { Logger } from 'pino';
 import type { Publisher } from '../../ports/publisher.js';
 import type { MessageHandler, SubscribeOptions, Subscriber } from '../../ports/subscriber.js';
-import type { BusMessage, DeliveredMessage } from '../../ports/bus-message.js';
+import type { BusMessage } from '../../ports/bus-message.js';
+import { deliverUntilHandled } from './redelivery.js';
 
 export interface KafkaBusOptions {
   brokers: string[];
@@ -183,29 +184,11 @@ class KafkaSubscription {
     if (result instanceof Promise) result.catch(() => {});
   }
 
-  private async deliver(m: Msg): Promise<boolean> {
-    const base = this.opts.retryBaseMs ?? 200;
-    const max = this.opts.retryMaxMs ?? 10_000;
+  private deliver(m: Msg): Promise<boolean> {
     const headers: Record<string, string> = {};
     for (const [k, v] of m.headers) headers[k.toString()] = v.toString();
-    for (let attempt = 1; ; attempt++) {
-      const message: DeliveredMessage = {
-        topic: m.topic,
-        key: m.key?.toString() ?? '',
-        value: m.value ?? Buffer.alloc(0),
-        headers,
-        offset: `${m.partition}:${m.offset}`,
-        attempt,
-      };
-      try {
-        await this.handler(message);
-        return true;
-      } catch {
-        if (this.stopping) return false;
-        await sleep(Math.min(max, base * 2 ** (attempt - 1)), undefined, { signal: this.stopSignal.signal }).catch(() => {});
-        if (this.stopping) return false;
-      }
-    }
+    const message = { topic: m.topic, key: m.key?.toString() ?? '', value: m.value ?? Buffer.alloc(0), headers, offset: `${m.partition}:${m.offset}` };
+    return deliverUntilHandled(this.handler, message, { baseMs: this.opts.retryBaseMs ?? 200, maxMs: this.opts.retryMaxMs ?? 10_000, stop: this.stopSignal.signal });
   }
 
   async stop(): Promise<void> {

@@ -1,9 +1,9 @@
 import { EventEmitter } from 'node:events';
-import { setTimeout as sleep } from 'node:timers/promises';
 import type { SqliteDatabase } from '../sqlite/database.js';
 import type { Publisher } from '../../ports/publisher.js';
 import type { MessageHandler, SubscribeOptions, Subscriber } from '../../ports/subscriber.js';
-import type { BusMessage, DeliveredMessage } from '../../ports/bus-message.js';
+import type { BusMessage } from '../../ports/bus-message.js';
+import { deliverUntilHandled } from './redelivery.js';
 
 interface Row {
   id: number;
@@ -161,31 +161,9 @@ class Subscription {
     });
   }
 
-  /**
-   * Calls the handler until it resolves, backing off between attempts (at-least-once, in order).
-   * Returns false when the subscription stopped before the handler succeeded.
-   */
-  private async deliver(row: Row): Promise<boolean> {
-    const base = this.opts.retryBaseMs ?? 200;
-    const max = this.opts.retryMaxMs ?? 10_000;
-    for (let attempt = 1; ; attempt++) {
-      const message: DeliveredMessage = {
-        topic: this.topic,
-        key: row.key,
-        value: row.value,
-        headers: JSON.parse(row.headers) as Record<string, string>,
-        offset: String(row.id),
-        attempt,
-      };
-      try {
-        await this.handler(message);
-        return true;
-      } catch {
-        if (this.stopping) return false;
-        await sleep(Math.min(max, base * 2 ** (attempt - 1)), undefined, { signal: this.stopSignal.signal }).catch(() => {});
-        if (this.stopping) return false;
-      }
-    }
+  private deliver(row: Row): Promise<boolean> {
+    const message = { topic: this.topic, key: row.key, value: row.value, headers: JSON.parse(row.headers) as Record<string, string>, offset: String(row.id) };
+    return deliverUntilHandled(this.handler, message, { baseMs: this.opts.retryBaseMs ?? 200, maxMs: this.opts.retryMaxMs ?? 10_000, stop: this.stopSignal.signal });
   }
 
   /** Commits the highest offset below which every fetched message is done; trims the log. */
