@@ -1,4 +1,5 @@
 import type { SqliteDatabase } from '../sqlite/database.js';
+import { addColumns, claimRows, LEASE_COLUMNS } from '../sqlite/leases.js';
 import type { OutboxStore } from '../../ports/outbox-store.js';
 import type { Claim, OutboxEvent, OutboxStatus } from '../../core/job.js';
 
@@ -18,12 +19,6 @@ const toEvent = (r: Row): OutboxEvent => ({
   ...(r.sent_at !== null ? { sent_at: new Date(r.sent_at) } : {}),
 });
 
-/** Adds columns a database made by an earlier version lacks. */
-export function addColumns(db: SqliteDatabase, table: string, columns: Record<string, string>): void {
-  const have = new Set((db.prepare(`PRAGMA table_info(${table})`).all() as Array<{ name: string }>).map((c) => c.name));
-  for (const [name, type] of Object.entries(columns)) if (!have.has(name)) db.exec(`ALTER TABLE ${table} ADD COLUMN ${name} ${type}`);
-}
-
 /** `main_db.outbox` as a SQLite table. */
 export class SqliteOutboxStore implements OutboxStore {
   constructor(private readonly db: SqliteDatabase) {
@@ -39,7 +34,7 @@ export class SqliteOutboxStore implements OutboxStore {
       );
       CREATE INDEX IF NOT EXISTS outbox_status_created ON outbox (status, created_at);
     `);
-    addColumns(db, 'outbox', { lease_until: 'INTEGER NOT NULL DEFAULT 0', lease_owner: 'TEXT' });
+    addColumns(db, 'outbox', LEASE_COLUMNS);
   }
 
   async insert(e: OutboxEvent): Promise<void> {
@@ -49,15 +44,7 @@ export class SqliteOutboxStore implements OutboxStore {
   }
 
   async claimNew(c: Claim): Promise<OutboxEvent[]> {
-    const now = c.now.getTime();
-    return this.db.transaction(() => {
-      const rows = this.db
-        .prepare("SELECT * FROM outbox WHERE status = 'new' AND (lease_until <= ? OR lease_owner = ?) ORDER BY created_at, _id LIMIT ?")
-        .all(now, c.owner, c.limit) as Row[];
-      const lease = this.db.prepare('UPDATE outbox SET lease_until = ?, lease_owner = ? WHERE _id = ?');
-      for (const r of rows) lease.run(now + c.leaseMs, c.owner, r._id);
-      return rows.map(toEvent);
-    })();
+    return claimRows<Row>(this.db, 'outbox', 'new', c).map(toEvent);
   }
 
   async markSent(eventId: string, at: Date): Promise<boolean> {

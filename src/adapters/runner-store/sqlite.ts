@@ -1,7 +1,7 @@
 import type { SqliteDatabase } from '../sqlite/database.js';
 import type { RunnerStore } from '../../ports/runner-store.js';
 import type { Claim, RunnerRecord, RunnerStart, RunnerStatus } from '../../core/job.js';
-import { addColumns } from '../outbox-store/sqlite.js';
+import { addColumns, claimRows, LEASE_COLUMNS } from '../sqlite/leases.js';
 import type { FrameResult } from '../../core/types.js';
 
 interface Row {
@@ -62,7 +62,7 @@ export class SqliteRunnerStore implements RunnerStore {
         PRIMARY KEY (job_id, frame)
       ) WITHOUT ROWID;
     `);
-    addColumns(db, 'runner_predictions', { lease_until: 'INTEGER NOT NULL DEFAULT 0', lease_owner: 'TEXT' });
+    addColumns(db, 'runner_predictions', LEASE_COLUMNS);
   }
 
   private row(id: string): RunnerRecord | undefined {
@@ -124,15 +124,7 @@ export class SqliteRunnerStore implements RunnerStore {
   }
 
   async claimPredictable(c: Claim): Promise<RunnerRecord[]> {
-    const now = c.now.getTime();
-    return this.db.transaction(() => {
-      const rows = this.db
-        .prepare("SELECT * FROM runner_predictions WHERE status = 'predictable' AND (lease_until <= ? OR lease_owner = ?) ORDER BY created_at, _id LIMIT ?")
-        .all(now, c.owner, c.limit) as Row[];
-      const lease = this.db.prepare('UPDATE runner_predictions SET lease_until = ?, lease_owner = ? WHERE _id = ?');
-      for (const r of rows) lease.run(now + c.leaseMs, c.owner, r._id);
-      return rows.map(toRecord);
-    })();
+    return claimRows<Row>(this.db, 'runner_predictions', 'predictable', c).map(toRecord);
   }
 
   async markReady(jobId: string, at: Date, output: { bucket: string; object: string }): Promise<boolean> {
