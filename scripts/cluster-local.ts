@@ -99,8 +99,8 @@ export async function startCluster(shape: ClusterShape = {}, logDir?: string): P
   if (logDir) mkdirSync(logDir, { recursive: true });
   const plan: Array<[Stage, string, Record<string, string>]> = [
     ['api', 'api', { FRAMEWISE_PORT: String(shape.apiPort ?? 0) }],
-    ['relay', 'relay', {}],
-    ['publisher', 'publisher', {}],
+    ['relay', 'relay', { RELAY_PORT: logDir ? '8004' : '0' }],
+    ['publisher', 'publisher', { PUBLISHER_PORT: logDir ? '8005' : '0' }],
   ];
   for (let i = 0; i < (shape.runners ?? 1); i++) plan.push(['runner', `runner-${i + 1}`, { RUNNER_PORT: logDir ? String(8002 + 10 * i) : '0' }]);
   for (let i = 0; i < (shape.inference ?? 1); i++) plan.push(['inference', `inference-${i + 1}`, { INFERENCE_PORT: logDir ? String(8003 + 10 * i) : '0' }]);

@@ -2,16 +2,20 @@
  * The job state machine.
  *
  *   outbox:  new ──relay publishes──▶ sent
+ *            new ──publishing failed past its attempts──▶ dead   (a dead letter; clients see `failed`)
  *   runner:  processing ──all frames in──▶ predictable ──JSON written──▶ ready
  *            processing | predictable ──cannot complete──▶ failed
  *
  * A job's status as clients see it is the furthest of the two: the runner's once it has a record,
- * else the outbox's. `ready` and `failed` are final: nothing moves a job out of them.
+ * else the outbox's. `ready` and `failed` are final for the pipeline: the one way out of `failed`
+ * is an operator replaying a dead letter (outbox `dead` → `new`, or a result that could not be
+ * published: `failed` → `predictable`).
  */
 
-export type OutboxStatus = 'new' | 'sent';
+export type OutboxStatus = 'new' | 'sent' | 'dead';
 export type RunnerStatus = 'processing' | 'predictable' | 'ready' | 'failed';
-export type JobStatus = OutboxStatus | RunnerStatus;
+/** The status a client sees (an outbox `dead` letter shows as `failed`). */
+export type JobStatus = Exclude<OutboxStatus, 'dead'> | RunnerStatus;
 
 export const JOB_STATUSES: readonly JobStatus[] = ['new', 'sent', 'processing', 'predictable', 'ready', 'failed'];
 
@@ -42,8 +46,9 @@ export const STATUS_DESCRIPTIONS: Record<JobStatus, string> = {
 };
 
 /** What the client sees: the runner's status once the runner has the job, else the outbox's. */
-export function jobStatus(outbox: OutboxStatus, runner: RunnerStatus | undefined): JobStatus {
-  return runner ?? outbox;
+export function jobStatus(outbox: OutboxStatus | undefined, runner: RunnerStatus | undefined): JobStatus {
+  if (runner) return runner;
+  return outbox === 'dead' ? 'failed' : (outbox ?? 'sent');
 }
 
 /** How a job samples and preprocesses frames; fixed when the runner starts the job. */
@@ -51,12 +56,57 @@ export interface JobParameters {
   sample_every: number;
 }
 
+/** Where a job's video is: the payload of its `video.submitted` event. */
+export interface VideoRef {
+  bucket: string;
+  object: string;
+  media_type: string;
+}
+
+/** The one event type the jobs outbox carries today: a client submitted a video. */
+export const VIDEO_SUBMITTED = 'video.submitted';
+
+/**
+ * An outbox event: the envelope (as Debezium's outbox router names it) around the payload.
+ * `_id` is the event id and, for `video.submitted`, also the job's id (the design's `event_id`).
+ */
 export interface OutboxEvent {
   _id: string;
-  payload: { bucket: string; object: string; media_type: string };
+  event_type: string;
+  aggregate_type: string;
+  aggregate_id: string;
+  /** The bus topic the relay publishes it to. */
+  topic: string;
+  payload: VideoRef;
   status: OutboxStatus;
   created_at: Date;
+  /** Failed publish attempts so far. */
+  attempts: number;
+  /** Not claimed before this (backoff after a failed attempt). */
+  next_attempt_at: Date;
+  last_error?: string;
+  /** W3C trace context of the request that created it. */
+  traceparent?: string;
   sent_at?: Date;
+  /** When it became a dead letter. */
+  dead_at?: Date;
+}
+
+/** What the API hands to `OutboxStore.insert`: the store fills in the delivery bookkeeping. */
+export type NewOutboxEvent = Omit<OutboxEvent, 'status' | 'attempts' | 'next_attempt_at' | 'last_error' | 'sent_at' | 'dead_at'>;
+
+/** The `video.submitted` event of a new job. */
+export function videoSubmitted(id: string, video: VideoRef, topic: string, traceparent: string | undefined, at = new Date()): NewOutboxEvent {
+  return {
+    _id: id,
+    event_type: VIDEO_SUBMITTED,
+    aggregate_type: 'job',
+    aggregate_id: id,
+    topic,
+    payload: video,
+    created_at: at,
+    ...(traceparent ? { traceparent } : {}),
+  };
 }
 
 export interface RunnerStart {
@@ -65,6 +115,9 @@ export interface RunnerStart {
   /** Sampled frames expected from the container's frame count, for progress; may be off. */
   expected_frames: number | null;
   parameters: JobParameters;
+  /** The job's video, so a stalled job can be driven again without the outbox. */
+  input?: VideoRef;
+  traceparent?: string;
 }
 
 export interface RunnerRecord extends RunnerStart {
@@ -79,6 +132,14 @@ export interface RunnerRecord extends RunnerStart {
   output_s3?: { bucket: string; object: string };
   /** Why the job failed, for a person to read. */
   error?: string;
+  /** Times the job was driven again after its frames stopped arriving. */
+  drives?: number;
+  /** Result-publisher bookkeeping (the second outbox): failed attempts, backoff, last error. */
+  publish_attempts?: number;
+  publish_next_at?: Date;
+  publish_error?: string;
+  /** Set when publishing the result failed past its attempts: a dead letter an operator may replay. */
+  dead_at?: Date;
 }
 
 export function allFramesIn(r: Pick<RunnerRecord, 'total_frames' | 'received_frames'>): boolean {

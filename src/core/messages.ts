@@ -2,6 +2,7 @@ import Type, { type Static } from 'typebox';
 import Value from 'typebox/value';
 import type { OutboxEvent } from './job.js';
 import type { DetectedObject } from './types.js';
+import type { BusMessage } from '../ports/bus-message.js';
 
 /**
  * The messages on the bus, their wire format and validation. A message that does not decode is
@@ -28,17 +29,38 @@ function decodeJson<T extends Type.TSchema>(schema: T, what: string, bytes: Buff
   return value;
 }
 
-/** `outbox_events`: `{_id, payload:{bucket, object, media_type}, created_at}`, keyed by event id. */
+/**
+ * `outbox_events`: the design's `{_id, payload:{bucket, object, media_type}, created_at}` plus the
+ * envelope (`event_id`, `event_type`, `aggregate_*`, `traceparent`), keyed by aggregate id. The
+ * envelope also travels in headers, so consumers and tools can route and trace without parsing.
+ * Envelope fields are optional on decode: messages of version 0.1 lack them.
+ */
 const OutboxEventMessage = Type.Object({
   _id: Type.String({ minLength: 1 }),
+  event_id: Type.Optional(Type.String()),
+  event_type: Type.Optional(Type.String()),
+  aggregate_type: Type.Optional(Type.String()),
+  aggregate_id: Type.Optional(Type.String()),
   payload: Type.Object({ bucket: Type.String(), object: Type.String({ minLength: 1 }), media_type: Type.String() }),
   created_at: Type.String(),
+  traceparent: Type.Optional(Type.String()),
 });
 export type OutboxEventMessage = Static<typeof OutboxEventMessage>;
 
-export function encodeOutboxEvent(e: OutboxEvent): { key: string; value: Buffer } {
-  const m: OutboxEventMessage = { _id: e._id, payload: e.payload, created_at: e.created_at.toISOString() };
-  return { key: e._id, value: Buffer.from(JSON.stringify(m)) };
+export function encodeOutboxEvent(e: Pick<OutboxEvent, '_id' | 'event_type' | 'aggregate_type' | 'aggregate_id' | 'payload' | 'created_at' | 'traceparent'>): BusMessage {
+  const m: OutboxEventMessage = {
+    _id: e._id,
+    event_id: e._id,
+    event_type: e.event_type,
+    aggregate_type: e.aggregate_type,
+    aggregate_id: e.aggregate_id,
+    payload: e.payload,
+    created_at: e.created_at.toISOString(),
+    ...(e.traceparent ? { traceparent: e.traceparent } : {}),
+  };
+  const headers: Record<string, string> = { event_id: e._id, event_type: e.event_type, aggregate_type: e.aggregate_type, aggregate_id: e.aggregate_id };
+  if (e.traceparent) headers.traceparent = e.traceparent;
+  return { key: e.aggregate_id, value: Buffer.from(JSON.stringify(m)), headers };
 }
 
 export const decodeOutboxEvent = (bytes: Buffer) => decodeJson(OutboxEventMessage, 'outbox event', bytes);
@@ -49,8 +71,10 @@ export interface InferenceTask {
   frame: number;
 }
 
-export function inferenceTaskHeaders(t: InferenceTask, width: number, height: number): Record<string, string> {
-  return { event_id: t.eventId, frame: String(t.frame), width: String(width), height: String(height), content_type: 'image/jpeg' };
+export function inferenceTaskHeaders(t: InferenceTask, width: number, height: number, traceparent?: string): Record<string, string> {
+  const h: Record<string, string> = { event_id: t.eventId, frame: String(t.frame), width: String(width), height: String(height), content_type: 'image/jpeg' };
+  if (traceparent) h.traceparent = traceparent;
+  return h;
 }
 
 export function decodeInferenceTask(headers: Record<string, string>): InferenceTask {
@@ -73,9 +97,9 @@ const InferenceResultMessage = Type.Object({
 });
 export type InferenceResultMessage = Static<typeof InferenceResultMessage>;
 
-export function encodeInferenceResult(eventId: string, frame: number, objects: DetectedObject[], error?: string) {
+export function encodeInferenceResult(eventId: string, frame: number, objects: DetectedObject[], error?: string, traceparent?: string): BusMessage {
   const m: InferenceResultMessage = { event_id: eventId, frame, objects, ...(error ? { error } : {}) };
-  return { key: eventId, value: Buffer.from(JSON.stringify(m)) };
+  return { key: eventId, value: Buffer.from(JSON.stringify(m)), headers: { event_id: eventId, ...(traceparent ? { traceparent } : {}) } };
 }
 
 export const decodeInferenceResult = (bytes: Buffer) => decodeJson(InferenceResultMessage, 'inference result', bytes);

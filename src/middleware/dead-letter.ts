@@ -4,7 +4,7 @@ import type { DeliveredMessage } from '../ports/bus-message.js';
 import { MalformedMessageError } from '../core/messages.js';
 import { TOPICS } from '../core/topics.js';
 import type { Middleware } from './handler.js';
-import { isTransient } from './transient.js';
+import { isTransient } from '../core/transient.js';
 
 export interface DeadLetterOptions<D> {
   publisher: Publisher;
@@ -13,6 +13,8 @@ export interface DeadLetterOptions<D> {
   maxAttempts: number;
   /** Runs when giving up, before the dead letter is written (e.g. fail the job); may throw to retry. */
   onGiveUp?: (message: DeliveredMessage, error: unknown, deps: D) => Promise<void>;
+  /** Told after a message was dead-lettered (metrics). */
+  onDeadLettered?: (message: DeliveredMessage) => void;
 }
 
 /**
@@ -37,6 +39,7 @@ export function deadLetter<D>(opts: DeadLetterOptions<D>): Middleware<D> {
           headers: { ...message.headers, original_topic: message.topic, original_offset: message.offset, error: reason.slice(0, 1000), attempts: String(message.attempt) },
         },
       ]);
+      opts.onDeadLettered?.(message);
       opts.log.error({ topic: message.topic, offset: message.offset, key: message.key, err }, 'message dead-lettered');
     }
   };

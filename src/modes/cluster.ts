@@ -17,7 +17,9 @@ import { startRunner } from '../stages/runner/index.js';
 import { startInference } from '../stages/inference/index.js';
 import { measuredDetector } from '../stages/inference/stats.js';
 import { startResultPublisher } from '../stages/publisher/index.js';
-import { frameSource, loopTiming, preprocessing, samplingRule } from './settings.js';
+import { Metrics } from '../observability/metrics.js';
+import { jobsBacklog, resultsBacklog } from '../observability/backlog.js';
+import { frameSource, loopTiming, preprocessing, retention, retryPolicy, samplingRule } from './settings.js';
 import { waitFor } from './wait-for.js';
 
 export const CLUSTER_STAGES = ['api', 'relay', 'runner', 'inference', 'publisher'] as const;
@@ -51,6 +53,7 @@ export async function startClusterStage(stage: ClusterStage, config: Config, log
     for (const c of [...stoppers.reverse(), ...clients]) await c().catch((err: unknown) => log.warn({ err }, 'error while closing'));
   };
   const signal = shutdown.signal;
+  const metrics = new Metrics(stage);
 
   const mongo = async (uri: string, db: string) => {
     const client = await waitFor(
@@ -105,6 +108,7 @@ export async function startClusterStage(stage: ClusterStage, config: Config, log
     });
     stoppers.push(() => bus.close());
     await waitFor(`Kafka at ${config.kafkaBootstrapServers}`, () => bus.ensureTopics(Object.values(TOPICS)), log, signal);
+    metrics.addLagSource(async () => (await bus.lag()).map((l) => ({ labels: { topic: l.topic, group: l.group }, value: l.lag })));
     return bus;
   };
   const listen = async (app: { listen(o: { host: string; port: number }): Promise<string>; close(): Promise<unknown> }, port: number) => {
@@ -118,18 +122,35 @@ export async function startClusterStage(stage: ClusterStage, config: Config, log
     switch (stage) {
       case 'api': {
         const [outbox, runs, objects] = await Promise.all([outboxStore(), runnerStore(), objectStore()]);
-        url = await listen(await buildApi({ outbox, runs, objects, log, maxUploadBytes: config.maxUploadBytes }), config.port);
+        metrics.addBacklogSource(jobsBacklog(outbox));
+        metrics.addBacklogSource(resultsBacklog(runs));
+        url = await listen(await buildApi({ outbox, runs, objects, log, maxUploadBytes: config.maxUploadBytes, metrics, adminKey: config.adminKey }), config.port);
         break;
       }
       case 'relay': {
         const [outbox, bus] = await Promise.all([outboxStore(), kafka()]);
-        const relay = startRelay({ outbox, bus, log, batchSize: 100, owner: processName(stage), leaseMs: config.claimLeaseMs }, loopTiming(config));
+        metrics.addBacklogSource(jobsBacklog(outbox));
+        const relay = startRelay(
+          {
+            outbox,
+            bus,
+            log,
+            batchSize: config.relayBatchSize,
+            owner: processName(stage),
+            leaseMs: config.claimLeaseMs,
+            retry: retryPolicy(config),
+            observer: metrics.jobsOutboxObserver(),
+          },
+          loopTiming(config),
+          retention(config),
+        );
         stoppers.push(relay.stop);
+        url = await listen(buildHealthApp('relay', log, metrics), config.relayPort);
         break;
       }
       case 'runner': {
         const [runs, objects, bus] = await Promise.all([runnerStore(), objectStore(), kafka()]);
-        await startRunner({
+        const runner = await startRunner({
           subscriber: bus,
           bus,
           objects,
@@ -141,22 +162,51 @@ export async function startClusterStage(stage: ClusterStage, config: Config, log
           log,
           signal,
           maxFramesInFlight: config.maxFramesInFlight,
+          maxAttempts: config.consumerMaxAttempts,
+          stallTimeoutMs: config.stallTimeoutMs,
+          maxDrives: config.maxJobDrives,
+          metrics,
         });
-        url = await listen(buildHealthApp('runner', log), config.runnerPort);
+        stoppers.push(runner.stop);
+        url = await listen(buildHealthApp('runner', log, metrics), config.runnerPort);
         break;
       }
       case 'inference': {
-        const { detector, stats } = measuredDetector(await createCenternetDetector({ confidence: config.confidence, iou: config.iou }));
+        const { detector, stats } = measuredDetector(await createCenternetDetector({ confidence: config.confidence, iou: config.iou }), metrics);
         clients.push(() => detector.close());
         const bus = await kafka();
-        await startInference({ subscriber: bus, bus, detector, codec: new SharpJpegCodec(config.jpegQuality), log, concurrency: config.inferenceConcurrency });
-        url = await listen(buildHealthApp('inference', log, stats), config.inferencePort);
+        await startInference({
+          subscriber: bus,
+          bus,
+          detector,
+          codec: new SharpJpegCodec(config.jpegQuality),
+          log,
+          concurrency: config.inferenceConcurrency,
+          maxAttempts: config.consumerMaxAttempts,
+          onDeadLettered: () => metrics.consumerDeadLetters.inc({ topic: TOPICS.inferenceTasks }),
+        });
+        url = await listen(buildHealthApp('inference', log, metrics, stats), config.inferencePort);
         break;
       }
       case 'publisher': {
         const [runs, objects] = await Promise.all([runnerStore(), objectStore()]);
-        const publisher = startResultPublisher({ runs, objects, log, batchSize: 10, owner: processName(stage), leaseMs: config.claimLeaseMs }, loopTiming(config));
+        metrics.addBacklogSource(resultsBacklog(runs));
+        const publisher = startResultPublisher(
+          {
+            runs,
+            objects,
+            log,
+            batchSize: 10,
+            owner: processName(stage),
+            leaseMs: config.claimLeaseMs,
+            retry: retryPolicy(config),
+            observer: metrics.resultsOutboxObserver(),
+          },
+          loopTiming(config),
+          retention(config),
+        );
         stoppers.push(publisher.stop);
+        url = await listen(buildHealthApp('publisher', log, metrics), config.publisherPort);
         break;
       }
     }

@@ -14,7 +14,11 @@ import { startRelay } from '../stages/relay/index.js';
 import { startRunner } from '../stages/runner/index.js';
 import { startInference } from '../stages/inference/index.js';
 import { startResultPublisher } from '../stages/publisher/index.js';
-import { frameSource, loopTiming, preprocessing, samplingRule } from './settings.js';
+import { measuredDetector } from '../stages/inference/stats.js';
+import { Metrics } from '../observability/metrics.js';
+import { jobsBacklog, resultsBacklog } from '../observability/backlog.js';
+import { GROUPS, TOPICS } from '../core/topics.js';
+import { frameSource, loopTiming, preprocessing, retention, retryPolicy, samplingRule } from './settings.js';
 
 export interface EmbeddedService {
   api: Api;
@@ -36,15 +40,32 @@ export async function startEmbedded(config: Config, log: Logger, injected: { det
   const objects = new LocalDirObjectStore(join(dataDir, 'objects'), config.bucket);
   const frames = frameSource(config);
   const codec = new SharpJpegCodec(config.jpegQuality);
-  const detector = injected.detector ?? (await createCenternetDetector({ confidence: config.confidence, iou: config.iou }));
+  const metrics = new Metrics('embedded');
+  const { detector } = measuredDetector(injected.detector ?? (await createCenternetDetector({ confidence: config.confidence, iou: config.iou })), metrics);
   const timing = loopTiming(config);
   const shutdown = new AbortController();
+  metrics.addBacklogSource(jobsBacklog(outbox));
+  metrics.addBacklogSource(resultsBacklog(runs));
+  const consumers = [
+    [TOPICS.outboxEvents, GROUPS.runner],
+    [TOPICS.inferenceTasks, GROUPS.inference],
+    [TOPICS.inferenceResults, GROUPS.collector],
+  ] as const;
+  metrics.addLagSource(async () => consumers.map(([topic, group]) => ({ labels: { topic, group }, value: bus.lag(topic, group) })));
 
   // One process owns the data directory: a stable owner name lets a restart re-claim at once.
-  const claims = { owner: 'embedded', leaseMs: config.claimLeaseMs };
-  const relay = startRelay({ outbox, bus, log: log.child({ stage: 'relay' }), batchSize: 100, ...claims }, timing);
-  const publisher = startResultPublisher({ runs, objects, log: log.child({ stage: 'publisher' }), batchSize: 10, ...claims }, timing);
-  await startRunner({
+  const claims = { owner: 'embedded', leaseMs: config.claimLeaseMs, retry: retryPolicy(config) };
+  const relay = startRelay(
+    { outbox, bus, log: log.child({ stage: 'relay' }), batchSize: config.relayBatchSize, ...claims, observer: metrics.jobsOutboxObserver() },
+    timing,
+    retention(config),
+  );
+  const publisher = startResultPublisher(
+    { runs, objects, log: log.child({ stage: 'publisher' }), batchSize: 10, ...claims, observer: metrics.resultsOutboxObserver() },
+    timing,
+    retention(config),
+  );
+  const runner = await startRunner({
     subscriber: bus,
     bus,
     objects,
@@ -57,10 +78,32 @@ export async function startEmbedded(config: Config, log: Logger, injected: { det
     signal: shutdown.signal,
     maxFramesInFlight: config.maxFramesInFlight,
     onPredictable: publisher.poke,
+    maxAttempts: config.consumerMaxAttempts,
+    stallTimeoutMs: config.stallTimeoutMs,
+    maxDrives: config.maxJobDrives,
+    metrics,
   });
-  await startInference({ subscriber: bus, bus, detector, codec, log: log.child({ stage: 'inference' }), concurrency: config.inferenceConcurrency });
+  await startInference({
+    subscriber: bus,
+    bus,
+    detector,
+    codec,
+    log: log.child({ stage: 'inference' }),
+    concurrency: config.inferenceConcurrency,
+    maxAttempts: config.consumerMaxAttempts,
+    onDeadLettered: () => metrics.consumerDeadLetters.inc({ topic: TOPICS.inferenceTasks }),
+  });
 
-  const api = await buildApi({ outbox, runs, objects, log: log.child({ stage: 'api' }), maxUploadBytes: config.maxUploadBytes, onAccepted: relay.poke });
+  const api = await buildApi({
+    outbox,
+    runs,
+    objects,
+    log: log.child({ stage: 'api' }),
+    maxUploadBytes: config.maxUploadBytes,
+    onAccepted: relay.poke,
+    metrics,
+    adminKey: config.adminKey,
+  });
   const url = await api.listen({ host: config.host, port: config.port });
   log.info({ url, dataDir, detector: detector.name }, 'Framewise (embedded) ready');
 
@@ -72,7 +115,7 @@ export async function startEmbedded(config: Config, log: Logger, injected: { det
       (closing ??= (async () => {
         await api.close();
         shutdown.abort();
-        await Promise.all([relay.stop(), publisher.stop()]);
+        await Promise.all([relay.stop(), publisher.stop(), runner.stop()]);
         await bus.close();
         await detector.close();
         await objects.close();

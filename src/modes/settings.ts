@@ -1,6 +1,8 @@
 import type { Config } from '../core/config.js';
 import type { PreprocessOptions } from '../core/preprocess.js';
 import type { SamplingRule } from '../core/sampling.js';
+import type { RetryPolicy } from '../core/retry-policy.js';
+import type { Retention } from '../core/retention.js';
 import { FfmpegFrameSource } from '../adapters/frame-source/ffmpeg.js';
 
 /** Settings both composition roots derive from the config in the same way. */
@@ -26,4 +28,12 @@ export function frameSource(config: Config): FfmpegFrameSource {
 
 export function loopTiming(config: Config) {
   return { minIntervalMs: config.pollIntervalMs, maxIntervalMs: config.maxPollIntervalMs };
+}
+
+export function retryPolicy(config: Config): RetryPolicy {
+  return { baseMs: config.retryBaseMs, capMs: config.retryCapMs, maxAttempts: config.retryMaxAttempts };
+}
+
+export function retention(config: Config): Retention {
+  return { sentMs: config.sentRetentionMs, deadMs: config.deadRetentionMs, sweepMs: config.retentionSweepMs };
 }

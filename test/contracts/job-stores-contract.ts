@@ -1,7 +1,8 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import type { OutboxStore } from '../../src/ports/outbox-store.js';
+import { DuplicateIdempotencyKeyError, type OutboxStore } from '../../src/ports/outbox-store.js';
+import { videoSubmitted } from '../../src/core/job.js';
 import type { RunnerStore } from '../../src/ports/runner-store.js';
 
 const obj = (frame: number) => ({ frame, objects: [{ class: 'person', box: [frame, 1, 2, 3] as [number, number, number, number], conf: 0.5 }] });
@@ -9,51 +10,137 @@ const obj = (frame: number) => ({ frame, objects: [{ class: 'person', box: [fram
 /** The OutboxStore contract. `make` gives an empty store. */
 export function outboxStoreContract(name: string, make: () => Promise<{ store: OutboxStore; dispose: () => Promise<void> }>): void {
   describe(`outbox store contract: ${name}`, () => {
-    const event = (created: number) => ({
-      _id: randomUUID(),
-      status: 'new' as const,
-      payload: { bucket: 'videos', object: 'input/x.mp4', media_type: 'video/mp4' },
-      created_at: new Date(created),
-    });
+    const event = (created: number) =>
+      videoSubmitted(randomUUID(), { bucket: 'videos', object: 'input/x.mp4', media_type: 'video/mp4' }, 'outbox_events', '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01', new Date(created));
+    const ids = (es: Array<{ _id: string }>) => es.map((e) => e._id);
 
-    test('an inserted event reads back; an id is never inserted twice', async () => {
+    test('an inserted event reads back with its envelope, new and due at once; an id is never inserted twice', async () => {
       const { store, dispose } = await make();
       const e = event(1000);
       await store.insert(e);
-      assert.deepEqual(await store.get(e._id), e);
+      assert.deepEqual(await store.get(e._id), { ...e, status: 'new', attempts: 0, next_attempt_at: new Date(1000) });
       await assert.rejects(store.insert(e));
       assert.equal(await store.get(randomUUID()), undefined);
+      await dispose();
+    });
+
+    test('an idempotency key names one event: a second insert with it rejects with DuplicateIdempotencyKeyError', async () => {
+      const { store, dispose } = await make();
+      const [a, b, c, d] = [event(1000), event(2000), event(3000), event(4000)];
+      await store.insert(a, 'client-key-1');
+      await assert.rejects(store.insert(b, 'client-key-1'), DuplicateIdempotencyKeyError);
+      assert.equal(await store.get(b._id), undefined, 'the loser is not stored');
+      assert.equal((await store.findByIdempotencyKey('client-key-1'))?._id, a._id);
+      assert.equal(await store.findByIdempotencyKey('client-key-2'), undefined);
+      // Events without a key never collide with each other, nor with a key that looks like an id.
+      await store.insert(c);
+      await store.insert(d);
+      await store.insert(event(5000), c._id);
+      assert.equal((await store.list()).length, 4);
       await dispose();
     });
 
     test('claims are oldest first, bounded, exclusive while leased, and free again when the lease expires', async () => {
       const { store, dispose } = await make();
       const [a, b, c] = [event(3000), event(1000), event(2000)];
-      for (const e of [a!, b!, c!]) await store.insert(e);
+      for (const e of [a, b, c]) await store.insert(e);
       const t = new Date(10_000);
-      const claim = (owner: string, limit: number, now = t) => store.claimNew({ owner, limit, leaseMs: 1000, now }).then((es) => es.map((e) => e._id));
-      assert.deepEqual(await claim('r1', 2), [b!._id, c!._id]);
-      assert.deepEqual(await claim('r2', 10), [a!._id], 'another relay gets only what is not leased');
+      const claim = (owner: string, limit: number, now = t) => store.claimDue({ owner, limit, leaseMs: 1000, now }).then(ids);
+      assert.deepEqual(await claim('r1', 2), [b._id, c._id]);
+      assert.deepEqual(await claim('r2', 10), [a._id], 'another relay gets only what is not leased');
       assert.deepEqual(await claim('r3', 10), [], 'everything is leased');
-      assert.deepEqual(await claim('r1', 10), [b!._id, c!._id], 'an owner may re-claim its own leases');
-      assert.deepEqual(await claim('r3', 10, new Date(11_001)), [b!._id, c!._id, a!._id], 'expired leases are claimable, oldest first');
+      assert.deepEqual(await claim('r1', 10), [b._id, c._id], 'an owner may re-claim its own leases');
+      assert.deepEqual(await claim('r3', 10, new Date(11_001)), [b._id, c._id, a._id], 'expired leases are claimable, oldest first');
+      await dispose();
+    });
+
+    test('concurrent claimers never get the same event, and together get them all', async () => {
+      const { store, dispose } = await make();
+      const events = Array.from({ length: 60 }, (_, i) => event(1000 + i));
+      for (const e of events) await store.insert(e);
+      const now = new Date(10_000);
+      const claims = await Promise.all(Array.from({ length: 6 }, (_, i) => store.claimDue({ owner: `r${i}`, limit: 25, leaseMs: 60_000, now })));
+      const rest = await store.claimDue({ owner: 'late', limit: 100, leaseMs: 60_000, now });
+      const all = [...claims.flat(), ...rest].map((e) => e._id);
+      assert.equal(new Set(all).size, all.length, 'no event claimed twice');
+      assert.equal(all.length, 60, 'every event claimed once');
       await dispose();
     });
 
     test('markSent is conditional and idempotent; sent events are never claimed', async () => {
       const { store, dispose } = await make();
       const [a, b, c] = [event(3000), event(1000), event(2000)];
-      for (const e of [a!, b!, c!]) await store.insert(e);
-      assert.equal(await store.markSent(b!._id, new Date(5000)), true);
-      assert.equal(await store.markSent(b!._id, new Date(6000)), false);
-      const sent = await store.get(b!._id);
+      for (const e of [a, b, c]) await store.insert(e);
+      assert.equal(await store.markSent([b._id], new Date(5000)), 1);
+      assert.equal(await store.markSent([b._id, randomUUID()], new Date(6000)), 0);
+      const sent = await store.get(b._id);
       assert.equal(sent?.status, 'sent');
       assert.equal(sent?.sent_at?.getTime(), 5000);
-      assert.deepEqual((await store.claimNew({ owner: 'r', limit: 10, leaseMs: 1000, now: new Date(9000) })).map((e) => e._id), [c!._id, a!._id]);
+      assert.deepEqual(ids(await store.claimDue({ owner: 'r', limit: 10, leaseMs: 1000, now: new Date(9000) })), [c._id, a._id]);
       assert.deepEqual(await store.countByStatus(), { new: 2, sent: 1 });
       assert.equal((await store.list()).length, 3);
       await store.deleteAll();
       assert.equal((await store.list()).length, 0);
+      await dispose();
+    });
+
+    test('a failed attempt is counted, frees the lease and waits for its due time; dead letters are never claimed', async () => {
+      const { store, dispose } = await make();
+      const [a, b] = [event(1000), event(2000)];
+      for (const e of [a, b]) await store.insert(e);
+      const claim = (owner: string, now: number) => store.claimDue({ owner, limit: 10, leaseMs: 60_000, now: new Date(now) }).then(ids);
+      assert.deepEqual(await claim('r1', 3000), [a._id, b._id]);
+      assert.equal(await store.recordFailure(a._id, 'RecordTooLarge', new Date(8000)), true);
+      const retried = await store.get(a._id);
+      assert.equal(retried?.attempts, 1);
+      assert.equal(retried?.last_error, 'RecordTooLarge');
+      assert.equal(retried?.next_attempt_at.getTime(), 8000);
+      assert.deepEqual(await claim('r2', 7999), [], 'not due yet (and b is still leased to r1)');
+      assert.deepEqual(await claim('r2', 8000), [a._id], 'due, and its lease was freed');
+      assert.equal(await store.markDead(a._id, 'still too large', new Date(9000)), true);
+      assert.equal(await store.markDead(a._id, 'again', new Date(9500)), false, 'only a new event dies');
+      assert.equal(await store.recordFailure(a._id, 'x', new Date()), false);
+      const dead = await store.get(a._id);
+      assert.equal(dead?.status, 'dead');
+      assert.equal(dead?.attempts, 2);
+      assert.equal(dead?.dead_at?.getTime(), 9000);
+      assert.deepEqual(await claim('r3', 1_000_000), [b._id], 'the dead letter is not claimed');
+      assert.deepEqual(ids(await store.listDead(10)), [a._id]);
+      assert.deepEqual(await store.countByStatus(), { new: 1, dead: 1 });
+      await dispose();
+    });
+
+    test('a replayed dead letter is new, due and has its attempts back; discard deletes only dead events', async () => {
+      const { store, dispose } = await make();
+      const [a, b] = [event(1000), event(2000)];
+      for (const e of [a, b]) await store.insert(e);
+      await store.markDead(a._id, 'boom', new Date(3000));
+      assert.equal(await store.replay(b._id, new Date(4000)), false, 'b is not dead');
+      assert.equal(await store.replay(a._id, new Date(4000)), true);
+      const back = await store.get(a._id);
+      assert.equal(back?.status, 'new');
+      assert.equal(back?.attempts, 0);
+      assert.equal(back?.next_attempt_at.getTime(), 4000);
+      assert.equal(back?.dead_at, undefined);
+      assert.deepEqual(ids(await store.claimDue({ owner: 'r', limit: 10, leaseMs: 1, now: new Date(4000) })), [a._id, b._id]);
+      await store.markDead(a._id, 'boom again', new Date(5000));
+      assert.equal(await store.discard(b._id), false, 'b is not dead');
+      assert.equal(await store.discard(a._id), true);
+      assert.equal(await store.get(a._id), undefined);
+      assert.deepEqual(await store.listDead(10), []);
+      await dispose();
+    });
+
+    test('purge removes sent events and dead letters past their retention, nothing else', async () => {
+      const { store, dispose } = await make();
+      const [old, recent, dead, fresh, pending] = [event(1000), event(2000), event(3000), event(4000), event(5000)];
+      for (const e of [old, recent, dead, fresh, pending]) await store.insert(e);
+      await store.markSent([old._id], new Date(10_000));
+      await store.markSent([recent._id], new Date(20_000));
+      await store.markDead(dead._id, 'x', new Date(10_000));
+      await store.markDead(fresh._id, 'x', new Date(20_000));
+      assert.deepEqual(await store.purge(new Date(15_000), new Date(15_000)), { sent: 1, dead: 1 });
+      assert.deepEqual(ids(await store.list()), [recent._id, fresh._id, pending._id]);
       await dispose();
     });
   });
@@ -118,6 +205,99 @@ export function runnerStoreContract(name: string, make: () => Promise<{ store: R
       assert.deepEqual(ready?.output_s3, { bucket: 'b', object: 'detection/x.json' });
       assert.equal(await store.markFailed(s._id, 'too late', new Date()), false, 'ready is final');
       assert.equal((await store.claimPredictable({ owner: 'p3', limit: 10, leaseMs: 1000, now: new Date(99_000) })).length, 0, 'ready jobs are never claimed');
+      await dispose();
+    });
+
+    test('start keeps the input and trace; counts by status', async () => {
+      const { store, dispose } = await make();
+      const input = { bucket: 'videos', object: 'input/a.mp4', media_type: 'video/mp4' };
+      const s = { ...start(), input, traceparent: '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01' };
+      const r = await store.start(s);
+      assert.deepEqual(r.input, input);
+      assert.equal(r.traceparent, s.traceparent);
+      await store.markFailed(randomUUID(), 'x', new Date());
+      assert.deepEqual(await store.countByStatus(), { processing: 1, failed: 1 });
+      await dispose();
+    });
+
+    test('publishing: a failure backs off and frees the lease; past its attempts it is a dead letter to replay or discard', async () => {
+      const { store, dispose } = await make();
+      const predictable = async () => {
+        const s = start();
+        await store.start(s);
+        await store.setTotalFrames(s._id, 1);
+        await store.addFrameResult(s._id, obj(0));
+        assert.equal(await store.markPredictable(s._id), true);
+        return s._id;
+      };
+      const [a, b] = [await predictable(), await predictable()];
+      const claim = (owner: string, now: number) => store.claimPredictable({ owner, limit: 10, leaseMs: 60_000, now: new Date(now) }).then((rs) => rs.map((r) => r._id).sort());
+      assert.deepEqual(await claim('p1', 1000), [a, b].sort());
+      assert.equal(await store.recordPublishFailure(a, 'AccessDenied', new Date(5000)), true);
+      const r = await store.get(a);
+      assert.equal(r?.publish_attempts, 1);
+      assert.equal(r?.publish_error, 'AccessDenied');
+      assert.deepEqual(await claim('p2', 4999), [], 'not due yet; b still leased');
+      assert.deepEqual(await claim('p2', 5000), [a]);
+      assert.equal(await store.markPublishDead(a, 'the result could not be published: AccessDenied', new Date(6000)), true);
+      const dead = await store.get(a);
+      assert.equal(dead?.status, 'failed');
+      assert.equal(dead?.dead_at?.getTime(), 6000);
+      assert.match(dead?.error ?? '', /could not be published/);
+      assert.deepEqual((await store.listDead(10)).map((x) => x._id), [a]);
+      assert.equal(await store.replayDead(b, new Date(7000)), false, 'b is not dead');
+      assert.equal(await store.replayDead(a, new Date(7000)), true);
+      const back = await store.get(a);
+      assert.equal(back?.status, 'predictable');
+      assert.equal(back?.publish_attempts, 0);
+      assert.equal(back?.dead_at, undefined);
+      assert.deepEqual(await claim('p3', 1_000_000), [a, b].sort());
+      await store.markPublishDead(a, 'again', new Date(8000));
+      assert.equal(await store.discardDead(a), true);
+      assert.equal(await store.discardDead(a), false);
+      assert.equal((await store.get(a))?.status, 'failed', 'a discarded dead letter leaves the job failed');
+      await store.markPublishDead(b, 'b too', new Date(9000));
+      assert.equal(await store.purgeDead(new Date(9001)), 1);
+      assert.deepEqual(await store.listDead(10), []);
+      await dispose();
+    });
+
+    test('concurrent publishers never claim the same predictable job', async () => {
+      const { store, dispose } = await make();
+      const ids: string[] = [];
+      for (let i = 0; i < 12; i++) {
+        const s = start();
+        await store.start(s);
+        await store.setTotalFrames(s._id, 1);
+        await store.addFrameResult(s._id, obj(0));
+        await store.markPredictable(s._id);
+        ids.push(s._id);
+      }
+      const now = new Date(Date.now() + 1000);
+      const claims = await Promise.all(Array.from({ length: 5 }, (_, i) => store.claimPredictable({ owner: `p${i}`, limit: 6, leaseMs: 60_000, now })));
+      const all = claims.flat().map((r) => r._id);
+      assert.equal(new Set(all).size, all.length, 'no job claimed twice');
+      const rest = await store.claimPredictable({ owner: 'late', limit: 20, leaseMs: 60_000, now });
+      assert.deepEqual([...all, ...rest.map((r) => r._id)].sort(), [...ids].sort(), 'every job claimed once');
+      await dispose();
+    });
+
+    test('claimStalled takes processing jobs without news since the cutoff, once per stall, counting drives', async () => {
+      const { store, dispose } = await make();
+      const s = start();
+      await store.start(s);
+      const later = Date.now() + 60_000;
+      assert.deepEqual(await store.claimStalled(new Date(Date.now() - 60_000), new Date(), 10), [], 'not stalled yet');
+      const [first, second] = await Promise.all([store.claimStalled(new Date(later), new Date(later), 10), store.claimStalled(new Date(later), new Date(later), 10)]);
+      const got = [...first, ...second];
+      assert.equal(got.length, 1, 'one sweeper wins');
+      assert.equal(got[0]!._id, s._id);
+      assert.equal(got[0]!.drives, 1);
+      assert.deepEqual(await store.claimStalled(new Date(later), new Date(later + 1), 10), [], 'updated_at was bumped');
+      const again = await store.claimStalled(new Date(later + 10), new Date(later + 10), 10);
+      assert.equal(again[0]?.drives, 2);
+      await store.markFailed(s._id, 'x', new Date());
+      assert.deepEqual(await store.claimStalled(new Date(later + 1e9), new Date(later + 1e9), 10), [], 'only processing jobs stall');
       await dispose();
     });
 

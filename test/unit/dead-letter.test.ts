@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import pino from 'pino';
 import { deadLetter } from '../../src/middleware/dead-letter.js';
-import { isTransient } from '../../src/middleware/transient.js';
+import { isTransient } from '../../src/core/transient.js';
 import { MalformedMessageError } from '../../src/core/messages.js';
 import type { Publisher } from '../../src/ports/publisher.js';
 import type { BusMessage, DeliveredMessage } from '../../src/ports/bus-message.js';

@@ -79,6 +79,19 @@ export class KafkaBus implements Publisher, Subscriber {
     sub.start();
   }
 
+  /**
+   * Consumer lag of this process's subscriptions: per topic and group, messages after the last
+   * offset committed on the partitions assigned to this member (sum over members for the group's).
+   */
+  async lag(): Promise<Array<{ topic: string; group: string; lag: number }>> {
+    const out = [];
+    for (const s of this.subscriptions) {
+      const lag = await s.lag().catch(() => undefined);
+      if (lag !== undefined) out.push({ topic: s.topic, group: s.group, lag });
+    }
+    return out;
+  }
+
   async close(): Promise<void> {
     this.closed = true;
     await Promise.all(this.subscriptions.map((s) => s.stop()));
@@ -101,11 +114,12 @@ class KafkaSubscription {
   private loop: Promise<void> | undefined;
   private stream: { close(): Promise<void> } | undefined;
   private readonly running = new Set<Promise<void>>();
+  private consumer: Consumer<Buffer, Buffer, Buffer, Buffer> | undefined;
 
   constructor(
     private readonly opts: KafkaBusOptions,
-    private readonly topic: string,
-    private readonly group: string,
+    readonly topic: string,
+    readonly group: string,
     private readonly concurrency: number,
     private readonly handler: MessageHandler,
   ) {}
@@ -139,6 +153,7 @@ class KafkaSubscription {
       rebalanceTimeout: 60_000,
     });
     const windows = new Map<number, Array<{ message: Msg; done: boolean }>>();
+    this.consumer = consumer;
     try {
       const stream = await consumer.consume({
         topics: [this.topic],
@@ -169,6 +184,7 @@ class KafkaSubscription {
       await Promise.all(this.running);
       for (const w of windows.values()) this.commit(w);
       this.stream = undefined;
+      this.consumer = undefined;
       await closeQuietly(() => consumer.close(true));
     }
   }
@@ -189,6 +205,16 @@ class KafkaSubscription {
     for (const [k, v] of m.headers) headers[k.toString()] = v.toString();
     const message = { topic: m.topic, key: m.key?.toString() ?? '', value: m.value ?? Buffer.alloc(0), headers, offset: `${m.partition}:${m.offset}` };
     return deliverUntilHandled(this.handler, message, { baseMs: this.opts.retryBaseMs ?? 200, maxMs: this.opts.retryMaxMs ?? 10_000, stop: this.stopSignal.signal });
+  }
+
+  /** Lag on the partitions assigned to this member (unassigned ones report -1 and are skipped). */
+  async lag(): Promise<number | undefined> {
+    const consumer = this.consumer;
+    if (!consumer) return undefined;
+    const offsets = await consumer.getLag({ topics: [this.topic] });
+    let total = 0n;
+    for (const l of offsets.get(this.topic) ?? []) if (l > 0n) total += l;
+    return Number(total);
   }
 
   async stop(): Promise<void> {

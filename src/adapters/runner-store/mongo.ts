@@ -1,7 +1,8 @@
 import { MongoServerError, type Collection, type Db } from 'mongodb';
 import type { RunnerStore } from '../../ports/runner-store.js';
-import { allFramesIn, type Claim, type RunnerRecord, type RunnerStart } from '../../core/job.js';
+import { allFramesIn, type Claim, type RunnerRecord, type RunnerStart, type RunnerStatus } from '../../core/job.js';
 import type { FrameResult } from '../../core/types.js';
+import { MongoLeases } from '../mongo/lease-claims.js';
 
 interface FrameDoc {
   job_id: string;
@@ -17,7 +18,8 @@ const isDuplicate = (err: unknown) => err instanceof MongoServerError && err.cod
  */
 function normalize(d: RunnerRecord | null): RunnerRecord | undefined {
   if (!d) return undefined;
-  return { ...d, total_frames: d.total_frames ?? null, expected_frames: d.expected_frames ?? null, received_frames: d.received_frames ?? 0 };
+  const { lease_until: _l, lease_owner: _o, ...record } = d as RunnerRecord & { lease_until?: Date; lease_owner?: string };
+  return { ...record, total_frames: d.total_frames ?? null, expected_frames: d.expected_frames ?? null, received_frames: d.received_frames ?? 0 };
 }
 
 /**
@@ -31,14 +33,18 @@ function normalize(d: RunnerRecord | null): RunnerRecord | undefined {
 export class MongoRunnerStore implements RunnerStore {
   private readonly runs: Collection<RunnerRecord & { lease_until?: Date; lease_owner?: string }>;
   private readonly frames: Collection<FrameDoc>;
+  private readonly leases: MongoLeases;
 
   constructor(db: Db) {
+    this.leases = new MongoLeases(db, 'runner_leases');
     this.runs = db.collection<RunnerRecord>('runner_predictions');
     this.frames = db.collection<FrameDoc>('frame_results');
   }
 
   async ensureIndexes(): Promise<void> {
     await this.runs.createIndex({ status: 1, created_at: 1 });
+    await this.runs.createIndex({ status: 1, updated_at: 1 });
+    await this.leases.ensureIndexes();
     await this.frames.createIndex({ job_id: 1, frame: 1 }, { unique: true });
   }
 
@@ -65,7 +71,10 @@ export class MongoRunnerStore implements RunnerStore {
   }
 
   async setTotalFrames(jobId: string, total: number): Promise<RunnerRecord | undefined> {
-    await this.runs.updateOne({ _id: jobId, status: 'processing' }, { $set: { total_frames: total, updated_at: new Date() } });
+    // Recount while at it: on a server without atomic updates two racing `$inc`s may lose one
+    // (FerretDB); the stored frames are the truth, and the count only ever catches up to them.
+    const stored = await this.frames.countDocuments({ job_id: jobId });
+    await this.runs.updateOne({ _id: jobId, status: 'processing' }, { $set: { total_frames: total, updated_at: new Date() }, $max: { received_frames: stored } });
     return this.get(jobId);
   }
 
@@ -93,24 +102,99 @@ export class MongoRunnerStore implements RunnerStore {
     return u.modifiedCount === 1;
   }
 
+  /** Claims through `MongoLeases` (a unique insert decides: racing publishers never share a job). */
   async claimPredictable(c: Claim): Promise<RunnerRecord[]> {
+    // A record that never had a lease (or a failed publish) lacks the field (absent compares below
+    // any date in neither MongoDB nor FerretDB), so the filter accepts absent as free / due. The
+    // lease fields on the record are a hint for skipping; the lease itself is in runner_leases.
+    const candidates = await this.runs
+      .find(
+        {
+          status: 'predictable',
+          $and: [
+            { $or: [{ lease_until: { $exists: false } }, { lease_until: { $lte: c.now } }, { lease_owner: c.owner }] },
+            { $or: [{ publish_next_at: { $exists: false } }, { publish_next_at: { $lte: c.now } }] },
+          ],
+        },
+        { projection: { _id: 1 } },
+      )
+      .sort({ created_at: 1, _id: 1 })
+      .limit(c.limit)
+      .toArray();
+    if (candidates.length === 0) return [];
+    const until = new Date(c.now.getTime() + c.leaseMs);
+    const won = [...(await this.leases.take(candidates.map((d) => `publish:${d._id}`), c.owner, c.now, until))].map((k) => k.slice('publish:'.length));
+    if (won.length === 0) return [];
+    await this.runs.updateMany({ _id: { $in: won } }, { $set: { lease_until: until, lease_owner: c.owner } });
+    return (await this.runs.find({ _id: { $in: won }, status: 'predictable' }).sort({ created_at: 1, _id: 1 }).toArray()).map((d) => normalize(d)!);
+  }
+
+  async recordPublishFailure(jobId: string, error: string, nextAttemptAt: Date): Promise<boolean> {
+    await this.releaseLease(jobId);
+    const u = await this.runs.updateOne(
+      { _id: jobId, status: 'predictable' },
+      { $inc: { publish_attempts: 1 }, $set: { publish_error: error, publish_next_at: nextAttemptAt, lease_until: new Date(0) }, $unset: { lease_owner: '' } },
+    );
+    return u.modifiedCount === 1;
+  }
+
+  private async releaseLease(jobId: string): Promise<void> {
+    const r = await this.runs.findOne({ _id: jobId }, { projection: { lease_owner: 1 } });
+    if (r?.lease_owner) await this.leases.release([`publish:${jobId}`], r.lease_owner);
+  }
+
+  async markPublishDead(jobId: string, reason: string, at: Date): Promise<boolean> {
+    await this.releaseLease(jobId);
+    const u = await this.runs.updateOne(
+      { _id: jobId, status: 'predictable' },
+      {
+        $inc: { publish_attempts: 1 },
+        $set: { status: 'failed', error: reason, publish_error: reason, failed_at: at, dead_at: at, updated_at: at, lease_until: new Date(0) },
+        $unset: { lease_owner: '' },
+      },
+    );
+    return u.modifiedCount === 1;
+  }
+
+  async listDead(limit: number): Promise<RunnerRecord[]> {
+    return (await this.runs.find({ dead_at: { $exists: true } }).sort({ dead_at: 1, _id: 1 }).limit(limit).toArray()).map((d) => normalize(d)!);
+  }
+
+  async replayDead(jobId: string, at: Date): Promise<boolean> {
+    const u = await this.runs.updateOne(
+      { _id: jobId, status: 'failed', dead_at: { $exists: true } },
+      { $set: { status: 'predictable', publish_attempts: 0, publish_next_at: at, updated_at: at }, $unset: { dead_at: '', error: '', failed_at: '' } },
+    );
+    return u.modifiedCount === 1;
+  }
+
+  async discardDead(jobId: string): Promise<boolean> {
+    return (await this.runs.updateOne({ _id: jobId, dead_at: { $exists: true } }, { $unset: { dead_at: '' } })).modifiedCount === 1;
+  }
+
+  async purgeDead(deadBefore: Date): Promise<number> {
+    await this.leases.purge(deadBefore);
+    return (await this.runs.updateMany({ dead_at: { $lt: deadBefore } }, { $unset: { dead_at: '' } })).modifiedCount;
+  }
+
+  async claimStalled(stalledBefore: Date, now: Date, limit: number): Promise<RunnerRecord[]> {
+    const stalled = await this.runs.find({ status: 'processing', updated_at: { $lt: stalledBefore } }).sort({ updated_at: 1, _id: 1 }).limit(limit).toArray();
+    // The lease key names this stall (the job and the `updated_at` it stalled at): of several
+    // sweepers exactly one wins it, and the next stall of the job is a new key.
+    const keys = stalled.map((d) => `stall:${d._id}:${d.updated_at.getTime()}`);
+    const won = await this.leases.take(keys, `sweeper:${now.getTime()}:${Math.random()}`, now, new Date(now.getTime() + 86_400_000));
     const claimed: RunnerRecord[] = [];
-    // A record that never had a lease has none (absent compares below any date in neither
-    // MongoDB nor FerretDB), so the filter accepts both an absent and an expired lease.
-    while (claimed.length < c.limit) {
-      const d = await this.runs.findOneAndUpdate(
-        { status: 'predictable', $or: [{ lease_until: { $exists: false } }, { lease_until: { $lte: c.now } }, { lease_owner: c.owner }], _id: { $nin: claimed.map((x) => x._id) } },
-        { $set: { lease_until: new Date(c.now.getTime() + c.leaseMs), lease_owner: c.owner } },
-        { sort: { created_at: 1, _id: 1 }, returnDocument: 'after' },
-      );
-      if (!d) break;
-      claimed.push(normalize(d)!);
+    for (const [i, d] of stalled.entries()) {
+      if (!won.has(keys[i]!)) continue;
+      await this.runs.updateOne({ _id: d._id, status: 'processing' }, { $set: { updated_at: now }, $inc: { drives: 1 } });
+      claimed.push({ ...normalize(d)!, updated_at: now, drives: (d.drives ?? 0) + 1 });
     }
     return claimed;
   }
 
   async markReady(jobId: string, at: Date, output: { bucket: string; object: string }): Promise<boolean> {
     const u = await this.runs.updateOne({ _id: jobId, status: 'predictable' }, { $set: { status: 'ready', ready_at: at, output_s3: output, updated_at: at } });
+    if (u.modifiedCount === 1) await this.leases.forget([`publish:${jobId}`]);
     return u.modifiedCount === 1;
   }
 
@@ -136,8 +220,14 @@ export class MongoRunnerStore implements RunnerStore {
     for await (const d of cursor) yield { frame: d.frame, objects: d.objects };
   }
 
+  async countByStatus(): Promise<Partial<Record<RunnerStatus, number>>> {
+    const rows = await this.runs.aggregate<{ _id: RunnerStatus; n: number }>([{ $group: { _id: '$status', n: { $sum: 1 } } }]).toArray();
+    return Object.fromEntries(rows.map((r) => [r._id, r.n]));
+  }
+
   async deleteAll(): Promise<void> {
     await this.frames.deleteMany({});
     await this.runs.deleteMany({});
+    await this.leases.deleteAll();
   }
 }

@@ -17,7 +17,25 @@ interface Row {
   failed_at: number | null;
   output_s3: string | null;
   error: string | null;
+  input: string | null;
+  traceparent: string | null;
+  drives: number;
+  publish_attempts: number;
+  publish_next_at: number;
+  publish_error: string | null;
+  dead_at: number | null;
 }
+
+/** Columns added after version 0.1 (re-drive and the result outbox's bookkeeping). */
+const LATER_COLUMNS = {
+  input: 'TEXT',
+  traceparent: 'TEXT',
+  drives: 'INTEGER NOT NULL DEFAULT 0',
+  publish_attempts: 'INTEGER NOT NULL DEFAULT 0',
+  publish_next_at: 'INTEGER NOT NULL DEFAULT 0',
+  publish_error: 'TEXT',
+  dead_at: 'INTEGER',
+};
 
 const toRecord = (r: Row): RunnerRecord => ({
   _id: r._id,
@@ -32,6 +50,13 @@ const toRecord = (r: Row): RunnerRecord => ({
   ...(r.failed_at !== null ? { failed_at: new Date(r.failed_at) } : {}),
   ...(r.output_s3 !== null ? { output_s3: JSON.parse(r.output_s3) as RunnerRecord['output_s3'] } : {}),
   ...(r.error !== null ? { error: r.error } : {}),
+  ...(r.input !== null ? { input: JSON.parse(r.input) as RunnerRecord['input'] } : {}),
+  ...(r.traceparent !== null ? { traceparent: r.traceparent } : {}),
+  drives: r.drives,
+  publish_attempts: r.publish_attempts,
+  ...(r.publish_next_at > 0 ? { publish_next_at: new Date(r.publish_next_at) } : {}),
+  ...(r.publish_error !== null ? { publish_error: r.publish_error } : {}),
+  ...(r.dead_at !== null ? { dead_at: new Date(r.dead_at) } : {}),
 });
 
 /** `runner_db.runner_predictions` and `runner_db.frame_results` as SQLite tables. */
@@ -50,9 +75,7 @@ export class SqliteRunnerStore implements RunnerStore {
         ready_at INTEGER,
         failed_at INTEGER,
         output_s3 TEXT,
-        error TEXT,
-        lease_until INTEGER NOT NULL DEFAULT 0,
-        lease_owner TEXT
+        error TEXT
       );
       CREATE INDEX IF NOT EXISTS runner_status_created ON runner_predictions (status, created_at);
       CREATE TABLE IF NOT EXISTS frame_results (
@@ -62,7 +85,7 @@ export class SqliteRunnerStore implements RunnerStore {
         PRIMARY KEY (job_id, frame)
       ) WITHOUT ROWID;
     `);
-    addColumns(db, 'runner_predictions', LEASE_COLUMNS);
+    addColumns(db, 'runner_predictions', { ...LEASE_COLUMNS, ...LATER_COLUMNS });
   }
 
   private row(id: string): RunnerRecord | undefined {
@@ -74,10 +97,10 @@ export class SqliteRunnerStore implements RunnerStore {
     const now = Date.now();
     this.db
       .prepare(
-        `INSERT INTO runner_predictions (_id, status, expected_frames, parameters, created_at, updated_at)
-         VALUES (?, 'processing', ?, ?, ?, ?) ON CONFLICT (_id) DO NOTHING`,
+        `INSERT INTO runner_predictions (_id, status, expected_frames, parameters, created_at, updated_at, input, traceparent)
+         VALUES (?, 'processing', ?, ?, ?, ?, ?, ?) ON CONFLICT (_id) DO NOTHING`,
       )
-      .run(s._id, s.expected_frames, JSON.stringify(s.parameters), s.created_at.getTime(), now);
+      .run(s._id, s.expected_frames, JSON.stringify(s.parameters), s.created_at.getTime(), now, s.input ? JSON.stringify(s.input) : null, s.traceparent ?? null);
     return this.row(s._id)!;
   }
 
@@ -124,7 +147,60 @@ export class SqliteRunnerStore implements RunnerStore {
   }
 
   async claimPredictable(c: Claim): Promise<RunnerRecord[]> {
-    return claimRows<Row>(this.db, 'runner_predictions', 'predictable', c).map(toRecord);
+    return claimRows<Row>(this.db, 'runner_predictions', 'predictable', c, 'publish_next_at').map(toRecord);
+  }
+
+  async recordPublishFailure(jobId: string, error: string, nextAttemptAt: Date): Promise<boolean> {
+    const r = this.db
+      .prepare(
+        `UPDATE runner_predictions SET publish_attempts = publish_attempts + 1, publish_error = ?, publish_next_at = ?,
+           lease_until = 0, lease_owner = NULL WHERE _id = ? AND status = 'predictable'`,
+      )
+      .run(error, nextAttemptAt.getTime(), jobId);
+    return r.changes === 1;
+  }
+
+  async markPublishDead(jobId: string, reason: string, at: Date): Promise<boolean> {
+    const r = this.db
+      .prepare(
+        `UPDATE runner_predictions SET status = 'failed', error = ?, publish_error = ?, publish_attempts = publish_attempts + 1,
+           failed_at = ?, dead_at = ?, updated_at = ?, lease_until = 0, lease_owner = NULL WHERE _id = ? AND status = 'predictable'`,
+      )
+      .run(reason, reason, at.getTime(), at.getTime(), at.getTime(), jobId);
+    return r.changes === 1;
+  }
+
+  async listDead(limit: number): Promise<RunnerRecord[]> {
+    return (this.db.prepare('SELECT * FROM runner_predictions WHERE dead_at IS NOT NULL ORDER BY dead_at, _id LIMIT ?').all(limit) as Row[]).map(toRecord);
+  }
+
+  async replayDead(jobId: string, at: Date): Promise<boolean> {
+    const r = this.db
+      .prepare(
+        `UPDATE runner_predictions SET status = 'predictable', publish_attempts = 0, publish_next_at = ?, dead_at = NULL,
+           error = NULL, failed_at = NULL, updated_at = ? WHERE _id = ? AND status = 'failed' AND dead_at IS NOT NULL`,
+      )
+      .run(at.getTime(), at.getTime(), jobId);
+    return r.changes === 1;
+  }
+
+  async discardDead(jobId: string): Promise<boolean> {
+    return this.db.prepare('UPDATE runner_predictions SET dead_at = NULL WHERE _id = ? AND dead_at IS NOT NULL').run(jobId).changes === 1;
+  }
+
+  async purgeDead(deadBefore: Date): Promise<number> {
+    return this.db.prepare('UPDATE runner_predictions SET dead_at = NULL WHERE dead_at < ?').run(deadBefore.getTime()).changes;
+  }
+
+  async claimStalled(stalledBefore: Date, now: Date, limit: number): Promise<RunnerRecord[]> {
+    return this.db.transaction(() => {
+      const rows = this.db
+        .prepare("SELECT * FROM runner_predictions WHERE status = 'processing' AND updated_at < ? ORDER BY updated_at, _id LIMIT ?")
+        .all(stalledBefore.getTime(), limit) as Row[];
+      const bump = this.db.prepare('UPDATE runner_predictions SET updated_at = ?, drives = drives + 1 WHERE _id = ?');
+      for (const r of rows) bump.run(now.getTime(), r._id);
+      return rows.map((r) => ({ ...toRecord(r), updated_at: now, drives: r.drives + 1 }));
+    })();
   }
 
   async markReady(jobId: string, at: Date, output: { bucket: string; object: string }): Promise<boolean> {
@@ -160,6 +236,11 @@ export class SqliteRunnerStore implements RunnerStore {
       for (const r of rows) yield { frame: r.frame, objects: JSON.parse(r.objects) as FrameResult['objects'] };
       after = rows[rows.length - 1]!.frame;
     }
+  }
+
+  async countByStatus(): Promise<Partial<Record<RunnerStatus, number>>> {
+    const rows = this.db.prepare('SELECT status, COUNT(*) AS n FROM runner_predictions GROUP BY status').all() as Array<{ status: RunnerStatus; n: number }>;
+    return Object.fromEntries(rows.map((r) => [r.status, r.n]));
   }
 
   async deleteAll(): Promise<void> {

@@ -11,15 +11,16 @@ export function addColumns(db: SqliteDatabase, table: string, columns: Record<st
 }
 
 /**
- * Claims up to `claim.limit` rows of `table` in `status` whose lease is free, expired or already the
- * claimer's, oldest first, and leases them — in one transaction, so two claimers never share a row.
+ * Claims up to `claim.limit` rows of `table` in `status` that are due (`dueColumn` ≤ now) and whose
+ * lease is free, expired or already the claimer's, oldest first, and leases them — in one
+ * transaction, so two claimers never share a row.
  */
-export function claimRows<R extends { _id: string }>(db: SqliteDatabase, table: string, status: string, claim: Claim): R[] {
+export function claimRows<R extends { _id: string }>(db: SqliteDatabase, table: string, status: string, claim: Claim, dueColumn: string): R[] {
   const now = claim.now.getTime();
   return db.transaction(() => {
     const rows = db
-      .prepare(`SELECT * FROM ${table} WHERE status = ? AND (lease_until <= ? OR lease_owner = ?) ORDER BY created_at, _id LIMIT ?`)
-      .all(status, now, claim.owner, claim.limit) as R[];
+      .prepare(`SELECT * FROM ${table} WHERE status = ? AND ${dueColumn} <= ? AND (lease_until <= ? OR lease_owner = ?) ORDER BY created_at, _id LIMIT ?`)
+      .all(status, now, now, claim.owner, claim.limit) as R[];
     const lease = db.prepare(`UPDATE ${table} SET lease_until = ?, lease_owner = ? WHERE _id = ?`);
     for (const r of rows) lease.run(now + claim.leaseMs, claim.owner, r._id);
     return rows;

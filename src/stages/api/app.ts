@@ -11,6 +11,8 @@ import { healthRoutes } from './routes/health.js';
 import { uploadRoutes } from './routes/upload.js';
 import { resultRoutes } from './routes/results.js';
 import { adminRoutes } from './routes/admin.js';
+import { deadLetterRoutes } from './routes/dead-letters.js';
+import type { Metrics } from '../../observability/metrics.js';
 
 export interface ApiDeps {
   outbox: OutboxStore;
@@ -20,6 +22,9 @@ export interface ApiDeps {
   maxUploadBytes: number;
   /** Called after a job is accepted (embedded mode wakes the relay). */
   onAccepted?: () => void;
+  metrics?: Metrics;
+  /** Bearer key of admin routes; unset: they answer loopback clients only. */
+  adminKey?: string;
 }
 
 export type Api = FastifyInstance<any, any, any, Logger, TypeBoxTypeProvider>;
@@ -44,5 +49,8 @@ export async function buildApi(deps: ApiDeps): Promise<Api> {
   await app.register(uploadRoutes, deps);
   await app.register(resultRoutes, deps);
   await app.register(adminRoutes, deps);
+  await app.register(deadLetterRoutes, deps);
+  const metrics = deps.metrics;
+  if (metrics) app.get('/metrics', async (_req, reply) => reply.type(metrics.registry.contentType).send(await metrics.registry.metrics()));
   return app as unknown as Api;
 }

@@ -1,5 +1,5 @@
 import { FramewiseError } from '../../core/errors.js';
-import { isTransient } from '../../middleware/transient.js';
+import { isTransient } from '../../core/transient.js';
 
 interface FastifyLikeError {
   code?: string;

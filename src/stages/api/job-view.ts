@@ -11,22 +11,29 @@ import type { FrameResult } from '../../core/types.js';
 export interface JobView {
   id: string;
   status: JobStatus;
-  event: OutboxEvent;
   run: RunnerRecord | undefined;
+  /** Why it failed (status `failed` only). */
+  reason: string | undefined;
   processingSeconds: number;
 }
 
-/** A job as clients see it: outbox event + runner record, with a status and elapsed time. */
-export function viewJob(event: OutboxEvent, run: RunnerRecord | undefined, now = new Date()): JobView {
-  const status = jobStatus(event.status, run?.status);
-  const end = status === 'ready' ? run?.ready_at : status === 'failed' ? run?.failed_at : undefined;
-  return { id: event._id, status, event, run, processingSeconds: secondsBetween(event.created_at, end ?? now) };
+/**
+ * A job as clients see it, from its outbox event and runner record (either may be missing: the
+ * runner has not started it yet, or the sent event was removed after its retention).
+ */
+export function viewJob(event: OutboxEvent | undefined, run: RunnerRecord | undefined, now = new Date()): JobView {
+  const status = jobStatus(event?.status, run?.status);
+  const end = status === 'ready' ? run?.ready_at : status === 'failed' ? (run?.failed_at ?? event?.dead_at) : undefined;
+  const reason =
+    status !== 'failed' ? undefined : (run?.error ?? (event?.status === 'dead' ? `the job could not be dispatched after ${event.attempts} attempts: ${event.last_error ?? 'unknown error'}` : 'unknown'));
+  const created = event?.created_at ?? run?.created_at ?? now;
+  return { id: (event?._id ?? run?._id)!, status, run, reason, processingSeconds: secondsBetween(created, end ?? now) };
 }
 
 export async function findJob(outbox: OutboxStore, runs: RunnerStore, id: string): Promise<JobView> {
-  const event = await outbox.get(id);
-  if (!event) throw new FramewiseError('ERR_JOB_NOT_FOUND', id);
-  return viewJob(event, await runs.get(id));
+  const [event, run] = await Promise.all([outbox.get(id), runs.get(id)]);
+  if (!event && !run) throw new FramewiseError('ERR_JOB_NOT_FOUND', id);
+  return viewJob(event, run);
 }
 
 /** The published prediction, or undefined while `detection/{id}.json` does not exist. */

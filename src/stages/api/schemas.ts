@@ -76,3 +76,42 @@ export const StatusAll = Type.Object({
 export const Health = Type.Object({ status: Type.Literal('ok'), service: Type.String() });
 
 export const CleanupBody = Type.Object({ status: Type.Literal('ok'), deleted_jobs: Type.Integer() });
+
+const OutboxName = Type.Union([Type.Literal('jobs'), Type.Literal('results')], {
+  description: '`jobs`: events the relay could not publish; `results`: detections the publisher could not write',
+});
+
+export const DeadLetterQuery = Type.Object(
+  {
+    outbox: Type.Optional(OutboxName),
+    limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, default: 100 })),
+  },
+  { additionalProperties: false },
+);
+
+export const DeadLetterParams = Type.Object({
+  outbox: OutboxName,
+  event_id: Type.String({ maxLength: 200 }),
+});
+
+export const DeadLetter = Type.Object({
+  outbox: OutboxName,
+  event_id: Type.String(),
+  event_type: Type.String(),
+  aggregate_type: Type.String(),
+  aggregate_id: Type.String(),
+  attempts: Type.Integer(),
+  last_error: Type.String(),
+  created_at: Type.String({ format: 'date-time' }),
+  dead_at: Type.String({ format: 'date-time' }),
+  payload: Type.Optional(Type.Object({ bucket: Type.String(), object: Type.String(), media_type: Type.String() })),
+});
+
+export const DeadLetterList = Type.Object({ dead_letters: Type.Array(DeadLetter), total: Type.Integer() });
+
+export const DeadLetterAction = Type.Object({
+  status: Type.Literal('ok'),
+  outbox: OutboxName,
+  event_id: Type.String(),
+  action: Type.Union([Type.Literal('replayed'), Type.Literal('discarded')]),
+});

@@ -1,17 +1,20 @@
 import Fastify, { LogController } from 'fastify';
 import type { Logger } from 'pino';
+import type { Metrics } from '../../observability/metrics.js';
 
 /**
- * The small HTTP server of a worker process (runner 8002, inference 8003): `GET /health` says the
- * process is alive; `GET /data` and `GET /api/data` show the stage's counters, when it has any.
+ * The small HTTP server of a worker process (runner 8002, inference 8003, relay 8004, publisher
+ * 8005): `GET /health` says the process is alive; `GET /metrics` is Prometheus; `GET /data` and
+ * `GET /api/data` show the stage's counters, when it has any.
  */
-export function buildHealthApp(stage: string, log: Logger, data?: () => object) {
+export function buildHealthApp(stage: string, log: Logger, metrics: Metrics, data?: () => object) {
   const app = Fastify({
     loggerInstance: log.child({ component: 'health' }),
     // Probes come every few seconds: keep them out of the log.
     logController: new LogController({ disableRequestLogging: true }),
   });
   app.get('/health', async () => ({ status: 'ok', stage }));
+  app.get('/metrics', async (_req, reply) => reply.type(metrics.registry.contentType).send(await metrics.registry.metrics()));
   if (data) for (const url of ['/data', '/api/data']) app.get(url, async () => ({ stage, ...data() }));
   return app;
 }

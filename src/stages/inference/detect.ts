@@ -17,7 +17,7 @@ export const detectFrame: Handler<DetectDeps> = async (message, deps) => {
   const task = decodeInferenceTask(message.headers);
   const image = await deps.codec.decode(message.value);
   const [objects = []] = await deps.detector.detect([image]);
-  await deps.bus.publish(TOPICS.inferenceResults, [encodeInferenceResult(task.eventId, task.frame, objects)]);
+  await deps.bus.publish(TOPICS.inferenceResults, [encodeInferenceResult(task.eventId, task.frame, objects, undefined, message.headers.traceparent)]);
 };
 
 /** When a frame keeps failing, report it as a result with an error so its job fails instead of waiting forever. */
@@ -29,5 +29,5 @@ export async function reportUndetectableFrame(message: DeliveredMessage, error: 
     return; // no job to tell
   }
   const reason = error instanceof Error ? error.message : String(error);
-  await deps.bus.publish(TOPICS.inferenceResults, [encodeInferenceResult(task.eventId, task.frame, [], reason)]);
+  await deps.bus.publish(TOPICS.inferenceResults, [encodeInferenceResult(task.eventId, task.frame, [], reason, message.headers.traceparent)]);
 }

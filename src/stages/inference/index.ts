@@ -7,10 +7,17 @@ import { deadLetter } from '../../middleware/dead-letter.js';
 import { detectFrame, reportUndetectableFrame, type DetectDeps } from './detect.js';
 
 /** The inference stage: detects frames from `inference_tasks`, `concurrency` at a time. */
-export async function startInference(deps: DetectDeps & { subscriber: Subscriber; log: Logger; concurrency: number }): Promise<void> {
+export async function startInference(
+  deps: DetectDeps & { subscriber: Subscriber; log: Logger; concurrency: number; maxAttempts: number; onDeadLettered?: () => void },
+): Promise<void> {
   await deps.subscriber.subscribe(
     TOPICS.inferenceTasks,
-    route(detectFrame, deps, logging(deps.log), deadLetter<DetectDeps>({ publisher: deps.bus, log: deps.log, maxAttempts: 3, onGiveUp: reportUndetectableFrame })),
+    route(
+      detectFrame,
+      deps,
+      logging(deps.log),
+      deadLetter<DetectDeps>({ publisher: deps.bus, log: deps.log, maxAttempts: deps.maxAttempts, onGiveUp: reportUndetectableFrame, onDeadLettered: deps.onDeadLettered }),
+    ),
     { group: GROUPS.inference, concurrency: deps.concurrency },
   );
 }

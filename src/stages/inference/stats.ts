@@ -1,4 +1,5 @@
 import type { Detector } from '../../ports/detector.js';
+import type { Metrics } from '../../observability/metrics.js';
 
 /** What an inference worker has done, for `GET /data` and logs. */
 export interface InferenceStats {
@@ -12,8 +13,8 @@ export interface InferenceStats {
   started_at: string;
 }
 
-/** Wraps a detector so every call is counted and timed. */
-export function measuredDetector(detector: Detector): { detector: Detector; stats: () => InferenceStats } {
+/** Wraps a detector so every call is counted and timed (and, given `metrics`, exported to Prometheus). */
+export function measuredDetector(detector: Detector, metrics?: Metrics): { detector: Detector; stats: () => InferenceStats } {
   let frames = 0;
   let objects = 0;
   // Busy time: calls overlap (a worker queues the next frame), so time the detector had work,
@@ -37,6 +38,8 @@ export function measuredDetector(detector: Detector): { detector: Detector; stat
         }
         lastMs = (performance.now() - t0) / Math.max(1, images.length);
         frames += images.length;
+        metrics?.framesDetected.inc(images.length);
+        for (let i = 0; i < images.length; i++) metrics?.inferenceLatency.observe(lastMs / 1000);
         for (const r of result) objects += r.length;
         return result;
       },

@@ -2,8 +2,12 @@ import { Readable } from 'node:stream';
 import type { Logger } from 'pino';
 import type { ObjectStore } from '../../ports/object-store.js';
 import type { RunnerStore } from '../../ports/runner-store.js';
+import type { RunnerRecord } from '../../core/job.js';
 import { detectionDocument } from '../../core/result-document.js';
 import { detectionKey } from '../../core/ids.js';
+import { traceIdOf } from '../../core/trace.js';
+import type { RetryPolicy } from '../../core/retry-policy.js';
+import { dispatchRound, type DispatchObserver } from '../../core/outbox-dispatcher.js';
 
 export interface PublishDeps {
   runs: RunnerStore;
@@ -14,25 +18,42 @@ export interface PublishDeps {
   owner: string;
   /** How long a claim lasts: a publisher that dies holding jobs frees them after this. */
   leaseMs: number;
+  retry: RetryPolicy;
+  observer?: DispatchObserver<RunnerRecord>;
 }
 
 /**
- * One result-publisher round (the second outbox): for each `predictable` job, write
- * `detection/{id}.json` — an idempotent overwrite, so a crash before the status change only
- * repeats it — then move the job to `ready` if it is still `predictable`. Returns jobs published.
+ * One result-publisher round (the second outbox, on the same engine as the relay): for each due
+ * `predictable` job, write `detection/{id}.json` — an idempotent overwrite, so a crash before the
+ * status change only repeats it — then move the job to `ready` if it is still `predictable`.
+ * A job whose result cannot be written past its attempts becomes a dead letter (`failed`, replayable).
  */
-export async function publishRound(deps: PublishDeps): Promise<number> {
-  const jobs = await deps.runs.claimPredictable({ owner: deps.owner, limit: deps.batchSize, leaseMs: deps.leaseMs, now: new Date() });
-  for (const job of jobs) {
-    const key = detectionKey(job._id);
-    const doc = detectionDocument(
-      { event_id: job._id, total_frames: job.total_frames ?? 0, parameters: job.parameters },
-      deps.runs.frameResults(job._id),
-    );
-    await deps.objects.put(key, Readable.from(doc), 'application/json');
-    if (await deps.runs.markReady(job._id, new Date(), { bucket: deps.objects.bucket, object: key })) {
-      deps.log.info({ event_id: job._id, object: key }, 'detections published; job ready');
-    }
-  }
-  return jobs.length;
+export function publishRound(deps: PublishDeps): Promise<number> {
+  const output = (id: string) => ({ bucket: deps.objects.bucket, object: detectionKey(id) });
+  return dispatchRound<RunnerRecord>({
+    queue: {
+      claim: (c) => deps.runs.claimPredictable(c),
+      complete: async (jobs, at) => {
+        for (const job of jobs) {
+          if (await deps.runs.markReady(job._id, at, output(job._id))) {
+            deps.log.info({ event_id: job._id, trace_id: traceIdOf(job.traceparent), object: output(job._id).object }, 'detections published; job ready');
+          }
+        }
+      },
+      retryLater: async (job, error, next) => void (await deps.runs.recordPublishFailure(job._id, error, next)),
+      bury: async (job, error, at) => void (await deps.runs.markPublishDead(job._id, `the result could not be published: ${error}`, at)),
+    },
+    deliverOne: async (job) => {
+      const doc = detectionDocument({ event_id: job._id, total_frames: job.total_frames ?? 0, parameters: job.parameters }, deps.runs.frameResults(job._id));
+      await deps.objects.put(output(job._id).object, Readable.from(doc), 'application/json');
+    },
+    owner: deps.owner,
+    leaseMs: deps.leaseMs,
+    batchSize: deps.batchSize,
+    policy: deps.retry,
+    log: deps.log,
+    describe: (job) => ({ event_id: job._id, trace_id: traceIdOf(job.traceparent) }),
+    attemptsOf: (job) => job.publish_attempts ?? 0,
+    observer: deps.observer,
+  });
 }

@@ -1,8 +1,11 @@
 import type { Logger } from 'pino';
 import type { OutboxStore } from '../../ports/outbox-store.js';
 import type { Publisher } from '../../ports/publisher.js';
+import type { OutboxEvent } from '../../core/job.js';
 import { encodeOutboxEvent } from '../../core/messages.js';
-import { TOPICS } from '../../core/topics.js';
+import { traceIdOf } from '../../core/trace.js';
+import type { RetryPolicy } from '../../core/retry-policy.js';
+import { dispatchRound, type DispatchObserver } from '../../core/outbox-dispatcher.js';
 
 export interface RelayDeps {
   outbox: OutboxStore;
@@ -13,20 +16,40 @@ export interface RelayDeps {
   owner: string;
   /** How long a claim lasts: a relay that dies holding events frees them after this. */
   leaseMs: number;
+  retry: RetryPolicy;
+  observer?: DispatchObserver<OutboxEvent>;
+}
+
+/** Publishes events to their topics: one `publish` per topic, all accepted or the call rejects. */
+async function publishAll(bus: Publisher, events: readonly OutboxEvent[]): Promise<void> {
+  const byTopic = new Map<string, OutboxEvent[]>();
+  for (const e of events) byTopic.set(e.topic, [...(byTopic.get(e.topic) ?? []), e]);
+  for (const [topic, batch] of byTopic) await bus.publish(topic, batch.map(encodeOutboxEvent));
 }
 
 /**
- * One relay round: claim the oldest `new` events (a lease: other relays skip them), publish them to
- * `outbox_events`, then mark them `sent`.
+ * One relay round: claim due `new` events (a lease: other relays skip them), publish them in a
+ * batch, then mark them `sent`; failures back off and dead-letter (see `dispatchRound`).
  * Publish-then-mark is what makes it at-least-once: a crash between the two republishes, and the
- * runner ignores the duplicate; marking first could lose an event. Returns how many it relayed.
+ * runner ignores the duplicate; marking first could lose an event. Returns how many it claimed.
  */
-export async function relayRound(deps: RelayDeps): Promise<number> {
-  const events = await deps.outbox.claimNew({ owner: deps.owner, limit: deps.batchSize, leaseMs: deps.leaseMs, now: new Date() });
-  if (events.length === 0) return 0;
-  await deps.bus.publish(TOPICS.outboxEvents, events.map(encodeOutboxEvent));
-  const at = new Date();
-  for (const e of events) await deps.outbox.markSent(e._id, at);
-  deps.log.debug({ count: events.length }, 'outbox events relayed');
-  return events.length;
+export function relayRound(deps: RelayDeps): Promise<number> {
+  return dispatchRound<OutboxEvent>({
+    queue: {
+      claim: (c) => deps.outbox.claimDue(c),
+      complete: async (events, at) => void (await deps.outbox.markSent(events.map((e) => e._id), at)),
+      retryLater: async (e, error, next) => void (await deps.outbox.recordFailure(e._id, error, next)),
+      bury: async (e, error, at) => void (await deps.outbox.markDead(e._id, error, at)),
+    },
+    deliverBatch: (events) => publishAll(deps.bus, events),
+    deliverOne: (e) => publishAll(deps.bus, [e]),
+    owner: deps.owner,
+    leaseMs: deps.leaseMs,
+    batchSize: deps.batchSize,
+    policy: deps.retry,
+    log: deps.log,
+    describe: (e) => ({ event_id: e._id, event_type: e.event_type, trace_id: traceIdOf(e.traceparent) }),
+    attemptsOf: (e) => e.attempts,
+    observer: deps.observer,
+  });
 }

@@ -14,7 +14,9 @@ import { preprocess, type PreprocessOptions } from '../../core/preprocess.js';
 import { sampleEvery, sampledFrameCount, type SamplingRule } from '../../core/sampling.js';
 import { allFramesIn } from '../../core/job.js';
 import { TOPICS } from '../../core/topics.js';
+import { childTraceparent, traceIdOf } from '../../core/trace.js';
 import type { Handler } from '../../middleware/handler.js';
+import type { Metrics } from '../../observability/metrics.js';
 
 export interface ExtractDeps {
   objects: ObjectStore;
@@ -31,6 +33,7 @@ export interface ExtractDeps {
   maxFramesInFlight: number;
   /** Told when a job became `predictable` (embedded mode wakes the result publisher). */
   onPredictable?: () => void;
+  metrics?: Metrics;
 }
 
 /**
@@ -41,7 +44,8 @@ export interface ExtractDeps {
 export const extractFrames: Handler<ExtractDeps> = async (message, deps) => {
   const event = decodeOutboxEvent(message.value);
   const id = event._id;
-  const log = deps.log.child({ event_id: id });
+  const traceparent = message.headers.traceparent ?? event.traceparent;
+  const log = deps.log.child({ event_id: id, trace_id: traceIdOf(traceparent) });
   const existing = await deps.runs.get(id);
   if (existing && existing.status !== 'processing') {
     log.debug({ status: existing.status }, 'job already past extraction; duplicate event ignored');
@@ -61,6 +65,8 @@ export const extractFrames: Handler<ExtractDeps> = async (message, deps) => {
       created_at: new Date(event.created_at),
       expected_frames: info.frameCount ? sampledFrameCount(info.frameCount, every) : null,
       parameters: { sample_every: every },
+      input: event.payload,
+      ...(traceparent ? { traceparent } : {}),
     });
     if (record.status !== 'processing') return;
     const done = new Set<number>();
@@ -77,8 +83,13 @@ export const extractFrames: Handler<ExtractDeps> = async (message, deps) => {
       }
       const jpeg = await deps.codec.encode(preprocess(image, deps.preprocessing));
       await deps.bus.publish(TOPICS.inferenceTasks, [
-        { key: `${id}/${frame}`, value: jpeg, headers: inferenceTaskHeaders({ eventId: id, frame }, image.width, image.height) },
+        {
+          key: `${id}/${frame}`,
+          value: jpeg,
+          headers: inferenceTaskHeaders({ eventId: id, frame }, image.width, image.height, traceparent && childTraceparent(traceparent)),
+        },
       ]);
+      deps.metrics?.framesExtracted.inc();
     }
     const after = await deps.runs.setTotalFrames(id, total);
     if (after && allFramesIn(after) && (await deps.runs.markPredictable(id))) deps.onPredictable?.();

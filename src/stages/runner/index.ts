@@ -1,17 +1,28 @@
 import type { Subscriber } from '../../ports/subscriber.js';
 import { GROUPS, TOPICS } from '../../core/topics.js';
+import { startPolling } from '../../core/poll-loop.js';
 import { route } from '../../middleware/handler.js';
 import { logging } from '../../middleware/logging.js';
 import { deadLetter } from '../../middleware/dead-letter.js';
 import { decodeOutboxEvent } from '../../core/messages.js';
 import { extractFrames, type ExtractDeps } from './extract.js';
 import { collectResult } from './collect.js';
+import { redriveStalled } from './redrive.js';
 
-/** Attempts before a message that keeps failing is dead-lettered. */
-const MAX_ATTEMPTS = 5;
+export interface RunnerDeps extends ExtractDeps {
+  subscriber: Subscriber;
+  /** Deliveries of a message whose handler keeps failing before it is dead-lettered. */
+  maxAttempts: number;
+  stallTimeoutMs: number;
+  maxDrives: number;
+}
 
-/** The runner stage: extraction from `outbox_events`, collection from `inference_results`. */
-export async function startRunner(deps: ExtractDeps & { subscriber: Subscriber }): Promise<void> {
+/**
+ * The runner stage: extraction from `outbox_events`, collection from `inference_results`, and a
+ * sweep that drives stalled jobs again. Resolves once subscribed; `stop` ends the sweep (the
+ * subscriptions end when the bus closes).
+ */
+export async function startRunner(deps: RunnerDeps): Promise<{ stop: () => Promise<void> }> {
   await deps.subscriber.subscribe(
     TOPICS.outboxEvents,
     route(
@@ -21,7 +32,8 @@ export async function startRunner(deps: ExtractDeps & { subscriber: Subscriber }
       deadLetter<ExtractDeps>({
         publisher: deps.bus,
         log: deps.log,
-        maxAttempts: MAX_ATTEMPTS,
+        maxAttempts: deps.maxAttempts,
+        onDeadLettered: (m) => deps.metrics?.consumerDeadLetters.inc({ topic: m.topic }),
         // A job whose extraction keeps failing ends `failed` rather than waiting forever.
         onGiveUp: async (message, err, d) => {
           const id = tryEventId(message.value);
@@ -33,8 +45,17 @@ export async function startRunner(deps: ExtractDeps & { subscriber: Subscriber }
   );
   await deps.subscriber.subscribe(
     TOPICS.inferenceResults,
-    route(collectResult, deps, logging(deps.log), deadLetter({ publisher: deps.bus, log: deps.log, maxAttempts: MAX_ATTEMPTS })),
+    route(collectResult, deps, logging(deps.log), deadLetter({
+        publisher: deps.bus,
+        log: deps.log,
+        maxAttempts: deps.maxAttempts,
+        onDeadLettered: (m) => deps.metrics?.consumerDeadLetters.inc({ topic: m.topic }),
+      })),
     { group: GROUPS.collector },
+  );
+  const sweepMs = Math.min(60_000, Math.max(250, Math.floor(deps.stallTimeoutMs / 4)));
+  return startPolling(() => redriveStalled(deps), { minIntervalMs: sweepMs, maxIntervalMs: sweepMs }, (err) =>
+    deps.log.warn({ err }, 'stalled-job sweep failed'),
   );
 }
 

@@ -29,7 +29,7 @@ export const resultRoutes: FastifyPluginAsync<ApiDeps> = async (fastify, deps) =
         status: job.status,
         event_id: id,
         ...timing,
-        ...(job.status === 'failed' ? { reason: job.run?.error ?? 'unknown' } : {}),
+        ...(job.status === 'failed' ? { reason: job.reason } : {}),
         ...(job.run && job.status !== 'failed'
           ? { progress: { frames_done: job.run.received_frames, frames_total: job.run.total_frames, frames_expected: job.run.expected_frames } }
           : {}),
@@ -45,8 +45,10 @@ export const resultRoutes: FastifyPluginAsync<ApiDeps> = async (fastify, deps) =
       const byId = new Map(runs.map((r) => [r._id, r]));
       const now = new Date();
       const counts: Record<string, number> = Object.fromEntries(JOB_STATUSES.map((s) => [s, 0]));
-      const operations = events.map((e) => {
-        const job = viewJob(e, byId.get(e._id), now);
+      // Jobs whose sent event was removed after its retention live on in their runner record.
+      const eventIds = new Set(events.map((e) => e._id));
+      const jobs = [...events.map((e) => viewJob(e, byId.get(e._id), now)), ...runs.filter((r) => !eventIds.has(r._id)).map((r) => viewJob(undefined, r, now))];
+      const operations = jobs.map((job) => {
         counts[job.status] = (counts[job.status] ?? 0) + 1;
         return {
           video_id: job.id,
@@ -54,7 +56,7 @@ export const resultRoutes: FastifyPluginAsync<ApiDeps> = async (fastify, deps) =
           status_description: STATUS_DESCRIPTIONS[job.status],
           processing_time_seconds: job.processingSeconds,
           processing_time_formatted: formatDuration(job.processingSeconds),
-          ...(job.status === 'failed' ? { reason: job.run?.error ?? 'unknown' } : {}),
+          ...(job.status === 'failed' ? { reason: job.reason } : {}),
         };
       });
       return { operations, total: operations.length, counts };

@@ -2,12 +2,28 @@ import type { FastifyPluginAsync } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { ApiDeps } from '../app.js';
 import { ErrorBody, RequestBody, UploadAccepted } from '../schemas.js';
+import type { FastifyRequest } from 'fastify';
 import { FramewiseError } from '../../../core/errors.js';
 import { inputKey, newEventId } from '../../../core/ids.js';
+import { videoSubmitted, type VideoRef } from '../../../core/job.js';
+import { TOPICS } from '../../../core/topics.js';
+import { newTraceparent, parseTraceparent, traceIdOf } from '../../../core/trace.js';
+import { DuplicateIdempotencyKeyError } from '../../../ports/outbox-store.js';
 import { peek } from '../head-stream.js';
 import { SNIFF_BYTES, sniffVideo } from '../sniff.js';
 
-const errors = { 400: ErrorBody, 404: ErrorBody, 413: ErrorBody, 415: ErrorBody, 500: ErrorBody };
+const errors = { 400: ErrorBody, 404: ErrorBody, 413: ErrorBody, 415: ErrorBody, 500: ErrorBody, 503: ErrorBody };
+
+/** The `Idempotency-Key` header, validated (printable ASCII, 1–255 characters), or undefined. */
+function idempotencyKeyOf(req: FastifyRequest): string | undefined {
+  const raw = req.headers['idempotency-key'];
+  if (raw === undefined) return undefined;
+  const key = Array.isArray(raw) ? raw[0] : raw;
+  if (!key || key.length > 255 || !/^[\x21-\x7e]+$/.test(key)) throw new FramewiseError('ERR_IDEMPOTENCY_KEY_MALFORMED');
+  return key;
+}
+
+const accepted = (id: string) => ({ status: 'ok' as const, event_id: id });
 
 /** Extension for `input/{id}.{ext}`: the client's if plausible, else the detected one. */
 function extensionOf(filename: string | undefined, detected: string | undefined): string {
@@ -17,6 +33,28 @@ function extensionOf(filename: string | undefined, detected: string | undefined)
 
 export const uploadRoutes: FastifyPluginAsync<ApiDeps> = async (fastify, deps) => {
   const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
+
+  /**
+   * Inserts the job's `video.submitted` event: the atomic "ok" — the job exists from here on.
+   * The idempotency key is written in the same insert; if a concurrent request with the same key
+   * won, that job is the answer and this request's upload is removed (`discard`).
+   */
+  const createJob = async (req: FastifyRequest, id: string, video: VideoRef, idempotencyKey: string | undefined, discard?: () => Promise<void>) => {
+    const traceparent = parseTraceparent(req.headers.traceparent as string | undefined) ?? newTraceparent();
+    try {
+      await deps.outbox.insert(videoSubmitted(id, video, TOPICS.outboxEvents, traceparent), idempotencyKey);
+    } catch (err) {
+      if (!(err instanceof DuplicateIdempotencyKeyError)) throw err;
+      const winner = await deps.outbox.findByIdempotencyKey(err.idempotencyKey);
+      if (!winner) throw err;
+      await discard?.().catch(() => {});
+      return accepted(winner._id);
+    }
+    req.log.info({ event_id: id, trace_id: traceIdOf(traceparent), object: video.object, media_type: video.media_type }, 'video accepted');
+    deps.metrics?.jobsSubmitted.inc();
+    deps.onAccepted?.();
+    return accepted(id);
+  };
 
   app.post(
     '/api/upload_video',
@@ -28,6 +66,13 @@ export const uploadRoutes: FastifyPluginAsync<ApiDeps> = async (fastify, deps) =
       },
     },
     async (req) => {
+      const idempotencyKey = idempotencyKeyOf(req);
+      // A retry of a request that already created its job: answer before reading the upload.
+      const earlier = idempotencyKey !== undefined ? await deps.outbox.findByIdempotencyKey(idempotencyKey) : undefined;
+      if (earlier) {
+        req.log.info({ event_id: earlier._id }, 'upload retried with its idempotency key; same job returned');
+        return accepted(earlier._id);
+      }
       if (!req.isMultipart()) throw new FramewiseError('ERR_UPLOAD_NO_FILE');
       const part = await req.file();
       if (!part || part.fieldname !== 'file') throw new FramewiseError('ERR_UPLOAD_NO_FILE');
@@ -48,11 +93,7 @@ export const uploadRoutes: FastifyPluginAsync<ApiDeps> = async (fastify, deps) =
         await deps.objects.delete(key);
         throw new FramewiseError('ERR_UPLOAD_TOO_LARGE', deps.maxUploadBytes);
       }
-      // The job exists from here on: the insert is the atomic "ok".
-      await deps.outbox.insert({ _id: id, status: 'new', payload: { bucket: deps.objects.bucket, object: key, media_type: mediaType }, created_at: new Date() });
-      req.log.info({ event_id: id, object: key, media_type: mediaType }, 'video accepted');
-      deps.onAccepted?.();
-      return { status: 'ok' as const, event_id: id };
+      return createJob(req, id, { bucket: deps.objects.bucket, object: key, media_type: mediaType }, idempotencyKey, () => deps.objects.delete(key));
     },
   );
 
@@ -71,11 +112,10 @@ export const uploadRoutes: FastifyPluginAsync<ApiDeps> = async (fastify, deps) =
       if (!object.startsWith('input/') || object.includes('..') || !(await deps.objects.exists(object))) {
         throw new FramewiseError('ERR_OBJECT_NOT_FOUND', JSON.stringify(object), bucket);
       }
-      const id = newEventId();
-      const mediaType = req.body.media_type ?? 'application/octet-stream';
-      await deps.outbox.insert({ _id: id, status: 'new', payload: { bucket, object, media_type: mediaType }, created_at: new Date() });
-      deps.onAccepted?.();
-      return { status: 'ok' as const, event_id: id };
+      const idempotencyKey = idempotencyKeyOf(req);
+      const earlier = idempotencyKey !== undefined ? await deps.outbox.findByIdempotencyKey(idempotencyKey) : undefined;
+      if (earlier) return accepted(earlier._id);
+      return createJob(req, newEventId(), { bucket, object, media_type: req.body.media_type ?? 'application/octet-stream' }, idempotencyKey);
     },
   );
 };
