@@ -86,6 +86,36 @@ program
     }
   });
 
+const deadLetters = program.command('dead-letters').description('Outbox items that failed past their attempts: list, replay, discard (admin API)');
+const adminOptions = (c: Command) =>
+  c
+    .option('-u, --url <url>', 'Framewise API', 'http://127.0.0.1:8080')
+    .addOption(new Option('-k, --key <key>', 'admin key').env('FRAMEWISE_ADMIN_KEY'));
+const fail = (what: string) => (err: unknown) => {
+  console.error(`framewise dead-letters ${what}: ${err instanceof Error ? err.message : String(err)}`);
+  process.exitCode = 1;
+};
+adminOptions(deadLetters.command('list').description('List dead letters, oldest first'))
+  .addOption(new Option('--outbox <outbox>', 'only this outbox').choices(['jobs', 'results']))
+  .option('--limit <n>', 'at most this many (1–1000)', '100')
+  .option('--json', 'print JSON')
+  .action(async (opts: { url: string; key?: string; outbox?: string; limit?: string; json?: boolean }) => {
+    const { listDeadLetters } = await import('./client/dead-letters.js');
+    await listDeadLetters(opts).catch(fail('list'));
+  });
+for (const action of ['replay', 'discard'] as const) {
+  adminOptions(
+    deadLetters
+      .command(action)
+      .description(action === 'replay' ? 'Deliver a dead letter again (attempts start over)' : 'Drop a dead letter (a jobs-outbox event is deleted)')
+      .argument('<outbox>', 'jobs or results')
+      .argument('<event_id>', 'the event (job) id'),
+  ).action(async (outbox: string, eventId: string, opts: { url: string; key?: string }) => {
+    const { actOnDeadLetter } = await import('./client/dead-letters.js');
+    await actOnDeadLetter(action, outbox, eventId, opts).catch(fail(action));
+  });
+}
+
 program
   .command('config')
   .description('List every setting: environment variable, default and meaning')

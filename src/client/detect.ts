@@ -5,6 +5,8 @@ import { request as requestTls } from 'node:https';
 import { basename } from 'node:path';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
 import cliProgress from 'cli-progress';
 
 export interface DetectOptions {
@@ -14,8 +16,27 @@ export interface DetectOptions {
   progress: boolean;
 }
 
+class RetryableUploadError extends Error {}
+
+/**
+ * Uploads with retries: a dropped connection or a 5xx (the server restarting, a storage outage)
+ * is retried with backoff under the same `Idempotency-Key`, so a retry of an upload the server
+ * did accept returns that job instead of creating a second one.
+ */
+async function uploadWithRetries(url: string, path: string, onBytes: (sent: number) => void, attempts = 5): Promise<string> {
+  const key = randomUUID();
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await upload(url, path, key, onBytes);
+    } catch (err) {
+      if (!(err instanceof RetryableUploadError) || attempt >= attempts) throw err;
+      await sleep(1000 * 2 ** (attempt - 1));
+    }
+  }
+}
+
 /** Streams a file as a multipart upload, reporting bytes sent. */
-async function upload(url: string, path: string, onBytes: (sent: number) => void): Promise<string> {
+async function upload(url: string, path: string, idempotencyKey: string, onBytes: (sent: number) => void): Promise<string> {
   const size = (await stat(path)).size;
   const boundary = `----framewise${Date.now().toString(16)}`;
   const head = Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="${basename(path).replace(/"/g, '')}"\r\nContent-Type: application/octet-stream\r\n\r\n`);
@@ -23,7 +44,7 @@ async function upload(url: string, path: string, onBytes: (sent: number) => void
   const target = new URL('/api/upload_video', url);
   const req = (target.protocol === 'https:' ? requestTls : request)(target, {
     method: 'POST',
-    headers: { 'content-type': `multipart/form-data; boundary=${boundary}`, 'content-length': head.length + size + tail.length },
+    headers: { 'content-type': `multipart/form-data; boundary=${boundary}`, 'content-length': head.length + size + tail.length, 'idempotency-key': idempotencyKey },
   });
   const response = new Promise<{ status: number; body: string }>((resolve, reject) => {
     req.on('response', (res) => {
@@ -32,7 +53,7 @@ async function upload(url: string, path: string, onBytes: (sent: number) => void
       res.on('data', (d: string) => (body += d));
       res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
     });
-    req.on('error', reject);
+    req.on('error', (err) => reject(new RetryableUploadError(`upload failed: ${err.message}`)));
   });
   let sent = 0;
   const count = new Transform({
@@ -46,6 +67,7 @@ async function upload(url: string, path: string, onBytes: (sent: number) => void
   await pipeline(createReadStream(path), count, req, { end: false }).catch(() => {});
   req.end(tail);
   const r = await response;
+  if (r.status >= 500) throw new RetryableUploadError(`upload failed: HTTP ${r.status}`);
   const body = JSON.parse(r.body) as { event_id?: string; error?: { code: string; message: string } };
   if (r.status !== 200 || !body.event_id) throw new Error(body.error ? `${body.error.code}: ${body.error.message}` : `upload failed: HTTP ${r.status}`);
   return body.event_id;
@@ -63,7 +85,7 @@ export async function detect(path: string, opts: DetectOptions): Promise<void> {
   );
   const show = opts.progress && process.stderr.isTTY;
   const up = show ? bars.create(size, 0, { task: 'upload ', unit: 'bytes' }) : undefined;
-  const id = await upload(opts.url, path, (sent) => up?.update(sent));
+  const id = await uploadWithRetries(opts.url, path, (sent) => up?.update(sent));
   up?.update(size);
   const work = show ? bars.create(1, 0, { task: 'detect ', unit: 'frames' }) : undefined;
   let result: any;

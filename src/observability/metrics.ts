@@ -30,7 +30,7 @@ export class Metrics {
 
   constructor(service: string) {
     this.registry.setDefaultLabels({ service });
-    collectDefaultMetrics({ register: this.registry, prefix: 'framewise_process_' });
+    collectDefaultMetrics({ register: this.registry, prefix: 'framewise_' });
     const registers = [this.registry];
     const gather = (sources: Collector[]) => async (gauge: Gauge<string>) => {
       gauge.reset();

@@ -3,6 +3,7 @@ import type { RunnerStore } from '../../ports/runner-store.js';
 import { decodeInferenceResult } from '../../core/messages.js';
 import { allFramesIn } from '../../core/job.js';
 import type { Handler } from '../../middleware/handler.js';
+import { traceIdOf } from '../../core/trace.js';
 
 export interface CollectDeps {
   runs: RunnerStore;
@@ -18,14 +19,15 @@ export interface CollectDeps {
 export const collectResult: Handler<CollectDeps> = async (message, deps) => {
   const result = decodeInferenceResult(message.value);
   const id = result.event_id;
+  const log = deps.log.child({ event_id: id, trace_id: traceIdOf(message.headers.traceparent) });
   if (result.error !== undefined) {
     const failed = await deps.runs.markFailed(id, `frame ${result.frame} could not be detected: ${result.error}`, new Date());
-    if (failed) deps.log.warn({ event_id: id, frame: result.frame, reason: result.error }, 'job failed at inference');
+    if (failed) log.warn({ frame: result.frame, reason: result.error }, 'job failed at inference');
     return;
   }
   const record = await deps.runs.addFrameResult(id, { frame: result.frame, objects: result.objects });
   if (record?.status === 'processing' && allFramesIn(record) && (await deps.runs.markPredictable(id))) {
-    deps.log.info({ event_id: id, total_frames: record.total_frames }, 'all frames detected; job predictable');
+    log.info({ total_frames: record.total_frames }, 'all frames detected; job predictable');
     deps.onPredictable?.();
   }
 };

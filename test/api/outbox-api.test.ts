@@ -1,0 +1,191 @@
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pino from 'pino';
+import { openDatabase, type SqliteDatabase } from '../../src/adapters/sqlite/database.js';
+import { SqliteOutboxStore } from '../../src/adapters/outbox-store/sqlite.js';
+import { SqliteRunnerStore } from '../../src/adapters/runner-store/sqlite.js';
+import { LocalDirObjectStore } from '../../src/adapters/object-store/local-dir.js';
+import { buildApi, type Api } from '../../src/stages/api/app.js';
+import { Metrics } from '../../src/observability/metrics.js';
+import { jobsBacklog, resultsBacklog } from '../../src/observability/backlog.js';
+import { parseTraceparent } from '../../src/core/trace.js';
+
+const video = () => readFile(new URL('../fixtures/vtest-10s.mp4', import.meta.url));
+
+function multipart(content: Buffer) {
+  const boundary = '----framewise' + Math.random().toString(16).slice(2);
+  const head = Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="clip.mp4"\r\nContent-Type: video/mp4\r\n\r\n`);
+  return { payload: Buffer.concat([head, content, Buffer.from(`\r\n--${boundary}--\r\n`)]), headers: { 'content-type': `multipart/form-data; boundary=${boundary}` } };
+}
+
+describe('HTTP API: idempotent submission, trace context, dead letters, metrics', () => {
+  let dir: string;
+  let db: SqliteDatabase;
+  let api: Api;
+  let keyed: Api;
+  let outbox: SqliteOutboxStore;
+  let runs: SqliteRunnerStore;
+  const ADMIN_KEY = 'an-admin-key-for-the-tests';
+
+  before(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'fw-outbox-api-'));
+    db = openDatabase(join(dir, 'db.sqlite'));
+    outbox = new SqliteOutboxStore(db);
+    runs = new SqliteRunnerStore(db);
+    const objects = new LocalDirObjectStore(join(dir, 'objects'), 'videos');
+    const metrics = new Metrics('test');
+    metrics.addBacklogSource(jobsBacklog(outbox));
+    metrics.addBacklogSource(resultsBacklog(runs));
+    const deps = { outbox, runs, objects, log: pino({ level: 'silent' }), maxUploadBytes: 10_000_000, metrics };
+    api = await buildApi(deps);
+    keyed = await buildApi({ ...deps, adminKey: ADMIN_KEY });
+  });
+  after(async () => {
+    await api.close();
+    await keyed.close();
+    db.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  const upload = async (headers: Record<string, string> = {}) => {
+    const body = multipart(await video());
+    return api.inject({ method: 'POST', url: '/api/upload_video', payload: body.payload, headers: { ...body.headers, ...headers } });
+  };
+  const inputs = async () => (await readdir(join(dir, 'objects', 'videos', 'input')).catch(() => [])).length;
+
+  test('a retried upload with the same Idempotency-Key gets the same job; nothing is stored twice', async () => {
+    const before = { jobs: (await outbox.list()).length, inputs: await inputs() };
+    const first = await upload({ 'idempotency-key': 'client-request-1' });
+    assert.equal(first.statusCode, 200);
+    const again = await upload({ 'idempotency-key': 'client-request-1' });
+    assert.deepEqual(again.json(), first.json());
+    const other = await upload({ 'idempotency-key': 'client-request-2' });
+    assert.notEqual(other.json().event_id, first.json().event_id);
+    assert.equal((await outbox.list()).length, before.jobs + 2);
+    assert.equal(await inputs(), before.inputs + 2);
+  });
+
+  test('concurrent uploads with one key create one job, and the losers’ uploads are removed', async () => {
+    const before = { jobs: (await outbox.list()).length, inputs: await inputs() };
+    const rs = await Promise.all([1, 2, 3].map(() => upload({ 'idempotency-key': 'racing-key' })));
+    const ids = new Set(rs.map((r) => r.json().event_id));
+    assert.equal(ids.size, 1, JSON.stringify(rs.map((r) => r.json())));
+    assert.equal((await outbox.list()).length, before.jobs + 1);
+    assert.equal(await inputs(), before.inputs + 1);
+  });
+
+  test('a malformed Idempotency-Key is a 400 in the one error shape', async () => {
+    for (const key of ['', 'has space', 'x'.repeat(256), 'naïve']) {
+      const r = await upload({ 'idempotency-key': key });
+      assert.equal(r.statusCode, 400, JSON.stringify(key));
+      assert.equal(r.json().error.code, 'ERR_IDEMPOTENCY_KEY_MALFORMED');
+    }
+  });
+
+  test('POST /api/request honours Idempotency-Key too', async () => {
+    const up = (await upload()).json().event_id as string;
+    const object = (await outbox.get(up))!.payload.object;
+    const req = () => api.inject({ method: 'POST', url: '/api/request', payload: { object }, headers: { 'idempotency-key': 'request-key' } });
+    const [a, b] = [await req(), await req()];
+    assert.equal(a.statusCode, 200);
+    assert.equal(a.json().event_id, b.json().event_id);
+  });
+
+  test('the request’s traceparent is kept with the event; without a valid one the API starts a trace', async () => {
+    const tp = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01';
+    const withTrace = (await upload({ traceparent: tp })).json().event_id as string;
+    assert.equal((await outbox.get(withTrace))?.traceparent, tp);
+    for (const headers of [{}, { traceparent: 'not-a-trace' }]) {
+      const id = (await upload(headers)).json().event_id as string;
+      const stored = (await outbox.get(id))?.traceparent;
+      assert.ok(stored && parseTraceparent(stored) === stored, `a valid new trace: ${stored}`);
+      assert.notEqual(stored, tp);
+    }
+    const e = await outbox.get(withTrace);
+    assert.equal(e?.event_type, 'video.submitted');
+    assert.equal(e?.aggregate_type, 'job');
+    assert.equal(e?.aggregate_id, withTrace);
+    assert.equal(e?.topic, 'outbox_events');
+  });
+
+  test('a dead event shows as failed with its error; admins list, replay and discard dead letters of both outboxes', async () => {
+    const id = (await upload()).json().event_id as string;
+    await outbox.markDead(id, 'RECORD_TOO_LARGE', new Date());
+    const failed = (await api.inject({ url: `/api/result_video/${id}` })).json();
+    assert.equal(failed.status, 'failed');
+    assert.match(failed.reason, /could not be dispatched after 1 attempts: RECORD_TOO_LARGE/);
+
+    // The results outbox: a job whose detections could not be written.
+    const job = (await upload()).json().event_id as string;
+    await runs.start({ _id: job, created_at: new Date(), expected_frames: 1, parameters: { sample_every: 5 } });
+    await runs.setTotalFrames(job, 1);
+    await runs.addFrameResult(job, { frame: 0, objects: [] });
+    await runs.markPredictable(job);
+    await runs.markPublishDead(job, 'the result could not be published: AccessDenied', new Date());
+
+    const list = (await api.inject({ url: '/api/admin/dead_letters' })).json();
+    assert.deepEqual(
+      list.dead_letters.map((d: { outbox: string; event_id: string }) => `${d.outbox}/${d.event_id}`),
+      [`jobs/${id}`, `results/${job}`],
+    );
+    assert.equal(list.dead_letters[0].last_error, 'RECORD_TOO_LARGE');
+    assert.equal((await api.inject({ url: '/api/admin/dead_letters?outbox=results' })).json().total, 1);
+    assert.equal((await api.inject({ url: '/api/admin/dead_letters?outbox=nope' })).statusCode, 400);
+
+    const replay = await api.inject({ method: 'POST', url: `/api/admin/dead_letters/jobs/${id}/replay` });
+    assert.equal(replay.statusCode, 200);
+    assert.equal(replay.json().action, 'replayed');
+    assert.equal((await outbox.get(id))?.status, 'new');
+    assert.equal((await api.inject({ url: `/api/result_video/${id}` })).json().status, 'new');
+    assert.equal((await api.inject({ method: 'POST', url: `/api/admin/dead_letters/jobs/${id}/replay` })).statusCode, 404, 'no longer dead');
+
+    assert.equal((await api.inject({ method: 'POST', url: `/api/admin/dead_letters/results/${job}/replay` })).statusCode, 200);
+    assert.equal((await runs.get(job))?.status, 'predictable');
+
+    await outbox.markDead(id, 'again', new Date());
+    const discard = await api.inject({ method: 'DELETE', url: `/api/admin/dead_letters/jobs/${id}` });
+    assert.equal(discard.statusCode, 200);
+    assert.equal((await api.inject({ url: `/api/result_video/${id}` })).statusCode, 404, 'a discarded job-outbox event is gone');
+    assert.equal((await api.inject({ method: 'DELETE', url: `/api/admin/dead_letters/jobs/${id}` })).json().error.code, 'ERR_DEAD_LETTER_NOT_FOUND');
+    assert.equal((await api.inject({ method: 'DELETE', url: '/api/admin/dead_letters/jobs/not-a-uuid' })).json().error.code, 'ERR_JOB_ID_MALFORMED');
+  });
+
+  test('admin routes: loopback only without a key; with a key, only with the right bearer token', async () => {
+    const remote = await api.inject({ url: '/api/admin/dead_letters', remoteAddress: '10.1.2.3' });
+    assert.equal(remote.statusCode, 403);
+    assert.equal(remote.json().error.code, 'ERR_AUTH_ADMIN_ONLY');
+    for (const authorization of [undefined, 'Bearer wrong-key', `Basic ${ADMIN_KEY}`]) {
+      const r = await keyed.inject({ url: '/api/admin/dead_letters', headers: authorization ? { authorization } : {} });
+      assert.equal(r.statusCode, 401, String(authorization));
+      assert.equal(r.json().error.code, 'ERR_AUTH_ADMIN_KEY');
+    }
+    const ok = await keyed.inject({ url: '/api/admin/dead_letters', remoteAddress: '10.1.2.3', headers: { authorization: `Bearer ${ADMIN_KEY}` } });
+    assert.equal(ok.statusCode, 200);
+  });
+
+  test('a job whose sent event was removed after its retention is still found through its runner record', async () => {
+    const id = (await upload()).json().event_id as string;
+    await runs.start({ _id: id, created_at: new Date(), expected_frames: 1, parameters: { sample_every: 5 } });
+    await outbox.markSent([id], new Date(Date.now() - 10_000));
+    assert.deepEqual(await outbox.purge(new Date(Date.now() - 5000), new Date(0)), { sent: 1, dead: 0 });
+    assert.equal(await outbox.get(id), undefined);
+    assert.equal((await api.inject({ url: `/api/result_video/${id}` })).json().status, 'processing');
+    const all = (await api.inject({ url: '/api/status/all' })).json();
+    assert.ok(all.operations.some((o: { video_id: string; status_code: string }) => o.video_id === id && o.status_code === 'processing'));
+  });
+
+  test('GET /metrics exposes outbox backlog by status and job counters in the Prometheus format', async () => {
+    const r = await api.inject({ url: '/metrics' });
+    assert.equal(r.statusCode, 200);
+    assert.match(r.headers['content-type'] as string, /^text\/plain/);
+    const newEvents = (await outbox.countByStatus()).new ?? 0;
+    assert.ok(newEvents > 0);
+    assert.match(r.body, new RegExp(`framewise_outbox_backlog\\{outbox="jobs",status="new",service="test"\\} ${newEvents}\\b`));
+    assert.match(r.body, /framewise_outbox_backlog\{outbox="results",status="predictable",service="test"\} 1\b/);
+    assert.match(r.body, /framewise_jobs_submitted_total\{service="test"\} \d+/);
+    assert.match(r.body, /framewise_process_resident_memory_bytes/);
+  });
+});
