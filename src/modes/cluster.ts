@@ -16,6 +16,7 @@ import { startRelay } from '../stages/relay/index.js';
 import { startRunner } from '../stages/runner/index.js';
 import { startInference } from '../stages/inference/index.js';
 import { measuredDetector } from '../stages/inference/stats.js';
+import { supervisedDetector } from '../stages/inference/supervised-detector.js';
 import { startResultPublisher } from '../stages/publisher/index.js';
 import { Metrics } from '../observability/metrics.js';
 import { jobsBacklog, resultsBacklog } from '../observability/backlog.js';
@@ -172,7 +173,8 @@ export async function startClusterStage(stage: ClusterStage, config: Config, log
         break;
       }
       case 'inference': {
-        const { detector, stats } = measuredDetector(await createCenternetDetector({ confidence: config.confidence, iou: config.iou }), metrics);
+        const model = await supervisedDetector(() => createCenternetDetector({ confidence: config.confidence, iou: config.iou }), log);
+        const { detector, stats } = measuredDetector(model, metrics);
         clients.push(() => detector.close());
         const bus = await kafka();
         await startInference({

@@ -15,6 +15,7 @@ import { startRunner } from '../stages/runner/index.js';
 import { startInference } from '../stages/inference/index.js';
 import { startResultPublisher } from '../stages/publisher/index.js';
 import { measuredDetector } from '../stages/inference/stats.js';
+import { supervisedDetector } from '../stages/inference/supervised-detector.js';
 import { Metrics } from '../observability/metrics.js';
 import { jobsBacklog, resultsBacklog } from '../observability/backlog.js';
 import { GROUPS, TOPICS } from '../core/topics.js';
@@ -41,7 +42,8 @@ export async function startEmbedded(config: Config, log: Logger, injected: { det
   const frames = frameSource(config);
   const codec = new SharpJpegCodec(config.jpegQuality);
   const metrics = new Metrics('embedded');
-  const { detector } = measuredDetector(injected.detector ?? (await createCenternetDetector({ confidence: config.confidence, iou: config.iou })), metrics);
+  const model = injected.detector ?? (await supervisedDetector(() => createCenternetDetector({ confidence: config.confidence, iou: config.iou }), log.child({ stage: 'inference' })));
+  const { detector } = measuredDetector(model, metrics);
   const timing = loopTiming(config);
   const shutdown = new AbortController();
   metrics.addBacklogSource(jobsBacklog(outbox));

@@ -10,6 +10,8 @@ import type { FrameImage, DetectedObject } from '../core/types.js';
  * - `detect` may be called again before an earlier call settles; calls are served in order.
  * - The detector never downloads anything: its weights come from installed files.
  * - `close` releases the model (threads, memory); calls after `close` reject.
+ * - If the model's thread or process dies, calls reject with `DetectorCrashedError` from then on:
+ *   the detector is unusable and must be replaced (see `supervisedDetector`).
  */
 export interface Detector {
   /** Stable model name recorded with results, e.g. `centernet-coco`. */
@@ -23,4 +25,12 @@ export interface DetectorOptions {
   confidence: number;
   /** IoU above which two boxes of one class are the same object (0–1). */
   iou: number;
+}
+
+/** The detector's thread or process died: this instance is unusable; a new one is needed. */
+export class DetectorCrashedError extends Error {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'DetectorCrashedError';
+  }
 }

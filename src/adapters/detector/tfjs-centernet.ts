@@ -13,7 +13,7 @@ import { createRequire } from 'node:module';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import * as path from 'node:path';
-import type { Detector, DetectorOptions } from '../../ports/detector.js';
+import { DetectorCrashedError, type Detector, type DetectorOptions } from '../../ports/detector.js';
 import type { DetectedObject, FrameImage } from '../../core/types.js';
 import type { CenternetWorkerData, DetectRequest, WorkerFrame, WorkerMessage } from './centernet-worker.js';
 
@@ -132,14 +132,14 @@ export async function createCenternetDetector(opts: DetectorOptions & { modelDir
     }
   });
   worker.on('error', (err: Error) => {
-    fail(new Error(`centernet worker crashed: ${err.message}`, { cause: err }));
+    fail(new DetectorCrashedError(`centernet worker crashed: ${err.message}`, { cause: err }));
   });
   worker.on('messageerror', (err: Error) => {
     fail(new Error(`centernet worker sent an unreadable message: ${err.message}`, { cause: err }));
   });
   worker.on('exit', (code: number) => {
     if (closed) fail(new Error('centernet detector is closed'));
-    else fail(new Error(`centernet worker exited unexpectedly (exit code ${code})`));
+    else fail(new DetectorCrashedError(`centernet worker exited unexpectedly (exit code ${code})`));
   });
 
   try {
