@@ -98,7 +98,7 @@ describe('HTTP API: idempotent submission, trace context, dead letters, metrics'
     const tp = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01';
     const withTrace = (await upload({ traceparent: tp })).json().event_id as string;
     assert.equal((await outbox.get(withTrace))?.traceparent, tp);
-    for (const headers of [{}, { traceparent: 'not-a-trace' }]) {
+    for (const headers of [{}, { traceparent: 'not-a-trace' }] as Array<Record<string, string>>) {
       const id = (await upload(headers)).json().event_id as string;
       const stored = (await outbox.get(id))?.traceparent;
       assert.ok(stored && parseTraceparent(stored) === stored, `a valid new trace: ${stored}`);
