@@ -16,10 +16,16 @@ export interface PollLoopOptions {
  */
 export function pollLoop(round: () => Promise<number>, opts: PollLoopOptions): { poke: () => void; done: Promise<void> } {
   let wake: AbortController = new AbortController();
-  const poke = () => wake.abort();
+  // A poke during a round must not be lost: it is remembered and skips the next wait.
+  let poked = false;
+  const poke = () => {
+    poked = true;
+    wake.abort();
+  };
   const done = (async () => {
     let wait = opts.minIntervalMs;
     while (!opts.signal.aborted) {
+      poked = false;
       let worked = 0;
       try {
         worked = await round();
@@ -27,6 +33,10 @@ export function pollLoop(round: () => Promise<number>, opts: PollLoopOptions): {
         opts.onError(err);
       }
       wait = worked > 0 ? opts.minIntervalMs : Math.min(opts.maxIntervalMs, wait * 2);
+      if (poked) {
+        wait = opts.minIntervalMs;
+        continue;
+      }
       if (worked > 0 && wait <= 1) continue;
       wake = new AbortController();
       await sleep(worked > 0 ? opts.minIntervalMs : wait, undefined, { signal: AbortSignal.any([opts.signal, wake.signal]) }).catch(() => {});

@@ -20,7 +20,7 @@ export interface KafkaBusOptions {
 type Msg = Message<Buffer, Buffer, Buffer, Buffer>;
 
 /**
- * The cluster bus on Apache Kafka (@platformatic/kafka): an idempotent producer with acks=all, and
+ * The cluster bus on Apache Kafka (@platformatic/kafka): a producer with acks=all, and
  * consumer groups with manual commits — an offset is committed only once its handler and every
  * earlier message of its partition have resolved. A consumer whose connection or group membership
  * breaks is rebuilt with backoff; messages in flight then are redelivered (at-least-once).
@@ -34,7 +34,13 @@ export class KafkaBus implements Publisher, Subscriber {
     this.producer = new Producer({
       clientId: `${opts.clientId}-producer`,
       bootstrapBrokers: opts.brokers,
-      idempotent: true,
+      // Not idempotent: @platformatic/kafka 1.x (the last line for Node 20) numbers an idempotent
+      // batch when the broker answers, not when it is sent, so two concurrent sends to one partition
+      // carry the same sequence number: the broker keeps the first, acknowledges the second as its
+      // duplicate (silently dropped), and every later send to that partition then fails with
+      // OUT_OF_ORDER_SEQUENCE_NUMBER until the process restarts (upstream issues #326 and #309).
+      // Without idempotence a retry may write a message twice, which every consumer here tolerates.
+      idempotent: false,
       acks: -1,
       retries: 5,
       retryDelay: 500,

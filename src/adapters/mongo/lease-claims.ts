@@ -64,10 +64,16 @@ export class MongoLeases {
     return held;
   }
 
-  /** Ends `owner`'s leases on `keys` now (after a failed attempt: the key is free once due again). */
-  async release(keys: readonly string[], owner: string): Promise<void> {
+  /** Keys leased now to anyone but `owner` (a claimer skips them without trying). */
+  async heldByOthers(owner: string, now: Date): Promise<Set<string>> {
+    const held = await this.leases.find({ lease_until: { $gt: now }, owner: { $ne: owner } }, { projection: { key: 1 } }).toArray();
+    return new Set(held.map((l) => l.key));
+  }
+
+  /** Ends `owner`'s (or, without one, anyone's) leases on `keys` now (after a failed attempt: the key is free once due again). */
+  async release(keys: readonly string[], owner?: string): Promise<void> {
     if (keys.length === 0) return;
-    await this.leases.updateMany({ key: { $in: [...keys] }, owner }, { $set: { lease_until: new Date(0) } });
+    await this.leases.updateMany({ key: { $in: [...keys] }, ...(owner !== undefined ? { owner } : {}) }, { $set: { lease_until: new Date(0) } });
   }
 
   /** Forgets every lease of `keys` (their items can no longer be claimed: delivered, deleted). */

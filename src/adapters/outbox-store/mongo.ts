@@ -65,19 +65,24 @@ export class MongoOutboxStore implements OutboxStore {
   }
 
   /**
-   * Claims in four round trips whatever the batch size (the relay's throughput depends on it):
-   * read due candidates; take their leases (`MongoLeases`: a unique insert decides, so racing
-   * relays never share an event); note the lease on the events, a hint that lets other relays
-   * skip them (only the holder writes it); read back the won events still `new`.
+   * Claims in five round trips whatever the batch size (one when there is nothing to do), and writes
+   * no event: the relay's throughput depends on it, and FerretDB updates documents one at a time,
+   * each scanning the collection. Read due candidates; read the keys other relays hold leases on and,
+   * if that hides some candidates, read further; take the leases (`MongoLeases`: a unique insert
+   * decides, so racing relays never share an event); read back the won events still `new`.
+   * (`lease_until`/`lease_owner` on events are hints written by earlier versions, still honoured.)
    */
   async claimDue(c: Claim): Promise<OutboxEvent[]> {
     const claimable: Filter<Doc> = { status: 'new', next_attempt_at: { $lte: c.now }, $or: [{ lease_until: { $lte: c.now } }, { lease_owner: c.owner }] };
-    const candidates = await this.outbox.find(claimable, { projection: { _id: 1 } }).sort({ created_at: 1, _id: 1 }).limit(c.limit).toArray();
+    const due = async (limit: number) => (await this.outbox.find(claimable, { projection: { _id: 1 } }).sort({ created_at: 1, _id: 1 }).limit(limit).toArray()).map((d) => d._id);
+    let candidates = await due(c.limit);
+    if (candidates.length === 0) return [];
+    const others = await this.leases.heldByOthers(c.owner, c.now);
+    if (candidates.some((id) => others.has(id))) candidates = (await due(c.limit + others.size)).filter((id) => !others.has(id)).slice(0, c.limit);
     if (candidates.length === 0) return [];
     const until = new Date(c.now.getTime() + c.leaseMs);
-    const won = [...(await this.leases.take(candidates.map((d) => d._id), c.owner, c.now, until))];
+    const won = [...(await this.leases.take(candidates, c.owner, c.now, until))];
     if (won.length === 0) return [];
-    await this.outbox.updateMany({ _id: { $in: won } }, { $set: { lease_until: until, lease_owner: c.owner } });
     return (await this.outbox.find({ _id: { $in: won }, status: 'new' }).sort({ created_at: 1, _id: 1 }).toArray()).map(clean);
   }
 
@@ -91,23 +96,22 @@ export class MongoOutboxStore implements OutboxStore {
     return r.modifiedCount;
   }
 
+  /** Called by the lease holder after a failed attempt: frees the event's lease. */
   async recordFailure(id: string, error: string, nextAttemptAt: Date): Promise<boolean> {
-    const e = await this.outbox.findOne({ _id: id, status: 'new' }, { projection: { lease_owner: 1 } });
     const r = await this.outbox.updateOne(
       { _id: id, status: 'new' },
       { $inc: { attempts: 1 }, $set: { last_error: error, next_attempt_at: nextAttemptAt, lease_until: new Date(0) }, $unset: { lease_owner: '' } },
     );
-    if (e?.lease_owner) await this.leases.release([id], e.lease_owner);
+    if (r.modifiedCount === 1) await this.leases.release([id]);
     return r.modifiedCount === 1;
   }
 
   async markDead(id: string, error: string, at: Date): Promise<boolean> {
-    const e = await this.outbox.findOne({ _id: id, status: 'new' }, { projection: { lease_owner: 1 } });
-    if (e?.lease_owner) await this.leases.release([id], e.lease_owner);
     const r = await this.outbox.updateOne(
       { _id: id, status: 'new' },
       { $inc: { attempts: 1 }, $set: { status: 'dead', last_error: error, dead_at: at, lease_until: new Date(0) }, $unset: { lease_owner: '' } },
     );
+    if (r.modifiedCount === 1) await this.leases.release([id]); // a replayed dead letter is claimable at once
     return r.modifiedCount === 1;
   }
 
