@@ -39,6 +39,20 @@ export function busContract(name: string, makeFixture: () => Promise<BusFixture>
       await f.dispose();
     });
 
+    test('concurrent publishes to one partition all arrive (none silently dropped)', async () => {
+      const f = await makeFixture();
+      const bus = await f.open();
+      const t = topic();
+      const got = new Set<string>();
+      await bus.subscribe(t, async (m) => void got.add(body(m)), { group: 'g' });
+      await Promise.all(Array.from({ length: 20 }, (_, i) => bus.publish(t, [msg('same-key', i)])));
+      await waitFor(() => got.size === 20, 'all 20 concurrent publishes');
+      await bus.publish(t, [msg('same-key', 99)]);
+      await waitFor(() => got.has('m99'), 'a publish after them');
+      await bus.close();
+      await f.dispose();
+    });
+
     test('a rejected message is redelivered, in order, until handled', async () => {
       const f = await makeFixture();
       const bus = await f.open();

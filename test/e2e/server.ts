@@ -15,9 +15,9 @@ export interface Server {
   kill9(): Promise<void>;
 }
 
-/** Starts `framewise serve` (the built CLI, as a user runs it) on a free port. */
-export async function startServer(dataDir: string, env: Record<string, string> = {}): Promise<Server> {
-  const proc = spawn(process.execPath, [`${ROOT}bin/framewise.js`, 'serve', '--port', '0', '--data', dataDir], {
+/** Starts `framewise serve` (the built CLI, as a user runs it) on `port` (default: a free one). */
+export async function startServer(dataDir: string, env: Record<string, string> = {}, port = 0): Promise<Server> {
+  const proc = spawn(process.execPath, [`${ROOT}bin/framewise.js`, 'serve', '--port', String(port), '--data', dataDir], {
     env: { ...process.env, FRAMEWISE_LOG_LEVEL: 'info', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

@@ -86,7 +86,8 @@ export const uploadRoutes: FastifyPluginAsync<ApiDeps> = async (fastify, deps) =
       } catch (err) {
         await deps.objects.delete(key).catch(() => {});
         if ((err as { code?: string }).code === 'FST_REQ_FILE_TOO_LARGE') throw new FramewiseError('ERR_UPLOAD_TOO_LARGE', deps.maxUploadBytes);
-        if (req.raw.destroyed || (err as { code?: string }).code === 'ERR_STREAM_PREMATURE_CLOSE') throw new FramewiseError('ERR_UPLOAD_INTERRUPTED');
+        // Only a body that did not arrive whole is the client's doing; after it, a storage failure is ours (503).
+        if (!req.raw.complete && (req.raw.destroyed || (err as { code?: string }).code === 'ERR_STREAM_PREMATURE_CLOSE')) throw new FramewiseError('ERR_UPLOAD_INTERRUPTED');
         throw err;
       }
       if (part.file.truncated) {
