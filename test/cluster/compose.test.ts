@@ -23,7 +23,7 @@ test('docker-compose.yml is valid and mirrors the design’s services, with heal
     assert.match(block, new RegExp(`command:\\n\\s+- ${stage}\\n`), `${service} runs framewise ${stage}`);
     assert.match(block, /KAFKA_BOOTSTRAP_SERVERS: kafka:9092/, `${service} env`);
   }
-  assert.equal((resolved.match(/healthcheck:/g) ?? []).length, 6, 'api, runner, inference, kafka, mongo, minio have health checks');
+  assert.equal((resolved.match(/healthcheck:/g) ?? []).length, 8, 'every service has a health check');
 });
 
 test('the Dockerfile builds with the repository’s own install steps and runs a stage as its command', async () => {
