@@ -10,7 +10,8 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { isDeepStrictEqual, promisify } from 'node:util';
 import { resolveBinary } from '../../src/adapters/frame-source/binaries.js';
-import { FIXTURE } from '../e2e/server.js';
+import assert from 'node:assert/strict';
+import { FIXTURE, isFinished, startServer, uploadFile, waitForResult } from '../e2e/server.js';
 import type { Prediction } from '../e2e/scenarios.js';
 
 const run = promisify(execFile);
@@ -79,6 +80,36 @@ export async function makeClips(dir: string, count: number): Promise<Clip[]> {
  * Taken below the kernel's ephemeral range, so that no process binding port 0 (the stages' health
  * servers) can take it while its server is down between a kill and the restart.
  */
+/**
+ * The fault-free result of each clip: all uploaded at once to an undisturbed embedded server in
+ * `dataDir` (embedded results are proven equal to cluster mode's by test/cluster/e2e.test.ts).
+ * Returns the predictions in clip order and the server's exit code after SIGTERM.
+ */
+export async function faultFreeReference(dataDir: string, clips: readonly Clip[]): Promise<{ reference: Prediction[]; exitCode: number | null }> {
+  const t0 = Date.now();
+  const server = await startServer(dataDir);
+  const reference: Prediction[] = [];
+  let exitCode: number | null;
+  try {
+    const ids = await Promise.all(
+      clips.map(async (clip) => {
+        const up = await uploadFile(server.url, clip.content, clip.name);
+        assert.equal(up.status, 200, JSON.stringify(up.body));
+        return up.body.event_id as string;
+      }),
+    );
+    for (const id of ids) {
+      const r = await waitForResult(server.url, id, isFinished, 600_000);
+      assert.equal(r.status, 'ready', JSON.stringify(r).slice(0, 300));
+      reference.push(r.prediction as Prediction);
+    }
+  } finally {
+    exitCode = await server.stop();
+  }
+  console.log(`reference: ${clips.length} clips, ${reference.reduce((n, p) => n + p.length, 0)} sampled frames, ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+  return { reference, exitCode };
+}
+
 export async function freePort(): Promise<number> {
   const low = Number((await readFile('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').catch(() => '32768')).trim().split(/\s+/)[0]) || 32768;
   const from = Math.max(10_000, Math.min(low, 32_768) - 10_000);

@@ -19,13 +19,12 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { LOCAL_ENV, startStage, stopAll, type Stage, type StageProcess } from '../../scripts/cluster-local.js';
-import { isFinished, startServer, uploadFile, waitForResult } from '../e2e/server.js';
-import type { Prediction } from '../e2e/scenarios.js';
 import { infra, infraUp } from '../cluster/infra.js';
 import {
   chaosLine,
   chaosSeed,
   cleanupUntilEmpty,
+  faultFreeReference,
   freePort,
   getJsonWithRetry,
   judge,
@@ -108,28 +107,7 @@ test('cluster chaos: kill -9 random stages and restart Kafka, MinIO and the data
   dir = await mkdtemp(join(tmpdir(), 'fw-chaos-cluster-'));
   const clips = await makeClips(dir, VIDEOS);
 
-  // Fault-free reference: the same clips through embedded mode (proven equal to cluster mode by
-  // test/cluster/e2e.test.ts), uploaded all at once.
-  const embedded = await startServer(join(dir, 'reference'));
-  let reference: Prediction[];
-  try {
-    const ids = await Promise.all(
-      clips.map(async (clip) => {
-        const up = await uploadFile(embedded.url, clip.content, clip.name);
-        assert.equal(up.status, 200, JSON.stringify(up.body));
-        return up.body.event_id as string;
-      }),
-    );
-    reference = [];
-    for (const id of ids) {
-      const r = await waitForResult(embedded.url, id, isFinished, 600_000);
-      assert.equal(r.status, 'ready', JSON.stringify(r).slice(0, 300));
-      reference.push(r.prediction as Prediction);
-    }
-  } finally {
-    await embedded.stop();
-  }
-  console.log(`reference: ${VIDEOS} clips, ${reference.reduce((n, p) => n + p.length, 0)} sampled frames, ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+  const { reference } = await faultFreeReference(join(dir, 'reference'), clips);
 
   // The cluster; the api on a fixed port so that its URL survives restarts.
   const apiPort = await freePort();

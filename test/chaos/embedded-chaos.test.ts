@@ -11,12 +11,12 @@ import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { isFinished, startServer, uploadFile, waitForResult, type Server } from '../e2e/server.js';
-import type { Prediction } from '../e2e/scenarios.js';
+import { startServer, type Server } from '../e2e/server.js';
 import {
   chaosLine,
   chaosSeed,
   cleanupUntilEmpty,
+  faultFreeReference,
   freePort,
   getJsonWithRetry,
   judge,
@@ -63,22 +63,11 @@ test('embedded chaos: kill -9 at random moments while 6 videos are processed; al
   const seed = chaosSeed();
   const rnd = prngStreams(seed, ['uploads', 'kills'] as const);
   console.log(`embedded chaos seed=${seed} (replay the schedule with CHAOS_SEED=${seed})`);
-  const t0 = Date.now();
   dir = await mkdtemp(join(tmpdir(), 'fw-chaos-embedded-'));
   const clips = await makeClips(dir, VIDEOS);
 
-  // Fault-free reference: the same clips through an undisturbed server.
-  const reference: Prediction[] = [];
-  server = await startServer(join(dir, 'reference'));
-  for (const clip of clips) {
-    const up = await uploadFile(server.url, clip.content, clip.name);
-    assert.equal(up.status, 200, JSON.stringify(up.body));
-    const r = await waitForResult(server.url, up.body.event_id as string, isFinished, 300_000);
-    assert.equal(r.status, 'ready', JSON.stringify(r).slice(0, 300));
-    reference.push(r.prediction as Prediction);
-  }
-  assert.equal(await server.stop(), 0);
-  console.log(`reference: ${VIDEOS} clips, ${reference.reduce((n, p) => n + p.length, 0)} sampled frames, ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+  const { reference, exitCode } = await faultFreeReference(join(dir, 'reference'), clips);
+  assert.equal(exitCode, 0);
 
   // The chaos run: a fixed port, so the client's URL stays valid across restarts.
   const tChaos = Date.now();

@@ -138,9 +138,9 @@ export class MongoRunnerStore implements RunnerStore {
     return u.modifiedCount === 1;
   }
 
+  /** Called by the lease holder after a failed publish: frees the job's lease (as the outbox does). */
   private async releaseLease(jobId: string): Promise<void> {
-    const r = await this.runs.findOne({ _id: jobId }, { projection: { lease_owner: 1 } });
-    if (r?.lease_owner) await this.leases.release([`publish:${jobId}`], r.lease_owner);
+    await this.leases.release([`publish:${jobId}`]);
   }
 
   async markPublishDead(jobId: string, reason: string, at: Date): Promise<boolean> {
