@@ -37,6 +37,17 @@ export function outboxStoreContract(name: string, make: () => Promise<{ store: O
       await store.insert(d);
       await store.insert(event(5000), c._id);
       assert.equal((await store.list()).length, 4);
+      // Sending changes nothing: the key still names its event, and the event's id is still taken.
+      assert.equal(await store.markSent([a._id], new Date(6000)), 1);
+      assert.equal((await store.findByIdempotencyKey('client-key-1'))?._id, a._id);
+      await assert.rejects(store.insert(event(7000), 'client-key-1'), DuplicateIdempotencyKeyError);
+      await assert.rejects(store.insert(a));
+      assert.equal((await store.list()).length, 4);
+      const keyed = event(8000);
+      await store.insert(keyed, 'client-key-3');
+      const pending = ids(await store.list()).filter((id) => id !== a._id);
+      assert.equal(pending.at(-1), keyed._id);
+      assert.deepEqual(ids(await store.claimDue({ owner: 'r', limit: 10, leaseMs: 1000, now: new Date(8000) })), pending, 'a keyed insert is due at once');
       await dispose();
     });
 

@@ -1,4 +1,4 @@
-import { MongoServerError, type Collection, type Db, type Filter } from 'mongodb';
+import { MongoBulkWriteError, MongoServerError, type Collection, type Db, type Filter } from 'mongodb';
 import { DuplicateIdempotencyKeyError, type OutboxStore, type Purged } from '../../ports/outbox-store.js';
 import { VIDEO_SUBMITTED, type Claim, type NewOutboxEvent, type OutboxEvent, type OutboxStatus } from '../../core/job.js';
 import { TOPICS } from '../../core/topics.js';
@@ -13,18 +13,54 @@ type Doc = OutboxEvent & { lease_until: Date; lease_owner?: string; idempotency_
 
 const isDuplicate = (err: unknown) => err instanceof MongoServerError && err.code === 11000;
 const clientKey = (key: string) => `k:${key}`;
+/** Only duplicates refused it (an event archived twice): anything else is a real failure. */
+const onlyDuplicates = (err: unknown) =>
+  (err instanceof MongoBulkWriteError && [err.writeErrors].flat().every((w) => w.code === 11000)) || isDuplicate(err);
+const byAge = (a: Doc, b: Doc) => a.created_at.getTime() - b.created_at.getTime() || (a._id < b._id ? -1 : a._id > b._id ? 1 : 0);
 
-/** `main_db.outbox` in MongoDB (also FerretDB): one document per event, conditional status updates. */
+/**
+ * A keyed insert is due only once it has been checked against the archive (then at once), or after
+ * this hold if the inserting process died between the insert and the check (its client, told
+ * nothing, retries under the key and finds the event).
+ */
+const KEYED_INSERT_HOLD_MS = 30_000;
+/** The insert a client is told "ok" about: acknowledged by a majority, in the journal (real MongoDB). */
+const DURABLE = { writeConcern: { w: 'majority' as const, j: true } };
+/** Claimed events kept in memory for `markSent` to archive without reading them again. */
+const CLAIMED_CACHE_MAX = 20_000;
+
+/**
+ * `main_db.outbox` in MongoDB (also FerretDB), in two collections:
+ * - `outbox`: the work list — events `new` (waiting, leased or backing off) and `dead`;
+ * - `outbox_sent`: events once published (`sent`), until their retention ends.
+ *
+ * Why two: a relay reads and writes only the work list, so its cost follows the backlog, not a
+ * day of history. On FerretDB v1 every query but `{_id: x}` scans its collection and every update
+ * rewrites one document per transaction (measured: ~4 ms a document, ~70 µs a scanned one); with
+ * sent events in the same collection an idle relay's polls scanned all of them, and marking 500
+ * sent took 2 s. Now sending a batch is one insert into `outbox_sent` and one delete from `outbox`,
+ * whatever the size of the batch (a crash between them leaves the event in both: claimed and
+ * published again, harmless, since consumers drop duplicate event ids, and archived once).
+ *
+ * Invariants across the two (no transactions on FerretDB): an event id or a client's key names one
+ * event. The work list's unique indexes keep it among pending events; an insert also checks the
+ * archive (by id, and by key for a keyed insert), and a keyed event stays undue until that check
+ * passed, so no relay can publish a duplicate while it is being found out. (A sent event reaches
+ * the archive before it leaves the work list, so a duplicate key is in one place or the other.)
+ */
 export class MongoOutboxStore implements OutboxStore {
   private readonly outbox: Collection<Doc>;
+  private readonly sent: Collection<Doc>;
   private readonly leases: MongoLeases;
+  private readonly claimed = new Map<string, Doc>();
 
   constructor(db: Db) {
     this.outbox = db.collection<Doc>('outbox');
+    this.sent = db.collection<Doc>('outbox_sent');
     this.leases = new MongoLeases(db, 'outbox_leases');
   }
 
-  /** Indexes, and the envelope fields events written by version 0.1 lack. Idempotent. */
+  /** Indexes, the envelope fields events written by version 0.1 lack, and sent events moved to the archive. Idempotent. */
   async ensureIndexes(): Promise<void> {
     await this.outbox.updateMany(
       { next_attempt_at: { $exists: false } },
@@ -35,41 +71,55 @@ export class MongoOutboxStore implements OutboxStore {
     }
     await this.outbox.createIndex({ status: 1, next_attempt_at: 1, created_at: 1 });
     await this.outbox.createIndex({ idempotency_key: 1 }, { unique: true });
+    await this.sent.createIndex({ idempotency_key: 1 });
+    await this.sent.createIndex({ sent_at: 1 });
     await this.leases.ensureIndexes();
+    // Sent events of versions that kept them in the work list: archive first, then remove.
+    const legacy = await this.outbox.find({ status: 'sent' }).toArray();
+    if (legacy.length > 0) await this.archive(legacy, legacy[0]!.sent_at ?? new Date());
   }
 
   async insert(e: NewOutboxEvent, idempotencyKey?: string): Promise<void> {
+    if (await this.sent.findOne({ _id: e._id }, { projection: { _id: 1 } })) throw new Error(`event ${e._id} exists (sent)`);
+    const keyed = idempotencyKey !== undefined;
     const doc: Doc = {
       ...e,
       status: 'new',
       attempts: 0,
-      next_attempt_at: e.created_at,
+      next_attempt_at: keyed ? new Date(e.created_at.getTime() + KEYED_INSERT_HOLD_MS) : e.created_at,
       lease_until: new Date(0),
-      idempotency_key: idempotencyKey !== undefined ? clientKey(idempotencyKey) : `e:${e._id}`,
+      idempotency_key: keyed ? clientKey(idempotencyKey) : `e:${e._id}`,
     };
     try {
-      await this.outbox.insertOne(doc);
+      await this.outbox.insertOne(doc, DURABLE);
     } catch (err) {
       // Which unique index refused it: the key's holder decides (error texts differ between servers).
-      if (idempotencyKey !== undefined && isDuplicate(err)) {
+      if (keyed && isDuplicate(err)) {
         const holder = await this.findByIdempotencyKey(idempotencyKey);
         if (holder && holder._id !== e._id) throw new DuplicateIdempotencyKeyError(idempotencyKey);
       }
       throw err;
     }
+    if (!keyed) return;
+    const archived = await this.sent.findOne({ idempotency_key: doc.idempotency_key }, { projection: { _id: 1 } });
+    if (archived && archived._id !== e._id) {
+      await this.outbox.deleteOne({ _id: e._id });
+      throw new DuplicateIdempotencyKeyError(idempotencyKey);
+    }
+    await this.outbox.updateOne({ _id: e._id, status: 'new' }, { $set: { next_attempt_at: e.created_at } }, DURABLE);
   }
 
   async findByIdempotencyKey(key: string): Promise<OutboxEvent | undefined> {
-    const d = await this.outbox.findOne({ idempotency_key: clientKey(key) });
+    const d = (await this.outbox.findOne({ idempotency_key: clientKey(key) })) ?? (await this.sent.findOne({ idempotency_key: clientKey(key) }));
     return d ? clean(d) : undefined;
   }
 
   /**
    * Claims in five round trips whatever the batch size (one when there is nothing to do), and writes
-   * no event: the relay's throughput depends on it, and FerretDB updates documents one at a time,
-   * each scanning the collection. Read due candidates; read the keys other relays hold leases on and,
-   * if that hides some candidates, read further; take the leases (`MongoLeases`: a unique insert
-   * decides, so racing relays never share an event); read back the won events still `new`.
+   * no event (FerretDB rewrites updated documents one at a time). Read due candidates; read the keys
+   * other relays hold leases on and, if that hides some candidates, read further; take the leases
+   * (`MongoLeases`: a unique insert decides, so racing relays never share an event); read back the
+   * won events still `new` (another relay may have sent one since the first read).
    * (`lease_until`/`lease_owner` on events are hints written by earlier versions, still honoured.)
    */
   async claimDue(c: Claim): Promise<OutboxEvent[]> {
@@ -83,21 +133,40 @@ export class MongoOutboxStore implements OutboxStore {
     const until = new Date(c.now.getTime() + c.leaseMs);
     const won = [...(await this.leases.take(candidates, c.owner, c.now, until))];
     if (won.length === 0) return [];
-    return (await this.outbox.find({ _id: { $in: won }, status: 'new' }).sort({ created_at: 1, _id: 1 }).toArray()).map(clean);
+    const docs = await this.outbox.find({ _id: { $in: won }, status: 'new' }).sort({ created_at: 1, _id: 1 }).toArray();
+    if (this.claimed.size + docs.length > CLAIMED_CACHE_MAX) this.claimed.clear();
+    for (const d of docs) this.claimed.set(d._id, d);
+    return docs.map(clean);
   }
 
+  /** Archives the events still `new`, then removes them from the work list (see the class comment). */
   async markSent(ids: readonly string[], at: Date): Promise<number> {
     if (ids.length === 0) return 0;
-    const r = await this.outbox.updateMany(
-      { _id: { $in: [...ids] }, status: 'new' },
-      { $set: { status: 'sent', sent_at: at, lease_until: new Date(0) }, $unset: { lease_owner: '' } },
-    );
+    const known = ids.map((id) => this.claimed.get(id)).filter((d) => d !== undefined);
+    const missing = ids.filter((id) => !this.claimed.has(id));
+    const read = missing.length > 0 ? await this.outbox.find({ _id: { $in: missing } }).toArray() : [];
+    const moved = await this.archive([...known, ...read].filter((d) => d.status === 'new'), at);
+    for (const id of ids) this.claimed.delete(id);
+    return moved;
+  }
+
+  private async archive(docs: Doc[], at: Date): Promise<number> {
+    if (docs.length === 0) return 0;
+    const ids = docs.map((d) => d._id);
+    const sent = docs.map(({ lease_owner: _owner, ...d }) => ({ ...d, status: 'sent' as const, sent_at: d.sent_at ?? at, lease_until: new Date(0) }));
+    try {
+      await this.sent.insertMany(sent, { ordered: false });
+    } catch (err) {
+      if (!onlyDuplicates(err)) throw err; // archived by an earlier attempt
+    }
+    const r = await this.outbox.deleteMany({ _id: { $in: ids }, status: { $in: ['new', 'sent'] } });
     await this.leases.forget(ids);
-    return r.modifiedCount;
+    return r.deletedCount;
   }
 
   /** Called by the lease holder after a failed attempt: frees the event's lease. */
   async recordFailure(id: string, error: string, nextAttemptAt: Date): Promise<boolean> {
+    this.claimed.delete(id);
     const r = await this.outbox.updateOne(
       { _id: id, status: 'new' },
       { $inc: { attempts: 1 }, $set: { last_error: error, next_attempt_at: nextAttemptAt, lease_until: new Date(0) }, $unset: { lease_owner: '' } },
@@ -107,6 +176,7 @@ export class MongoOutboxStore implements OutboxStore {
   }
 
   async markDead(id: string, error: string, at: Date): Promise<boolean> {
+    this.claimed.delete(id);
     const r = await this.outbox.updateOne(
       { _id: id, status: 'new' },
       { $inc: { attempts: 1 }, $set: { status: 'dead', last_error: error, dead_at: at, lease_until: new Date(0) }, $unset: { lease_owner: '' } },
@@ -131,7 +201,7 @@ export class MongoOutboxStore implements OutboxStore {
   }
 
   async purge(sentBefore: Date, deadBefore: Date): Promise<Purged> {
-    const sent = await this.outbox.deleteMany({ status: 'sent', sent_at: { $lt: sentBefore } });
+    const sent = await this.sent.deleteMany({ sent_at: { $lt: sentBefore } });
     const dead = await this.outbox.deleteMany({ status: 'dead', dead_at: { $lt: deadBefore } });
     // Leases long expired belong to events delivered or deleted (no claimer waits that long).
     await this.leases.purge(sentBefore);
@@ -139,22 +209,31 @@ export class MongoOutboxStore implements OutboxStore {
   }
 
   async get(eventId: string): Promise<OutboxEvent | undefined> {
-    const d = await this.outbox.findOne({ _id: eventId });
+    const d = (await this.outbox.findOne({ _id: eventId })) ?? (await this.sent.findOne({ _id: eventId }));
     return d ? clean(d) : undefined;
   }
 
+  /** Oldest first; an event caught between archive and removal appears once, as sent. */
   async list(): Promise<OutboxEvent[]> {
-    return (await this.outbox.find({}).sort({ created_at: 1, _id: 1 }).toArray()).map(clean);
+    const sent = await this.sent.find({}).toArray();
+    const archived = new Set(sent.map((d) => d._id));
+    const pending = (await this.outbox.find({}).toArray()).filter((d) => !archived.has(d._id));
+    return [...pending, ...sent].sort(byAge).map(clean);
   }
 
   async countByStatus(): Promise<Partial<Record<OutboxStatus, number>>> {
     const rows = await this.outbox.aggregate<{ _id: OutboxStatus; n: number }>([{ $group: { _id: '$status', n: { $sum: 1 } } }]).toArray();
-    return Object.fromEntries(rows.map((r) => [r._id, r.n]));
+    const counts: Partial<Record<OutboxStatus, number>> = Object.fromEntries(rows.map((r) => [r._id, r.n]));
+    const sent = await this.sent.estimatedDocumentCount(); // from metadata on MongoDB; a scrape must stay cheap
+    if (sent > 0) counts.sent = (counts.sent ?? 0) + sent;
+    return counts;
   }
 
   async deleteAll(): Promise<void> {
     await this.outbox.deleteMany({});
+    await this.sent.deleteMany({});
     await this.leases.deleteAll();
+    this.claimed.clear();
   }
 }
 
