@@ -209,6 +209,7 @@ function timedDetector(inner: Detector): { detector: Detector; stats: { busyMs: 
     stats,
     detector: {
       name: inner.name,
+      sha256: inner.sha256,
       async detect(frames) {
         if (inFlight++ === 0) since = performance.now();
         try {

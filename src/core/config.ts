@@ -8,6 +8,26 @@ import Value from 'typebox/value';
  */
 const setting = <T extends Type.TSchema>(schema: T) => schema;
 
+/** The bundled detector's name: always available, the default model unless configured otherwise. */
+export const BUNDLED_MODEL = 'centernet-coco';
+
+/** A YOLO ONNX model a job may choose by `name` (see README, "Bring your own YOLO"). */
+export const ModelSpecSchema = Type.Object(
+  {
+    name: Type.String({ pattern: '^[a-z0-9][a-z0-9._-]{0,62}$', description: 'What jobs choose it by' }),
+    path: Type.String({ minLength: 1, description: 'The .onnx file (Ultralytics export)' }),
+    labels: Type.Optional(Type.String({ minLength: 1, description: 'Class names, one per line (else the model metadata `names`)' })),
+    layout: Type.Optional(Type.Union([Type.Literal('auto'), Type.Literal('v5'), Type.Literal('v8'), Type.Literal('end2end')])),
+    input_size: Type.Optional(Type.Integer({ minimum: 32, maximum: 4096, description: 'Input side when the model has dynamic height/width' })),
+    max_batch: Type.Optional(Type.Integer({ minimum: 1, maximum: 256, description: 'Frames per run when the batch is dynamic' })),
+    provider: Type.Optional(Type.Union([Type.Literal('cpu'), Type.Literal('cuda')])),
+    intra_op_threads: Type.Optional(Type.Integer({ minimum: 0, maximum: 256 })),
+    inter_op_threads: Type.Optional(Type.Integer({ minimum: 0, maximum: 256 })),
+  },
+  { additionalProperties: false },
+);
+export type ModelSpec = Static<typeof ModelSpecSchema>;
+
 export const ConfigSchema = Type.Object({
   host: setting(Type.String({ default: '127.0.0.1', env: 'FRAMEWISE_HOST', description: 'Address the API binds to' })),
   port: setting(Type.Integer({ default: 8080, minimum: 0, maximum: 65535, env: 'FRAMEWISE_PORT', description: 'API port (0 = any free port)' })),
@@ -21,6 +41,8 @@ export const ConfigSchema = Type.Object({
   contrast: setting(Type.Boolean({ default: true, env: 'FRAMEWISE_CONTRAST', description: 'Contrast/brightness adjustment before detection' })),
   contrastAlpha: setting(Type.Number({ default: 1.3, minimum: 0, maximum: 10, env: 'FRAMEWISE_CONTRAST_ALPHA', description: 'Contrast gain (alpha)' })),
   contrastBeta: setting(Type.Number({ default: 5, minimum: -255, maximum: 255, env: 'FRAMEWISE_CONTRAST_BETA', description: 'Brightness offset (beta)' })),
+  models: setting(Type.Array(ModelSpecSchema, { default: [], env: 'FRAMEWISE_MODELS', description: 'Detectors besides the bundled one: a JSON array of YOLO ONNX models, e.g. [{"name":"yolov8n","path":"/models/yolov8n.onnx"}]' })),
+  defaultModel: setting(Type.String({ default: BUNDLED_MODEL, env: 'FRAMEWISE_DEFAULT_MODEL', description: 'The model of jobs that do not choose one' })),
   confidence: setting(Type.Number({ default: 0.25, minimum: 0, maximum: 1, env: 'FRAMEWISE_CONFIDENCE', description: 'Minimum detection confidence' })),
   iou: setting(Type.Number({ default: 0.45, minimum: 0, maximum: 1, env: 'FRAMEWISE_IOU', description: 'IoU threshold of non-maximum suppression' })),
   decodeErrors: setting(Type.Union([Type.Literal('fail'), Type.Literal('tolerate')], { default: 'fail', env: 'FRAMEWISE_DECODE_ERRORS', description: 'A video with damaged frames: fail the job, or keep the frames that decode' })),
@@ -92,7 +114,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
   const raw: Record<string, unknown> = {};
   for (const doc of describeConfig()) {
     const fromEnv = env[doc.env];
-    if (fromEnv !== undefined && fromEnv !== '') raw[doc.key] = parseEnvValue(fromEnv);
+    if (fromEnv !== undefined && fromEnv !== '') raw[doc.key] = parseEnvValue(fromEnv, doc.key);
   }
   for (const [k, v] of Object.entries(overrides)) if (v !== undefined) raw[k] = v;
   const value = Value.Convert(ConfigSchema, Value.Default(ConfigSchema, raw));
@@ -107,10 +129,25 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
   }
   const config = value as Config;
   if (config.blurKsize % 2 === 0) throw new ConfigError(`invalid configuration:\n  blurKsize (FRAMEWISE_BLUR_KSIZE): must be odd`);
+  const names = modelNames(config);
+  if (new Set(names).size !== names.length) throw new ConfigError(`invalid configuration:\n  models (FRAMEWISE_MODELS): names must be unique and not "${BUNDLED_MODEL}"`);
+  if (!names.includes(config.defaultModel)) {
+    throw new ConfigError(`invalid configuration:\n  defaultModel (FRAMEWISE_DEFAULT_MODEL): "${config.defaultModel}" is not a model (${names.join(', ')})`);
+  }
   return config;
 }
 
-function parseEnvValue(v: string): unknown {
+/** Every model a job may choose: the bundled one first. */
+export const modelNames = (config: Pick<Config, 'models'>): string[] => [BUNDLED_MODEL, ...config.models.map((m) => m.name)];
+
+function parseEnvValue(v: string, key: string): unknown {
+  if (key === 'models') {
+    try {
+      return JSON.parse(v);
+    } catch (err) {
+      throw new ConfigError(`invalid configuration:\n  models (FRAMEWISE_MODELS): not JSON: ${(err as Error).message}`);
+    }
+  }
   const lower = v.toLowerCase();
   if (['true', 'on', 'yes'].includes(lower)) return true;
   if (['false', 'off', 'no'].includes(lower)) return false;

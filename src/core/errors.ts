@@ -20,6 +20,7 @@ export const ERRORS = {
   ERR_AUTH_ADMIN_KEY: { status: 401, message: 'Admin route: send the admin key as Authorization: Bearer <FRAMEWISE_ADMIN_KEY>' },
   ERR_AUTH_ADMIN_ONLY: { status: 403, message: 'Admin routes answer loopback clients only while FRAMEWISE_ADMIN_KEY is unset' },
   ERR_OBJECT_NOT_FOUND: { status: 404, message: 'No object %s in bucket %s' },
+  ERR_MODEL_UNKNOWN: { status: 400, message: 'Unknown model %s: this server has %s' },
   ERR_BUCKET_UNKNOWN: { status: 400, message: 'Unknown bucket %s: this server stores videos in %s' },
   ERR_SERVICE_UNAVAILABLE: { status: 503, message: 'A storage service is unreachable; try again shortly' },
   ERR_SERVER_INTERNAL: { status: 500, message: 'Internal error; the server logged the details' },

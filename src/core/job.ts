@@ -54,13 +54,17 @@ export function jobStatus(outbox: OutboxStatus | undefined, runner: RunnerStatus
 /** How a job samples and preprocesses frames; fixed when the runner starts the job. */
 export interface JobParameters {
   sample_every: number;
+  /** The model the job chose (absent for jobs of version 0.1: the bundled one). */
+  model?: string;
 }
 
-/** Where a job's video is: the payload of its `video.submitted` event. */
+/** Where a job's video is, and the model it chose: the payload of its `video.submitted` event. */
 export interface VideoRef {
   bucket: string;
   object: string;
   media_type: string;
+  /** The detector to run, by name (see `Config.models`); absent: the worker's default. */
+  model?: string;
 }
 
 /** The one event type the jobs outbox carries today: a client submitted a video. */

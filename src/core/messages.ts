@@ -1,7 +1,7 @@
 import Type, { type Static } from 'typebox';
 import Value from 'typebox/value';
 import type { OutboxEvent } from './job.js';
-import type { DetectedObject } from './types.js';
+import type { DetectedObject, ModelRef } from './types.js';
 import type { BusMessage } from '../ports/bus-message.js';
 
 /**
@@ -41,7 +41,7 @@ const OutboxEventMessage = Type.Object({
   event_type: Type.Optional(Type.String()),
   aggregate_type: Type.Optional(Type.String()),
   aggregate_id: Type.Optional(Type.String()),
-  payload: Type.Object({ bucket: Type.String(), object: Type.String({ minLength: 1 }), media_type: Type.String() }),
+  payload: Type.Object({ bucket: Type.String(), object: Type.String({ minLength: 1 }), media_type: Type.String(), model: Type.Optional(Type.String({ minLength: 1 })) }),
   created_at: Type.String(),
   traceparent: Type.Optional(Type.String()),
 });
@@ -69,10 +69,13 @@ export const decodeOutboxEvent = (bytes: Buffer) => decodeJson(OutboxEventMessag
 export interface InferenceTask {
   eventId: string;
   frame: number;
+  /** The detector to run; absent: the worker's default. */
+  model?: string;
 }
 
 export function inferenceTaskHeaders(t: InferenceTask, width: number, height: number, traceparent?: string): Record<string, string> {
   const h: Record<string, string> = { event_id: t.eventId, frame: String(t.frame), width: String(width), height: String(height), content_type: 'image/jpeg' };
+  if (t.model) h.model = t.model;
   if (traceparent) h.traceparent = traceparent;
   return h;
 }
@@ -81,7 +84,7 @@ export function decodeInferenceTask(headers: Record<string, string>): InferenceT
   const eventId = headers.event_id;
   const frame = Number(headers.frame);
   if (!eventId || !Number.isInteger(frame) || frame < 0) throw new MalformedMessageError('inference task: missing event_id/frame headers');
-  return { eventId, frame };
+  return { eventId, frame, ...(headers.model ? { model: headers.model } : {}) };
 }
 
 /**
@@ -93,12 +96,13 @@ const InferenceResultMessage = Type.Object({
   event_id: Type.String({ minLength: 1 }),
   frame: Type.Integer({ minimum: 0 }),
   objects: Type.Array(Type.Object({ class: Type.String(), box: Box, conf: Type.Number() })),
+  model: Type.Optional(Type.Object({ name: Type.String(), sha256: Type.String() })),
   error: Type.Optional(Type.String()),
 });
 export type InferenceResultMessage = Static<typeof InferenceResultMessage>;
 
-export function encodeInferenceResult(eventId: string, frame: number, objects: DetectedObject[], error?: string, traceparent?: string): BusMessage {
-  const m: InferenceResultMessage = { event_id: eventId, frame, objects, ...(error ? { error } : {}) };
+export function encodeInferenceResult(eventId: string, frame: number, objects: DetectedObject[], error?: string, traceparent?: string, model?: ModelRef): BusMessage {
+  const m: InferenceResultMessage = { event_id: eventId, frame, objects, ...(model ? { model } : {}), ...(error ? { error } : {}) };
   return { key: eventId, value: Buffer.from(JSON.stringify(m)), headers: { event_id: eventId, ...(traceparent ? { traceparent } : {}) } };
 }
 

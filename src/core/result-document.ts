@@ -1,4 +1,4 @@
-import type { FrameResult } from './types.js';
+import type { FrameResult, ModelRef } from './types.js';
 import type { JobParameters } from './job.js';
 
 /** The head of `detection/{id}.json`; `prediction` follows as the frames ascending. */
@@ -6,6 +6,8 @@ export interface DetectionDocumentHead {
   event_id: string;
   total_frames: number;
   parameters: JobParameters;
+  /** The detector (name and weights hash) of the job's frames; taken from its first frame result. */
+  model?: ModelRef;
 }
 
 /**
@@ -14,10 +16,14 @@ export interface DetectionDocumentHead {
  * (results are stored once per frame) and throws rather than publish a wrong document.
  */
 export async function* detectionDocument(head: DetectionDocumentHead, frames: AsyncIterable<FrameResult>): AsyncGenerator<string> {
-  yield JSON.stringify(head).slice(0, -1) + ',"prediction":[';
+  const it = frames[Symbol.asyncIterator]();
+  let next = await it.next();
+  const model = head.model ?? (next.done ? undefined : next.value.model);
+  yield JSON.stringify({ ...head, ...(model ? { model } : {}) }).slice(0, -1) + ',"prediction":[';
   let last = -1;
   let n = 0;
-  for await (const f of frames) {
+  for (; !next.done; next = await it.next()) {
+    const f = next.value;
     if (f.frame <= last) throw new Error(`frame results out of order: ${f.frame} after ${last}`);
     last = f.frame;
     yield (n++ === 0 ? '' : ',') + JSON.stringify({ frame: f.frame, objects: f.objects });

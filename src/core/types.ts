@@ -38,10 +38,18 @@ export interface DetectedObject {
   conf: number;
 }
 
+/** Which detector produced a result: its name and the SHA-256 of its weights. */
+export interface ModelRef {
+  name: string;
+  sha256: string;
+}
+
 /** What `inference_results` carries for one sampled frame (the design's shape, plus the job id). */
 export interface FrameResult {
   frame: number;
   objects: DetectedObject[];
+  /** The detector that found them (absent in results stored by version 0.1). */
+  model?: ModelRef;
 }
 
 /** Where a stored object lives, as the design names it. */

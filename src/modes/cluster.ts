@@ -2,21 +2,19 @@ import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import { MongoClient } from 'mongodb';
 import type { Logger } from 'pino';
-import type { Config } from '../core/config.js';
+import { modelNames, type Config } from '../core/config.js';
 import { TOPICS } from '../core/topics.js';
 import { KafkaBus } from '../adapters/bus/kafka.js';
 import { S3ObjectStore } from '../adapters/object-store/s3.js';
 import { MongoOutboxStore } from '../adapters/outbox-store/mongo.js';
 import { MongoRunnerStore } from '../adapters/runner-store/mongo.js';
 import { SharpJpegCodec } from '../adapters/frame-codec/sharp.js';
-import { createCenternetDetector } from '../adapters/detector/tfjs-centernet.js';
 import { buildApi } from '../stages/api/app.js';
 import { buildHealthApp } from '../stages/health/app.js';
 import { startRelay } from '../stages/relay/index.js';
 import { startRunner } from '../stages/runner/index.js';
 import { startInference } from '../stages/inference/index.js';
-import { measuredDetector } from '../stages/inference/stats.js';
-import { supervisedDetector } from '../stages/inference/supervised-detector.js';
+import { openDetectors } from './detectors.js';
 import { startResultPublisher } from '../stages/publisher/index.js';
 import { Metrics } from '../observability/metrics.js';
 import { jobsBacklog, resultsBacklog } from '../observability/backlog.js';
@@ -125,7 +123,7 @@ export async function startClusterStage(stage: ClusterStage, config: Config, log
         const [outbox, runs, objects] = await Promise.all([outboxStore(), runnerStore(), objectStore()]);
         metrics.addBacklogSource(jobsBacklog(outbox));
         metrics.addBacklogSource(resultsBacklog(runs));
-        url = await listen(await buildApi({ outbox, runs, objects, log, maxUploadBytes: config.maxUploadBytes, metrics, adminKey: config.adminKey }), config.port);
+        url = await listen(await buildApi({ outbox, runs, objects, log, maxUploadBytes: config.maxUploadBytes, metrics, adminKey: config.adminKey, models: { names: modelNames(config), defaultModel: config.defaultModel } }), config.port);
         break;
       }
       case 'relay': {
@@ -173,14 +171,13 @@ export async function startClusterStage(stage: ClusterStage, config: Config, log
         break;
       }
       case 'inference': {
-        const model = await supervisedDetector(() => createCenternetDetector({ confidence: config.confidence, iou: config.iou }), log);
-        const { detector, stats } = measuredDetector(model, metrics);
-        clients.push(() => detector.close());
+        const { detectors, stats } = await openDetectors(config, log, metrics);
+        clients.push(() => detectors.close());
         const bus = await kafka();
         await startInference({
           subscriber: bus,
           bus,
-          detector,
+          detectors,
           codec: new SharpJpegCodec(config.jpegQuality),
           log,
           concurrency: config.inferenceConcurrency,

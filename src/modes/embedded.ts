@@ -1,6 +1,6 @@
 import { join, resolve } from 'node:path';
 import type { Logger } from 'pino';
-import type { Config } from '../core/config.js';
+import { modelNames, type Config } from '../core/config.js';
 import type { Detector } from '../ports/detector.js';
 import { openDatabase } from '../adapters/sqlite/database.js';
 import { SqliteOutboxStore } from '../adapters/outbox-store/sqlite.js';
@@ -8,14 +8,12 @@ import { SqliteRunnerStore } from '../adapters/runner-store/sqlite.js';
 import { SqliteLogBus } from '../adapters/bus/sqlite-log.js';
 import { LocalDirObjectStore } from '../adapters/object-store/local-dir.js';
 import { SharpJpegCodec } from '../adapters/frame-codec/sharp.js';
-import { createCenternetDetector } from '../adapters/detector/tfjs-centernet.js';
 import { buildApi, type Api } from '../stages/api/app.js';
 import { startRelay } from '../stages/relay/index.js';
 import { startRunner } from '../stages/runner/index.js';
 import { startInference } from '../stages/inference/index.js';
 import { startResultPublisher } from '../stages/publisher/index.js';
-import { measuredDetector } from '../stages/inference/stats.js';
-import { supervisedDetector } from '../stages/inference/supervised-detector.js';
+import { openDetectors } from './detectors.js';
 import { Metrics } from '../observability/metrics.js';
 import { jobsBacklog, resultsBacklog } from '../observability/backlog.js';
 import { GROUPS, TOPICS } from '../core/topics.js';
@@ -42,8 +40,7 @@ export async function startEmbedded(config: Config, log: Logger, injected: { det
   const frames = frameSource(config);
   const codec = new SharpJpegCodec(config.jpegQuality);
   const metrics = new Metrics('embedded');
-  const model = injected.detector ?? (await supervisedDetector(() => createCenternetDetector({ confidence: config.confidence, iou: config.iou }), log.child({ stage: 'inference' })));
-  const { detector } = measuredDetector(model, metrics);
+  const { detectors } = await openDetectors(config, log.child({ stage: 'inference' }), metrics, injected.detector);
   const timing = loopTiming(config);
   const shutdown = new AbortController();
   metrics.addBacklogSource(jobsBacklog(outbox));
@@ -88,7 +85,7 @@ export async function startEmbedded(config: Config, log: Logger, injected: { det
   await startInference({
     subscriber: bus,
     bus,
-    detector,
+    detectors,
     codec,
     log: log.child({ stage: 'inference' }),
     concurrency: config.inferenceConcurrency,
@@ -105,9 +102,10 @@ export async function startEmbedded(config: Config, log: Logger, injected: { det
     onAccepted: relay.poke,
     metrics,
     adminKey: config.adminKey,
+    models: { names: modelNames(config), defaultModel: config.defaultModel },
   });
   const url = await api.listen({ host: config.host, port: config.port });
-  log.info({ url, dataDir, detector: detector.name }, 'Framewise (embedded) ready');
+  log.info({ url, dataDir, models: detectors.names, default_model: detectors.defaultModel }, 'Framewise (embedded) ready');
 
   let closing: Promise<void> | undefined;
   return {
@@ -119,7 +117,7 @@ export async function startEmbedded(config: Config, log: Logger, injected: { det
         shutdown.abort();
         await Promise.all([relay.stop(), publisher.stop(), runner.stop()]);
         await bus.close();
-        await detector.close();
+        await detectors.close();
         await objects.close();
         db.close();
       })()),

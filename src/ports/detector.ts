@@ -16,6 +16,8 @@ import type { FrameImage, DetectedObject } from '../core/types.js';
 export interface Detector {
   /** Stable model name recorded with results, e.g. `centernet-coco`. */
   readonly name: string;
+  /** SHA-256 (hex) of the model's weights, recorded with results beside `name`. */
+  readonly sha256: string;
   detect(frames: readonly FrameImage[]): Promise<DetectedObject[][]>;
   close(): Promise<void>;
 }

@@ -16,12 +16,15 @@ const FIXTURES = new URL('../fixtures/', import.meta.url);
 const fixture = (name: string) => readFile(new URL(name, FIXTURES));
 
 /** A multipart/form-data body with one file part. */
-function multipart(field: string, filename: string, content: Buffer, type = 'application/octet-stream') {
+function multipart(field: string, filename: string, content: Buffer, type = 'application/octet-stream', fields: Record<string, string> = {}) {
   const boundary = '----framewise' + Math.random().toString(16).slice(2);
-  const head = Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="${field}"; filename="${filename}"\r\nContent-Type: ${type}\r\n\r\n`);
+  const before = Object.entries(fields).map(([k, v]) => `--${boundary}\r\nContent-Disposition: form-data; name="${k}"\r\n\r\n${v}\r\n`).join('');
+  const head = Buffer.from(`${before}--${boundary}\r\nContent-Disposition: form-data; name="${field}"; filename="${filename}"\r\nContent-Type: ${type}\r\n\r\n`);
   const tail = Buffer.from(`\r\n--${boundary}--\r\n`);
   return { payload: Buffer.concat([head, content, tail]), headers: { 'content-type': `multipart/form-data; boundary=${boundary}` } };
 }
+
+const MODELS = { names: ['centernet-coco', 'yolo-test'], defaultModel: 'centernet-coco' };
 
 describe('HTTP API (inject, embedded stores)', () => {
   let dir: string;
@@ -39,7 +42,7 @@ describe('HTTP API (inject, embedded stores)', () => {
     outbox = new SqliteOutboxStore(db);
     runs = new SqliteRunnerStore(db);
     objects = new LocalDirObjectStore(join(dir, 'objects'), 'videos');
-    api = await buildApi({ outbox, runs, objects, log: pino({ level: 'silent' }), maxUploadBytes: MAX, onAccepted: () => accepted++ });
+    api = await buildApi({ outbox, runs, objects, log: pino({ level: 'silent' }), maxUploadBytes: MAX, onAccepted: () => accepted++, models: MODELS });
   });
   after(async () => {
     await api.close();
@@ -68,7 +71,7 @@ describe('HTTP API (inject, embedded stores)', () => {
     assert.match(event_id, /^[0-9a-f-]{36}$/);
     const event = await outbox.get(event_id);
     assert.equal(event?.status, 'new');
-    assert.deepEqual(event?.payload, { bucket: 'videos', object: `input/${event_id}.mp4`, media_type: 'video/mp4' });
+    assert.deepEqual(event?.payload, { bucket: 'videos', object: `input/${event_id}.mp4`, media_type: 'video/mp4', model: 'centernet-coco' });
     assert.ok((await readFile(objects.localPath(`input/${event_id}.mp4`))).equals(video));
     assert.equal(accepted, before + 1, 'the relay was woken');
     const result = await api.inject({ url: `/api/result_video/${event_id}` });
@@ -125,6 +128,28 @@ describe('HTTP API (inject, embedded stores)', () => {
     const route = await api.inject({ url: '/api/nothing-here' });
     assert.equal(route.statusCode, 404);
     assert.equal(route.json().error.code, 'ERR_ROUTE_NOT_FOUND');
+  });
+
+  test('a job chooses its model by name (query or form field before the file); an unknown model is a 400 that stores nothing', async () => {
+    const models = await api.inject({ url: '/api/models' });
+    assert.deepEqual(models.json(), { default: 'centernet-coco', models: [{ name: 'centernet-coco' }, { name: 'yolo-test' }] });
+    const video = await fixture('vtest-10s.mp4');
+    const byField = await api.inject({ method: 'POST', url: '/api/upload_video', ...multipart('file', 'clip.mp4', video, 'video/mp4', { model: 'yolo-test' }) });
+    assert.equal(byField.statusCode, 200);
+    assert.equal((await outbox.get(byField.json().event_id))?.payload.model, 'yolo-test');
+    const byQuery = await api.inject({ method: 'POST', url: '/api/upload_video?model=yolo-test', ...multipart('file', 'clip.mp4', video) });
+    assert.equal((await outbox.get(byQuery.json().event_id))?.payload.model, 'yolo-test');
+    const jobs = (await outbox.list()).length;
+    for (const r of [
+      await api.inject({ method: 'POST', url: '/api/upload_video', ...multipart('file', 'clip.mp4', video, 'video/mp4', { model: 'yolov99' }) }),
+      await api.inject({ method: 'POST', url: '/api/upload_video?model=yolov99', ...multipart('file', 'clip.mp4', video) }),
+      await api.inject({ method: 'POST', url: '/api/request', payload: { object: `input/${byField.json().event_id}.mp4`, model: 'yolov99' } }),
+    ]) {
+      assert.equal(r.statusCode, 400);
+      assert.equal(r.json().error.code, 'ERR_MODEL_UNKNOWN');
+      assert.match(r.json().error.message, /yolov99.*centernet-coco, yolo-test/);
+    }
+    assert.equal((await outbox.list()).length, jobs, 'no job for an unknown model');
   });
 
   test('POST /api/request creates a job for a stored video, and refuses unknown objects and buckets', async () => {

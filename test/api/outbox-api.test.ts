@@ -39,7 +39,7 @@ describe('HTTP API: idempotent submission, trace context, dead letters, metrics'
     const metrics = new Metrics('test');
     metrics.addBacklogSource(jobsBacklog(outbox));
     metrics.addBacklogSource(resultsBacklog(runs));
-    const deps = { outbox, runs, objects, log: pino({ level: 'silent' }), maxUploadBytes: 10_000_000, metrics };
+    const deps = { outbox, runs, objects, log: pino({ level: 'silent' }), maxUploadBytes: 10_000_000, metrics, models: { names: ['centernet-coco'], defaultModel: 'centernet-coco' } };
     api = await buildApi(deps);
     keyed = await buildApi({ ...deps, adminKey: ADMIN_KEY });
   });

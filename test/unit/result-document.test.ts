@@ -22,6 +22,14 @@ test('assembles a JSON document with the frames ascending', async () => {
   assert.deepEqual(doc.prediction[2].objects, [person, person]);
 });
 
+test('records the model of its frames (name and weights hash) in the head, never per frame', async () => {
+  const model = { name: 'yolov8n', sha256: 'ab'.repeat(32) };
+  const doc = JSON.parse(await assemble(2, [{ frame: 0, objects: [], model }, { frame: 5, objects: [], model }]));
+  assert.deepEqual(doc.model, model);
+  assert.deepEqual(doc.prediction, [{ frame: 0, objects: [] }, { frame: 5, objects: [] }]);
+  assert.equal(JSON.parse(await assemble(1, [{ frame: 0, objects: [] }])).model, undefined, 'results of version 0.1 have none');
+});
+
 test('an empty job still makes valid JSON', async () => {
   assert.deepEqual(JSON.parse(await assemble(0, [])).prediction, []);
 });

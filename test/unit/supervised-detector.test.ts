@@ -13,6 +13,7 @@ function factory() {
     let calls = 0;
     return {
       name: 'fake',
+      sha256: 'f'.repeat(64),
       detect: async (frames) => {
         if (n === 1 && ++calls >= 2) throw new DetectorCrashedError('worker exited unexpectedly (exit code 134)');
         return frames.map(() => [{ class: `from-${n}`, box: [0, 0, 1, 1], conf: 1 }]);

@@ -10,7 +10,8 @@
  */
 import { Worker } from 'node:worker_threads';
 import { createRequire } from 'node:module';
-import { existsSync } from 'node:fs';
+import { createReadStream, existsSync } from 'node:fs';
+import { createHash } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import * as path from 'node:path';
 import { DetectorCrashedError, type Detector, type DetectorOptions } from '../../ports/detector.js';
@@ -36,6 +37,15 @@ export function defaultCenternetModelDir(): string {
     if (parent === dir) throw new Error('cannot find @vladmandic/human/models/centernet.json');
     dir = parent;
   }
+}
+
+/** SHA-256 of the model: its graph (`centernet.json`) then its weights (`centernet.bin`), streamed. */
+async function modelSha256(modelDir: string): Promise<string> {
+  const hash = createHash('sha256');
+  for (const file of ['centernet.json', 'centernet.bin']) {
+    for await (const chunk of createReadStream(path.join(modelDir, file))) hash.update(chunk as Buffer);
+  }
+  return hash.digest('hex');
 }
 
 function checkUnit(name: string, v: unknown): number {
@@ -152,6 +162,7 @@ export async function createCenternetDetector(opts: DetectorOptions & { modelDir
 
   const detector: Detector = {
     name: CENTERNET_MODEL_NAME,
+    sha256: await modelSha256(workerData.modelDir),
 
     detect(frames: readonly FrameImage[]): Promise<DetectedObject[][]> {
       if (closed) return Promise.reject(new Error('centernet detector is closed'));

@@ -246,7 +246,7 @@ function clean(d: Doc): OutboxEvent {
     aggregate_id: d.aggregate_id ?? d._id,
     topic: d.topic ?? TOPICS.outboxEvents,
     status: d.status,
-    payload: { bucket: d.payload.bucket, object: d.payload.object, media_type: d.payload.media_type },
+    payload: { bucket: d.payload.bucket, object: d.payload.object, media_type: d.payload.media_type, ...(d.payload.model ? { model: d.payload.model } : {}) },
     created_at: d.created_at,
     attempts: d.attempts ?? 0,
     next_attempt_at: d.next_attempt_at ?? new Date(0),

@@ -8,6 +8,7 @@ interface FrameDoc {
   job_id: string;
   frame: number;
   objects: FrameResult['objects'];
+  model?: FrameResult['model'];
 }
 
 const isDuplicate = (err: unknown) => err instanceof MongoServerError && err.code === 11000;
@@ -82,7 +83,7 @@ export class MongoRunnerStore implements RunnerStore {
     const record = await this.get(jobId);
     if (!record || record.status !== 'processing') return record;
     try {
-      await this.frames.insertOne({ job_id: jobId, frame: result.frame, objects: result.objects });
+      await this.frames.insertOne({ job_id: jobId, frame: result.frame, objects: result.objects, ...(result.model ? { model: result.model } : {}) });
       await this.runs.updateOne({ _id: jobId, status: 'processing' }, { $inc: { received_frames: 1 }, $set: { updated_at: new Date() } });
     } catch (err) {
       if (!isDuplicate(err)) throw err;
@@ -216,8 +217,8 @@ export class MongoRunnerStore implements RunnerStore {
   }
 
   async *frameResults(jobId: string): AsyncIterable<FrameResult> {
-    const cursor = this.frames.find({ job_id: jobId }, { projection: { _id: 0, frame: 1, objects: 1 } }).sort({ frame: 1 }).batchSize(500);
-    for await (const d of cursor) yield { frame: d.frame, objects: d.objects };
+    const cursor = this.frames.find({ job_id: jobId }, { projection: { _id: 0, frame: 1, objects: 1, model: 1 } }).sort({ frame: 1 }).batchSize(500);
+    for await (const d of cursor) yield { frame: d.frame, objects: d.objects, ...(d.model ? { model: { name: d.model.name, sha256: d.model.sha256 } } : {}) };
   }
 
   async countByStatus(): Promise<Partial<Record<RunnerStatus, number>>> {

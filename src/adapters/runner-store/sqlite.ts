@@ -2,7 +2,7 @@ import type { SqliteDatabase } from '../sqlite/database.js';
 import type { RunnerStore } from '../../ports/runner-store.js';
 import type { Claim, RunnerRecord, RunnerStart, RunnerStatus } from '../../core/job.js';
 import { addColumns, claimRows, LEASE_COLUMNS } from '../sqlite/leases.js';
-import type { FrameResult } from '../../core/types.js';
+import type { FrameResult, ModelRef } from '../../core/types.js';
 
 interface Row {
   _id: string;
@@ -86,6 +86,7 @@ export class SqliteRunnerStore implements RunnerStore {
       ) WITHOUT ROWID;
     `);
     addColumns(db, 'runner_predictions', { ...LEASE_COLUMNS, ...LATER_COLUMNS });
+    addColumns(db, 'frame_results', { model: 'TEXT' });
   }
 
   private row(id: string): RunnerRecord | undefined {
@@ -123,8 +124,8 @@ export class SqliteRunnerStore implements RunnerStore {
     const record = this.row(jobId);
     if (!record || record.status !== 'processing') return record;
     const ins = this.db
-      .prepare('INSERT INTO frame_results (job_id, frame, objects) VALUES (?, ?, ?) ON CONFLICT DO NOTHING')
-      .run(jobId, result.frame, JSON.stringify(result.objects));
+      .prepare('INSERT INTO frame_results (job_id, frame, objects, model) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING')
+      .run(jobId, result.frame, JSON.stringify(result.objects), result.model ? JSON.stringify(result.model) : null);
     if (ins.changes === 0) return record; // a redelivered result: already counted
     this.db
       .prepare('UPDATE runner_predictions SET received_frames = received_frames + 1, updated_at = ? WHERE _id = ?')
@@ -228,12 +229,14 @@ export class SqliteRunnerStore implements RunnerStore {
 
   async *frameResults(jobId: string): AsyncIterable<FrameResult> {
     // Keyset pages keep memory bounded and never hold a read cursor across an await.
-    const page = this.db.prepare('SELECT frame, objects FROM frame_results WHERE job_id = ? AND frame > ? ORDER BY frame LIMIT 500');
+    const page = this.db.prepare('SELECT frame, objects, model FROM frame_results WHERE job_id = ? AND frame > ? ORDER BY frame LIMIT 500');
     let after = -1;
     for (;;) {
-      const rows = page.all(jobId, after) as Array<{ frame: number; objects: string }>;
+      const rows = page.all(jobId, after) as Array<{ frame: number; objects: string; model: string | null }>;
       if (rows.length === 0) return;
-      for (const r of rows) yield { frame: r.frame, objects: JSON.parse(r.objects) as FrameResult['objects'] };
+      for (const r of rows) {
+        yield { frame: r.frame, objects: JSON.parse(r.objects) as FrameResult['objects'], ...(r.model ? { model: JSON.parse(r.model) as ModelRef } : {}) };
+      }
       after = rows[rows.length - 1]!.frame;
     }
   }

@@ -25,6 +25,8 @@ export interface ApiDeps {
   metrics?: Metrics;
   /** Bearer key of admin routes; unset: they answer loopback clients only. */
   adminKey?: string;
+  /** The models a job may choose (`model` at upload), and the one it gets otherwise. */
+  models: { names: readonly string[]; defaultModel: string };
 }
 
 export type Api = FastifyInstance<any, any, any, Logger, TypeBoxTypeProvider>;

@@ -6,7 +6,7 @@ import { jobStatus, type JobStatus, type OutboxEvent, type RunnerRecord } from '
 import { detectionKey } from '../../core/ids.js';
 import { FramewiseError } from '../../core/errors.js';
 import { secondsBetween } from '../../core/duration.js';
-import type { FrameResult } from '../../core/types.js';
+import type { FrameResult, ModelRef } from '../../core/types.js';
 
 export interface JobView {
   id: string;
@@ -36,11 +36,11 @@ export async function findJob(outbox: OutboxStore, runs: RunnerStore, id: string
   return viewJob(event, run);
 }
 
-/** The published prediction, or undefined while `detection/{id}.json` does not exist. */
-export async function readPrediction(objects: ObjectStore, id: string): Promise<FrameResult[] | undefined> {
+/** The published prediction and the model that made it, or undefined while `detection/{id}.json` does not exist. */
+export async function readPrediction(objects: ObjectStore, id: string): Promise<{ prediction: FrameResult[]; model?: ModelRef } | undefined> {
   try {
-    const doc = JSON.parse(await text(await objects.get(detectionKey(id)))) as { prediction: FrameResult[] };
-    return doc.prediction;
+    const doc = JSON.parse(await text(await objects.get(detectionKey(id)))) as { prediction: FrameResult[]; model?: ModelRef };
+    return { prediction: doc.prediction, ...(doc.model ? { model: doc.model } : {}) };
   } catch (err) {
     if (err instanceof ObjectNotFoundError) return undefined;
     throw err;

@@ -21,14 +21,26 @@ export const UploadAccepted = Type.Object({
   event_id: Type.String({ format: 'uuid' }),
 });
 
+const ModelName = Type.String({ minLength: 1, maxLength: 63, description: 'The detector to run, by name (GET /api/models); default: the server’s default model' });
+
 export const RequestBody = Type.Object(
   {
     bucket: Type.Optional(Type.String({ maxLength: 63, description: 'Must be the server’s bucket (default: it)' })),
     object: Type.String({ minLength: 1, maxLength: 1024, description: 'Key of a video already in the bucket, e.g. input/<id>.mp4' }),
     media_type: Type.Optional(Type.String({ maxLength: 127 })),
+    model: Type.Optional(ModelName),
   },
   { additionalProperties: false },
 );
+
+/** `GET /api/models`. */
+export const ModelList = Type.Object({
+  default: Type.String({ description: 'The model of jobs that do not choose one' }),
+  models: Type.Array(Type.Object({ name: Type.String() })),
+});
+
+/** `POST /api/upload_video` query: the model may also come as a form field before the file. */
+export const UploadQuery = Type.Object({ model: Type.Optional(ModelName) }, { additionalProperties: false });
 
 const DetectedObject = Type.Object({
   class: Type.String(),
@@ -45,6 +57,7 @@ export const ResultBody = Type.Object({
   status: JobStatusName,
   event_id: Type.String(),
   prediction: Type.Optional(Type.Array(FramePrediction)),
+  model: Type.Optional(Type.Object({ name: Type.String(), sha256: Type.String({ description: 'SHA-256 of the model weights' }) }, { description: 'The detector that made the prediction' })),
   processing_time_seconds: Type.Optional(Type.Number()),
   processing_time_formatted: Type.Optional(Type.String()),
   /** Why the job failed (status `failed` only). */

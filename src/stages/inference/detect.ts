@@ -1,4 +1,4 @@
-import type { Detector } from '../../ports/detector.js';
+import type { DetectorCatalog } from './detector-catalog.js';
 import type { FrameCodec } from '../../ports/frame-codec.js';
 import type { Publisher } from '../../ports/publisher.js';
 import type { DeliveredMessage } from '../../ports/bus-message.js';
@@ -7,7 +7,8 @@ import { TOPICS } from '../../core/topics.js';
 import type { Handler } from '../../middleware/handler.js';
 
 export interface DetectDeps {
-  detector: Detector;
+  /** The models this worker serves; a task names one (else the default). */
+  detectors: DetectorCatalog;
   codec: FrameCodec;
   bus: Publisher;
 }
@@ -15,9 +16,11 @@ export interface DetectDeps {
 /** Inference: a frame from `inference_tasks` → its detections on `inference_results`. */
 export const detectFrame: Handler<DetectDeps> = async (message, deps) => {
   const task = decodeInferenceTask(message.headers);
+  const detector = deps.detectors.get(task.model);
   const image = await deps.codec.decode(message.value);
-  const [objects = []] = await deps.detector.detect([image]);
-  await deps.bus.publish(TOPICS.inferenceResults, [encodeInferenceResult(task.eventId, task.frame, objects, undefined, message.headers.traceparent)]);
+  const [objects = []] = await detector.detect([image]);
+  const model = { name: detector.name, sha256: detector.sha256 };
+  await deps.bus.publish(TOPICS.inferenceResults, [encodeInferenceResult(task.eventId, task.frame, objects, undefined, message.headers.traceparent, model)]);
 };
 
 /** When a frame keeps failing, report it as a result with an error so its job fails instead of waiting forever. */

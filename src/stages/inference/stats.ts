@@ -27,6 +27,7 @@ export function measuredDetector(detector: Detector, metrics?: Metrics): { detec
   return {
     detector: {
       name: detector.name,
+      sha256: detector.sha256,
       async detect(images) {
         if (inFlight++ === 0) busySince = performance.now();
         const t0 = performance.now();

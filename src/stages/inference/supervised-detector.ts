@@ -36,6 +36,9 @@ export async function supervisedDetector(start: () => Promise<Detector>, log: Lo
     get name() {
       return current.name;
     },
+    get sha256() {
+      return current.sha256;
+    },
     async detect(frames) {
       if (restarting) await restarting;
       const detector = current;

@@ -64,7 +64,7 @@ export const extractFrames: Handler<ExtractDeps> = async (message, deps) => {
       _id: id,
       created_at: new Date(event.created_at),
       expected_frames: info.frameCount ? sampledFrameCount(info.frameCount, every) : null,
-      parameters: { sample_every: every },
+      parameters: { sample_every: every, ...(event.payload.model ? { model: event.payload.model } : {}) },
       input: event.payload,
       ...(traceparent ? { traceparent } : {}),
     });
@@ -86,7 +86,7 @@ export const extractFrames: Handler<ExtractDeps> = async (message, deps) => {
         {
           key: `${id}/${frame}`,
           value: jpeg,
-          headers: inferenceTaskHeaders({ eventId: id, frame }, image.width, image.height, traceparent && childTraceparent(traceparent)),
+          headers: inferenceTaskHeaders({ eventId: id, frame, model: record.parameters.model }, image.width, image.height, traceparent && childTraceparent(traceparent)),
         },
       ]);
       deps.metrics?.framesExtracted.inc();

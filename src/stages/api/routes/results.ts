@@ -23,8 +23,8 @@ export const resultRoutes: FastifyPluginAsync<ApiDeps> = async (fastify, deps) =
       const id = parseEventId(req.params.event_id);
       const job = await findJob(deps.outbox, deps.runs, id);
       const timing = { processing_time_seconds: job.processingSeconds, processing_time_formatted: formatDuration(job.processingSeconds) };
-      const prediction = job.status === 'ready' || job.status === 'predictable' ? await readPrediction(deps.objects, id) : undefined;
-      if (prediction) return { status: 'ready' as const, event_id: id, prediction, ...timing };
+      const published = job.status === 'ready' || job.status === 'predictable' ? await readPrediction(deps.objects, id) : undefined;
+      if (published) return { status: 'ready' as const, event_id: id, ...published, ...timing };
       return {
         status: job.status,
         event_id: id,

@@ -1,7 +1,7 @@
 import type { FastifyPluginAsync } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { ApiDeps } from '../app.js';
-import { ErrorBody, RequestBody, UploadAccepted } from '../schemas.js';
+import { ErrorBody, ModelList, RequestBody, UploadAccepted, UploadQuery } from '../schemas.js';
 import type { FastifyRequest } from 'fastify';
 import { FramewiseError } from '../../../core/errors.js';
 import { inputKey, newEventId } from '../../../core/ids.js';
@@ -23,6 +23,13 @@ function idempotencyKeyOf(req: FastifyRequest): string | undefined {
   return key;
 }
 
+/** A form field's value (`@fastify/multipart` keeps fields that came before the file). */
+function fieldValue(fields: Record<string, unknown> | undefined, name: string): string | undefined {
+  const f = fields?.[name];
+  const one = Array.isArray(f) ? f[0] : f;
+  return one && typeof one === 'object' && 'value' in one && typeof one.value === 'string' ? one.value : undefined;
+}
+
 const accepted = (id: string) => ({ status: 'ok' as const, event_id: id });
 
 /** Extension for `input/{id}.{ext}`: the client's if plausible, else the detected one. */
@@ -33,6 +40,18 @@ function extensionOf(filename: string | undefined, detected: string | undefined)
 
 export const uploadRoutes: FastifyPluginAsync<ApiDeps> = async (fastify, deps) => {
   const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
+
+  /** The job's model: the client's choice if the server has it, else the default. */
+  const modelOf = (chosen: string | undefined) => {
+    const model = chosen ?? deps.models.defaultModel;
+    if (!deps.models.names.includes(model)) throw new FramewiseError('ERR_MODEL_UNKNOWN', JSON.stringify(model), deps.models.names.join(', '));
+    return model;
+  };
+
+  app.get('/api/models', { schema: { description: 'The models a job may choose, and the default.', response: { 200: ModelList } } }, async () => ({
+    default: deps.models.defaultModel,
+    models: deps.models.names.map((name) => ({ name })),
+  }));
 
   /**
    * Inserts the job's `video.submitted` event: the atomic "ok" — the job exists from here on.
@@ -60,8 +79,11 @@ export const uploadRoutes: FastifyPluginAsync<ApiDeps> = async (fastify, deps) =
     '/api/upload_video',
     {
       schema: {
-        description: 'Upload a video (multipart/form-data, field `file`); it is streamed to the object store and a job is created.',
+        description:
+          'Upload a video (multipart/form-data, field `file`); it is streamed to the object store and a job is created. ' +
+          'Choose the detector with `model` (query parameter, or a form field before the file).',
         consumes: ['multipart/form-data'],
+        querystring: UploadQuery,
         response: { 200: UploadAccepted, ...errors },
       },
     },
@@ -74,8 +96,10 @@ export const uploadRoutes: FastifyPluginAsync<ApiDeps> = async (fastify, deps) =
         return accepted(earlier._id);
       }
       if (!req.isMultipart()) throw new FramewiseError('ERR_UPLOAD_NO_FILE');
+      const queried = req.query.model !== undefined ? modelOf(req.query.model) : undefined;
       const part = await req.file();
       if (!part || part.fieldname !== 'file') throw new FramewiseError('ERR_UPLOAD_NO_FILE');
+      const model = queried ?? modelOf(fieldValue(part.fields as Record<string, unknown>, 'model'));
       const { head, whole } = await peek(part.file, SNIFF_BYTES);
       const sniffed = await sniffVideo(head);
       const id = newEventId();
@@ -94,7 +118,7 @@ export const uploadRoutes: FastifyPluginAsync<ApiDeps> = async (fastify, deps) =
         await deps.objects.delete(key);
         throw new FramewiseError('ERR_UPLOAD_TOO_LARGE', deps.maxUploadBytes);
       }
-      return createJob(req, id, { bucket: deps.objects.bucket, object: key, media_type: mediaType }, idempotencyKey, () => deps.objects.delete(key));
+      return createJob(req, id, { bucket: deps.objects.bucket, object: key, media_type: mediaType, model }, idempotencyKey, () => deps.objects.delete(key));
     },
   );
 
@@ -109,6 +133,7 @@ export const uploadRoutes: FastifyPluginAsync<ApiDeps> = async (fastify, deps) =
     },
     async (req) => {
       const { bucket = deps.objects.bucket, object } = req.body;
+      const model = modelOf(req.body.model);
       if (bucket !== deps.objects.bucket) throw new FramewiseError('ERR_BUCKET_UNKNOWN', JSON.stringify(bucket), deps.objects.bucket);
       if (!object.startsWith('input/') || object.includes('..') || !(await deps.objects.exists(object))) {
         throw new FramewiseError('ERR_OBJECT_NOT_FOUND', JSON.stringify(object), bucket);
@@ -116,7 +141,7 @@ export const uploadRoutes: FastifyPluginAsync<ApiDeps> = async (fastify, deps) =
       const idempotencyKey = idempotencyKeyOf(req);
       const earlier = idempotencyKey !== undefined ? await deps.outbox.findByIdempotencyKey(idempotencyKey) : undefined;
       if (earlier) return accepted(earlier._id);
-      return createJob(req, newEventId(), { bucket, object, media_type: req.body.media_type ?? 'application/octet-stream' }, idempotencyKey);
+      return createJob(req, newEventId(), { bucket, object, media_type: req.body.media_type ?? 'application/octet-stream', model }, idempotencyKey);
     },
   );
 };

@@ -1,0 +1,76 @@
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { FIXTURE, isFinished, startServer, waitForResult, type Server } from './server.js';
+import { ultralyticsMetadata, writeTinyYoloModel } from '../support/yolo-models.js';
+
+/**
+ * Models by name, end to end in `framewise serve`: a YOLOv8-layout ONNX model (tiny, made here,
+ * see test/support/yolo-models.ts) beside the bundled detector. A job that chooses it gets its
+ * classes, its boxes mapped back to the video's frames, and its name and hash in the result.
+ */
+describe('models by name (embedded, real onnxruntime)', () => {
+  let dir: string;
+  let server: Server;
+  let modelPath: string;
+  // One detection in a 64×64 input: centre (32, 40), 20×16; class 0 at 0.9, class 1 at 0.2.
+  const rows = [[32, 40, 20, 16, 0.9, 0.2]];
+
+  before(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'fw-models-'));
+    modelPath = await writeTinyYoloModel(dir, 'tiny.onnx', {
+      layout: 'v8',
+      rows,
+      batch: 'dynamic',
+      metadata: ultralyticsMetadata({ names: ['widget', 'gadget'], imgsz: [64, 64] }),
+    });
+    server = await startServer(join(dir, 'data'), { FRAMEWISE_MODELS: JSON.stringify([{ name: 'tiny', path: modelPath }]) });
+  });
+  after(async () => {
+    await server?.stop();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  const upload = async (query: string) => {
+    const form = new FormData();
+    form.append('file', new Blob([await readFile(FIXTURE)]), 'vtest-10s.mp4');
+    const r = await fetch(`${server.url}/api/upload_video${query}`, { method: 'POST', body: form });
+    assert.equal(r.status, 200, await r.clone().text());
+    return ((await r.json()) as { event_id: string }).event_id;
+  };
+
+  test('the server lists both models; the bundled one stays the default', async () => {
+    const r = await (await fetch(`${server.url}/api/models`)).json();
+    assert.deepEqual(r, { default: 'centernet-coco', models: [{ name: 'centernet-coco' }, { name: 'tiny' }] });
+  });
+
+  test('a job that chooses the model gets its classes, boxes in frame pixels, and its name and hash', async () => {
+    const id = await upload('?model=tiny');
+    const result = await waitForResult(server.url, id, isFinished);
+    assert.equal(result.status, 'ready', JSON.stringify(result).slice(0, 300));
+    const sha256 = createHash('sha256').update(await readFile(modelPath)).digest('hex');
+    assert.deepEqual(result.model, { name: 'tiny', sha256 });
+    assert.ok(result.prediction.length >= 10);
+    // vtest frames are 768×576: letterboxed to 64×48 at r = 1/12, padded 8 px above and below.
+    const expected = [(32 - 10) * 12, (40 - 8 - 8) * 12, (32 + 10) * 12, (40 + 8 - 8) * 12];
+    for (const f of result.prediction) {
+      assert.equal(f.objects.length, 1, `frame ${f.frame}: the class-1 score 0.2 is under the confidence threshold`);
+      const [o] = f.objects;
+      assert.equal(o.class, 'widget');
+      assert.ok(Math.abs(o.conf - 0.9) < 1e-6);
+      o.box.forEach((v: number, i: number) => assert.ok(Math.abs(v - expected[i]!) < 1e-3, `frame ${f.frame}: box ${o.box} vs ${expected}`));
+    }
+  });
+
+  test('a job that chooses nothing runs the bundled COCO detector', async () => {
+    const id = await upload('');
+    const result = await waitForResult(server.url, id, isFinished);
+    assert.equal(result.status, 'ready');
+    assert.equal(result.model.name, 'centernet-coco');
+    assert.match(result.model.sha256, /^[0-9a-f]{64}$/);
+    assert.ok(result.prediction.some((f: { objects: Array<{ class: string }> }) => f.objects.some((o) => o.class === 'person')));
+  });
+});
