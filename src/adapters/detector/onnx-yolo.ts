@@ -11,12 +11,11 @@
  * Note: onnxruntime-node runs a session synchronously on the calling thread, so a run blocks this
  * thread's event loop for the inference time.
  */
-import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
 import * as path from 'node:path';
 import * as ort from 'onnxruntime-node';
 import type { Detector, DetectorOptions } from '../../ports/detector.js';
 import type { DetectedObject, FrameImage } from '../../core/types.js';
+import { sha256OfFiles } from './model-hash.js';
 import { decodeYolo, type YoloLayout } from './yolo/decode.js';
 import { halfsToFloats } from './yolo/float16.js';
 import { batchWriter, type InputType } from './yolo/input-tensor.js';
@@ -64,12 +63,6 @@ function check(name: string, v: unknown, ok: (n: number) => boolean, what: strin
 const isUnit = (n: number): boolean => n >= 0 && n <= 1;
 const isCount = (n: number): boolean => Number.isInteger(n) && n > 0;
 
-async function sha256File(file: string): Promise<string> {
-  const hash = createHash('sha256');
-  for await (const chunk of createReadStream(file)) hash.update(chunk as Buffer);
-  return hash.digest('hex');
-}
-
 function tensorMetadata(file: string, what: string, m: ort.InferenceSession.ValueMetadata | undefined) {
   if (!m?.isTensor || (m.type !== 'float32' && m.type !== 'float16')) {
     throw new Error(`${file}: the model's first ${what} must be a float32 or float16 tensor`);
@@ -103,7 +96,7 @@ async function openDetector(
   opts: OnnxYoloOptions,
 ): Promise<OnnxYoloDetector> {
   const [sha256, meta, labels] = await Promise.all([
-    sha256File(file),
+    sha256OfFiles([file]),
     readOnnxMetadata(file),
     opts.labelsPath === undefined ? undefined : readLabels(path.resolve(opts.labelsPath)),
   ]);

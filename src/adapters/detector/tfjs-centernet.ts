@@ -10,12 +10,12 @@
  */
 import { Worker } from 'node:worker_threads';
 import { createRequire } from 'node:module';
-import { createReadStream, existsSync } from 'node:fs';
-import { createHash } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import * as path from 'node:path';
 import { DetectorCrashedError, type Detector, type DetectorOptions } from '../../ports/detector.js';
 import type { DetectedObject, FrameImage } from '../../core/types.js';
+import { sha256OfFiles } from './model-hash.js';
 import type { CenternetWorkerData, DetectRequest, WorkerFrame, WorkerMessage } from './centernet-worker.js';
 
 export const CENTERNET_MODEL_NAME = 'centernet-coco';
@@ -37,15 +37,6 @@ export function defaultCenternetModelDir(): string {
     if (parent === dir) throw new Error('cannot find @vladmandic/human/models/centernet.json');
     dir = parent;
   }
-}
-
-/** SHA-256 of the model: its graph (`centernet.json`) then its weights (`centernet.bin`), streamed. */
-async function modelSha256(modelDir: string): Promise<string> {
-  const hash = createHash('sha256');
-  for (const file of ['centernet.json', 'centernet.bin']) {
-    for await (const chunk of createReadStream(path.join(modelDir, file))) hash.update(chunk as Buffer);
-  }
-  return hash.digest('hex');
 }
 
 function checkUnit(name: string, v: unknown): number {
@@ -162,7 +153,8 @@ export async function createCenternetDetector(opts: DetectorOptions & { modelDir
 
   const detector: Detector = {
     name: CENTERNET_MODEL_NAME,
-    sha256: await modelSha256(workerData.modelDir),
+    // The model is its graph and its weights.
+    sha256: await sha256OfFiles(['centernet.json', 'centernet.bin'].map((f) => path.join(workerData.modelDir, f))),
 
     detect(frames: readonly FrameImage[]): Promise<DetectedObject[][]> {
       if (closed) return Promise.reject(new Error('centernet detector is closed'));
