@@ -73,6 +73,13 @@ export interface InferenceTask {
   model?: string;
 }
 
+/** A task as read back: plus the frame's own size, which boxes are reported in. */
+export interface DecodedInferenceTask extends InferenceTask {
+  /** The frame's size; the JPEG may be smaller (shrunk to fit the bus's message limit). */
+  width?: number;
+  height?: number;
+}
+
 export function inferenceTaskHeaders(t: InferenceTask, width: number, height: number, traceparent?: string): Record<string, string> {
   const h: Record<string, string> = { event_id: t.eventId, frame: String(t.frame), width: String(width), height: String(height), content_type: 'image/jpeg' };
   if (t.model) h.model = t.model;
@@ -80,11 +87,14 @@ export function inferenceTaskHeaders(t: InferenceTask, width: number, height: nu
   return h;
 }
 
-export function decodeInferenceTask(headers: Record<string, string>): InferenceTask {
+export function decodeInferenceTask(headers: Record<string, string>): DecodedInferenceTask {
   const eventId = headers.event_id;
   const frame = Number(headers.frame);
   if (!eventId || !Number.isInteger(frame) || frame < 0) throw new MalformedMessageError('inference task: missing event_id/frame headers');
-  return { eventId, frame, ...(headers.model ? { model: headers.model } : {}) };
+  const width = Number(headers.width);
+  const height = Number(headers.height);
+  const size = Number.isInteger(width) && width > 0 && Number.isInteger(height) && height > 0 ? { width, height } : {};
+  return { eventId, frame, ...(headers.model ? { model: headers.model } : {}), ...size };
 }
 
 /**

@@ -161,6 +161,7 @@ export async function startClusterStage(stage: ClusterStage, config: Config, log
           log,
           signal,
           maxFramesInFlight: config.maxFramesInFlight,
+          maxFrameBytes: config.maxFrameBytes,
           maxAttempts: config.consumerMaxAttempts,
           stallTimeoutMs: config.stallTimeoutMs,
           maxDrives: config.maxJobDrives,

@@ -7,6 +7,7 @@ import { createOnnxYoloDetector } from '../adapters/detector/onnx-yolo.js';
 import { openDetectorCatalog, type DetectorCatalog, type DetectorFactory } from '../stages/inference/detector-catalog.js';
 import { measuredDetector, type InferenceStats } from '../stages/inference/stats.js';
 import { supervisedDetector } from '../stages/inference/supervised-detector.js';
+import { batchingDetector } from '../stages/inference/batching-detector.js';
 
 /** A configured YOLO ONNX model's detector (config names → adapter options). */
 const yolo = (spec: ModelSpec, config: Config, log: Logger): DetectorFactory => () =>
@@ -26,7 +27,8 @@ const yolo = (spec: ModelSpec, config: Config, log: Logger): DetectorFactory => 
   });
 
 /**
- * Every model of the config, loaded, each restarted if it crashes and measured: the bundled
+ * Every model of the config, loaded, each restarted if it crashes, measured and fed in batches
+ * (`inferenceBatchSize` frames or `inferenceBatchWaitMs`): the bundled
  * CenterNet (or `injected`, a test's stand-in for it) and the configured YOLO ONNX models.
  * `stats` are the default model's (the inference worker's `GET /data`).
  */
@@ -41,7 +43,7 @@ export async function openDetectors(config: Config, log: Logger, metrics: Metric
     measured.set(name, async () => {
       const m = measuredDetector(await supervisedDetector(make, log), metrics);
       stats.set(name, m.stats);
-      return m.detector;
+      return batchingDetector(m.detector, { maxBatch: config.inferenceBatchSize, maxWaitMs: config.inferenceBatchWaitMs });
     });
   }
   const detectors = await openDetectorCatalog(measured, config.defaultModel);

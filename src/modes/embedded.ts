@@ -76,6 +76,7 @@ export async function startEmbedded(config: Config, log: Logger, injected: { det
     log: log.child({ stage: 'runner' }),
     signal: shutdown.signal,
     maxFramesInFlight: config.maxFramesInFlight,
+    maxFrameBytes: config.maxFrameBytes,
     onPredictable: publisher.poke,
     maxAttempts: config.consumerMaxAttempts,
     stallTimeoutMs: config.stallTimeoutMs,

@@ -9,7 +9,8 @@ import type { FrameImage, DetectedObject } from '../core/types.js';
  *   already filtered by the confidence threshold and de-duplicated by NMS at the IoU threshold.
  * - `detect` may be called again before an earlier call settles; calls are served in order.
  * - The detector never downloads anything: its weights come from installed files.
- * - `close` releases the model (threads, memory); calls after `close` reject.
+ * - `close` lets the calls already accepted finish, then releases the model (threads, memory);
+ *   calls after `close` reject.
  * - If the model's thread or process dies, calls reject with `DetectorCrashedError` from then on:
  *   the detector is unusable and must be replaced (see `supervisedDetector`).
  */

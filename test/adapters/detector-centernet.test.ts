@@ -26,7 +26,7 @@ async function decode(img: sharp.Sharp): Promise<FrameImage> {
   return { width: info.width, height: info.height, data: new Uint8Array(data) };
 }
 
-/** A private copy: `detect` transfers (detaches) the buffers it is given. */
+/** A private copy, so no test can disturb the shared frame. */
 function copy(f: FrameImage): FrameImage {
   return { width: f.width, height: f.height, data: f.data.slice() };
 }
@@ -163,22 +163,25 @@ test('a malformed frame rejects that call only', async () => {
   assert.ok(objects && objects.length > 0);
 });
 
-test('frames are transferred, and views into a larger buffer are copied instead', async () => {
+test('the caller keeps its frames: whole buffers and views into a larger one are copied to the worker', async () => {
   const owned = copy(messi);
   const big = new Uint8Array(messi.data.length + 16);
   big.set(messi.data, 8);
   const view: FrameImage = { width: messi.width, height: messi.height, data: big.subarray(8, 8 + messi.data.length) };
   const [r1, r2] = await detector.detect([owned, view]);
-  assert.equal(owned.data.length, 0, 'whole-buffer frame was transferred');
-  assert.equal(view.data.length, messi.data.length, 'partial view left intact');
+  assert.deepEqual(owned.data, messi.data, 'whole-buffer frame left intact');
+  assert.deepEqual(view.data, messi.data, 'partial view left intact');
   assert.deepEqual(r1, r2);
+  assert.deepEqual((await detector.detect([owned]))[0], r1, 'the same frame again: a retry sees the same pixels');
 });
 
-test('pending calls reject when the detector closes; a bad model fails to start', async () => {
+test('close lets accepted calls finish, later calls reject; a bad model fails to start', async () => {
   const d = await createCenternetDetector({ confidence: LOW, iou: 0.5 });
-  const pending = assert.rejects(d.detect([copy(messi)]), /closed/);
-  await d.close();
-  await pending;
+  const pending = d.detect([copy(messi)]);
+  const closed = d.close();
+  await assert.rejects(d.detect([copy(messi)]), /closed/);
+  assert.ok((await pending)[0]!.some((o) => o.class === 'person'), 'the accepted call finished');
+  await closed;
 
   const dir = await mkdtemp(path.join(tmpdir(), 'framewise-centernet-'));
   try {

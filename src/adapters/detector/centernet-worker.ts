@@ -13,9 +13,8 @@
  * Unlike human (class-agnostic NMS, at most 10 objects, scores truncated to 2 decimals), this
  * worker applies NMS per class, keeps every survivor, and rounds as the port's callers expect.
  *
- * Protocol: see the exported message types. Requests are served strictly in arrival order.
+ * Protocol: `thread/protocol.ts`; requests are served strictly in arrival order.
  */
-import { parentPort, workerData } from 'node:worker_threads';
 import { createRequire } from 'node:module';
 import { readFile } from 'node:fs/promises';
 import * as path from 'node:path';
@@ -23,26 +22,25 @@ import * as tf from '@tensorflow/tfjs-core';
 import { loadGraphModel, type GraphModel } from '@tensorflow/tfjs-converter';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import { COCO_CLASSES } from './coco-classes.js';
+import { sha256OfFiles } from './model-hash.js';
+import { serveDetector, type ThreadLocalDetector } from './thread/serve.js';
+import type { ThreadDetectorInfo, ThreadFrame } from './thread/protocol.js';
 
 /** Data the main thread hands the worker at spawn time. */
 export interface CenternetWorkerData {
+  /** The name results record. */
+  name: string;
   /** Directory holding `centernet.json` and the weight files it names. */
   modelDir: string;
   confidence: number;
   iou: number;
 }
 
-/** A frame as posted to the worker (its buffer is transferred). */
-export interface WorkerFrame {
-  width: number;
-  height: number;
-  data: Uint8Array;
-}
-
-export interface DetectRequest {
-  type: 'detect';
-  id: number;
-  frames: WorkerFrame[];
+/** What the worker reports once loaded. */
+export interface CenternetInfo extends ThreadDetectorInfo {
+  backend: string;
+  inputSize: number;
+  warmupMs: number;
 }
 
 export interface WorkerObject {
@@ -51,28 +49,9 @@ export interface WorkerObject {
   conf: number;
 }
 
-export type WorkerMessage =
-  | { type: 'ready'; backend: string; inputSize: number; warmupMs: number }
-  | { type: 'init-error'; message: string }
-  | { type: 'result'; id: number; objects: WorkerObject[][] }
-  | { type: 'error'; id: number; message: string };
-
 const INPUT_NAME = 'tower_0/images';
 const OUTPUT_NAME = 'tower_0/detections';
 const DEFAULT_INPUT_SIZE = 512;
-
-const port = parentPort;
-if (!port) throw new Error('centernet-worker must be run as a worker thread');
-
-function errorMessage(err: unknown): string {
-  if (err instanceof Error) return err.message;
-  if (err && typeof err === 'object' && 'message' in err) return String(err.message);
-  return String(err);
-}
-
-function post(msg: WorkerMessage): void {
-  port!.postMessage(msg);
-}
 
 interface WeightsGroup {
   paths: string[];
@@ -186,8 +165,7 @@ export function postprocess(
   }));
 }
 
-async function main(): Promise<void> {
-  const data = workerData as CenternetWorkerData;
+async function open(data: CenternetWorkerData): Promise<ThreadLocalDetector<CenternetInfo>> {
   const require = createRequire(import.meta.url);
   // The .wasm binaries sit next to the backend's node bundle; point the loader there (a directory
   // prefix with a trailing separator), so nothing is fetched.
@@ -200,7 +178,7 @@ async function main(): Promise<void> {
   const model = await loadModelFromDir(data.modelDir);
   const inputSize = modelInputSize(model);
 
-  const runFrame = async (frame: WorkerFrame): Promise<WorkerObject[]> => {
+  const runFrame = async (frame: ThreadFrame): Promise<WorkerObject[]> => {
     const { width, height } = frame;
     if (!Number.isInteger(width) || !Number.isInteger(height) || width <= 0 || height <= 0) {
       throw new Error(`invalid frame size ${width}x${height}`);
@@ -233,23 +211,21 @@ async function main(): Promise<void> {
   for (let k = 0; k < 2; k++) await runFrame({ width: 768, height: 576, data: textured });
   const warmupMs = performance.now() - t0;
 
-  let queue: Promise<void> = Promise.resolve();
-  port!.on('message', (msg: DetectRequest) => {
-    if (!msg || msg.type !== 'detect') return;
-    queue = queue.then(async () => {
-      try {
-        const objects: WorkerObject[][] = [];
-        for (const frame of msg.frames) objects.push(await runFrame(frame));
-        post({ type: 'result', id: msg.id, objects });
-      } catch (err) {
-        post({ type: 'error', id: msg.id, message: errorMessage(err) });
-      }
-    });
-  });
-  post({ type: 'ready', backend: tf.getBackend(), inputSize, warmupMs });
+  return {
+    info: {
+      name: data.name,
+      // The model is its graph and its weights.
+      sha256: await sha256OfFiles(['centernet.json', 'centernet.bin'].map((f) => path.join(data.modelDir, f))),
+      backend: tf.getBackend(),
+      inputSize,
+      warmupMs,
+    },
+    async detect(frames) {
+      const objects: WorkerObject[][] = [];
+      for (const frame of frames) objects.push(await runFrame(frame));
+      return objects;
+    },
+  };
 }
 
-main().catch((err: unknown) => {
-  // The main thread rejects its start-up promise and terminates this worker.
-  post({ type: 'init-error', message: errorMessage(err) });
-});
+serveDetector(open);

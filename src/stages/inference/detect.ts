@@ -5,6 +5,7 @@ import type { DeliveredMessage } from '../../ports/bus-message.js';
 import { decodeInferenceTask, encodeInferenceResult } from '../../core/messages.js';
 import { TOPICS } from '../../core/topics.js';
 import type { Handler } from '../../middleware/handler.js';
+import type { DetectedObject } from '../../core/types.js';
 
 export interface DetectDeps {
   /** The models this worker serves; a task names one (else the default). */
@@ -18,10 +19,22 @@ export const detectFrame: Handler<DetectDeps> = async (message, deps) => {
   const task = decodeInferenceTask(message.headers);
   const detector = deps.detectors.get(task.model);
   const image = await deps.codec.decode(message.value);
-  const [objects = []] = await detector.detect([image]);
+  const [found = []] = await detector.detect([image]);
+  const objects = inFrameSize(found, image.width, image.height, task.width, task.height);
   const model = { name: detector.name, sha256: detector.sha256 };
   await deps.bus.publish(TOPICS.inferenceResults, [encodeInferenceResult(task.eventId, task.frame, objects, undefined, message.headers.traceparent, model)]);
 };
+
+/**
+ * Boxes in the frame's own pixels: a frame shrunk to fit the bus decodes smaller than its
+ * `width`×`height` headers, so its boxes are scaled back up.
+ */
+function inFrameSize(objects: DetectedObject[], decodedWidth: number, decodedHeight: number, width = decodedWidth, height = decodedHeight): DetectedObject[] {
+  if (width === decodedWidth && height === decodedHeight) return objects;
+  const sx = width / decodedWidth;
+  const sy = height / decodedHeight;
+  return objects.map((o) => ({ ...o, box: [o.box[0] * sx, o.box[1] * sy, o.box[2] * sx, o.box[3] * sy] }));
+}
 
 /** When a frame keeps failing, report it as a result with an error so its job fails instead of waiting forever. */
 export async function reportUndetectableFrame(message: DeliveredMessage, error: unknown, deps: DetectDeps): Promise<void> {

@@ -11,6 +11,7 @@ import type { FrameCodec } from '../../ports/frame-codec.js';
 import { VideoDecodeError, type FrameSource } from '../../ports/frame-source.js';
 import { decodeOutboxEvent, inferenceTaskHeaders } from '../../core/messages.js';
 import { preprocess, type PreprocessOptions } from '../../core/preprocess.js';
+import { encodeFrameWithin } from './frame-message.js';
 import { sampleEvery, sampledFrameCount, type SamplingRule } from '../../core/sampling.js';
 import { allFramesIn } from '../../core/job.js';
 import { TOPICS } from '../../core/topics.js';
@@ -29,6 +30,8 @@ export interface ExtractDeps {
   log: Logger;
   /** Aborted at shutdown: extraction stops between frames and the event is redelivered later. */
   signal: AbortSignal;
+  /** Longest frame message (JPEG bytes) the bus takes. */
+  maxFrameBytes: number;
   /** Extracted-but-undetected frames a job may have before extraction waits for detection. */
   maxFramesInFlight: number;
   /** Told when a job became `predictable` (embedded mode wakes the result publisher). */
@@ -81,7 +84,7 @@ export const extractFrames: Handler<ExtractDeps> = async (message, deps) => {
         log.info('job ended while extracting; extraction stopped');
         return;
       }
-      const jpeg = await deps.codec.encode(preprocess(image, deps.preprocessing));
+      const jpeg = await encodeFrameWithin(deps.codec, preprocess(image, deps.preprocessing), deps.maxFrameBytes);
       await deps.bus.publish(TOPICS.inferenceTasks, [
         {
           key: `${id}/${frame}`,

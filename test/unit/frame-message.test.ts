@@ -1,0 +1,75 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as path from 'node:path';
+import sharp from 'sharp';
+import { SharpJpegCodec } from '../../src/adapters/frame-codec/sharp.js';
+import { encodeFrameWithin } from '../../src/stages/runner/frame-message.js';
+import { detectFrame } from '../../src/stages/inference/detect.js';
+import { decodeInferenceResult, inferenceTaskHeaders } from '../../src/core/messages.js';
+import type { Detector } from '../../src/ports/detector.js';
+import type { BusMessage } from '../../src/ports/bus-message.js';
+import type { FrameImage } from '../../src/core/types.js';
+
+const codec = new SharpJpegCodec(90);
+
+/** Deterministic noise: the worst case for JPEG (a 1920×1080 noise frame is megabytes at q90). */
+function noise(width: number, height: number): FrameImage {
+  const data = new Uint8Array(width * height * 3);
+  let x = 2463534242;
+  for (let i = 0; i < data.length; i++) {
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    data[i] = x & 0xff;
+  }
+  return { width, height, data };
+}
+
+test('a frame under the limit is encoded once, at the configured quality', async () => {
+  const { data, info } = await sharp(path.join(import.meta.dirname, '../fixtures/messi5.jpg')).removeAlpha().raw().toBuffer({ resolveWithObject: true });
+  const frame: FrameImage = { width: info.width, height: info.height, data };
+  const jpeg = await encodeFrameWithin(codec, frame, 1_000_000);
+  assert.deepEqual(jpeg, await codec.encode(frame));
+});
+
+test('a frame over the limit is re-encoded at lower quality, then shrunk, until it fits', async () => {
+  const frame = noise(1920, 1080);
+  const full = await codec.encode(frame);
+  const limit = 300_000;
+  assert.ok(full.length > 4 * limit, `the noise frame is big at q90 (${full.length} bytes)`);
+  const jpeg = await encodeFrameWithin(codec, frame, limit);
+  assert.ok(jpeg.length <= limit, `${jpeg.length} ≤ ${limit}`);
+  const back = await codec.decode(jpeg);
+  assert.ok(back.width < 1920 && back.width > 300, `shrunk, not to nothing: ${back.width}x${back.height}`);
+  assert.ok(Math.abs(back.width / back.height - 1920 / 1080) < 0.02, 'aspect ratio kept');
+  await assert.rejects(encodeFrameWithin(codec, frame, 10), /cannot be encoded in 10 bytes/);
+});
+
+test('boxes of a frame shrunk for the bus come back in the frame’s own pixels', async () => {
+  const small = await codec.encode(noise(64, 32)); // the frame was 256×128
+  let seen: FrameImage | undefined;
+  const detector: Detector = {
+    name: 'fake',
+    sha256: 'a'.repeat(64),
+    detect: async (frames) => {
+      seen = frames[0];
+      return [[{ class: 'person', box: [8, 4, 16, 12], conf: 0.9 }]];
+    },
+    close: async () => {},
+  };
+  const published: BusMessage[] = [];
+  const deps = {
+    detectors: { defaultModel: 'fake', names: ['fake'], get: () => detector, close: async () => {} },
+    codec,
+    bus: { publish: async (_topic: string, messages: BusMessage[]) => void published.push(...messages), close: async () => {} },
+  };
+  const headers = inferenceTaskHeaders({ eventId: 'e1', frame: 5 }, 256, 128);
+  await detectFrame({ key: 'e1/5', value: small, headers, topic: 'inference_tasks', offset: '0', attempt: 1 }, deps);
+  assert.equal(seen?.width, 64);
+  const result = decodeInferenceResult(published[0]!.value);
+  assert.deepEqual(result.objects[0]!.box, [32, 16, 64, 48]);
+  // Without size headers (an older runner), boxes stay as detected.
+  published.length = 0;
+  await detectFrame({ key: 'e1/5', value: small, headers: { event_id: 'e1', frame: '5' }, topic: 'inference_tasks', offset: '1', attempt: 1 }, deps);
+  assert.deepEqual(decodeInferenceResult(published[0]!.value).objects[0]!.box, [8, 4, 16, 12]);
+});
