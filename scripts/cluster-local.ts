@@ -8,7 +8,8 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 
 export const ROOT = fileURLToPath(new URL('..', import.meta.url));
-export type Stage = 'api' | 'relay' | 'runner' | 'inference' | 'publisher';
+/** A cluster stage, or `serve`: embedded mode, every stage in one process. */
+export type Stage = 'api' | 'relay' | 'runner' | 'inference' | 'publisher' | 'serve';
 
 export interface StageProcess {
   stage: Stage;
@@ -44,7 +45,7 @@ export async function startStage(stage: Stage, name: string, env: Record<string,
   const ready = (line: string): boolean => {
     try {
       const e = JSON.parse(line) as { msg?: string; url?: string };
-      if (e.msg !== `Framewise ${stage} ready`) return false;
+      if (e.msg !== (stage === 'serve' ? 'Framewise (embedded) ready' : `Framewise ${stage} ready`)) return false;
       entry.url = e.url;
       return true;
     } catch {

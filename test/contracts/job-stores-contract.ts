@@ -191,6 +191,23 @@ export function runnerStoreContract(name: string, make: () => Promise<{ store: R
       await dispose();
     });
 
+    test('concurrent frame results and the end of extraction lose nothing (the total and every count)', async () => {
+      // The collector and the extractor update one record at once when a job's last results arrive
+      // as its extraction ends (batched inference makes that the rule). FerretDB lost one of two
+      // concurrent updates in every round of this test before the store queued them.
+      const { store, dispose } = await make();
+      for (let round = 0; round < 5; round++) {
+        const s = start();
+        await store.start(s);
+        await Promise.all(Array.from({ length: 8 }, (_, f) => store.addFrameResult(s._id, obj(f))));
+        await Promise.all([store.setTotalFrames(s._id, 16), ...Array.from({ length: 8 }, (_, f) => store.addFrameResult(s._id, obj(8 + f)))]);
+        const r = await store.get(s._id);
+        assert.equal(r?.total_frames, 16, `round ${round}: total kept`);
+        assert.equal(r?.received_frames, 16, `round ${round}: every frame counted`);
+      }
+      await dispose();
+    });
+
     test('predictable needs every frame; ready needs predictable; failed is final', async () => {
       const { store, dispose } = await make();
       const s = start();

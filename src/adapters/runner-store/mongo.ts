@@ -3,6 +3,7 @@ import type { RunnerStore } from '../../ports/runner-store.js';
 import { allFramesIn, type Claim, type RunnerRecord, type RunnerStart, type RunnerStatus } from '../../core/job.js';
 import type { FrameResult } from '../../core/types.js';
 import { MongoLeases } from '../mongo/lease-claims.js';
+import { PerKeyQueue } from '../mongo/per-key-queue.js';
 
 interface FrameDoc {
   job_id: string;
@@ -30,11 +31,18 @@ function normalize(d: RunnerRecord | null): RunnerRecord | undefined {
  * Written for what MongoDB and FerretDB both support: no multi-document transactions, no `$expr`.
  * Counting a new frame is two writes (insert, then `$inc`); a crash between them is healed on the
  * redelivery, which finds the duplicate and recounts the job's frames.
+ *
+ * A job record's updates from this process run one at a time (`PerKeyQueue`): on FerretDB two
+ * concurrent updates of one document can lose one — a frame's `$inc` could undo the extractor's
+ * `total_frames`, and the job would wait for the stall sweep. Measured: with batched inference the
+ * last results of a job arrive together with the end of its extraction, and one job in a bench run
+ * stalled for the 10 min stall timeout before this queue.
  */
 export class MongoRunnerStore implements RunnerStore {
   private readonly runs: Collection<RunnerRecord & { lease_until?: Date; lease_owner?: string }>;
   private readonly frames: Collection<FrameDoc>;
   private readonly leases: MongoLeases;
+  private readonly recordUpdates = new PerKeyQueue();
 
   constructor(db: Db) {
     this.leases = new MongoLeases(db, 'runner_leases');
@@ -71,7 +79,11 @@ export class MongoRunnerStore implements RunnerStore {
     return (await this.runs.find({}).sort({ created_at: 1, _id: 1 }).toArray()).map((d) => normalize(d)!);
   }
 
-  async setTotalFrames(jobId: string, total: number): Promise<RunnerRecord | undefined> {
+  setTotalFrames(jobId: string, total: number): Promise<RunnerRecord | undefined> {
+    return this.recordUpdates.run(jobId, () => this.setTotalFramesNow(jobId, total));
+  }
+
+  private async setTotalFramesNow(jobId: string, total: number): Promise<RunnerRecord | undefined> {
     // Recount while at it: on a server without atomic updates two racing `$inc`s may lose one
     // (FerretDB); the stored frames are the truth, and the count only ever catches up to them.
     const stored = await this.frames.countDocuments({ job_id: jobId });
@@ -79,7 +91,11 @@ export class MongoRunnerStore implements RunnerStore {
     return this.get(jobId);
   }
 
-  async addFrameResult(jobId: string, result: FrameResult): Promise<RunnerRecord | undefined> {
+  addFrameResult(jobId: string, result: FrameResult): Promise<RunnerRecord | undefined> {
+    return this.recordUpdates.run(jobId, () => this.addFrameResultNow(jobId, result));
+  }
+
+  private async addFrameResultNow(jobId: string, result: FrameResult): Promise<RunnerRecord | undefined> {
     const record = await this.get(jobId);
     if (!record || record.status !== 'processing') return record;
     try {
@@ -94,7 +110,11 @@ export class MongoRunnerStore implements RunnerStore {
     return this.get(jobId);
   }
 
-  async markPredictable(jobId: string): Promise<boolean> {
+  markPredictable(jobId: string): Promise<boolean> {
+    return this.recordUpdates.run(jobId, () => this.markPredictableNow(jobId));
+  }
+
+  private async markPredictableNow(jobId: string): Promise<boolean> {
     // "All frames in" only ever stays true once true (received grows, total is set once), so a
     // read followed by an update conditional on `processing` is safe without $expr.
     const r = await this.get(jobId);
@@ -199,7 +219,11 @@ export class MongoRunnerStore implements RunnerStore {
     return u.modifiedCount === 1;
   }
 
-  async markFailed(jobId: string, reason: string, at: Date): Promise<boolean> {
+  markFailed(jobId: string, reason: string, at: Date): Promise<boolean> {
+    return this.recordUpdates.run(jobId, () => this.markFailedNow(jobId, reason, at));
+  }
+
+  private async markFailedNow(jobId: string, reason: string, at: Date): Promise<boolean> {
     try {
       const u = await this.runs.updateOne(
         { _id: jobId, status: { $in: ['processing', 'predictable'] } },
