@@ -75,7 +75,6 @@ export function fixedPointKernel(ksize: number): Int32Array {
  * fused in so each byte is written once.
  */
 function blurFixed(image: FrameImage, ksize: number, lut: Uint8Array): FrameImage {
-  if (ksize === 3 && image.width >= 2) return blur3(image, lut);
   const { width: w, height: h, data } = image;
   const k = fixedPointKernel(ksize);
   const half = (ksize - 1) / 2;
@@ -85,6 +84,17 @@ function blurFixed(image: FrameImage, ksize: number, lut: Uint8Array): FrameImag
   for (let x = 0; x < w; x++) for (let t = 0; t < ksize; t++) cols[x * ksize + t] = reflect101(x + t - half, w) * 3;
   for (let y = 0; y < h; y++) {
     const row = y * stride;
+    if (ksize === 3 && w >= 2) {
+      // Unrolled default kernel: interior pixels read their neighbours directly.
+      const k0 = k[0]!, k1 = k[1]!, k2 = k[2]!;
+      for (let i = 3; i < stride - 3; i++) tmp[row + i] = data[row + i - 3]! * k0 + data[row + i]! * k1 + data[row + i + 3]! * k2;
+      for (let c = 0; c < 3; c++) {
+        tmp[row + c] = data[row + 3 + c]! * k0 + data[row + c]! * k1 + data[row + 3 + c]! * k2;
+        const e = row + stride - 3 + c;
+        tmp[e] = data[e - 3]! * k0 + data[e]! * k1 + data[e - 3]! * k2;
+      }
+      continue;
+    }
     for (let x = 0; x < w; x++) {
       let r = 0, g = 0, b = 0;
       for (let t = 0; t < ksize; t++) {
@@ -105,50 +115,18 @@ function blurFixed(image: FrameImage, ksize: number, lut: Uint8Array): FrameImag
   for (let y = 0; y < h; y++) {
     for (let t = 0; t < ksize; t++) rows[t] = reflect101(y + t - half, h) * stride;
     const o = y * stride;
-    for (let i = 0; i < stride; i++) {
-      let s = 0;
-      for (let t = 0; t < ksize; t++) s += tmp[rows[t]! + i]! * k[t]!;
-      out[o + i] = lut[Math.min(255, (s + 32768) >> 16)]!;
+    if (ksize === 3) {
+      // The default kernel, unrolled: most frames take this path.
+      const r0 = rows[0]!, r1 = rows[1]!, r2 = rows[2]!;
+      const k0 = k[0]!, k1 = k[1]!, k2 = k[2]!;
+      for (let i = 0; i < stride; i++) out[o + i] = lut[Math.min(255, (tmp[r0 + i]! * k0 + tmp[r1 + i]! * k1 + tmp[r2 + i]! * k2 + 32768) >> 16)]!;
+    } else {
+      for (let i = 0; i < stride; i++) {
+        let s = 0;
+        for (let t = 0; t < ksize; t++) s += tmp[rows[t]! + i]! * k[t]!;
+        out[o + i] = lut[Math.min(255, (s + 32768) >> 16)]!;
+      }
     }
-  }
-  return { width: w, height: h, data: out };
-}
-
-/**
- * The default 3×3 kernel, the path nearly every frame takes: the same arithmetic as `blurFixed`,
- * but the horizontal pass is kept for three rows only (a ring that stays in the L1 cache) instead
- * of a whole-frame 32-bit buffer, and each output row is made from the ring. Needs width ≥ 2. The
- * kernel sums to 256, so no sum can exceed 255 after the shift and no clamp is needed.
- */
-function blur3(image: FrameImage, lut: Uint8Array): FrameImage {
-  const { width: w, height: h, data } = image;
-  const stride = w * 3;
-  const k = fixedPointKernel(3);
-  const k0 = k[0]!, k1 = k[1]!, k2 = k[2]!;
-  const ring = [new Int32Array(stride), new Int32Array(stride), new Int32Array(stride)];
-  const held = [-1, -1, -1];
-  /** Row `y`'s horizontal pass (reflect-101 at both ends), from the ring. */
-  const row = (y: number): Int32Array => {
-    const slot = y % 3;
-    const t = ring[slot]!;
-    if (held[slot] === y) return t;
-    held[slot] = y;
-    const r = y * stride;
-    for (let i = 3; i < stride - 3; i++) t[i] = data[r + i - 3]! * k0 + data[r + i]! * k1 + data[r + i + 3]! * k2;
-    for (let c = 0; c < 3; c++) {
-      t[c] = data[r + 3 + c]! * k0 + data[r + c]! * k1 + data[r + 3 + c]! * k2;
-      const e = r + stride - 3 + c;
-      t[stride - 3 + c] = data[e - 3]! * k0 + data[e]! * k1 + data[e - 3]! * k2;
-    }
-    return t;
-  };
-  const out = new Uint8Array(w * h * 3);
-  for (let y = 0; y < h; y++) {
-    const above = row(reflect101(y - 1, h));
-    const below = row(reflect101(y + 1, h));
-    const mid = row(y);
-    const o = y * stride;
-    for (let i = 0; i < stride; i++) out[o + i] = lut[(above[i]! * k0 + mid[i]! * k1 + below[i]! * k2 + 32768) >> 16]!;
   }
   return { width: w, height: h, data: out };
 }
