@@ -180,6 +180,7 @@ async function main(): Promise<void> {
         every: video.every,
         repeat: opts.jobs,
         batch,
+        frame_format: config.frameFormat,
         yolo_intra_op_threads: opts.intraOpThreads ?? 'onnxruntime default (one per core)',
         decode_fps: round(video.decodeFps, 1),
         frame_costs_ms: Object.fromEntries(Object.entries(video.costs).map(([k, v]) => [k, round(v)])),
@@ -190,7 +191,7 @@ async function main(): Promise<void> {
   }
   const c = video.costs;
   const out = [
-    `Framewise bench: ${opts.video} — ${perJob} sampled frames (every ${video.every}) of ${video.width}x${video.height}, ${opts.jobs} jobs at once per mode, batch B = ${batch}, YOLO intra-op threads ${opts.intraOpThreads ?? 'default'}`,
+    `Framewise bench: ${opts.video} — ${perJob} sampled frames (every ${video.every}) of ${video.width}x${video.height}, ${opts.jobs} jobs at once per mode, batch B = ${batch}, frames as ${config.frameFormat}, YOLO intra-op threads ${opts.intraOpThreads ?? 'default'}`,
     '',
     table([
       ['detector', 'mode', 'alone b=1 fps', `alone b=${batch} fps`, 'e2e fps', 'ratio', 'decode fps', 'peak RSS MB (per process)'],
@@ -207,7 +208,7 @@ async function main(): Promise<void> {
     ]),
     '',
     `ratio = e2e fps / detector-alone fps at batch ${batch}; target ≥ ${RATIO_TARGET}: ${entries.map((e) => `${e.name}/${e.mode} ${e.ratio >= RATIO_TARGET ? 'met' : 'NOT met'}`).join(', ')}`,
-    `Per sampled frame around detection (single-threaded): preprocess ${c.preprocess_ms.toFixed(1)} ms, JPEG encode ${c.jpeg_encode_ms.toFixed(1)} ms (${c.jpeg_kb.toFixed(0)} KB), JPEG decode ${c.jpeg_decode_ms.toFixed(1)} ms`,
+    `Per sampled frame around detection (single-threaded): preprocess ${c.preprocess_ms.toFixed(1)} ms, ${config.frameFormat} encode ${c.frame_encode_ms.toFixed(1)} ms (${c.frame_kb.toFixed(0)} KB), decode ${c.frame_decode_ms.toFixed(1)} ms`,
   ];
   process.stdout.write(out.join('\n') + '\n');
 }

@@ -1,11 +1,11 @@
 /**
  * Bench, detector alone: a video's sampled frames decoded (decode frames/s), preprocessed and
- * JPEG round-tripped as the pipeline does (outside any timing), then one detector timed on them at
+ * encoded and decoded for the bus as the pipeline does (outside any timing), then one detector timed on them at
  * batch 1 (one frame per call, one call at a time) and at batch B (B frames per call, two calls
  * outstanding — what the inference stage's batching does).
  */
 import { performance } from 'node:perf_hooks';
-import { SharpJpegCodec } from '../src/adapters/frame-codec/sharp.js';
+import { SharpFrameCodec } from '../src/adapters/frame-codec/sharp.js';
 import { preprocess } from '../src/core/preprocess.js';
 import { sampleEvery } from '../src/core/sampling.js';
 import { frameSource, preprocessing } from '../src/modes/settings.js';
@@ -20,13 +20,13 @@ export interface SampledVideo {
   height: number;
   /** Sampled frames per second of ffmpeg decoding (every frame is decoded; the sampled ones kept). */
   decodeFps: number;
-  /** Per sampled frame, single-threaded: preprocess, JPEG encode, JPEG decode (ms) and JPEG size (KB). */
-  costs: { preprocess_ms: number; jpeg_encode_ms: number; jpeg_decode_ms: number; jpeg_kb: number };
+  /** Per sampled frame, single-threaded: preprocess, frame encode and decode (ms, in `FRAMEWISE_FRAME_FORMAT`) and message size (KB). */
+  costs: { preprocess_ms: number; frame_encode_ms: number; frame_decode_ms: number; frame_kb: number };
 }
 
 export async function sampleVideo(video: string, config: Config): Promise<SampledVideo> {
   const source = frameSource(config);
-  const codec = new SharpJpegCodec(config.jpegQuality);
+  const codec = new SharpFrameCodec(config.frameFormat, config.jpegQuality);
   const info = await source.probe(video);
   const every = sampleEvery(config.sampleFps ? { targetFps: config.sampleFps } : { everyNFrames: config.sampleEvery }, info.fps);
 
@@ -59,7 +59,7 @@ export async function sampleVideo(video: string, config: Config): Promise<Sample
     width: info.width,
     height: info.height,
     decodeFps,
-    costs: { preprocess_ms: per(t.pre), jpeg_encode_ms: per(t.enc), jpeg_decode_ms: per(t.dec), jpeg_kb: per(t.bytes) / 1024 },
+    costs: { preprocess_ms: per(t.pre), frame_encode_ms: per(t.enc), frame_decode_ms: per(t.dec), frame_kb: per(t.bytes) / 1024 },
   };
 }
 

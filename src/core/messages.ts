@@ -65,7 +65,7 @@ export function encodeOutboxEvent(e: Pick<OutboxEvent, '_id' | 'event_type' | 'a
 
 export const decodeOutboxEvent = (bytes: Buffer) => decodeJson(OutboxEventMessage, 'outbox event', bytes);
 
-/** `inference_tasks`: the frame as JPEG bytes; which job and frame it is travels in headers. */
+/** `inference_tasks`: the frame (JPEG, or raw RGB: `content_type`); which job and frame it is travels in headers. */
 export interface InferenceTask {
   eventId: string;
   frame: number;
@@ -80,8 +80,8 @@ export interface DecodedInferenceTask extends InferenceTask {
   height?: number;
 }
 
-export function inferenceTaskHeaders(t: InferenceTask, width: number, height: number, traceparent?: string): Record<string, string> {
-  const h: Record<string, string> = { event_id: t.eventId, frame: String(t.frame), width: String(width), height: String(height), content_type: 'image/jpeg' };
+export function inferenceTaskHeaders(t: InferenceTask, width: number, height: number, traceparent?: string, contentType = 'image/jpeg'): Record<string, string> {
+  const h: Record<string, string> = { event_id: t.eventId, frame: String(t.frame), width: String(width), height: String(height), content_type: contentType };
   if (t.model) h.model = t.model;
   if (traceparent) h.traceparent = traceparent;
   return h;

@@ -8,7 +8,7 @@ import { KafkaBus } from '../adapters/bus/kafka.js';
 import { S3ObjectStore } from '../adapters/object-store/s3.js';
 import { MongoOutboxStore } from '../adapters/outbox-store/mongo.js';
 import { MongoRunnerStore } from '../adapters/runner-store/mongo.js';
-import { SharpJpegCodec } from '../adapters/frame-codec/sharp.js';
+import { SharpFrameCodec } from '../adapters/frame-codec/sharp.js';
 import { buildApi } from '../stages/api/app.js';
 import { buildHealthApp } from '../stages/health/app.js';
 import { startRelay } from '../stages/relay/index.js';
@@ -155,7 +155,7 @@ export async function startClusterStage(stage: ClusterStage, config: Config, log
           objects,
           runs,
           frames: frameSource(config),
-          codec: new SharpJpegCodec(config.jpegQuality),
+          codec: new SharpFrameCodec(config.frameFormat, config.jpegQuality),
           sampling: samplingRule(config),
           preprocessing: preprocessing(config),
           log,
@@ -179,7 +179,7 @@ export async function startClusterStage(stage: ClusterStage, config: Config, log
           subscriber: bus,
           bus,
           detectors,
-          codec: new SharpJpegCodec(config.jpegQuality),
+          codec: new SharpFrameCodec(config.frameFormat, config.jpegQuality),
           log,
           concurrency: config.inferenceConcurrency,
           maxAttempts: config.consumerMaxAttempts,

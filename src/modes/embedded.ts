@@ -7,7 +7,7 @@ import { SqliteOutboxStore } from '../adapters/outbox-store/sqlite.js';
 import { SqliteRunnerStore } from '../adapters/runner-store/sqlite.js';
 import { SqliteLogBus } from '../adapters/bus/sqlite-log.js';
 import { LocalDirObjectStore } from '../adapters/object-store/local-dir.js';
-import { SharpJpegCodec } from '../adapters/frame-codec/sharp.js';
+import { SharpFrameCodec } from '../adapters/frame-codec/sharp.js';
 import { buildApi, type Api } from '../stages/api/app.js';
 import { startRelay } from '../stages/relay/index.js';
 import { startRunner } from '../stages/runner/index.js';
@@ -38,7 +38,7 @@ export async function startEmbedded(config: Config, log: Logger, injected: { det
   const bus = new SqliteLogBus(db);
   const objects = new LocalDirObjectStore(join(dataDir, 'objects'), config.bucket);
   const frames = frameSource(config);
-  const codec = new SharpJpegCodec(config.jpegQuality);
+  const codec = new SharpFrameCodec(config.frameFormat, config.jpegQuality);
   const metrics = new Metrics('embedded');
   const { detectors } = await openDetectors(config, log.child({ stage: 'inference' }), metrics, injected.detector);
   const timing = loopTiming(config);

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as path from 'node:path';
 import sharp from 'sharp';
-import { SharpJpegCodec } from '../../src/adapters/frame-codec/sharp.js';
+import { SharpFrameCodec } from '../../src/adapters/frame-codec/sharp.js';
 import { encodeFrameWithin } from '../../src/stages/runner/frame-message.js';
 import { detectFrame } from '../../src/stages/inference/detect.js';
 import { decodeInferenceResult, inferenceTaskHeaders } from '../../src/core/messages.js';
@@ -10,7 +10,7 @@ import type { Detector } from '../../src/ports/detector.js';
 import type { BusMessage } from '../../src/ports/bus-message.js';
 import type { FrameImage } from '../../src/core/types.js';
 
-const codec = new SharpJpegCodec(90);
+const codec = new SharpFrameCodec('jpeg', 90);
 
 /** Deterministic noise: the worst case for JPEG (a 1920×1080 noise frame is megabytes at q90). */
 function noise(width: number, height: number): FrameImage {
@@ -72,4 +72,25 @@ test('boxes of a frame shrunk for the bus come back in the frame’s own pixels'
   published.length = 0;
   await detectFrame({ key: 'e1/5', value: small, headers: { event_id: 'e1', frame: '5' }, topic: 'inference_tasks', offset: '1', attempt: 1 }, deps);
   assert.deepEqual(decodeInferenceResult(published[0]!.value).objects[0]!.box, [8, 4, 16, 12]);
+});
+
+test('raw frames: exact pixels behind a header, shrunk to fit, and any codec decodes both formats', async () => {
+  const raw = new SharpFrameCodec('raw');
+  assert.equal(raw.contentType, 'application/x-framewise-rgb');
+  const frame = noise(320, 240);
+  const bytes = await encodeFrameWithin(raw, frame, 1_000_000);
+  assert.equal(bytes.length, 16 + 320 * 240 * 3);
+  const back = await raw.decode(bytes);
+  assert.deepEqual([back.width, back.height], [320, 240]);
+  assert.deepEqual(Buffer.from(back.data), Buffer.from(frame.data), 'lossless');
+  assert.deepEqual(await codec.decode(bytes), back, 'a JPEG codec reads raw frames too');
+  const jpeg = await codec.encode(frame);
+  assert.equal((await raw.decode(jpeg)).width, 320, 'a raw codec reads JPEG frames too');
+
+  const big = noise(768, 576); // 1.3 MB raw: over a Kafka-sized limit
+  const fitted = await encodeFrameWithin(raw, big, 1_000_000);
+  assert.ok(fitted.length <= 1_000_000, `${fitted.length} bytes`);
+  const small = await raw.decode(fitted);
+  assert.ok(small.width < 768 && small.width >= 600, `shrunk a little: ${small.width}x${small.height}`);
+  await assert.rejects(raw.decode(Buffer.concat([bytes.subarray(0, 16), Buffer.alloc(10)])), /does not hold 320x240 RGB/);
 });

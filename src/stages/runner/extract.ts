@@ -84,12 +84,12 @@ export const extractFrames: Handler<ExtractDeps> = async (message, deps) => {
         log.info('job ended while extracting; extraction stopped');
         return;
       }
-      const jpeg = await encodeFrameWithin(deps.codec, preprocess(image, deps.preprocessing), deps.maxFrameBytes);
+      const frameBytes = await encodeFrameWithin(deps.codec, preprocess(image, deps.preprocessing), deps.maxFrameBytes);
       await deps.bus.publish(TOPICS.inferenceTasks, [
         {
           key: `${id}/${frame}`,
-          value: jpeg,
-          headers: inferenceTaskHeaders({ eventId: id, frame, model: record.parameters.model }, image.width, image.height, traceparent && childTraceparent(traceparent)),
+          value: frameBytes,
+          headers: inferenceTaskHeaders({ eventId: id, frame, model: record.parameters.model }, image.width, image.height, traceparent && childTraceparent(traceparent), deps.codec.contentType),
         },
       ]);
       deps.metrics?.framesExtracted.inc();

@@ -5,25 +5,25 @@ import type { FrameImage } from '../../core/types.js';
 const FALLBACK_QUALITIES = [75, 60, 45];
 
 /**
- * A frame's JPEG for `inference_tasks`, at most `maxBytes` long (Kafka refuses messages over its
- * `message.max.bytes`, 1 MiB by default): the configured quality first, then lower qualities, then
- * smaller images (scaled to the size that should fit, again until one does). The inference worker
+ * A frame's message for `inference_tasks`, at most `maxBytes` long (Kafka refuses messages over its
+ * `message.max.bytes`, 1 MiB by default): the configured quality first, then (JPEG) lower qualities,
+ * then smaller images (scaled to the size that should fit, again until one does). The inference worker
  * maps boxes from the decoded size back to the frame's own size (the task's width/height headers),
  * so a shrunken frame still yields boxes in frame pixels — only small objects may be missed.
  */
 export async function encodeFrameWithin(codec: FrameCodec, image: FrameImage, maxBytes: number): Promise<Buffer> {
-  let jpeg = await codec.encode(image);
-  for (const quality of FALLBACK_QUALITIES) {
-    if (jpeg.length <= maxBytes) return jpeg;
-    jpeg = await codec.encode(image, { quality });
+  let bytes = await codec.encode(image);
+  for (const quality of codec.lossy ? FALLBACK_QUALITIES : []) {
+    if (bytes.length <= maxBytes) return bytes;
+    bytes = await codec.encode(image, { quality });
   }
   let scale = 1;
-  const quality = FALLBACK_QUALITIES.at(-1)!;
-  while (jpeg.length > maxBytes) {
+  const quality = codec.lossy ? FALLBACK_QUALITIES.at(-1)! : undefined;
+  while (bytes.length > maxBytes) {
     // JPEG size grows about with the pixel count; aim 10 % under, and always shrink.
-    scale *= Math.min(0.9, Math.sqrt((0.9 * maxBytes) / jpeg.length));
+    scale *= Math.min(0.9, Math.sqrt((0.9 * maxBytes) / bytes.length));
     if (Math.max(image.width, image.height) * scale < 16) throw new Error(`frame ${image.width}x${image.height} cannot be encoded in ${maxBytes} bytes`);
-    jpeg = await codec.encode(image, { quality, scale });
+    bytes = await codec.encode(image, { ...(quality ? { quality } : {}), scale });
   }
-  return jpeg;
+  return bytes;
 }
