@@ -58,6 +58,21 @@ export interface JobParameters {
   model?: string;
 }
 
+/** What the runner learnt about a job's video when it started (ffprobe). */
+export interface VideoMetadata {
+  /** Display size: rotation applied. Boxes are in these pixels; `box_norm` divides by them. */
+  width: number;
+  height: number;
+  /** Average frame rate, if the container states one. */
+  fps: number | null;
+  duration_ms: number | null;
+  /** Frames the container states (or estimates), if any. */
+  frame_count: number | null;
+  codec: string;
+  /** Clockwise rotation applied to the decoded frames (0, 90, 180, 270). */
+  rotation: number;
+}
+
 /** Where a job's video is, and the model it chose: the payload of its `video.submitted` event. */
 export interface VideoRef {
   bucket: string;
@@ -121,6 +136,8 @@ export interface RunnerStart {
   parameters: JobParameters;
   /** The job's video, so a stalled job can be driven again without the outbox. */
   input?: VideoRef;
+  /** The video's metadata (absent for jobs started by version 0.1). */
+  video?: VideoMetadata;
   traceparent?: string;
 }
 

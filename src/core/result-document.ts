@@ -1,5 +1,5 @@
-import type { FrameResult, ModelRef } from './types.js';
-import type { JobParameters } from './job.js';
+import type { Box, FrameResult, ModelRef } from './types.js';
+import type { JobParameters, VideoMetadata } from './job.js';
 
 /** The head of `detection/{id}.json`; `prediction` follows as the frames ascending. */
 export interface DetectionDocumentHead {
@@ -8,6 +8,14 @@ export interface DetectionDocumentHead {
   parameters: JobParameters;
   /** The detector (name and weights hash) of the job's frames; taken from its first frame result. */
   model?: ModelRef;
+  /** The video's metadata; with it every object also gets `box_norm`. */
+  video?: VideoMetadata;
+}
+
+/** A box as fractions (0–1) of the displayed frame, to 6 decimals. */
+export function normalizedBox(box: Box, width: number, height: number): Box {
+  const r = (v: number, side: number) => Math.round((v / side) * 1e6) / 1e6;
+  return [r(box[0], width), r(box[1], height), r(box[2], width), r(box[3], height)];
 }
 
 /**
@@ -26,7 +34,9 @@ export async function* detectionDocument(head: DetectionDocumentHead, frames: As
     const f = next.value;
     if (f.frame <= last) throw new Error(`frame results out of order: ${f.frame} after ${last}`);
     last = f.frame;
-    yield (n++ === 0 ? '' : ',') + JSON.stringify({ frame: f.frame, objects: f.objects });
+    const video = head.video;
+    const objects = video ? f.objects.map((o) => ({ ...o, box_norm: normalizedBox(o.box, video.width, video.height) })) : f.objects;
+    yield (n++ === 0 ? '' : ',') + JSON.stringify({ frame: f.frame, objects });
   }
   if (n !== head.total_frames) throw new Error(`expected ${head.total_frames} frame results, found ${n}`);
   yield ']}';

@@ -236,12 +236,15 @@ export function runnerStoreContract(name: string, make: () => Promise<{ store: R
       await dispose();
     });
 
-    test('start keeps the input and trace; counts by status', async () => {
+    test('start keeps the input, video metadata and trace; counts by status', async () => {
       const { store, dispose } = await make();
       const input = { bucket: 'videos', object: 'input/a.mp4', media_type: 'video/mp4' };
-      const s = { ...start(), input, traceparent: '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01' };
+      const video = { width: 576, height: 768, fps: null, duration_ms: 10_000, frame_count: null, codec: 'h264', rotation: 90 };
+      const s = { ...start(), input, video, traceparent: '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01' };
       const r = await store.start(s);
       assert.deepEqual(r.input, input);
+      assert.deepEqual(r.video, video);
+      assert.deepEqual((await store.get(s._id))?.video, video);
       assert.equal(r.traceparent, s.traceparent);
       await store.markFailed(randomUUID(), 'x', new Date());
       assert.deepEqual(await store.countByStatus(), { processing: 1, failed: 1 });

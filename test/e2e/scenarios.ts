@@ -31,8 +31,14 @@ export function endToEndScenarios(target: () => string): { reference: () => Pred
         assert.ok(0 <= x1 && x1 < x2 && x2 <= 768 && 0 <= y1 && y1 < y2 && y2 <= 576, `box inside 768×576: ${o.box}`);
         assert.ok(o.conf >= 0.25 && o.conf <= 1, `confidence above the threshold: ${o.conf}`);
         assert.equal(typeof o.class, 'string');
+        const expected = [x1 / 768, y1 / 576, x2 / 768, y2 / 576];
+        o.box_norm.forEach((v: number, k: number) => assert.ok(Math.abs(v - expected[k]!) < 1e-6, `box_norm ${o.box_norm} of ${o.box}`));
       }
     }
+    assert.deepEqual(result.parameters, { sample_every: 5, model: 'centernet-coco' });
+    const { duration_ms, ...video } = result.video;
+    assert.deepEqual(video, { width: 768, height: 576, fps: 10, frame_count: 100, codec: 'h264', rotation: 0 });
+    assert.ok(Math.abs(duration_ms - 10_000) <= 100, `duration ${duration_ms} ms`);
     const withPerson = result.prediction.filter((f: { objects: Array<{ class: string }> }) => f.objects.some((o) => o.class === 'person'));
     assert.ok(withPerson.length >= 0.8 * frames.length, `person in ${withPerson.length}/${frames.length} frames`);
     reference = result.prediction;

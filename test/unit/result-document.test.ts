@@ -30,6 +30,16 @@ test('records the model of its frames (name and weights hash) in the head, never
   assert.equal(JSON.parse(await assemble(1, [{ frame: 0, objects: [] }])).model, undefined, 'results of version 0.1 have none');
 });
 
+test('with the video metadata in the head, every object also gets box_norm (fractions of the displayed frame)', async () => {
+  const video = { width: 768, height: 576, fps: 10, duration_ms: 10_000, frame_count: 100, codec: 'h264', rotation: 0 };
+  const person = { class: 'person', box: [76.8, 57.6, 384, 576] as [number, number, number, number], conf: 0.9 };
+  let out = '';
+  for await (const chunk of detectionDocument({ event_id: 'e1', total_frames: 1, parameters: { sample_every: 5 }, video }, frames([{ frame: 0, objects: [person] }]))) out += chunk;
+  const doc = JSON.parse(out);
+  assert.deepEqual(doc.video, video);
+  assert.deepEqual(doc.prediction[0].objects, [{ ...person, box_norm: [0.1, 0.1, 0.5, 1] }]);
+});
+
 test('an empty job still makes valid JSON', async () => {
   assert.deepEqual(JSON.parse(await assemble(0, [])).prediction, []);
 });

@@ -160,6 +160,18 @@ class KafkaSubscription {
     });
     const windows = new Map<number, Array<{ message: Msg; done: boolean }>>();
     this.consumer = consumer;
+    // The client emits a bare 'error' when it cannot rejoin its group after a failed heartbeat
+    // (e.g. the broker is down during a rebalance). Unheard, Node throws it and the process dies —
+    // found by the cluster chaos test. Heard: end this round; `run` starts a new consumer (with
+    // backoff while the broker stays away). The round's in-flight work is finished and committed
+    // first, as at any end of the stream.
+    let lostGroup = false;
+    consumer.on('error', (err: unknown) => {
+      this.opts.log.warn({ topic: this.topic, group: this.group, err }, 'kafka consumer lost its group; rejoining');
+      lostGroup = true;
+      const stream = this.stream;
+      if (stream) void closeQuietly(() => stream.close());
+    });
     try {
       const stream = await consumer.consume({
         topics: [this.topic],
@@ -172,7 +184,7 @@ class KafkaSubscription {
       this.stream = stream;
       this.opts.log.info({ topic: this.topic, group: this.group }, 'kafka consumer joined');
       for await (const message of stream as AsyncIterable<Msg>) {
-        if (this.stopping) break;
+        if (this.stopping || lostGroup) break;
         while (this.running.size >= this.concurrency) await Promise.race(this.running);
         const window = windows.get(message.partition) ?? [];
         windows.set(message.partition, window);

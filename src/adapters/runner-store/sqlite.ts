@@ -18,6 +18,7 @@ interface Row {
   output_s3: string | null;
   error: string | null;
   input: string | null;
+  video: string | null;
   traceparent: string | null;
   drives: number;
   publish_attempts: number;
@@ -26,9 +27,10 @@ interface Row {
   dead_at: number | null;
 }
 
-/** Columns added after version 0.1 (re-drive and the result outbox's bookkeeping). */
+/** Columns added after version 0.1 (re-drive, the result outbox's bookkeeping, video metadata). */
 const LATER_COLUMNS = {
   input: 'TEXT',
+  video: 'TEXT',
   traceparent: 'TEXT',
   drives: 'INTEGER NOT NULL DEFAULT 0',
   publish_attempts: 'INTEGER NOT NULL DEFAULT 0',
@@ -51,6 +53,7 @@ const toRecord = (r: Row): RunnerRecord => ({
   ...(r.output_s3 !== null ? { output_s3: JSON.parse(r.output_s3) as RunnerRecord['output_s3'] } : {}),
   ...(r.error !== null ? { error: r.error } : {}),
   ...(r.input !== null ? { input: JSON.parse(r.input) as RunnerRecord['input'] } : {}),
+  ...(r.video !== null ? { video: JSON.parse(r.video) as RunnerRecord['video'] } : {}),
   ...(r.traceparent !== null ? { traceparent: r.traceparent } : {}),
   drives: r.drives,
   publish_attempts: r.publish_attempts,
@@ -98,10 +101,10 @@ export class SqliteRunnerStore implements RunnerStore {
     const now = Date.now();
     this.db
       .prepare(
-        `INSERT INTO runner_predictions (_id, status, expected_frames, parameters, created_at, updated_at, input, traceparent)
-         VALUES (?, 'processing', ?, ?, ?, ?, ?, ?) ON CONFLICT (_id) DO NOTHING`,
+        `INSERT INTO runner_predictions (_id, status, expected_frames, parameters, created_at, updated_at, input, video, traceparent)
+         VALUES (?, 'processing', ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (_id) DO NOTHING`,
       )
-      .run(s._id, s.expected_frames, JSON.stringify(s.parameters), s.created_at.getTime(), now, s.input ? JSON.stringify(s.input) : null, s.traceparent ?? null);
+      .run(s._id, s.expected_frames, JSON.stringify(s.parameters), s.created_at.getTime(), now, s.input ? JSON.stringify(s.input) : null, s.video ? JSON.stringify(s.video) : null, s.traceparent ?? null);
     return this.row(s._id)!;
   }
 

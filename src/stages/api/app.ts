@@ -1,3 +1,4 @@
+import { createRequire } from 'node:module';
 import Fastify, { type FastifyInstance } from 'fastify';
 import multipart from '@fastify/multipart';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
@@ -13,6 +14,10 @@ import { resultRoutes } from './routes/results.js';
 import { adminRoutes } from './routes/admin.js';
 import { deadLetterRoutes } from './routes/dead-letters.js';
 import type { Metrics } from '../../observability/metrics.js';
+import { registerOpenApi } from './openapi.js';
+
+/** This package's version (`src/stages/api` and `dist/stages/api` are both three levels below the package root). */
+const VERSION = (createRequire(import.meta.url)('../../../package.json') as { version: string }).version;
 
 export interface ApiDeps {
   outbox: OutboxStore;
@@ -47,12 +52,13 @@ export async function buildApi(deps: ApiDeps): Promise<Api> {
     return reply.status(err.status).send(toErrorBody(err));
   });
 
+  await registerOpenApi(app, VERSION);
   await app.register(healthRoutes);
   await app.register(uploadRoutes, deps);
   await app.register(resultRoutes, deps);
   await app.register(adminRoutes, deps);
   await app.register(deadLetterRoutes, deps);
   const metrics = deps.metrics;
-  if (metrics) app.get('/metrics', async (_req, reply) => reply.type(metrics.registry.contentType).send(await metrics.registry.metrics()));
+  if (metrics) app.get('/metrics', { schema: { description: 'Prometheus metrics (text exposition format).', produces: ['text/plain'] } }, async (_req, reply) => reply.type(metrics.registry.contentType).send(await metrics.registry.metrics()));
   return app as unknown as Api;
 }

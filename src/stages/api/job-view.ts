@@ -2,7 +2,7 @@ import { text } from 'node:stream/consumers';
 import type { OutboxStore } from '../../ports/outbox-store.js';
 import type { RunnerStore } from '../../ports/runner-store.js';
 import { ObjectNotFoundError, type ObjectStore } from '../../ports/object-store.js';
-import { jobStatus, type JobStatus, type OutboxEvent, type RunnerRecord } from '../../core/job.js';
+import { jobStatus, type JobParameters, type JobStatus, type OutboxEvent, type RunnerRecord, type VideoMetadata } from '../../core/job.js';
 import { detectionKey } from '../../core/ids.js';
 import { FramewiseError } from '../../core/errors.js';
 import { secondsBetween } from '../../core/duration.js';
@@ -36,11 +36,14 @@ export async function findJob(outbox: OutboxStore, runs: RunnerStore, id: string
   return viewJob(event, run);
 }
 
-/** The published prediction and the model that made it, or undefined while `detection/{id}.json` does not exist. */
-export async function readPrediction(objects: ObjectStore, id: string): Promise<{ prediction: FrameResult[]; model?: ModelRef } | undefined> {
+/** The published prediction with the model, parameters and video it came from, or undefined while `detection/{id}.json` does not exist. */
+export async function readPrediction(
+  objects: ObjectStore,
+  id: string,
+): Promise<{ prediction: FrameResult[]; model?: ModelRef; parameters?: JobParameters; video?: VideoMetadata } | undefined> {
   try {
-    const doc = JSON.parse(await text(await objects.get(detectionKey(id)))) as { prediction: FrameResult[]; model?: ModelRef };
-    return { prediction: doc.prediction, ...(doc.model ? { model: doc.model } : {}) };
+    const doc = JSON.parse(await text(await objects.get(detectionKey(id)))) as { prediction: FrameResult[]; model?: ModelRef; parameters?: JobParameters; video?: VideoMetadata };
+    return { prediction: doc.prediction, ...(doc.model ? { model: doc.model } : {}), ...(doc.parameters ? { parameters: doc.parameters } : {}), ...(doc.video ? { video: doc.video } : {}) };
   } catch (err) {
     if (err instanceof ObjectNotFoundError) return undefined;
     throw err;

@@ -42,11 +42,42 @@ export const ModelList = Type.Object({
 /** `POST /api/upload_video` query: the model may also come as a form field before the file. */
 export const UploadQuery = Type.Object({ model: Type.Optional(ModelName) }, { additionalProperties: false });
 
+/**
+ * The upload's multipart form, for the API description only: the body is streamed by the route
+ * (never buffered), so Fastify does not validate it against this.
+ */
+export const UploadForm = Type.Object({
+  model: Type.Optional(Type.String({ description: 'The model to use (a form field before the file; or the `model` query parameter)' })),
+  file: Type.String({ format: 'binary', description: 'The video' }),
+});
+
 const DetectedObject = Type.Object({
   class: Type.String(),
   box: Type.Array(Type.Number(), { minItems: 4, maxItems: 4, description: '[x1, y1, x2, y2] in pixels of the displayed frame' }),
+  box_norm: Type.Optional(Type.Array(Type.Number(), { minItems: 4, maxItems: 4, description: '`box` as fractions (0–1) of the displayed width and height' })),
   conf: Type.Number(),
 });
+
+const VideoMetadata = Type.Object(
+  {
+    width: Type.Integer({ description: 'Displayed width (rotation applied)' }),
+    height: Type.Integer({ description: 'Displayed height (rotation applied)' }),
+    fps: Type.Union([Type.Number(), Type.Null()], { description: 'Average frame rate, if the container states one' }),
+    duration_ms: Type.Union([Type.Integer(), Type.Null()]),
+    frame_count: Type.Union([Type.Integer(), Type.Null()], { description: 'As the container states or estimates it' }),
+    codec: Type.String(),
+    rotation: Type.Integer({ description: 'Clockwise rotation applied to the frames' }),
+  },
+  { description: 'The video, as probed when the job started' },
+);
+
+const JobParameters = Type.Object(
+  {
+    sample_every: Type.Integer({ description: 'Every Nth decoded frame was detected' }),
+    model: Type.Optional(Type.String({ description: 'The model the job chose (absent: the default)' })),
+  },
+  { description: 'The parameters the job ran with' },
+);
 
 export const FramePrediction = Type.Object({
   frame: Type.Integer({ description: '0-based index among all decoded frames' }),
@@ -58,6 +89,8 @@ export const ResultBody = Type.Object({
   event_id: Type.String(),
   prediction: Type.Optional(Type.Array(FramePrediction)),
   model: Type.Optional(Type.Object({ name: Type.String(), sha256: Type.String({ description: 'SHA-256 of the model weights' }) }, { description: 'The detector that made the prediction' })),
+  parameters: Type.Optional(JobParameters),
+  video: Type.Optional(VideoMetadata),
   processing_time_seconds: Type.Optional(Type.Number()),
   processing_time_formatted: Type.Optional(Type.String()),
   /** Why the job failed (status `failed` only). */

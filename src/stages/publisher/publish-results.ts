@@ -44,7 +44,7 @@ export function publishRound(deps: PublishDeps): Promise<number> {
       bury: async (job, error, at) => void (await deps.runs.markPublishDead(job._id, `the result could not be published: ${error}`, at)),
     },
     deliverOne: async (job) => {
-      const doc = detectionDocument({ event_id: job._id, total_frames: job.total_frames ?? 0, parameters: job.parameters }, deps.runs.frameResults(job._id));
+      const doc = detectionDocument({ event_id: job._id, total_frames: job.total_frames ?? 0, parameters: job.parameters, ...(job.video ? { video: job.video } : {}) }, deps.runs.frameResults(job._id));
       await deps.objects.put(output(job._id).object, Readable.from(doc), 'application/json');
     },
     owner: deps.owner,

@@ -68,6 +68,15 @@ export const extractFrames: Handler<ExtractDeps> = async (message, deps) => {
       created_at: new Date(event.created_at),
       expected_frames: info.frameCount ? sampledFrameCount(info.frameCount, every) : null,
       parameters: { sample_every: every, ...(event.payload.model ? { model: event.payload.model } : {}) },
+      video: {
+        width: info.width,
+        height: info.height,
+        fps: info.fps ?? null,
+        duration_ms: info.durationSeconds === undefined ? null : Math.round(info.durationSeconds * 1000),
+        frame_count: info.frameCount ?? null,
+        codec: info.codec,
+        rotation: info.rotation,
+      },
       input: event.payload,
       ...(traceparent ? { traceparent } : {}),
     });

@@ -1,7 +1,7 @@
 import type { FastifyPluginAsync } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { ApiDeps } from '../app.js';
-import { ErrorBody, ModelList, RequestBody, UploadAccepted, UploadQuery } from '../schemas.js';
+import { ErrorBody, ModelList, RequestBody, UploadAccepted, UploadForm, UploadQuery } from '../schemas.js';
 import type { FastifyRequest } from 'fastify';
 import { FramewiseError } from '../../../core/errors.js';
 import { inputKey, newEventId } from '../../../core/ids.js';
@@ -86,6 +86,8 @@ export const uploadRoutes: FastifyPluginAsync<ApiDeps> = async (fastify, deps) =
         querystring: UploadQuery,
         response: { 200: UploadAccepted, ...errors },
       },
+      // Describe the form in /openapi.json without making Fastify validate (and so buffer) the body.
+      config: { swaggerTransform: ({ schema, url }) => ({ schema: { ...schema, body: UploadForm }, url }) },
     },
     async (req) => {
       const idempotencyKey = idempotencyKeyOf(req);
