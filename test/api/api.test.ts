@@ -130,6 +130,40 @@ describe('HTTP API (inject, embedded stores)', () => {
     assert.equal(route.json().error.code, 'ERR_ROUTE_NOT_FOUND');
   });
 
+  test('GET /api/status/{id}: stage, frames done of the total or estimate, percent and ETA; 400/404 like result_video', async () => {
+    const up = await upload(await fixture('vtest-10s.mp4'));
+    const id = up.json().event_id as string;
+    const queued = await api.inject({ url: `/api/status/${id}` });
+    assert.equal(queued.statusCode, 200);
+    assert.deepEqual({ ...queued.json(), processing_time_seconds: 0, processing_time_formatted: '' }, {
+      event_id: id,
+      status: 'new',
+      status_description: 'Accepted; waiting to be dispatched',
+      stage: 'queued',
+      frames_done: 0,
+      frames_total: null,
+      frames_expected: null,
+      percent: null,
+      eta_seconds: null,
+      processing_time_seconds: 0,
+      processing_time_formatted: '',
+    });
+    await runs.start({ _id: id, created_at: new Date(Date.now() - 10_000), expected_frames: 20, parameters: { sample_every: 5 } });
+    for (let f = 0; f < 5; f++) await runs.addFrameResult(id, { frame: f * 5, objects: [] });
+    const busy = (await api.inject({ url: `/api/status/${id}` })).json();
+    assert.equal(busy.status, 'processing');
+    assert.equal(busy.stage, 'detecting');
+    assert.equal(busy.frames_done, 5);
+    assert.equal(busy.frames_expected, 20);
+    assert.equal(busy.percent, 25);
+    assert.ok(busy.eta_seconds > 0, `an ETA: ${busy.eta_seconds}`);
+    assert.equal((await api.inject({ url: '/api/status/not-a-uuid' })).json().error.code, 'ERR_JOB_ID_MALFORMED');
+    const unknown = await api.inject({ url: '/api/status/3f2b8c1e-4a5d-4e6f-8a7b-9c0d1e2f3a4b' });
+    assert.equal(unknown.statusCode, 404);
+    assert.equal(unknown.json().error.code, 'ERR_JOB_NOT_FOUND');
+    assert.equal((await api.inject({ url: '/api/status/all' })).statusCode, 200, 'status/all still answers');
+  });
+
   test('a job chooses its model by name (query or form field before the file); an unknown model is a 400 that stores nothing', async () => {
     const models = await api.inject({ url: '/api/models' });
     assert.deepEqual(models.json(), { default: 'centernet-coco', models: [{ name: 'centernet-coco' }, { name: 'yolo-test' }] });

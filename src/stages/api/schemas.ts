@@ -104,6 +104,21 @@ export const ResultBody = Type.Object({
   ),
 });
 
+export const JobStatusBody = Type.Object({
+  event_id: Type.String(),
+  status: JobStatusName,
+  status_description: Type.String(),
+  stage: Type.Union([Type.Literal('queued'), Type.Literal('detecting'), Type.Literal('publishing'), Type.Literal('done'), Type.Literal('failed')]),
+  frames_done: Type.Integer(),
+  frames_total: Type.Union([Type.Integer(), Type.Null()], { description: 'Known once extraction ended' }),
+  frames_expected: Type.Union([Type.Integer(), Type.Null()], { description: 'Estimate from the container' }),
+  percent: Type.Union([Type.Number(), Type.Null()], { description: '0–100 of the total (else of the estimate)' }),
+  eta_seconds: Type.Union([Type.Number(), Type.Null()], { description: 'Seconds left at the job’s average rate so far (queueing included)' }),
+  processing_time_seconds: Type.Number(),
+  processing_time_formatted: Type.String(),
+  reason: Type.Optional(Type.String({ description: 'Why the job failed (status `failed` only)' })),
+});
+
 export const Operation = Type.Object({
   video_id: Type.String(),
   status_code: JobStatusName,

@@ -1,11 +1,12 @@
 import type { FastifyPluginAsync } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { ApiDeps } from '../app.js';
-import { ErrorBody, EventIdParams, ResultBody, StatusAll } from '../schemas.js';
+import { ErrorBody, EventIdParams, JobStatusBody, ResultBody, StatusAll } from '../schemas.js';
 import { parseEventId } from '../../../core/ids.js';
 import { formatDuration } from '../../../core/duration.js';
 import { JOB_STATUSES, STATUS_DESCRIPTIONS } from '../../../core/job.js';
 import { findJob, readPrediction, viewJob } from '../job-view.js';
+import { jobProgress } from '../../../core/progress.js';
 
 export const resultRoutes: FastifyPluginAsync<ApiDeps> = async (fastify, deps) => {
   const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
@@ -33,6 +34,30 @@ export const resultRoutes: FastifyPluginAsync<ApiDeps> = async (fastify, deps) =
         ...(job.run && job.status !== 'failed'
           ? { progress: { frames_done: job.run.received_frames, frames_total: job.run.total_frames, frames_expected: job.run.expected_frames } }
           : {}),
+      };
+    },
+  );
+
+  app.get(
+    '/api/status/:event_id',
+    {
+      schema: {
+        description: 'One job’s status and progress: stage, frames done of the total (or the estimate), percent and ETA.',
+        params: EventIdParams,
+        response: { 200: JobStatusBody, 400: ErrorBody, 404: ErrorBody, 500: ErrorBody },
+      },
+    },
+    async (req) => {
+      const id = parseEventId(req.params.event_id);
+      const job = await findJob(deps.outbox, deps.runs, id);
+      return {
+        event_id: id,
+        status: job.status,
+        status_description: STATUS_DESCRIPTIONS[job.status],
+        ...jobProgress(job.status, job.run, job.processingSeconds),
+        processing_time_seconds: job.processingSeconds,
+        processing_time_formatted: formatDuration(job.processingSeconds),
+        ...(job.status === 'failed' ? { reason: job.reason } : {}),
       };
     },
   );
