@@ -135,7 +135,7 @@ describe('HTTP API (inject, embedded stores)', () => {
     const id = up.json().event_id as string;
     const queued = await api.inject({ url: `/api/status/${id}` });
     assert.equal(queued.statusCode, 200);
-    assert.deepEqual({ ...queued.json(), processing_time_seconds: 0, processing_time_formatted: '' }, {
+    assert.deepEqual({ ...(queued.json() as Record<string, unknown>), processing_time_seconds: 0, processing_time_formatted: '' }, {
       event_id: id,
       status: 'new',
       status_description: 'Accepted; waiting to be dispatched',
