@@ -5,7 +5,7 @@ import { ObjectNotFoundError, type ObjectStore } from '../../ports/object-store.
 import { jobStatus, type JobParameters, type JobStatus, type OutboxEvent, type RunnerRecord, type VideoMetadata } from '../../core/job.js';
 import { detectionKey } from '../../core/ids.js';
 import { FramewiseError } from '../../core/errors.js';
-import { secondsBetween } from '../../core/duration.js';
+import { formatDuration, secondsBetween } from '../../core/duration.js';
 import type { FrameResult, ModelRef } from '../../core/types.js';
 
 export interface JobView {
@@ -28,6 +28,11 @@ export function viewJob(event: OutboxEvent | undefined, run: RunnerRecord | unde
     status !== 'failed' ? undefined : (run?.error ?? (event?.status === 'dead' ? `the job could not be dispatched after ${event.attempts} attempts: ${event.last_error ?? 'unknown error'}` : 'unknown'));
   const created = event?.created_at ?? run?.created_at ?? now;
   return { id: (event?._id ?? run?._id)!, status, run, reason, processingSeconds: secondsBetween(created, end ?? now) };
+}
+
+/** The `processing_time_*` pair every job answer carries. */
+export function processingTime(job: JobView): { processing_time_seconds: number; processing_time_formatted: string } {
+  return { processing_time_seconds: job.processingSeconds, processing_time_formatted: formatDuration(job.processingSeconds) };
 }
 
 export async function findJob(outbox: OutboxStore, runs: RunnerStore, id: string): Promise<JobView> {

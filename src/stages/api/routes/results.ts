@@ -3,9 +3,8 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { ApiDeps } from '../app.js';
 import { ErrorBody, EventIdParams, JobStatusBody, ResultBody, StatusAll } from '../schemas.js';
 import { parseEventId } from '../../../core/ids.js';
-import { formatDuration } from '../../../core/duration.js';
 import { JOB_STATUSES, STATUS_DESCRIPTIONS } from '../../../core/job.js';
-import { findJob, readPrediction, viewJob } from '../job-view.js';
+import { findJob, processingTime, readPrediction, viewJob } from '../job-view.js';
 import { jobProgress } from '../../../core/progress.js';
 
 export const resultRoutes: FastifyPluginAsync<ApiDeps> = async (fastify, deps) => {
@@ -23,7 +22,7 @@ export const resultRoutes: FastifyPluginAsync<ApiDeps> = async (fastify, deps) =
     async (req) => {
       const id = parseEventId(req.params.event_id);
       const job = await findJob(deps.outbox, deps.runs, id);
-      const timing = { processing_time_seconds: job.processingSeconds, processing_time_formatted: formatDuration(job.processingSeconds) };
+      const timing = processingTime(job);
       const published = job.status === 'ready' || job.status === 'predictable' ? await readPrediction(deps.objects, id) : undefined;
       if (published) return { status: 'ready' as const, event_id: id, ...published, ...timing };
       return {
@@ -55,8 +54,7 @@ export const resultRoutes: FastifyPluginAsync<ApiDeps> = async (fastify, deps) =
         status: job.status,
         status_description: STATUS_DESCRIPTIONS[job.status],
         ...jobProgress(job.status, job.run, job.processingSeconds),
-        processing_time_seconds: job.processingSeconds,
-        processing_time_formatted: formatDuration(job.processingSeconds),
+        ...processingTime(job),
         ...(job.status === 'failed' ? { reason: job.reason } : {}),
       };
     },
@@ -79,8 +77,7 @@ export const resultRoutes: FastifyPluginAsync<ApiDeps> = async (fastify, deps) =
           video_id: job.id,
           status_code: job.status,
           status_description: STATUS_DESCRIPTIONS[job.status],
-          processing_time_seconds: job.processingSeconds,
-          processing_time_formatted: formatDuration(job.processingSeconds),
+          ...processingTime(job),
           ...(job.status === 'failed' ? { reason: job.reason } : {}),
         };
       });
