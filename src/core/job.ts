@@ -51,11 +51,41 @@ export function jobStatus(outbox: OutboxStatus | undefined, runner: RunnerStatus
   return outbox === 'dead' ? 'failed' : (outbox ?? 'sent');
 }
 
-/** How a job samples and preprocesses frames; fixed when the runner starts the job. */
+/**
+ * What a client may ask of a job at upload (form fields, query or JSON), validated by the API.
+ * Absent fields take the server's defaults. `sample_every` and `sample_fps` exclude each other.
+ */
+export interface JobOptions {
+  /** Detect every Nth decoded frame (1 = every frame). */
+  sample_every?: number;
+  /** Or: about this many frames per second of video (the nearest whole step). */
+  sample_fps?: number;
+  /** Minimum confidence of a kept detection (0–1). */
+  confidence?: number;
+  /** IoU above which two boxes of one class are one object (NMS), 0–1. */
+  iou?: number;
+  /** Keep only these classes (names as the model reports them). */
+  classes?: string[];
+  /** Also render an MP4 with the boxes drawn, stored beside the JSON. */
+  annotate?: boolean;
+  /** Called (POST, signed) when the job ends `ready` or `failed`. */
+  webhook_url?: string;
+}
+
+/** How a job samples and detects; fixed when the runner starts the job, and published with the result. */
 export interface JobParameters {
   sample_every: number;
+  /** The rate the client asked for, if it asked by rate (`sample_every` is what it resolved to). */
+  sample_fps?: number;
   /** The model the job chose (absent for jobs of version 0.1: the bundled one). */
   model?: string;
+  /** Detection thresholds the job ran with (absent for jobs of version 0.2 and before: the worker's). */
+  confidence?: number;
+  iou?: number;
+  /** Classes kept; absent: all. */
+  classes?: string[];
+  /** Whether an annotated MP4 was asked for. */
+  annotate?: boolean;
 }
 
 /** What the runner learnt about a job's video when it started (ffprobe). */
@@ -80,6 +110,8 @@ export interface VideoRef {
   media_type: string;
   /** The detector to run, by name (see `Config.models`); absent: the worker's default. */
   model?: string;
+  /** The client's options (absent for jobs of version 0.2 and before). */
+  options?: JobOptions;
 }
 
 /** The one event type the jobs outbox carries today: a client submitted a video. */

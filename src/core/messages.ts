@@ -71,6 +71,8 @@ export interface InferenceTask {
   frame: number;
   /** The detector to run; absent: the worker's default. */
   model?: string;
+  /** The frame's presentation time, ms from the video's start; echoed in the result. */
+  timestampMs?: number;
 }
 
 /** A task as read back: plus the frame's own size, which boxes are reported in. */
@@ -83,6 +85,7 @@ export interface DecodedInferenceTask extends InferenceTask {
 export function inferenceTaskHeaders(t: InferenceTask, width: number, height: number, traceparent?: string, contentType = 'image/jpeg'): Record<string, string> {
   const h: Record<string, string> = { event_id: t.eventId, frame: String(t.frame), width: String(width), height: String(height), content_type: contentType };
   if (t.model) h.model = t.model;
+  if (t.timestampMs !== undefined) h.timestamp_ms = String(t.timestampMs);
   if (traceparent) h.traceparent = traceparent;
   return h;
 }
@@ -94,7 +97,9 @@ export function decodeInferenceTask(headers: Record<string, string>): DecodedInf
   const width = Number(headers.width);
   const height = Number(headers.height);
   const size = Number.isInteger(width) && width > 0 && Number.isInteger(height) && height > 0 ? { width, height } : {};
-  return { eventId, frame, ...(headers.model ? { model: headers.model } : {}), ...size };
+  const ts = headers.timestamp_ms === undefined ? NaN : Number(headers.timestamp_ms);
+  const timestamp = Number.isFinite(ts) && ts >= 0 ? { timestampMs: ts } : {};
+  return { eventId, frame, ...(headers.model ? { model: headers.model } : {}), ...timestamp, ...size };
 }
 
 /**
@@ -105,14 +110,30 @@ const Box = Type.Tuple([Type.Number(), Type.Number(), Type.Number(), Type.Number
 const InferenceResultMessage = Type.Object({
   event_id: Type.String({ minLength: 1 }),
   frame: Type.Integer({ minimum: 0 }),
+  timestamp_ms: Type.Optional(Type.Number({ minimum: 0 })),
   objects: Type.Array(Type.Object({ class: Type.String(), box: Box, conf: Type.Number() })),
   model: Type.Optional(Type.Object({ name: Type.String(), sha256: Type.String() })),
   error: Type.Optional(Type.String()),
 });
 export type InferenceResultMessage = Static<typeof InferenceResultMessage>;
 
-export function encodeInferenceResult(eventId: string, frame: number, objects: DetectedObject[], error?: string, traceparent?: string, model?: ModelRef): BusMessage {
-  const m: InferenceResultMessage = { event_id: eventId, frame, objects, ...(model ? { model } : {}), ...(error ? { error } : {}) };
+export function encodeInferenceResult(
+  eventId: string,
+  frame: number,
+  objects: DetectedObject[],
+  error?: string,
+  traceparent?: string,
+  model?: ModelRef,
+  timestampMs?: number,
+): BusMessage {
+  const m: InferenceResultMessage = {
+    event_id: eventId,
+    frame,
+    ...(timestampMs !== undefined ? { timestamp_ms: timestampMs } : {}),
+    objects,
+    ...(model ? { model } : {}),
+    ...(error ? { error } : {}),
+  };
   return { key: eventId, value: Buffer.from(JSON.stringify(m)), headers: { event_id: eventId, ...(traceparent ? { traceparent } : {}) } };
 }
 

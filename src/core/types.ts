@@ -38,6 +38,11 @@ export interface DetectedObject {
   conf: number;
 }
 
+/** A detection in the published result: plus its track (null: a low-confidence detection no track took). */
+export interface TrackedObject extends DetectedObject {
+  track_id: number | null;
+}
+
 /** Which detector produced a result: its name and the SHA-256 of its weights. */
 export interface ModelRef {
   name: string;
@@ -47,6 +52,8 @@ export interface ModelRef {
 /** What `inference_results` carries for one sampled frame (the design's shape, plus the job id). */
 export interface FrameResult {
   frame: number;
+  /** Presentation time of the frame in ms from the video's start (absent in results stored by version 0.2 and before). */
+  timestamp_ms?: number;
   objects: DetectedObject[];
   /** The detector that found them (absent in results stored by version 0.1). */
   model?: ModelRef;

@@ -22,7 +22,7 @@ export const detectFrame: Handler<DetectDeps> = async (message, deps) => {
   const [found = []] = await detector.detect([image]);
   const objects = inFrameSize(found, image.width, image.height, task.width, task.height);
   const model = { name: detector.name, sha256: detector.sha256 };
-  await deps.bus.publish(TOPICS.inferenceResults, [encodeInferenceResult(task.eventId, task.frame, objects, undefined, message.headers.traceparent, model)]);
+  await deps.bus.publish(TOPICS.inferenceResults, [encodeInferenceResult(task.eventId, task.frame, objects, undefined, message.headers.traceparent, model, task.timestampMs)]);
 };
 
 /**
