@@ -9,7 +9,10 @@ COPY package.json package-lock.json .npmrc ./
 COPY tsconfig.json tsconfig.build.json ./
 COPY bin ./bin
 COPY src ./src
-# npm ci runs the `prepare` script (tsc → dist/); then drop the development dependencies.
+# The web page: bundled by scripts/build-web.ts (part of `npm run build`) into dist/web/.
+COPY web ./web
+COPY scripts/build-web.ts ./scripts/
+# npm ci runs the `prepare` script (tsc and the web bundle → dist/); then drop the development dependencies.
 RUN npm ci && npm prune --omit=dev
 
 FROM node:24-bookworm-slim

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what the test suite needs beyond `npm ci`, when it is missing:
 #  - Debian's docker-compose (1.29), which validates docker-compose.yml without a Docker engine.
+#  - Debian's Chromium, which the web page's end-to-end test drives (test/web/, playwright-core).
 # Kafka, MinIO and the MongoDB-protocol server are installed (and cached) by scripts/infra/up.sh,
 # which the cluster tests call themselves.
 set -euo pipefail
@@ -12,4 +13,13 @@ if ! command -v docker-compose >/dev/null 2>&1; then
   echo "test-deps: installing docker-compose (Debian package) to validate docker-compose.yml" >&2
   apt-get update -qq >/dev/null
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq docker-compose >/dev/null
+fi
+if [ ! -x /usr/bin/chromium ]; then
+  if [ "$(id -u)" -ne 0 ] || ! command -v apt-get >/dev/null 2>&1; then
+    echo "test-deps: /usr/bin/chromium is missing and cannot be installed here (needs root and apt-get)" >&2
+    exit 1
+  fi
+  echo "test-deps: installing chromium (Debian package) for the web page's end-to-end test" >&2
+  apt-get update -qq >/dev/null
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium >/dev/null
 fi

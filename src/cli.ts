@@ -76,10 +76,21 @@ program
   .option('-u, --url <url>', 'Framewise API', 'http://127.0.0.1:8080')
   .option('-o, --out <file>', 'write the result JSON here (default: stdout)')
   .option('--no-progress', 'no progress bars')
-  .action(async (video: string, opts: { url: string; out?: string; progress: boolean }) => {
+  .option('--model <name>', 'the detector (GET /api/models)')
+  .option('--sample-every <n>', 'detect every Nth frame')
+  .option('--sample-fps <rate>', 'or: about this many frames per second')
+  .option('--confidence <0-1>', 'minimum confidence')
+  .option('--iou <0-1>', 'NMS IoU threshold')
+  .option('--classes <list>', 'keep only these classes, comma-separated')
+  .option('--annotate', 'also render an annotated MP4')
+  .option('--webhook-url <url>', 'called when the job is ready or failed')
+  .action(async (video: string, opts: { url: string; out?: string; progress: boolean } & Record<string, string | boolean | undefined>) => {
     const { detect } = await import('./client/detect.js');
+    // Sent as they are: the server validates them (400 ERR_OPTION_INVALID names the wrong one).
+    const names = { model: 'model', sampleEvery: 'sample_every', sampleFps: 'sample_fps', confidence: 'confidence', iou: 'iou', classes: 'classes', annotate: 'annotate', webhookUrl: 'webhook_url' };
+    const jobOptions = Object.fromEntries(Object.entries(names).flatMap(([k, q]) => (opts[k] === undefined ? [] : [[q, String(opts[k])]])));
     try {
-      await detect(video, opts);
+      await detect(video, { url: opts.url, ...(opts.out ? { out: opts.out } : {}), progress: opts.progress, jobOptions });
     } catch (err) {
       console.error(`framewise detect: ${err instanceof Error ? err.message : String(err)}`);
       process.exitCode = 1;
@@ -96,7 +107,7 @@ const fail = (what: string) => (err: unknown) => {
   process.exitCode = 1;
 };
 adminOptions(deadLetters.command('list').description('List dead letters, oldest first'))
-  .addOption(new Option('--outbox <outbox>', 'only this outbox').choices(['jobs', 'results']))
+  .addOption(new Option('--outbox <outbox>', 'only this outbox').choices(['jobs', 'results', 'webhooks']))
   .option('--limit <n>', 'at most this many (1–1000)', '100')
   .option('--json', 'print JSON')
   .action(async (opts: { url: string; key?: string; outbox?: string; limit?: string; json?: boolean }) => {
@@ -108,7 +119,7 @@ for (const action of ['replay', 'discard'] as const) {
     deadLetters
       .command(action)
       .description(action === 'replay' ? 'Deliver a dead letter again (attempts start over)' : 'Drop a dead letter (a jobs-outbox event is deleted)')
-      .argument('<outbox>', 'jobs or results')
+      .argument('<outbox>', 'jobs, results or webhooks')
       .argument('<event_id>', 'the event (job) id'),
   ).action(async (outbox: string, eventId: string, opts: { url: string; key?: string }) => {
     const { actOnDeadLetter } = await import('./client/dead-letters.js');

@@ -8,7 +8,7 @@ export interface AdminOptions {
 }
 
 interface DeadLetter {
-  outbox: 'jobs' | 'results';
+  outbox: 'jobs' | 'results' | 'webhooks';
   event_id: string;
   event_type: string;
   attempts: number;
@@ -44,7 +44,7 @@ export async function listDeadLetters(opts: AdminOptions & { outbox?: string; li
 }
 
 export async function actOnDeadLetter(action: 'replay' | 'discard', outbox: string, eventId: string, opts: AdminOptions): Promise<void> {
-  if (outbox !== 'jobs' && outbox !== 'results') throw new Error(`outbox must be "jobs" or "results", not ${JSON.stringify(outbox)}`);
+  if (outbox !== 'jobs' && outbox !== 'results' && outbox !== 'webhooks') throw new Error(`outbox must be "jobs", "results" or "webhooks", not ${JSON.stringify(outbox)}`);
   const path = `/api/admin/dead_letters/${outbox}/${encodeURIComponent(eventId)}`;
   await call(opts, action === 'replay' ? 'POST' : 'DELETE', action === 'replay' ? `${path}/replay` : path);
   console.log(`${action === 'replay' ? 'replayed' : 'discarded'} ${outbox}/${eventId}`);

@@ -14,6 +14,8 @@ export interface DetectOptions {
   out?: string;
   /** Progress bars on stderr (off when stderr is not a terminal). */
   progress: boolean;
+  /** The job's model and options (`sample_every`, `confidence`, …), sent as query parameters. */
+  jobOptions?: Record<string, string>;
 }
 
 class RetryableUploadError extends Error {}
@@ -23,11 +25,11 @@ class RetryableUploadError extends Error {}
  * is retried with backoff under the same `Idempotency-Key`, so a retry of an upload the server
  * did accept returns that job instead of creating a second one.
  */
-async function uploadWithRetries(url: string, path: string, onBytes: (sent: number) => void, attempts = 5): Promise<string> {
+async function uploadWithRetries(url: string, path: string, onBytes: (sent: number) => void, jobOptions: Record<string, string> = {}, attempts = 5): Promise<string> {
   const key = randomUUID();
   for (let attempt = 1; ; attempt++) {
     try {
-      return await upload(url, path, key, onBytes);
+      return await upload(url, path, key, onBytes, jobOptions);
     } catch (err) {
       if (!(err instanceof RetryableUploadError) || attempt >= attempts) throw err;
       await sleep(1000 * 2 ** (attempt - 1));
@@ -36,12 +38,13 @@ async function uploadWithRetries(url: string, path: string, onBytes: (sent: numb
 }
 
 /** Streams a file as a multipart upload, reporting bytes sent. */
-async function upload(url: string, path: string, idempotencyKey: string, onBytes: (sent: number) => void): Promise<string> {
+async function upload(url: string, path: string, idempotencyKey: string, onBytes: (sent: number) => void, jobOptions: Record<string, string>): Promise<string> {
   const size = (await stat(path)).size;
   const boundary = `----framewise${Date.now().toString(16)}`;
   const head = Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="${basename(path).replace(/"/g, '')}"\r\nContent-Type: application/octet-stream\r\n\r\n`);
   const tail = Buffer.from(`\r\n--${boundary}--\r\n`);
   const target = new URL('/api/upload_video', url);
+  for (const [k, v] of Object.entries(jobOptions)) target.searchParams.set(k, v);
   const req = (target.protocol === 'https:' ? requestTls : request)(target, {
     method: 'POST',
     headers: { 'content-type': `multipart/form-data; boundary=${boundary}`, 'content-length': head.length + size + tail.length, 'idempotency-key': idempotencyKey },
@@ -85,7 +88,7 @@ export async function detect(path: string, opts: DetectOptions): Promise<void> {
   );
   const show = opts.progress && process.stderr.isTTY;
   const up = show ? bars.create(size, 0, { task: 'upload ', unit: 'bytes' }) : undefined;
-  const id = await uploadWithRetries(opts.url, path, (sent) => up?.update(sent));
+  const id = await uploadWithRetries(opts.url, path, (sent) => up?.update(sent), opts.jobOptions);
   up?.update(size);
   const work = show ? bars.create(1, 0, { task: 'detect ', unit: 'frames' }) : undefined;
   let result: any;

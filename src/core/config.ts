@@ -69,6 +69,10 @@ export const ConfigSchema = Type.Object({
   stallTimeoutMs: setting(Type.Integer({ default: 600_000, minimum: 1000, env: 'FRAMEWISE_STALL_TIMEOUT_MS', description: 'A processing job with no new frame result for this long is driven again (its frames were lost with a worker)' })),
   maxJobDrives: setting(Type.Integer({ default: 3, minimum: 0, env: 'FRAMEWISE_MAX_JOB_DRIVES', description: 'Times a stalled job is driven again before it is failed' })),
   adminKey: setting(Type.Optional(Type.String({ minLength: 16, env: 'FRAMEWISE_ADMIN_KEY', description: 'Bearer key for admin routes (dead letters); unset: admin routes answer loopback clients only' }))),
+  webhookSecret: setting(Type.Optional(Type.String({ minLength: 16, env: 'FRAMEWISE_WEBHOOK_SECRET', description: 'HMAC-SHA256 key that signs webhook calls (X-Framewise-Signature); unset: calls go unsigned and a warning is logged at start' }))),
+  webhookTimeoutMs: setting(Type.Integer({ default: 10_000, minimum: 100, maximum: 300_000, env: 'FRAMEWISE_WEBHOOK_TIMEOUT_MS', description: 'Longest a webhook call may take, answer included; longer counts as a failed attempt' })),
+  webhookMaxAttempts: setting(Type.Integer({ default: 15, minimum: 1, env: 'FRAMEWISE_WEBHOOK_MAX_ATTEMPTS', description: 'Webhook call attempts before the notification is dead-lettered (backoff as FRAMEWISE_RETRY_BASE_MS / FRAMEWISE_RETRY_CAP_MS: about half an hour with the defaults)' })),
+  webhookConcurrency: setting(Type.Integer({ default: 4, minimum: 1, maximum: 64, env: 'FRAMEWISE_WEBHOOK_CONCURRENCY', description: 'Webhook calls in flight at once per notifier (a slow receiver holds up one of them)' })),
   // Cluster mode (the design's variable names and defaults: a docker-compose network).
   mongoUri: setting(Type.String({ default: 'mongodb://mongo:27017', env: 'MONGO_URI', description: 'Cluster: MongoDB holding main_db (the outbox)' })),
   runnerMongoUri: setting(Type.Optional(Type.String({ env: 'RUNNER_MONGO_URI', description: 'Cluster: MongoDB holding runner_db (default: MONGO_URI)' }))),

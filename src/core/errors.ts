@@ -20,9 +20,15 @@ export const ERRORS = {
   ERR_AUTH_ADMIN_KEY: { status: 401, message: 'Admin route: send the admin key as Authorization: Bearer <FRAMEWISE_ADMIN_KEY>' },
   ERR_AUTH_ADMIN_ONLY: { status: 403, message: 'Admin routes answer loopback clients only while FRAMEWISE_ADMIN_KEY is unset' },
   ERR_OBJECT_NOT_FOUND: { status: 404, message: 'No object %s in bucket %s' },
+  ERR_VIDEO_NOT_FOUND: { status: 404, message: 'The video of job %s is no longer stored' },
+  ERR_ANNOTATION_NOT_FOUND: { status: 404, message: 'No annotated video for job %s: %s' },
+  ERR_RANGE_NOT_SATISFIABLE: { status: 416, message: 'Range %s is not satisfiable: the object has %s bytes' },
+  ERR_OPTION_INVALID: { status: 400, message: 'Invalid job option %s' },
+  ERR_RESULT_QUERY_INVALID: { status: 400, message: 'Invalid result query: %s' },
   ERR_MODEL_UNKNOWN: { status: 400, message: 'Unknown model %s: this server has %s' },
   ERR_BUCKET_UNKNOWN: { status: 400, message: 'Unknown bucket %s: this server stores videos in %s' },
   ERR_SERVICE_UNAVAILABLE: { status: 503, message: 'A storage service is unreachable; try again shortly' },
+  ERR_WEB_NOT_BUILT: { status: 503, message: 'The web page is not built (no %s): run npm run build, then restart the server' },
   ERR_SERVER_INTERNAL: { status: 500, message: 'Internal error; the server logged the details' },
 } as const satisfies Record<string, { status: number; message: string }>;
 

@@ -16,3 +16,5 @@ export function parseEventId(raw: string): string {
 
 export const inputKey = (id: string, ext: string) => `input/${id}.${ext}`;
 export const detectionKey = (id: string) => `detection/${id}.json`;
+/** The job's annotated video (boxes, labels and track ids drawn), beside its detections. */
+export const annotatedKey = (id: string) => `detection/${id}.mp4`;

@@ -29,6 +29,17 @@ function decodeJson<T extends Type.TSchema>(schema: T, what: string, bytes: Buff
   return value;
 }
 
+/** The client's job options as they travel (validated by the API; checked again here, as any message). */
+const JobOptionsMessage = Type.Object({
+  sample_every: Type.Optional(Type.Integer({ minimum: 1 })),
+  sample_fps: Type.Optional(Type.Number({ exclusiveMinimum: 0 })),
+  confidence: Type.Optional(Type.Number({ minimum: 0, maximum: 1 })),
+  iou: Type.Optional(Type.Number({ minimum: 0, maximum: 1 })),
+  classes: Type.Optional(Type.Array(Type.String({ minLength: 1 }))),
+  annotate: Type.Optional(Type.Boolean()),
+  webhook_url: Type.Optional(Type.String({ minLength: 1 })),
+});
+
 /**
  * `outbox_events`: the design's `{_id, payload:{bucket, object, media_type}, created_at}` plus the
  * envelope (`event_id`, `event_type`, `aggregate_*`, `traceparent`), keyed by aggregate id. The
@@ -41,7 +52,13 @@ const OutboxEventMessage = Type.Object({
   event_type: Type.Optional(Type.String()),
   aggregate_type: Type.Optional(Type.String()),
   aggregate_id: Type.Optional(Type.String()),
-  payload: Type.Object({ bucket: Type.String(), object: Type.String({ minLength: 1 }), media_type: Type.String(), model: Type.Optional(Type.String({ minLength: 1 })) }),
+  payload: Type.Object({
+    bucket: Type.String(),
+    object: Type.String({ minLength: 1 }),
+    media_type: Type.String(),
+    model: Type.Optional(Type.String({ minLength: 1 })),
+    options: Type.Optional(JobOptionsMessage),
+  }),
   created_at: Type.String(),
   traceparent: Type.Optional(Type.String()),
 });
@@ -65,6 +82,16 @@ export function encodeOutboxEvent(e: Pick<OutboxEvent, '_id' | 'event_type' | 'a
 
 export const decodeOutboxEvent = (bytes: Buffer) => decodeJson(OutboxEventMessage, 'outbox event', bytes);
 
+/** What a job asks of detection, per task; absent fields take the inference worker's configured defaults. */
+export interface TaskDetectOptions {
+  /** Minimum confidence of a kept detection (0–1). */
+  confidence?: number;
+  /** NMS IoU threshold (0–1). */
+  iou?: number;
+  /** Keep only objects of these classes (names exactly as the model reports them); absent: all, empty: none. */
+  classes?: string[];
+}
+
 /** `inference_tasks`: the frame (JPEG, or raw RGB: `content_type`); which job and frame it is travels in headers. */
 export interface InferenceTask {
   eventId: string;
@@ -73,6 +100,8 @@ export interface InferenceTask {
   model?: string;
   /** The frame's presentation time, ms from the video's start; echoed in the result. */
   timestampMs?: number;
+  /** The job's thresholds and class filter; absent: the worker's defaults, every class. */
+  options?: TaskDetectOptions;
 }
 
 /** A task as read back: plus the frame's own size, which boxes are reported in. */
@@ -86,20 +115,69 @@ export function inferenceTaskHeaders(t: InferenceTask, width: number, height: nu
   const h: Record<string, string> = { event_id: t.eventId, frame: String(t.frame), width: String(width), height: String(height), content_type: contentType };
   if (t.model) h.model = t.model;
   if (t.timestampMs !== undefined) h.timestamp_ms = String(t.timestampMs);
+  const o = t.options;
+  if (o?.confidence !== undefined) h.confidence = String(o.confidence);
+  if (o?.iou !== undefined) h.iou = String(o.iou);
+  // JSON, not a comma list: a custom model's class names may contain commas.
+  if (o?.classes !== undefined) h.classes = JSON.stringify(o.classes);
   if (traceparent) h.traceparent = traceparent;
   return h;
 }
 
-export function decodeInferenceTask(headers: Record<string, string>): DecodedInferenceTask {
+/** A `confidence`/`iou` header: a number in 0–1, or absent. */
+function unitHeader(headers: Record<string, string>, name: string): number | undefined {
+  const text = headers[name];
+  if (text === undefined) return undefined;
+  const v = text.trim() === '' ? NaN : Number(text);
+  if (!Number.isFinite(v) || v < 0 || v > 1) throw new MalformedMessageError(`inference task: ${name} header must be a number from 0 to 1, got ${JSON.stringify(text)}`);
+  return v;
+}
+
+/** The `classes` header: a JSON array of non-empty strings, or absent. */
+function classesHeader(headers: Record<string, string>): string[] | undefined {
+  const text = headers.classes;
+  if (text === undefined) return undefined;
+  let v: unknown;
+  try {
+    v = JSON.parse(text);
+  } catch {
+    throw new MalformedMessageError('inference task: classes header is not JSON');
+  }
+  if (!Array.isArray(v) || !v.every((c) => typeof c === 'string' && c !== '')) {
+    throw new MalformedMessageError('inference task: classes header must be a JSON array of non-empty strings');
+  }
+  return v as string[];
+}
+
+/** The task's detection options from its headers; absent when it has none. Malformed values throw. */
+function taskDetectOptions(headers: Record<string, string>): TaskDetectOptions | undefined {
+  const confidence = unitHeader(headers, 'confidence');
+  const iou = unitHeader(headers, 'iou');
+  const classes = classesHeader(headers);
+  if (confidence === undefined && iou === undefined && classes === undefined) return undefined;
+  return { ...(confidence !== undefined ? { confidence } : {}), ...(iou !== undefined ? { iou } : {}), ...(classes ? { classes } : {}) };
+}
+
+/**
+ * Which job and frame a task is, read alone: enough to report a task whose other headers are
+ * malformed as a failed frame of its job.
+ */
+export function decodeInferenceTaskFrame(headers: Record<string, string>): { eventId: string; frame: number } {
   const eventId = headers.event_id;
   const frame = Number(headers.frame);
   if (!eventId || !Number.isInteger(frame) || frame < 0) throw new MalformedMessageError('inference task: missing event_id/frame headers');
+  return { eventId, frame };
+}
+
+export function decodeInferenceTask(headers: Record<string, string>): DecodedInferenceTask {
+  const { eventId, frame } = decodeInferenceTaskFrame(headers);
   const width = Number(headers.width);
   const height = Number(headers.height);
   const size = Number.isInteger(width) && width > 0 && Number.isInteger(height) && height > 0 ? { width, height } : {};
   const ts = headers.timestamp_ms === undefined ? NaN : Number(headers.timestamp_ms);
   const timestamp = Number.isFinite(ts) && ts >= 0 ? { timestampMs: ts } : {};
-  return { eventId, frame, ...(headers.model ? { model: headers.model } : {}), ...timestamp, ...size };
+  const options = taskDetectOptions(headers);
+  return { eventId, frame, ...(headers.model ? { model: headers.model } : {}), ...timestamp, ...(options ? { options } : {}), ...size };
 }
 
 /**

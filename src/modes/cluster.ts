@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import { MongoClient } from 'mongodb';
 import type { Logger } from 'pino';
-import { modelNames, type Config } from '../core/config.js';
+import type { Config } from '../core/config.js';
 import { TOPICS } from '../core/topics.js';
 import { KafkaBus } from '../adapters/bus/kafka.js';
 import { S3ObjectStore } from '../adapters/object-store/s3.js';
@@ -16,9 +16,11 @@ import { startRunner } from '../stages/runner/index.js';
 import { startInference } from '../stages/inference/index.js';
 import { openDetectors } from './detectors.js';
 import { startResultPublisher } from '../stages/publisher/index.js';
+import { startNotifier } from '../stages/notifier/index.js';
+import { webhookObserver } from '../stages/notifier/metrics.js';
 import { Metrics } from '../observability/metrics.js';
 import { jobsBacklog, resultsBacklog } from '../observability/backlog.js';
-import { frameSource, loopTiming, preprocessing, retention, retryPolicy, samplingRule } from './settings.js';
+import { videoAnnotator, apiModels, detectionDefaults, frameSource, loopTiming, preprocessing, retention, retryPolicy, samplingRule } from './settings.js';
 import { waitFor } from './wait-for.js';
 
 export const CLUSTER_STAGES = ['api', 'relay', 'runner', 'inference', 'publisher'] as const;
@@ -123,7 +125,7 @@ export async function startClusterStage(stage: ClusterStage, config: Config, log
         const [outbox, runs, objects] = await Promise.all([outboxStore(), runnerStore(), objectStore()]);
         metrics.addBacklogSource(jobsBacklog(outbox));
         metrics.addBacklogSource(resultsBacklog(runs));
-        url = await listen(await buildApi({ outbox, runs, objects, log, maxUploadBytes: config.maxUploadBytes, metrics, adminKey: config.adminKey, models: { names: modelNames(config), defaultModel: config.defaultModel } }), config.port);
+        url = await listen(await buildApi({ outbox, runs, objects, log, maxUploadBytes: config.maxUploadBytes, metrics, adminKey: config.adminKey, models: apiModels(config) }), config.port);
         break;
       }
       case 'relay': {
@@ -157,6 +159,7 @@ export async function startClusterStage(stage: ClusterStage, config: Config, log
           frames: frameSource(config),
           codec: new SharpFrameCodec(config.frameFormat, config.jpegQuality),
           sampling: samplingRule(config),
+          detection: detectionDefaults(config),
           preprocessing: preprocessing(config),
           log,
           signal,
@@ -189,7 +192,9 @@ export async function startClusterStage(stage: ClusterStage, config: Config, log
         break;
       }
       case 'publisher': {
-        const [runs, objects] = await Promise.all([runnerStore(), objectStore()]);
+        // The publisher process also runs the webhook notifier: runner_db is its outbox, and
+        // main_db's dead jobs-outbox events are the jobs that failed before the runner had them.
+        const [runs, objects, outbox] = await Promise.all([runnerStore(), objectStore(), outboxStore()]);
         metrics.addBacklogSource(resultsBacklog(runs));
         const publisher = startResultPublisher(
           {
@@ -201,11 +206,28 @@ export async function startClusterStage(stage: ClusterStage, config: Config, log
             leaseMs: config.claimLeaseMs,
             retry: retryPolicy(config),
             observer: metrics.resultsOutboxObserver(),
+            annotator: videoAnnotator(config),
           },
           loopTiming(config),
           retention(config),
         );
         stoppers.push(publisher.stop);
+        const notifier = startNotifier(
+          {
+            runs,
+            outbox,
+            log: log.child({ component: 'notifier' }),
+            owner: processName('notifier'),
+            leaseMs: config.claimLeaseMs,
+            retry: { ...retryPolicy(config), maxAttempts: config.webhookMaxAttempts },
+            webhook: { secret: config.webhookSecret, timeoutMs: config.webhookTimeoutMs },
+            concurrency: config.webhookConcurrency,
+            observer: webhookObserver(metrics),
+          },
+          loopTiming(config),
+          retention(config),
+        );
+        stoppers.push(notifier.stop);
         url = await listen(buildHealthApp('publisher', log, metrics), config.publisherPort);
         break;
       }

@@ -1,6 +1,6 @@
 import { join, resolve } from 'node:path';
 import type { Logger } from 'pino';
-import { modelNames, type Config } from '../core/config.js';
+import type { Config } from '../core/config.js';
 import type { Detector } from '../ports/detector.js';
 import { openDatabase } from '../adapters/sqlite/database.js';
 import { SqliteOutboxStore } from '../adapters/outbox-store/sqlite.js';
@@ -13,11 +13,13 @@ import { startRelay } from '../stages/relay/index.js';
 import { startRunner } from '../stages/runner/index.js';
 import { startInference } from '../stages/inference/index.js';
 import { startResultPublisher } from '../stages/publisher/index.js';
+import { startNotifier } from '../stages/notifier/index.js';
+import { webhookObserver } from '../stages/notifier/metrics.js';
 import { openDetectors } from './detectors.js';
 import { Metrics } from '../observability/metrics.js';
 import { jobsBacklog, resultsBacklog } from '../observability/backlog.js';
 import { GROUPS, TOPICS } from '../core/topics.js';
-import { frameSource, loopTiming, preprocessing, retention, retryPolicy, samplingRule } from './settings.js';
+import { videoAnnotator, apiModels, detectionDefaults, frameSource, loopTiming, preprocessing, retention, retryPolicy, samplingRule } from './settings.js';
 
 export interface EmbeddedService {
   api: Api;
@@ -60,7 +62,21 @@ export async function startEmbedded(config: Config, log: Logger, injected: { det
     retention(config),
   );
   const publisher = startResultPublisher(
-    { runs, objects, log: log.child({ stage: 'publisher' }), batchSize: 10, ...claims, observer: metrics.resultsOutboxObserver() },
+    { runs, objects, log: log.child({ stage: 'publisher' }), batchSize: 10, ...claims, observer: metrics.resultsOutboxObserver(), annotator: videoAnnotator(config) },
+    timing,
+    retention(config),
+  );
+  const notifier = startNotifier(
+    {
+      runs,
+      outbox,
+      log: log.child({ stage: 'notifier' }),
+      ...claims,
+      retry: { ...claims.retry, maxAttempts: config.webhookMaxAttempts },
+      webhook: { secret: config.webhookSecret, timeoutMs: config.webhookTimeoutMs },
+      concurrency: config.webhookConcurrency,
+      observer: webhookObserver(metrics),
+    },
     timing,
     retention(config),
   );
@@ -72,6 +88,7 @@ export async function startEmbedded(config: Config, log: Logger, injected: { det
     frames,
     codec,
     sampling: samplingRule(config),
+    detection: detectionDefaults(config),
     preprocessing: preprocessing(config),
     log: log.child({ stage: 'runner' }),
     signal: shutdown.signal,
@@ -103,7 +120,7 @@ export async function startEmbedded(config: Config, log: Logger, injected: { det
     onAccepted: relay.poke,
     metrics,
     adminKey: config.adminKey,
-    models: { names: modelNames(config), defaultModel: config.defaultModel },
+    models: apiModels(config),
   });
   const url = await api.listen({ host: config.host, port: config.port });
   log.info({ url, dataDir, models: detectors.names, default_model: detectors.defaultModel }, 'Framewise (embedded) ready');
@@ -116,7 +133,7 @@ export async function startEmbedded(config: Config, log: Logger, injected: { det
       (closing ??= (async () => {
         await api.close();
         shutdown.abort();
-        await Promise.all([relay.stop(), publisher.stop(), runner.stop()]);
+        await Promise.all([relay.stop(), publisher.stop(), runner.stop(), notifier.stop()]);
         await bus.close();
         await detectors.close();
         await objects.close();

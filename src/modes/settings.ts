@@ -1,11 +1,24 @@
-import type { Config } from '../core/config.js';
+import { BUNDLED_MODEL, modelNames, type Config } from '../core/config.js';
+import { COCO_CLASSES } from '../adapters/detector/coco-classes.js';
 import type { PreprocessOptions } from '../core/preprocess.js';
 import type { SamplingRule } from '../core/sampling.js';
 import type { RetryPolicy } from '../core/retry-policy.js';
 import type { Retention } from '../core/retention.js';
 import { FfmpegFrameSource } from '../adapters/frame-source/ffmpeg.js';
+import { resolveBinary } from '../adapters/frame-source/binaries.js';
+import { FfmpegVideoAnnotator } from '../adapters/video-annotator/ffmpeg-libass.js';
 
 /** Settings both composition roots derive from the config in the same way. */
+
+/** The models the API offers; the bundled one's classes are known, so a job's `classes` are checked against them. */
+export function apiModels(config: Config): { names: string[]; defaultModel: string; classes: Record<string, readonly string[]> } {
+  return { names: modelNames(config), defaultModel: config.defaultModel, classes: { [BUNDLED_MODEL]: COCO_CLASSES } };
+}
+
+/** The detection thresholds of jobs that do not choose theirs. */
+export function detectionDefaults(config: Config): { confidence: number; iou: number } {
+  return { confidence: config.confidence, iou: config.iou };
+}
 export function samplingRule(config: Config): SamplingRule {
   return config.sampleFps ? { targetFps: config.sampleFps } : { everyNFrames: config.sampleEvery };
 }
@@ -24,6 +37,11 @@ export function frameSource(config: Config): FfmpegFrameSource {
     decodeErrors: config.decodeErrors,
     threads: config.decodeThreads,
   });
+}
+
+/** Renders the annotated MP4s jobs ask for (`annotate`), with the same ffmpeg as the runner. */
+export function videoAnnotator(config: Config): FfmpegVideoAnnotator {
+  return new FfmpegVideoAnnotator(resolveBinary('ffmpeg', config.ffmpegPath));
 }
 
 export function loopTiming(config: Config) {

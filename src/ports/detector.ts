@@ -6,7 +6,12 @@ import type { FrameImage, DetectedObject } from '../core/types.js';
  * Contract:
  * - `detect` takes frames at their displayed size (rotation already applied) and returns, for each
  *   frame in order, the objects found with boxes in *that frame's* pixel coordinates, clamped to it,
- *   already filtered by the confidence threshold and de-duplicated by NMS at the IoU threshold.
+ *   already filtered by the confidence threshold and de-duplicated by class-wise NMS at the IoU
+ *   threshold. The thresholds are the call's `options` where given, else the detector's own
+ *   (`DetectorOptions`, fixed when it was made); one call's options never affect another call.
+ *   Every returned `conf` is at least the confidence threshold, and no two returned boxes of one
+ *   class overlap by more than the IoU threshold; a lower confidence returns at least the objects
+ *   of a higher one (same frame, same IoU). Options outside 0–1 reject the call.
  * - `detect` may be called again before an earlier call settles; calls are served in order.
  * - The detector never downloads anything: its weights come from installed files.
  * - `close` lets the calls already accepted finish, then releases the model (threads, memory);
@@ -19,10 +24,19 @@ export interface Detector {
   readonly name: string;
   /** SHA-256 (hex) of the model's weights, recorded with results beside `name`. */
   readonly sha256: string;
-  detect(frames: readonly FrameImage[]): Promise<DetectedObject[][]>;
+  detect(frames: readonly FrameImage[], options?: DetectOptions): Promise<DetectedObject[][]>;
   close(): Promise<void>;
 }
 
+/** The thresholds of one `detect` call; an absent field takes the detector's default (`DetectorOptions`). */
+export interface DetectOptions {
+  /** Minimum confidence of a kept detection (0–1). */
+  confidence?: number;
+  /** IoU above which two boxes of one class are the same object (0–1). */
+  iou?: number;
+}
+
+/** The thresholds a detector is made with: the defaults of every call (see `DetectOptions`). */
 export interface DetectorOptions {
   /** Minimum confidence of a kept detection (0–1). */
   confidence: number;

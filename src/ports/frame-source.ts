@@ -17,6 +17,8 @@ export interface VideoInfo {
 export interface SampledFrame {
   /** 0-based index among all decoded frames. */
   frame: number;
+  /** Presentation time in ms from the video's start, from the stream's own timestamps; undefined when it has none. */
+  timestampMs?: number;
   image: FrameImage;
 }
 

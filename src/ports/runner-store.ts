@@ -1,5 +1,6 @@
-import type { Claim, RunnerRecord, RunnerStart, RunnerStatus } from '../core/job.js';
+import type { Claim, RunnerRecord, RunnerStart, RunnerStatus, VideoRef } from '../core/job.js';
 import type { FrameResult } from '../core/types.js';
+import type { Notification, NotificationRef } from '../core/notification.js';
 
 /**
  * RunnerStore: `runner_db.runner_predictions` plus one frame result per (job, frame).
@@ -27,6 +28,27 @@ import type { FrameResult } from '../core/types.js';
  *   stopped arriving), and claims each atomically by bumping `updated_at` to `now` and `drives` by
  *   one: of several sweepers only one gets a given record per stall.
  * - `frameResults` yields a job's frame results ascending by frame, without loading them all at once.
+ *
+ * Webhook notifications (the third outbox; see `core/notification.ts`). The record is the
+ * notification's outbox: `markReady`, `markFailed` and `markPublishDead` make the job's notification
+ * `pending` (due at once, attempts 0) in the same write that makes the job final, when its `input`
+ * asks for a webhook (`input.options.webhook_url`); `markFailed` stores the `input` it is given on a
+ * record that has none (a job that failed before the runner started it), so its webhook is known.
+ * - `claimNotifications` atomically claims up to `limit` pending notifications of `ready`/`failed`
+ *   records that are due and whose notification lease is free, expired or the claimer's, oldest job
+ *   first (a lease of its own: a record's publish lease never delays its notification).
+ * - `markNotified` (delivered), `recordNotificationFailure` (attempts + 1, last error, next due time,
+ *   lease freed) and `markNotificationDead` (a dead letter with the error, attempts + 1, `dead_at`)
+ *   change only the pending notification named by the ref (the job's current ending); they return
+ *   whether it changed.
+ * - Dead letters: `listDeadNotifications` (oldest first); `replayNotification` makes a dead one
+ *   pending, due now, attempts reset; `discardNotification` and `purgeDeadNotifications` (dead before
+ *   a date) set it `discarded`. They return whether / how many changed.
+ * - `failUndispatched` records a job whose `video.submitted` event became a dead letter in the jobs
+ *   outbox (the runner never had it): a `failed` record with the reason, its input and its
+ *   notification due — only if the job has no record at all; returns whether it created one.
+ *   `forgetUndispatched` deletes such a record (and only such), for an operator who replays or
+ *   discards the dead event; returns whether it did.
  */
 export interface RunnerStore {
   start(init: RunnerStart): Promise<RunnerRecord>;
@@ -44,8 +66,19 @@ export interface RunnerStore {
   purgeDead(deadBefore: Date): Promise<number>;
   claimStalled(stalledBefore: Date, now: Date, limit: number): Promise<RunnerRecord[]>;
   markReady(jobId: string, at: Date, output: { bucket: string; object: string }): Promise<boolean>;
-  markFailed(jobId: string, reason: string, at: Date): Promise<boolean>;
+  /** `input`: the job's video and options, for a job the runner had not started (see above). */
+  markFailed(jobId: string, reason: string, at: Date, input?: VideoRef): Promise<boolean>;
   frameResults(jobId: string): AsyncIterable<FrameResult>;
   countByStatus(): Promise<Partial<Record<RunnerStatus, number>>>;
   deleteAll(): Promise<void>;
+  claimNotifications(claim: Claim): Promise<Notification[]>;
+  markNotified(n: NotificationRef, at: Date): Promise<boolean>;
+  recordNotificationFailure(n: NotificationRef, error: string, nextAttemptAt: Date): Promise<boolean>;
+  markNotificationDead(n: NotificationRef, error: string, at: Date): Promise<boolean>;
+  listDeadNotifications(limit: number): Promise<Notification[]>;
+  replayNotification(jobId: string, at: Date): Promise<boolean>;
+  discardNotification(jobId: string): Promise<boolean>;
+  purgeDeadNotifications(deadBefore: Date): Promise<number>;
+  failUndispatched(job: { _id: string; created_at: Date; input: VideoRef; traceparent?: string }, reason: string, at: Date): Promise<boolean>;
+  forgetUndispatched(jobId: string): Promise<boolean>;
 }

@@ -193,19 +193,71 @@ test('close lets accepted calls finish, later calls reject; a bad model fails to
   await assert.rejects(createCenternetDetector({ confidence: 2, iou: 0.5 }), /confidence/);
 });
 
-test('finds pedestrians in a frame of the vtest video', async () => {
+/** The frame of the vtest video at 2 s (a street with many pedestrians), decoded by the real ffmpeg. */
+async function vtestFrame(): Promise<FrameImage> {
   const dir = await mkdtemp(path.join(tmpdir(), 'framewise-vtest-'));
   try {
     const png = path.join(dir, 'frame.png');
     await promisify(execFile)(FFMPEG, ['-v', 'error', '-ss', '2', '-i', VIDEO, '-frames:v', '1', '-y', png]);
-    const frame = await decode(sharp(png));
-    const size = { width: frame.width, height: frame.height };
-    const [objects] = await detector.detect([frame]);
-    assert.ok(objects);
-    assertWellFormed(objects, size, LOW);
-    const people = objects.filter((o) => o.class === 'person');
-    assert.ok(people.length >= 1, JSON.stringify(objects));
+    return await decode(sharp(png));
   } finally {
     await rm(dir, { recursive: true, force: true });
+  }
+}
+
+test('finds pedestrians in a frame of the vtest video', async () => {
+  const frame = await vtestFrame();
+  const size = { width: frame.width, height: frame.height };
+  const [objects] = await detector.detect([frame]);
+  assert.ok(objects);
+  assertWellFormed(objects, size, LOW);
+  const people = objects.filter((o) => o.class === 'person');
+  assert.ok(people.length >= 1, JSON.stringify(objects));
+});
+
+test('per-call confidence: the call’s threshold, below and above the default, for that call only', async () => {
+  const street = await vtestFrame();
+  for (const frame of [messi, street]) {
+    const [[loose], [strict], [byDefault], [explicit], [empty]] = await Promise.all([
+      detector.detect([copy(frame)], { confidence: 0.1 }),
+      detector.detect([copy(frame)], { confidence: 0.6 }),
+      detector.detect([copy(frame)]),
+      detector.detect([copy(frame)], { confidence: LOW, iou: 0.5 }),
+      detector.detect([copy(frame)], {}),
+    ]);
+    assert.ok(loose && strict && byDefault);
+    assert.ok(loose.length > byDefault.length && byDefault.length > strict.length, `${loose.length} > ${byDefault.length} > ${strict.length}`);
+    assert.ok(strict.length >= 1, 'something is that sure');
+    for (const o of loose) assert.ok(o.conf >= 0.1, `conf ${o.conf} at 0.1`);
+    for (const o of strict) assert.ok(o.conf >= 0.6, `conf ${o.conf} at 0.6`);
+    assertWellFormed(loose, frame, 0.1);
+    // Low-scored candidates never suppress higher ones: a stricter call keeps exactly the looser one's sure objects.
+    assert.deepEqual(strict, loose.filter((o) => o.conf >= 0.6));
+    assert.deepEqual(byDefault, loose.filter((o) => o.conf >= LOW));
+    assert.deepEqual(explicit, byDefault, 'absent options are the detector’s own');
+    assert.deepEqual(empty, byDefault);
+  }
+  await assert.rejects(detector.detect([copy(messi)], { confidence: 1.5 }), /confidence must be a number between 0 and 1/);
+  await assert.rejects(detector.detect([copy(messi)], { iou: -0.1 }), /iou must be a number between 0 and 1/);
+  assert.deepEqual((await detector.detect([copy(messi)]))[0], (await detector.detect([copy(messi)], { confidence: LOW }))[0], 'still usable');
+});
+
+test('per-call IoU: no two boxes of a class overlap above it, and a lower IoU never keeps more', async () => {
+  const street = await vtestFrame();
+  const thresholds = [0, 0.2, 0.5, 0.9, 1];
+  for (const frame of [messi, street]) {
+    const results = await Promise.all(thresholds.map((t) => detector.detect([copy(frame)], { confidence: 0.1, iou: t }).then((r) => r[0]!)));
+    const counts = results.map((r) => r.length);
+    for (let i = 1; i < counts.length; i++) assert.ok(counts[i - 1]! <= counts[i]!, `counts at IoU ${thresholds.join(', ')}: ${counts.join(', ')}`);
+    assert.ok(counts[0]! < counts.at(-1)!, `the IoU matters on this frame: ${counts.join(', ')}`);
+    results.forEach((objects, k) => {
+      assertWellFormed(objects, frame, 0.1);
+      for (const a of objects) {
+        for (const b of objects) {
+          // Boxes are rounded to 0.1 px after NMS: allow for it (rounding never makes disjoint boxes overlap).
+          if (a !== b && a.class === b.class) assert.ok(iou(a.box, b.box) <= thresholds[k]! + 0.01, `IoU ${iou(a.box, b.box)} above ${thresholds[k]}`);
+        }
+      }
+    });
   }
 });

@@ -193,6 +193,73 @@ test('class-wise NMS at the IoU threshold, confidence filter, maxDetections', as
   assertObjects((await (await open(file, { maxDetections: 2 })).detect([frame]))[0]!, [a, c]);
 });
 
+test('per-call confidence and IoU override the defaults for that call only, below the default floor too', async () => {
+  // The model of the NMS test: a 0.9, b 0.8 (IoU with a ≈ 0.82), c 0.7 (another class), d 0.6 (IoU with a 1/3), e 0.2.
+  const file = await model('v8-per-call.onnx', {
+    layout: 'v8',
+    metadata: ultralyticsMetadata({ names: NAMES }),
+    rows: [
+      [20, 20, 20, 20, 0.9, 0, 0],
+      [21, 21, 20, 20, 0.8, 0, 0],
+      [21, 21, 20, 20, 0, 0.7, 0],
+      [30, 20, 20, 20, 0.6, 0, 0],
+      [50, 50, 4, 4, 0, 0, 0.2],
+    ],
+  });
+  const frame = solid(64, 64, 90);
+  const a = obj('person', [10, 10, 30, 30], 0.9);
+  const b = obj('person', [11, 11, 31, 31], 0.8);
+  const c = obj('bicycle', [11, 11, 31, 31], 0.7);
+  const dd = obj('person', [20, 10, 40, 30], 0.6);
+  const e = obj("o'clock", [48, 48, 52, 52], 0.2);
+  const d = await open(file); // defaults: confidence 0.25, IoU 0.45
+  // Concurrent calls with different options, one model, in one queue: each gets its own.
+  const [byDefault, lowConf, highConf, lowIou, highIou, both, empty] = await Promise.all([
+    d.detect([frame]),
+    d.detect([frame, frame], { confidence: 0.1 }), // below the default: e must really come back
+    d.detect([frame], { confidence: 0.65 }),
+    d.detect([frame], { iou: 0.3 }),
+    d.detect([frame], { iou: 0.9 }),
+    d.detect([frame], { confidence: 0.15, iou: 0.9 }),
+    d.detect([frame], {}),
+  ]);
+  assertObjects(byDefault[0]!, [a, c, dd]);
+  assertObjects(lowConf[0]!, [a, c, dd, e]);
+  assertObjects(lowConf[1]!, [a, c, dd, e]);
+  assertObjects(highConf[0]!, [a, c]);
+  assertObjects(lowIou[0]!, [a, c]);
+  assertObjects(highIou[0]!, [a, b, c, dd]);
+  assertObjects(both[0]!, [a, b, c, dd, e]);
+  assertObjects(empty[0]!, [a, c, dd]);
+  assertObjects((await d.detect([frame]))[0]!, [a, c, dd]); // no call changed the defaults
+  await assert.rejects(d.detect([frame], { confidence: 1.5 }), /confidence must be a number between 0 and 1/);
+  await assert.rejects(d.detect([frame], { iou: Number.NaN }), /iou must be a number between 0 and 1/);
+
+  // v5 (objectness × class score) and end-to-end outputs are decoded at the call's floor too.
+  const v5 = await open(
+    await model('v5-per-call.onnx', {
+      layout: 'v5',
+      metadata: ultralyticsMetadata({ names: ['cat', 'dog'] }),
+      rows: [
+        [...A_V8, 0.5, 0.9, 0.1], // cat 0.45
+        [12, 12, 8, 8, 0.5, 0.1, 0.3], // dog 0.15
+      ],
+    }),
+  );
+  const cat = obj('cat', [22, 18, 42, 30], 0.45);
+  assertObjects((await v5.detect([frame]))[0]!, [cat]);
+  assertObjects((await v5.detect([frame], { confidence: 0.1 }))[0]!, [cat, obj('dog', [8, 8, 16, 16], 0.15)]);
+  assertObjects((await v5.detect([frame], { confidence: 0.5 }))[0]!, []);
+  const e2eRows = [
+    [10, 10, 30, 30, 0.9, 0],
+    [40, 40, 50, 50, 0.3, 0],
+    [0, 0, 5, 5, 0.1, 0],
+  ];
+  const e2e = await open(await model('e2e-per-call.onnx', { layout: 'end2end', batch: 'dynamic', rows: e2eRows, metadata: ultralyticsMetadata({ names: ['person'], end2end: true }) }));
+  assert.deepEqual((await e2e.detect([frame], { confidence: 0.05 }))[0]!.map((o) => o.conf), [0.9, 0.3, 0.1].map(Math.fround));
+  assert.deepEqual((await e2e.detect([frame], { confidence: 0.5 }))[0]!.map((o) => o.conf), [Math.fround(0.9)]);
+});
+
 test('end2end: no NMS, capped at maxDetections; the end2end metadata settles one-class ambiguity', async () => {
   const rows = [
     [10, 10, 30, 30, 0.9, 0],

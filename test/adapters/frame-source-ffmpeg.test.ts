@@ -39,6 +39,33 @@ describe('ffmpeg frame source', () => {
   });
   after(() => rm(dir, { recursive: true, force: true }));
 
+  test('each sampled frame carries its presentation time from the stream (constant rate: frame / fps)', () => {
+    assert.deepEqual(
+      reference.map((f) => f.timestampMs),
+      reference.map((f) => (f.frame / 10) * 1000),
+    );
+  });
+
+  test('timestamps follow a variable frame rate: a gap in the stream shows as a gap in time, not in frame numbers', async () => {
+    // Decoded frames 20–59 of the fixture dropped, the survivors keeping their times: frame n of
+    // the new file is at n × 100 ms before the gap and (n + 40) × 100 ms after it.
+    const vfr = join(dir, 'vfr.mp4');
+    await run(resolveBinary('ffmpeg'), ['-v', 'error', '-i', VIDEO, '-vf', "select='lt(n,20)+gte(n,60)'", '-vsync', 'vfr', '-c:v', 'libx264', '-preset', 'ultrafast', vfr]);
+    const frames = await collect(source, vfr, 5);
+    assert.deepEqual(frames.map((f) => f.frame), Array.from({ length: 12 }, (_, i) => i * 5));
+    assert.deepEqual(
+      frames.map((f) => f.timestampMs),
+      frames.map((f) => (f.frame < 20 ? f.frame : f.frame + 40) * 100),
+    );
+  });
+
+  test('timestamps start at the video start whatever the container’s first timestamp', async () => {
+    const shifted = join(dir, 'shifted.ts');
+    await run(resolveBinary('ffmpeg'), ['-v', 'error', '-i', VIDEO, '-c', 'copy', '-output_ts_offset', '5', shifted]);
+    const frames = await collect(source, shifted, 25);
+    assert.deepEqual(frames.map((f) => f.timestampMs), [0, 2500, 5000, 7500]);
+  });
+
   test('probes the fixture: display size, rate, frame count, codec', async () => {
     const info = await source.probe(VIDEO);
     assert.equal(info.width, 768);

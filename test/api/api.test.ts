@@ -11,18 +11,10 @@ import { SqliteRunnerStore } from '../../src/adapters/runner-store/sqlite.js';
 import { LocalDirObjectStore } from '../../src/adapters/object-store/local-dir.js';
 import { buildApi, type Api } from '../../src/stages/api/app.js';
 import { detectionDocument } from '../../src/core/result-document.js';
+import { multipart } from '../support/multipart.js';
 
 const FIXTURES = new URL('../fixtures/', import.meta.url);
 const fixture = (name: string) => readFile(new URL(name, FIXTURES));
-
-/** A multipart/form-data body with one file part. */
-function multipart(field: string, filename: string, content: Buffer, type = 'application/octet-stream', fields: Record<string, string> = {}) {
-  const boundary = '----framewise' + Math.random().toString(16).slice(2);
-  const before = Object.entries(fields).map(([k, v]) => `--${boundary}\r\nContent-Disposition: form-data; name="${k}"\r\n\r\n${v}\r\n`).join('');
-  const head = Buffer.from(`${before}--${boundary}\r\nContent-Disposition: form-data; name="${field}"; filename="${filename}"\r\nContent-Type: ${type}\r\n\r\n`);
-  const tail = Buffer.from(`\r\n--${boundary}--\r\n`);
-  return { payload: Buffer.concat([head, content, tail]), headers: { 'content-type': `multipart/form-data; boundary=${boundary}` } };
-}
 
 const MODELS = { names: ['centernet-coco', 'yolo-test'], defaultModel: 'centernet-coco' };
 
@@ -221,14 +213,14 @@ describe('HTTP API (inject, embedded stores)', () => {
     await runs.addFrameResult(readyId, { frame: 5, objects: [] });
     await runs.setTotalFrames(readyId, 2);
     assert.ok(await runs.markPredictable(readyId));
-    const doc = detectionDocument({ event_id: readyId, total_frames: 2, parameters: { sample_every: 5 } }, runs.frameResults(readyId));
+    const doc = detectionDocument({ event_id: readyId, total_frames: 2, parameters: { sample_every: 5 } }, () => runs.frameResults(readyId));
     await objects.put(`detection/${readyId}.json`, Readable.from(doc));
     await runs.markReady(readyId, new Date(), { bucket: 'videos', object: `detection/${readyId}.json` });
     await runs.markFailed(failedId, 'the video is damaged: invalid NAL unit', new Date());
 
     const ready = (await api.inject({ url: `/api/result_video/${readyId}` })).json();
     assert.equal(ready.status, 'ready');
-    assert.deepEqual(ready.prediction, [{ frame: 0, objects: [person] }, { frame: 5, objects: [] }]);
+    assert.deepEqual(ready.prediction, [{ frame: 0, objects: [{ ...person, track_id: 1 }] }, { frame: 5, objects: [] }]);
     assert.ok(ready.processing_time_seconds >= 0);
     assert.match(ready.processing_time_formatted, /s$/);
 

@@ -10,6 +10,7 @@ import { SqliteRunnerStore } from '../../src/adapters/runner-store/sqlite.js';
 import { LocalDirObjectStore } from '../../src/adapters/object-store/local-dir.js';
 import { buildApi, type Api } from '../../src/stages/api/app.js';
 import { Metrics } from '../../src/observability/metrics.js';
+import { isWebPagePath } from '../../src/stages/api/web-page.js';
 
 let dir: string;
 let db: SqliteDatabase;
@@ -39,7 +40,7 @@ before(async () => {
     stack.length = depth;
     stack.push(m[2]!);
     const url = stack.join('');
-    for (const method of m[3]!.split(', ')) if (method !== 'HEAD') routes.push({ method, url, hidden: url.startsWith('/docs') || url === '/openapi.json' });
+    for (const method of m[3]!.split(', ')) if (method !== 'HEAD') routes.push({ method, url, hidden: url.startsWith('/docs') || url === '/openapi.json' || isWebPagePath(url) });
   }
 });
 after(async () => {
@@ -65,6 +66,7 @@ test('/openapi.json is OpenAPI 3 and describes every route the API serves', asyn
   const form = (doc.paths['/api/upload_video']!.post as { requestBody?: { content?: Record<string, { schema?: { properties?: object } }> } }).requestBody;
   assert.ok(form?.content?.['multipart/form-data']?.schema?.properties && 'file' in form.content['multipart/form-data'].schema.properties, 'the upload form is described');
   assert.ok(!doc.paths['/openapi.json'] && !Object.keys(doc.paths).some((p) => p.startsWith('/docs')), 'the docs do not describe themselves');
+  assert.ok(!Object.keys(doc.paths).some(isWebPagePath), 'the web page is not part of the API description');
 });
 
 test('/docs serves Swagger UI from the installed package (no CDN)', async () => {

@@ -4,6 +4,7 @@ import { randomUUID } from 'node:crypto';
 import { DuplicateIdempotencyKeyError, type OutboxStore } from '../../src/ports/outbox-store.js';
 import { videoSubmitted } from '../../src/core/job.js';
 import type { RunnerStore } from '../../src/ports/runner-store.js';
+import type { FrameResult } from '../../src/core/types.js';
 
 const obj = (frame: number) => ({ frame, objects: [{ class: 'person', box: [frame, 1, 2, 3] as [number, number, number, number], conf: 0.5 }] });
 
@@ -21,6 +22,18 @@ export function outboxStoreContract(name: string, make: () => Promise<{ store: O
       assert.deepEqual(await store.get(e._id), { ...e, status: 'new', attempts: 0, next_attempt_at: new Date(1000) });
       await assert.rejects(store.insert(e));
       assert.equal(await store.get(randomUUID()), undefined);
+      await dispose();
+    });
+
+    test('the payload reads back whole: the model and the client’s options, as claimed and as listed', async () => {
+      const { store, dispose } = await make();
+      const options = { sample_fps: 2, confidence: 0.5, iou: 0.3, classes: ['person', 'car'], annotate: true, webhook_url: 'https://hooks.example.com/x' };
+      const e = videoSubmitted(randomUUID(), { bucket: 'videos', object: 'input/y.mp4', media_type: 'video/mp4', model: 'yolo', options }, 'outbox_events', undefined, new Date(1000));
+      await store.insert(e);
+      assert.deepEqual((await store.get(e._id))?.payload, e.payload);
+      const [claimed] = await store.claimDue({ owner: 'r', limit: 10, leaseMs: 1000, now: new Date(2000) });
+      assert.deepEqual(claimed?.payload, e.payload);
+      assert.deepEqual((await store.list()).find((x) => x._id === e._id)?.payload, e.payload);
       await dispose();
     });
 
@@ -191,6 +204,19 @@ export function runnerStoreContract(name: string, make: () => Promise<{ store: R
       await dispose();
     });
 
+    test('a frame result keeps its timestamp, objects and model; one stored without a timestamp reads back without one', async () => {
+      const { store, dispose } = await make();
+      const s = start();
+      await store.start(s);
+      const model = { name: 'm', sha256: 'ab'.repeat(32) };
+      await store.addFrameResult(s._id, { ...obj(5), timestamp_ms: 416.667, model });
+      await store.addFrameResult(s._id, obj(10));
+      const read: FrameResult[] = [];
+      for await (const r of store.frameResults(s._id)) read.push(r);
+      assert.deepEqual(read, [{ ...obj(5), timestamp_ms: 416.667, model }, obj(10)]);
+      await dispose();
+    });
+
     test('concurrent frame results and the end of extraction lose nothing (the total and every count)', async () => {
       // The collector and the extractor update one record at once when a job's last results arrive
       // as its extraction ends (batched inference makes that the rule). FerretDB lost one of two
@@ -348,6 +374,174 @@ export function runnerStoreContract(name: string, make: () => Promise<{ store: R
       assert.equal((await store.get(never))?.status, 'failed');
       await store.deleteAll();
       assert.equal((await store.list()).length, 0);
+      await dispose();
+    });
+
+    // Webhook notifications: the runner record is their outbox.
+    const HOOK = 'https://hooks.example.com/framewise?token=abc';
+    const input = (id: string, webhook = true) => ({ bucket: 'videos', object: `input/${id}.mp4`, media_type: 'video/mp4', ...(webhook ? { options: { webhook_url: HOOK, confidence: 0.4 } } : {}) });
+    const hooked = (webhook = true) => {
+      const id = randomUUID();
+      return { ...start(id), input: input(id, webhook) };
+    };
+    /** A started job brought to `predictable`. */
+    const predictable = async (store: RunnerStore, s: ReturnType<typeof hooked>) => {
+      await store.start(s);
+      await store.setTotalFrames(s._id, 1);
+      await store.addFrameResult(s._id, obj(0));
+      assert.equal(await store.markPredictable(s._id), true);
+      return s._id;
+    };
+    const claimIds = (store: RunnerStore, owner: string, now: number, limit = 10) =>
+      store.claimNotifications({ owner, limit, leaseMs: 60_000, now: new Date(now) }).then((ns) => ns.map((n) => n.event_id).sort());
+    const sorted = (...ids: string[]) => [...ids].sort();
+
+    test('a job that ends asks its webhook in the same write: ready, failed, result dead letter, failed before start; none without a webhook', async () => {
+      const { store, dispose } = await make();
+      const ready = hooked();
+      await predictable(store, ready);
+      const quiet = hooked(false);
+      await predictable(store, quiet);
+      const running = hooked();
+      await store.start(running);
+      assert.deepEqual(await claimIds(store, 'n', 1e12), [], 'nothing is due before a job ends');
+      assert.equal(await store.markReady(ready._id, new Date(7000), { bucket: 'b', object: 'o' }), true);
+      assert.equal(await store.markReady(quiet._id, new Date(7000), { bucket: 'b', object: 'o' }), true);
+      assert.equal(await store.markFailed(running._id, 'the video is damaged', new Date(8000)), true);
+      const dead = hooked();
+      await predictable(store, dead);
+      assert.equal(await store.markPublishDead(dead._id, 'the result could not be published: AccessDenied', new Date(8500)), true);
+      const never = randomUUID();
+      assert.equal(await store.markFailed(never, 'no video stream', new Date(9000), input(never)), true, 'failed before the runner started it');
+      assert.deepEqual((await store.get(never))?.input, input(never), 'the input given is kept');
+      await store.markFailed(randomUUID(), 'no input, no webhook', new Date(9000));
+      assert.deepEqual(await claimIds(store, 'n', 8999), sorted(ready._id, running._id, dead._id), 'each due from its own end');
+      const all = await store.claimNotifications({ owner: 'n', limit: 10, leaseMs: 60_000, now: new Date(9000) });
+      assert.deepEqual(all.map((n) => n.event_id).sort(), sorted(ready._id, running._id, dead._id, never));
+      const of = (id: string) => all.find((n) => n.event_id === id)!;
+      assert.deepEqual(of(ready._id), { event_id: ready._id, status: 'ready', webhook_url: HOOK, occurred_at: new Date(7000), created_at: new Date(1000), attempts: 0, next_attempt_at: new Date(7000) });
+      assert.equal(of(running._id).status, 'failed');
+      assert.equal(of(running._id).reason, 'the video is damaged');
+      assert.equal(of(running._id).occurred_at.getTime(), 8000);
+      assert.match(of(dead._id).reason ?? '', /could not be published/);
+      assert.equal(of(never).reason, 'no video stream');
+      assert.equal((await store.get(ready._id))?.status, 'ready', 'the record reads as before');
+      await dispose();
+    });
+
+    test('notifications: leased to one notifier, a failure backs off and frees the lease, delivered is final', async () => {
+      const { store, dispose } = await make();
+      const [a, b] = [hooked(), hooked()];
+      for (const s of [a, b]) {
+        await predictable(store, s);
+        await store.markReady(s._id, new Date(1000), { bucket: 'b', object: 'o' });
+      }
+      assert.deepEqual(await claimIds(store, 'n1', 2000), sorted(a._id, b._id));
+      assert.deepEqual(await claimIds(store, 'n2', 2000), [], 'leased to n1');
+      assert.deepEqual(await claimIds(store, 'n1', 2000), sorted(a._id, b._id), 'an owner may re-claim its own');
+      const ref = { event_id: a._id, status: 'ready' as const, occurred_at: new Date(1000) };
+      assert.equal(await store.recordNotificationFailure(ref, 'the receiver answered HTTP 500', new Date(5000)), true);
+      assert.deepEqual(await claimIds(store, 'n2', 4999), [], 'a not due yet, b still leased');
+      const [retried] = await store.claimNotifications({ owner: 'n2', limit: 10, leaseMs: 60_000, now: new Date(5000) });
+      assert.equal(retried?.event_id, a._id, 'due, and its lease was freed');
+      assert.equal(retried?.attempts, 1);
+      assert.equal(retried?.last_error, 'the receiver answered HTTP 500');
+      assert.equal(await store.markNotified({ ...ref, occurred_at: new Date(999) }, new Date(6000)), false, 'another ending of the job');
+      assert.equal(await store.markNotified({ ...ref, status: 'failed' }, new Date(6000)), false, 'another status');
+      assert.equal(await store.markNotified(ref, new Date(6000)), true);
+      assert.equal(await store.markNotified(ref, new Date(6001)), false, 'once');
+      assert.equal(await store.recordNotificationFailure(ref, 'late', new Date(7000)), false, 'delivered is final');
+      assert.equal(await store.markNotificationDead(ref, 'late', new Date(7000)), false);
+      assert.deepEqual(await claimIds(store, 'n3', 1e12), [b._id], 'a delivered notification is never claimed again');
+      await dispose();
+    });
+
+    test('dead notifications: listed oldest first, replayed with attempts reset, discarded, purged; a job that ends again is a new notification', async () => {
+      const { store, dispose } = await make();
+      const [a, b, c] = [hooked(), hooked(), hooked()];
+      for (const s of [a, b, c]) await predictable(store, s);
+      await store.markReady(a._id, new Date(1000), { bucket: 'b', object: 'o' });
+      await store.markReady(b._id, new Date(1000), { bucket: 'b', object: 'o' });
+      const refA = { event_id: a._id, status: 'ready' as const, occurred_at: new Date(1000) };
+      const refB = { ...refA, event_id: b._id };
+      await store.recordNotificationFailure(refA, 'HTTP 500', new Date(1500));
+      assert.equal(await store.markNotificationDead(refA, 'HTTP 503', new Date(3000)), true);
+      assert.equal(await store.markNotificationDead(refB, 'connection refused', new Date(2000)), true);
+      const dead = await store.listDeadNotifications(10);
+      assert.deepEqual(dead.map((n) => n.event_id), [b._id, a._id], 'oldest first');
+      assert.equal(dead[1]?.attempts, 2);
+      assert.equal(dead[1]?.last_error, 'HTTP 503');
+      assert.equal(dead[1]?.dead_at?.getTime(), 3000);
+      assert.deepEqual(await claimIds(store, 'n', 1e12), [], 'dead letters are not claimed');
+      assert.equal(await store.replayNotification(c._id, new Date(4000)), false, 'c has no dead notification');
+      assert.equal(await store.replayNotification(a._id, new Date(4000)), true);
+      assert.equal(await store.replayNotification(a._id, new Date(4000)), false, 'no longer dead');
+      const [back] = await store.claimNotifications({ owner: 'n', limit: 10, leaseMs: 60_000, now: new Date(4000) });
+      assert.equal(back?.event_id, a._id);
+      assert.equal(back?.attempts, 0);
+      assert.equal(back?.occurred_at.getTime(), 1000, 'the same notification (same delivery id)');
+      assert.equal(await store.discardNotification(a._id), false, 'pending, not dead');
+      assert.equal(await store.discardNotification(b._id), true);
+      assert.equal(await store.discardNotification(b._id), false);
+      await store.markNotificationDead(refA, 'HTTP 500', new Date(5000));
+      assert.equal(await store.purgeDeadNotifications(new Date(5000)), 0, 'not yet expired');
+      assert.equal(await store.purgeDeadNotifications(new Date(5001)), 1);
+      assert.deepEqual(await store.listDeadNotifications(10), []);
+      // c: its result dies (a failed notification), an operator replays it, it ends ready.
+      await store.markPublishDead(c._id, 'the result could not be published: x', new Date(6000));
+      const refFailed = { event_id: c._id, status: 'failed' as const, occurred_at: new Date(6000) };
+      await store.markNotificationDead(refFailed, 'HTTP 500', new Date(6500));
+      assert.deepEqual((await store.listDeadNotifications(10)).map((n) => n.event_id), [c._id]);
+      assert.equal(await store.replayDead(c._id, new Date(7000)), true);
+      assert.deepEqual(await store.listDeadNotifications(10), [], 'the job is no longer failed');
+      assert.equal(await store.markReady(c._id, new Date(8000), { bucket: 'b', object: 'o' }), true);
+      const [again] = await store.claimNotifications({ owner: 'n', limit: 10, leaseMs: 60_000, now: new Date(8000) });
+      assert.deepEqual([again?.event_id, again?.status, again?.occurred_at.getTime(), again?.attempts, again?.last_error], [c._id, 'ready', 8000, 0, undefined]);
+      assert.equal(await store.markNotified(refFailed, new Date(9000)), false, 'the earlier ending cannot mark the new one');
+      await dispose();
+    });
+
+    test('failUndispatched records a failed job to announce only where there is no record; forgetUndispatched deletes only those', async () => {
+      const { store, dispose } = await make();
+      const id = randomUUID();
+      const job = { _id: id, created_at: new Date(500), input: input(id), traceparent: '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01' };
+      assert.equal(await store.failUndispatched(job, 'the job could not be dispatched after 10 attempts: RECORD_TOO_LARGE', new Date(3000)), true);
+      assert.equal(await store.failUndispatched(job, 'again', new Date(4000)), false, 'once');
+      const r = await store.get(id);
+      assert.equal(r?.status, 'failed');
+      assert.equal(r?.error, 'the job could not be dispatched after 10 attempts: RECORD_TOO_LARGE');
+      assert.equal(r?.failed_at?.getTime(), 3000);
+      assert.deepEqual(r?.input, input(id));
+      assert.deepEqual(await store.listDead(10), [], 'not a result dead letter');
+      const [n] = await store.claimNotifications({ owner: 'n', limit: 10, leaseMs: 60_000, now: new Date(3000) });
+      assert.deepEqual([n?.event_id, n?.status, n?.occurred_at.getTime(), n?.created_at.getTime(), n?.traceparent], [id, 'failed', 3000, 500, job.traceparent]);
+      const running = hooked();
+      await store.start(running);
+      assert.equal(await store.failUndispatched({ _id: running._id, created_at: new Date(500), input: running.input }, 'x', new Date(3000)), false, 'the runner has it');
+      assert.equal((await store.get(running._id))?.status, 'processing');
+      assert.equal(await store.forgetUndispatched(running._id), false, 'only records made for dead events');
+      assert.equal(await store.forgetUndispatched(id), true);
+      assert.equal(await store.get(id), undefined);
+      assert.equal(await store.forgetUndispatched(id), false);
+      assert.equal(await store.failUndispatched(job, 'the job could not be dispatched', new Date(5000)), true, 'made again after it was forgotten');
+      await dispose();
+    });
+
+    test('concurrent notifiers never claim the same notification', async () => {
+      const { store, dispose } = await make();
+      const ids: string[] = [];
+      for (let i = 0; i < 10; i++) {
+        const s = hooked();
+        await predictable(store, s);
+        await store.markReady(s._id, new Date(1000), { bucket: 'b', object: 'o' });
+        ids.push(s._id);
+      }
+      const now = new Date(2000);
+      const claims = await Promise.all(Array.from({ length: 5 }, (_, i) => store.claimNotifications({ owner: `n${i}`, limit: 4, leaseMs: 60_000, now })));
+      const all = claims.flat().map((n) => n.event_id);
+      assert.equal(new Set(all).size, all.length, 'no notification claimed twice');
+      const rest = await store.claimNotifications({ owner: 'late', limit: 20, leaseMs: 60_000, now });
+      assert.deepEqual([...all, ...rest.map((n) => n.event_id)].sort(), [...ids].sort(), 'every notification claimed once');
       await dispose();
     });
   });

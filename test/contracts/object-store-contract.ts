@@ -53,6 +53,42 @@ export function objectStoreContract(name: string, make: () => Promise<{ store: O
       await dispose();
     });
 
+    test('get with a byte range streams exactly that slice: start, middle, last byte, clamped end', async () => {
+      const { store, dispose } = await make();
+      const data = Buffer.alloc(300_000);
+      for (let i = 0; i < data.length; i++) data[i] = (i * 7 + (i >> 8)) % 256;
+      await store.put('input/r.mp4', Readable.from([data]), 'video/mp4');
+      const slice = async (start: number, end: number) => buffer(await store.get('input/r.mp4', { start, end }));
+      assert.ok((await slice(0, 0)).equals(data.subarray(0, 1)), 'first byte');
+      assert.ok((await slice(0, 99)).equals(data.subarray(0, 100)), 'range at the start');
+      assert.ok((await slice(123_457, 200_000)).equals(data.subarray(123_457, 200_001)), 'range in the middle');
+      assert.ok((await slice(data.length - 1, data.length - 1)).equals(data.subarray(data.length - 1)), 'last byte');
+      assert.ok((await slice(data.length - 10, data.length + 1000)).equals(data.subarray(data.length - 10)), 'an end past the object is clamped');
+      await assert.rejects(store.get('input/r.mp4', { start: data.length, end: data.length + 5 }), RangeError, 'a range that starts past the end');
+      await assert.rejects(store.get('input/r.mp4', { start: 10, end: 9 }), RangeError, 'start after end');
+      await assert.rejects(store.get('input/missing.mp4', { start: 0, end: 9 }), ObjectNotFoundError);
+      await store.close();
+      await dispose();
+    });
+
+    test('stat gives the size without reading; a missing object is ObjectNotFoundError; a put changes the etag', async () => {
+      const { store, dispose } = await make();
+      await store.put('input/s.mp4', Readable.from([Buffer.alloc(12_345, 7)]), 'video/mp4');
+      const first = await store.stat('input/s.mp4');
+      assert.equal(first.size, 12_345);
+      // Stores that keep a media type keep the one given at put.
+      if (first.contentType !== undefined) assert.equal(first.contentType, 'video/mp4');
+      await assert.rejects(store.stat('input/missing.mp4'), ObjectNotFoundError);
+      await store.put('input/s.mp4', Readable.from([Buffer.alloc(12_346, 8)]), 'video/mp4');
+      const second = await store.stat('input/s.mp4');
+      assert.equal(second.size, 12_346);
+      if (first.etag !== undefined || second.etag !== undefined) assert.notEqual(second.etag, first.etag);
+      await store.put('input/empty.bin', Readable.from([Buffer.alloc(0)]));
+      assert.equal((await store.stat('input/empty.bin')).size, 0);
+      await store.close();
+      await dispose();
+    });
+
     test('deletePrefix removes exactly the keys under the prefix', async () => {
       const { store, dispose } = await make();
       for (const k of ['input/1.mp4', 'input/2.mp4', 'detection/1.json']) await store.put(k, Readable.from([Buffer.from(k)]));

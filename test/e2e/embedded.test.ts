@@ -1,9 +1,13 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { isFinished, startServer, uploadFixture, waitForResult, type Server } from './server.js';
+import { FIXTURE, ROOT, isFinished, startServer, uploadFixture, waitForResult, type Server } from './server.js';
+
+const run = promisify(execFile);
 import { endToEndScenarios } from './scenarios.js';
 
 /**
@@ -24,6 +28,23 @@ describe('embedded mode end to end', () => {
   });
 
   const scenarios = endToEndScenarios(() => server.url);
+
+  test('`framewise detect` uploads with the job’s options, follows it and writes the result', async () => {
+    const out = join(dir, 'cli-result.json');
+    const { stdout } = await run(process.execPath, [`${ROOT}bin/framewise.js`, 'detect', FIXTURE, '--url', server.url, '--out', out, '--sample-every', '20', '--classes', 'person', '--confidence', '0.4'], {
+      timeout: 120_000,
+    });
+    const result = JSON.parse(await readFile(out, 'utf8'));
+    assert.equal(result.status, 'ready', stdout);
+    assert.deepEqual(result.parameters, { sample_every: 20, model: 'centernet-coco', confidence: 0.4, iou: 0.45, classes: ['person'] });
+    assert.deepEqual(result.prediction.map((f: { frame: number }) => f.frame), [0, 20, 40, 60, 80]);
+    const bad = await run(process.execPath, [`${ROOT}bin/framewise.js`, 'detect', FIXTURE, '--url', server.url, '--confidence', 'high']).then(
+      () => undefined,
+      (err: { code: number; stderr: string }) => err,
+    );
+    assert.equal(bad?.code, 1, 'a refused option fails the command');
+    assert.match(bad?.stderr ?? '', /ERR_OPTION_INVALID/);
+  });
 
   for (const [how, when] of [
     ['kill -9', 'right after the upload was accepted'],

@@ -1,5 +1,6 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { COCO_CLASSES } from '../../src/adapters/detector/coco-classes.js';
 import { createHash } from 'node:crypto';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -44,7 +45,7 @@ describe('models by name (embedded, real onnxruntime)', () => {
 
   test('the server lists both models; the bundled one stays the default', async () => {
     const r = await (await fetch(`${server.url}/api/models`)).json();
-    assert.deepEqual(r, { default: 'centernet-coco', models: [{ name: 'centernet-coco' }, { name: 'tiny' }] });
+    assert.deepEqual(r, { default: 'centernet-coco', models: [{ name: 'centernet-coco', classes: [...COCO_CLASSES] }, { name: 'tiny' }] });
   });
 
   test('a job that chooses the model gets its classes, boxes in frame pixels, and its name and hash', async () => {

@@ -35,7 +35,19 @@ export function endToEndScenarios(target: () => string): { reference: () => Pred
         o.box_norm.forEach((v: number, k: number) => assert.ok(Math.abs(v - expected[k]!) < 1e-6, `box_norm ${o.box_norm} of ${o.box}`));
       }
     }
-    assert.deepEqual(result.parameters, { sample_every: 5, model: 'centernet-coco' });
+    assert.deepEqual(result.parameters, { sample_every: 5, model: 'centernet-coco', confidence: 0.25, iou: 0.45 });
+    // Times from the stream (10 frames/s), and one identity per walking person across frames.
+    assert.deepEqual(result.prediction.map((f: { timestamp_ms: number }) => f.timestamp_ms), frames.map((n: number) => n * 100));
+    const tracked = result.prediction.flatMap((f: { objects: Array<{ track_id: number | null }> }) => f.objects.map((o) => o.track_id)).filter((t: number | null) => t !== null);
+    assert.ok(tracked.length > 0, 'detections carry track ids');
+    const people = result.tracks.filter((t: { class: string }) => t.class === 'person');
+    const longLived = people.filter((t: { frames_seen: number }) => t.frames_seen >= 5);
+    assert.ok(longLived.length >= 2, `people followed over ≥ 5 sampled frames: ${people.map((t: { frames_seen: number }) => t.frames_seen)}`);
+    for (const t of result.tracks) assert.equal(tracked.filter((id: number) => id === t.track_id).length, t.frames_seen, `track ${t.track_id}: frames_seen counts its detections`);
+    const person = result.classes.find((c: { class: string }) => c.class === 'person');
+    assert.equal(person.tracks, people.length);
+    assert.ok(person.max_at_once >= 2 && person.max_at_once <= Math.max(...result.prediction.map((f: { objects: unknown[] }) => f.objects.length)));
+    assert.ok(result.segments.some((s: { class: string; start_ms: number }) => s.class === 'person' && s.start_ms === 0), 'people from the first frame');
     const { duration_ms, ...video } = result.video;
     assert.deepEqual(video, { width: 768, height: 576, fps: 10, frame_count: 100, codec: 'h264', rotation: 0 });
     assert.ok(Math.abs(duration_ms - 10_000) <= 100, `duration ${duration_ms} ms`);
@@ -47,6 +59,36 @@ export function endToEndScenarios(target: () => string): { reference: () => Pred
     const op = all.operations.find((o: { video_id: string }) => o.video_id === id);
     assert.equal(op.status_code, 'ready');
     assert.equal(op.status_description, 'Detections ready');
+  });
+
+  test('per-job options: sampling, confidence and classes are applied and recorded', async () => {
+    const url = target();
+    const bad = await uploadFixture(url, { confidence: '7' });
+    assert.equal(bad.status, 400);
+    assert.equal(bad.body.error.code, 'ERR_OPTION_INVALID');
+    const up = await uploadFixture(url, { sample_every: '10', confidence: '0.5', iou: '0.3', classes: 'person', annotate: 'true' });
+    assert.equal(up.status, 200, JSON.stringify(up.body));
+    const result = await waitForResult(url, up.body.event_id, isFinished);
+    assert.equal(result.status, 'ready', JSON.stringify(result).slice(0, 300));
+    assert.deepEqual(result.parameters, { sample_every: 10, model: 'centernet-coco', confidence: 0.5, iou: 0.3, classes: ['person'], annotate: true });
+    // The annotated MP4 is there when the job is ready, served with ranges.
+    const mp4 = `${url}/api/result_video/${up.body.event_id}/annotated.mp4`;
+    const head = await fetch(mp4, { method: 'HEAD' });
+    assert.equal(head.status, 200);
+    assert.equal(head.headers.get('content-type'), 'video/mp4');
+    const size = Number(head.headers.get('content-length'));
+    assert.ok(size > 10_000, `annotated video of ${size} bytes`);
+    const part = await fetch(mp4, { headers: { range: 'bytes=4-11' } });
+    assert.equal(part.status, 206);
+    assert.equal(Buffer.from(await part.arrayBuffer()).toString('latin1'), 'ftypisom', 'an MP4 (ISO base media) file');
+    assert.equal(part.headers.get('content-range'), `bytes 4-11/${size}`);
+    assert.deepEqual(result.prediction.map((f: { frame: number }) => f.frame), Array.from({ length: 10 }, (_, i) => i * 10));
+    const objects = result.prediction.flatMap((f: { objects: Array<{ class: string; conf: number }> }) => f.objects);
+    assert.ok(objects.length > 10, 'people found');
+    assert.ok(objects.every((o: { class: string; conf: number }) => o.class === 'person' && o.conf >= 0.5), 'only confident people');
+    // The same frames of the default job (every 5th, confidence 0.25) hold more, less confident detections.
+    const sameFrames = (reference ?? []).filter((f) => f.frame % 10 === 0).flatMap((f) => f.objects);
+    if (reference) assert.ok(sameFrames.some((o) => o.conf < 0.5), 'the default threshold keeps less confident ones');
   });
 
   test('undecodable videos end failed with a reason; the service keeps serving', async () => {

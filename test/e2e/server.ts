@@ -58,14 +58,16 @@ export async function startServer(dataDir: string, env: Record<string, string> =
   };
 }
 
-export async function uploadFile(url: string, content: Buffer, filename = 'clip.mp4'): Promise<{ status: number; body: any }> {
+/** Uploads `content` as a browser would: the option fields first, then the file. */
+export async function uploadFile(url: string, content: Buffer, filename = 'clip.mp4', fields: Record<string, string> = {}): Promise<{ status: number; body: any }> {
   const form = new FormData();
+  for (const [k, v] of Object.entries(fields)) form.append(k, v);
   form.append('file', new Blob([content]), filename);
   const r = await fetch(`${url}/api/upload_video`, { method: 'POST', body: form });
   return { status: r.status, body: await r.json() };
 }
 
-export const uploadFixture = async (url: string) => uploadFile(url, await readFile(FIXTURE), 'vtest-10s.mp4');
+export const uploadFixture = async (url: string, fields: Record<string, string> = {}) => uploadFile(url, await readFile(FIXTURE), 'vtest-10s.mp4', fields);
 
 export async function getResult(url: string, id: string): Promise<any> {
   const r = await fetch(`${url}/api/result_video/${id}`);

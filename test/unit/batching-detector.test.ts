@@ -1,24 +1,26 @@
 import { test, mock } from 'node:test';
 import assert from 'node:assert/strict';
 import { batchingDetector } from '../../src/stages/inference/batching-detector.js';
-import type { Detector } from '../../src/ports/detector.js';
+import type { DetectOptions, Detector } from '../../src/ports/detector.js';
 import type { DetectedObject, FrameImage } from '../../src/core/types.js';
 
 /** A frame whose width is its id; the fake model answers one object per frame naming that id. */
 const frame = (id: number): FrameImage => ({ width: id, height: 1, data: new Uint8Array(id * 3) });
 const idsOf = (results: DetectedObject[][]): number[] => results.map((r) => Number(r[0]!.class));
 
-/** A fake of our own port: records each batch; `hold` keeps calls open until released. */
+/** A fake of our own port: records each batch (and its options); `hold` keeps calls open until released. */
 function fakeModel(hold = false) {
   const batches: number[][] = [];
+  const options: (DetectOptions | undefined)[] = [];
   const open: { release: () => void; fail: (e: Error) => void }[] = [];
   let closed = false;
   const model: Detector = {
     name: 'fake',
     sha256: 'f'.repeat(64),
-    detect(frames) {
+    detect(frames, o) {
       if (closed) return Promise.reject(new Error('fake is closed'));
       batches.push(frames.map((f) => f.width));
+      options.push(o);
       const answer = frames.map((f) => [{ class: String(f.width), box: [0, 0, 1, 1] as [number, number, number, number], conf: 1 }]);
       if (!hold) return Promise.resolve(answer);
       return new Promise((resolve, reject) => open.push({ release: () => resolve(answer), fail: reject }));
@@ -27,7 +29,7 @@ function fakeModel(hold = false) {
       closed = true;
     },
   };
-  return { model, batches, open };
+  return { model, batches, options, open };
 }
 
 const tick = () => new Promise((r) => setImmediate(r));
@@ -100,4 +102,66 @@ test('a failed batch is tried again call by call: only the call that fails alone
   await assert.rejects(b!, /model broke on frame 2/);
   assert.deepEqual((await Promise.all([a!, c!, e!])).map(idsOf), [[1], [3], [4]]);
   assert.deepEqual(batches, [[3, 4], [1]], 'the batch 3+4 ran whole; frame 1 ran again alone');
+});
+
+test('only calls with equal options share a batch; calls asking nothing batch together', async () => {
+  const { model, batches, options } = fakeModel();
+  const d = batchingDetector(model, { maxBatch: 3, maxWaitMs: 60_000 });
+  const low = { confidence: 0.1 };
+  const calls = [
+    d.detect([frame(1)]),
+    d.detect([frame(2)], low),
+    d.detect([frame(3)], {}),
+    d.detect([frame(4)], { confidence: 0.1, iou: 0.3 }),
+    d.detect([frame(5)], { confidence: undefined }),
+    d.detect([frame(6)], { confidence: 0.1 }),
+  ];
+  await tick();
+  assert.deepEqual(batches, [[1, 3, 5]], 'the three default calls filled a batch; the others wait for their own');
+  assert.deepEqual(options, [undefined]);
+  const more = d.detect([frame(7)], low);
+  await tick();
+  assert.deepEqual(batches[1], [2, 6, 7], 'equal options, separate objects: one batch');
+  assert.deepEqual(options[1], low);
+  const closing = d.close();
+  assert.deepEqual(batches[2], [4], 'close sends the last, alone with its options');
+  assert.deepEqual(options[2], { confidence: 0.1, iou: 0.3 });
+  assert.deepEqual((await Promise.all([...calls, more])).map(idsOf), [[1], [2], [3], [4], [5], [6], [7]]);
+  await closing;
+});
+
+test('with mixed options, the oldest frame’s batch goes when due; the rest gathers again with a new deadline', async () => {
+  mock.timers.enable({ apis: ['setTimeout'] });
+  try {
+    const { model, batches, options } = fakeModel();
+    const d = batchingDetector(model, { maxBatch: 8, maxWaitMs: 25 });
+    const a = d.detect([frame(1)]);
+    mock.timers.tick(10);
+    const b = d.detect([frame(2)], { iou: 0.9 });
+    const c = d.detect([frame(3)]);
+    mock.timers.tick(15);
+    assert.deepEqual(batches, [[1, 3]], 'the default batch went 25 ms after its first frame, without the other options');
+    mock.timers.tick(24);
+    assert.equal(batches.length, 1, 'what is left gathers again, with a new deadline');
+    mock.timers.tick(1);
+    assert.deepEqual(batches[1], [2]);
+    assert.deepEqual(options, [undefined, { iou: 0.9 }]);
+    assert.deepEqual((await Promise.all([a, b, c])).map(idsOf), [[1], [2], [3]]);
+  } finally {
+    mock.timers.reset();
+  }
+});
+
+test('a failed batch’s calls are retried alone with their own options', async () => {
+  const { model, batches, options } = fakeModel();
+  const poisoned: Detector = {
+    ...model,
+    detect: (frames, o) => (frames.some((f) => f.width === 2) ? Promise.reject(new Error('model broke on frame 2')) : model.detect(frames, o)),
+  };
+  const d = batchingDetector(poisoned, { maxBatch: 2, maxWaitMs: 60_000 });
+  const [a, b] = [1, 2].map((i) => d.detect([frame(i)], { confidence: 0.5 }));
+  await assert.rejects(b!, /model broke/);
+  assert.deepEqual(idsOf(await a!), [1]);
+  assert.deepEqual(batches, [[1]]);
+  assert.deepEqual(options, [{ confidence: 0.5 }]);
 });

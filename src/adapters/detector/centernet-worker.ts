@@ -24,6 +24,8 @@ import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import { COCO_CLASSES } from './coco-classes.js';
 import { sha256OfFiles } from './model-hash.js';
 import { serveDetector, type ThreadLocalDetector } from './thread/serve.js';
+import { callThresholds } from './thresholds.js';
+import type { DetectorOptions } from '../../ports/detector.js';
 import type { ThreadDetectorInfo, ThreadFrame } from './thread/protocol.js';
 
 /** Data the main thread hands the worker at spawn time. */
@@ -32,6 +34,7 @@ export interface CenternetWorkerData {
   name: string;
   /** Directory holding `centernet.json` and the weight files it names. */
   modelDir: string;
+  /** The default thresholds; a call's options override them. */
   confidence: number;
   iou: number;
 }
@@ -178,7 +181,7 @@ async function open(data: CenternetWorkerData): Promise<ThreadLocalDetector<Cent
   const model = await loadModelFromDir(data.modelDir);
   const inputSize = modelInputSize(model);
 
-  const runFrame = async (frame: ThreadFrame): Promise<WorkerObject[]> => {
+  const runFrame = async (frame: ThreadFrame, t: DetectorOptions): Promise<WorkerObject[]> => {
     const { width, height } = frame;
     if (!Number.isInteger(width) || !Number.isInteger(height) || width <= 0 || height <= 0) {
       throw new Error(`invalid frame size ${width}x${height}`);
@@ -195,7 +198,7 @@ async function open(data: CenternetWorkerData): Promise<ThreadLocalDetector<Cent
     try {
       const raw = await out.data();
       const rows = out.shape[1] ?? 0;
-      return postprocess(raw, rows, inputSize, width, height, data.confidence, data.iou);
+      return postprocess(raw, rows, inputSize, width, height, t.confidence, t.iou);
     } finally {
       out.dispose();
     }
@@ -205,10 +208,10 @@ async function open(data: CenternetWorkerData): Promise<ThreadLocalDetector<Cent
   // blank frame and then a textured frame of a typical video size so the first real frames of a
   // job are not several times slower than the rest.
   const t0 = performance.now();
-  await runFrame({ width: inputSize, height: inputSize, data: new Uint8Array(inputSize * inputSize * 3) });
+  await runFrame({ width: inputSize, height: inputSize, data: new Uint8Array(inputSize * inputSize * 3) }, data);
   const textured = new Uint8Array(768 * 576 * 3);
   for (let i = 0; i < textured.length; i++) textured[i] = (i * 2654435761) >>> 24;
-  for (let k = 0; k < 2; k++) await runFrame({ width: 768, height: 576, data: textured });
+  for (let k = 0; k < 2; k++) await runFrame({ width: 768, height: 576, data: textured }, data);
   const warmupMs = performance.now() - t0;
 
   return {
@@ -220,9 +223,10 @@ async function open(data: CenternetWorkerData): Promise<ThreadLocalDetector<Cent
       inputSize,
       warmupMs,
     },
-    async detect(frames) {
+    async detect(frames, options) {
+      const t = callThresholds(data, options);
       const objects: WorkerObject[][] = [];
-      for (const frame of frames) objects.push(await runFrame(frame));
+      for (const frame of frames) objects.push(await runFrame(frame, t));
       return objects;
     },
   };

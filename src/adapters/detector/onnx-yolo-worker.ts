@@ -23,6 +23,6 @@ serveDetector(async (data: OnnxYoloWorkerData) => {
   const d = await openOnnxYolo({ ...data, log });
   return {
     info: { name: d.name, sha256: d.sha256, classes: [...d.classes], layout: d.layout, inputSize: d.inputSize, batch: d.batch, provider: d.provider, warnings },
-    detect: (frames) => d.detect(frames),
+    detect: (frames, options) => d.detect(frames, options),
   };
 });

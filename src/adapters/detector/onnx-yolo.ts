@@ -38,5 +38,5 @@ export async function createOnnxYoloDetector(opts: OnnxYoloOptions): Promise<Onn
   const d = await startDetectorThread<OnnxYoloInfo>(siblingModule(import.meta.url, 'onnx-yolo-worker'), data, `YOLO model ${opts.name}`);
   for (const w of d.info.warnings ?? []) log?.warn({ model: opts.name }, w);
   const { classes, layout, inputSize, batch, provider } = d.info;
-  return { name: d.name, sha256: d.sha256, classes, layout, inputSize, batch, provider, detect: (f) => d.detect(f), close: () => d.close() };
+  return { name: d.name, sha256: d.sha256, classes, layout, inputSize, batch, provider, detect: (f, o) => d.detect(f, o), close: () => d.close() };
 }

@@ -1,7 +1,8 @@
 /**
  * Detector adapter: COCO-80 CenterNet (the model shipped by `@vladmandic/human`) on TensorFlow.js
  * with the WASM backend, run in a worker thread (`thread/host.ts`) so inference never blocks this
- * thread.
+ * thread. `confidence`/`iou` are the defaults; a call's options override them, per call. The graph
+ * returns its 100 best boxes whatever the thresholds, so any confidence filters the same candidates.
  */
 import { createRequire } from 'node:module';
 import { existsSync } from 'node:fs';

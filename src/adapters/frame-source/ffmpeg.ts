@@ -3,6 +3,7 @@ import { promisify } from 'node:util';
 import { VideoDecodeError, type FrameSource, type SampledFrame, type VideoInfo } from '../../ports/frame-source.js';
 import { readPpmFrames } from './ppm-stream.js';
 import { resolveBinary } from './binaries.js';
+import { FfmpegLog } from './ffmpeg-log.js';
 
 const run = promisify(execFile);
 
@@ -118,21 +119,19 @@ export class FfmpegFrameSource implements FrameSource {
 
   async *frames(path: string, every: number): AsyncIterable<SampledFrame> {
     const args = [
-      '-hide_banner', '-nostdin', '-v', 'error',
+      // Level-tagged lines: showinfo's frame times (info) apart from decoding errors.
+      '-hide_banner', '-nostdin', '-nostats', '-loglevel', 'level+info',
       '-threads', String(this.opts.threads ?? 0),
       '-i', path,
       '-map', '0:v:0',
-      // Sampling happens inside ffmpeg, so unsampled frames never cross the pipe.
-      '-vf', `select=not(mod(n\\,${every}))`,
+      // Sampling happens inside ffmpeg, so unsampled frames never cross the pipe; showinfo logs
+      // each sampled frame's presentation time (right for variable frame rate too).
+      '-vf', `select=not(mod(n\\,${every})),showinfo`,
       ...(await this.passthroughFlag()),
       '-f', 'image2pipe', '-c:v', 'ppm', 'pipe:1',
     ];
     const child = spawn(this.ffmpeg, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stderr = '';
-    child.stderr.setEncoding('utf8');
-    child.stderr.on('data', (d: string) => {
-      stderr = (stderr + d).slice(-8192);
-    });
+    const log = new FfmpegLog(child.stderr);
     const exited = new Promise<number | null>((resolve) => child.once('close', (code) => resolve(code)));
     const spawnError = new Promise<never>((_, reject) => child.once('error', (e) => reject(new VideoDecodeError(`cannot run ffmpeg: ${e.message}`))));
     spawnError.catch(() => {});
@@ -142,14 +141,15 @@ export class FfmpegFrameSource implements FrameSource {
       const strict = this.opts.decodeErrors === 'fail';
       for await (const image of readPpmFrames(child.stdout)) {
         // ffmpeg reports damage on stderr and carries on; in strict mode stop at the first report.
-        if (strict && stderr.trim()) throw damaged(stderr, k);
-        yield { frame: k * every, image };
+        if (strict && log.errors.trim()) throw damaged(log.errors, k);
+        const timestampMs = await log.timestampMs(k);
+        yield { frame: k * every, image, ...(timestampMs !== undefined ? { timestampMs } : {}) };
         k++;
       }
       const code = await Promise.race([exited, spawnError]);
       finished = true;
-      if (code !== 0) throw new VideoDecodeError(`decoding failed after ${k} sampled frames: ${lastLines(stderr) || `ffmpeg exited with ${code}`}`);
-      if (strict && stderr.trim()) throw damaged(stderr, k);
+      if (code !== 0) throw new VideoDecodeError(`decoding failed after ${k} sampled frames: ${lastLines(log.errors) || `ffmpeg exited with ${code}`}`);
+      if (strict && log.errors.trim()) throw damaged(log.errors, k);
       if (k === 0) throw new VideoDecodeError('no frame of the video could be decoded');
     } finally {
       if (!finished) child.kill('SIGKILL');

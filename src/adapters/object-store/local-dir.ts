@@ -1,10 +1,10 @@
 import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdir, rename, rm, stat, readdir } from 'node:fs/promises';
+import { mkdir, open, rename, rm, stat, readdir } from 'node:fs/promises';
 import { randomUUID } from 'node:crypto';
 import { dirname, join, resolve, sep } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { Transform, type Readable } from 'node:stream';
-import { ObjectNotFoundError, type ObjectStore } from '../../ports/object-store.js';
+import { checkRange, ObjectNotFoundError, type ByteRange, type ObjectStat, type ObjectStore } from '../../ports/object-store.js';
 
 /**
  * Objects as files under `<root>/<bucket>/`. A put streams to a temporary file in the same
@@ -47,10 +47,34 @@ export class LocalDirObjectStore implements ObjectStore {
     return { size };
   }
 
-  async get(key: string): Promise<Readable> {
+  async get(key: string, range?: ByteRange): Promise<Readable> {
     const p = this.path(key);
-    if (!(await this.exists(key))) throw new ObjectNotFoundError(key);
-    return createReadStream(p);
+    if (!range) {
+      if (!(await this.exists(key))) throw new ObjectNotFoundError(key);
+      return createReadStream(p);
+    }
+    checkRange(range);
+    // One open file for the size check and the read: a put renames a new file into place and
+    // never changes this one, so the range is checked against the very bytes it reads.
+    const file = await open(p, 'r').catch((err: NodeJS.ErrnoException) => {
+      throw err.code === 'ENOENT' || err.code === 'EISDIR' ? new ObjectNotFoundError(key) : err;
+    });
+    try {
+      const s = await file.stat();
+      if (!s.isFile()) throw new ObjectNotFoundError(key);
+      if (range.start >= s.size) throw new RangeError(`byte range ${range.start}-${range.end} starts past the end of ${key} (${s.size} bytes)`);
+      return file.createReadStream({ start: range.start, end: Math.min(range.end, s.size - 1) });
+    } catch (err) {
+      await file.close();
+      throw err;
+    }
+  }
+
+  async stat(key: string): Promise<ObjectStat> {
+    const s = await stat(this.path(key)).catch(() => undefined);
+    if (!s?.isFile()) throw new ObjectNotFoundError(key);
+    // A put renames a new file into place: a new inode (and usually a new mtime) for every version.
+    return { size: s.size, lastModified: s.mtime, etag: `"${s.ino.toString(16)}-${s.size.toString(16)}-${Math.round(s.mtimeMs * 1000).toString(16)}"` };
   }
 
   async exists(key: string): Promise<boolean> {

@@ -10,7 +10,7 @@ import {
   S3Client,
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
-import { ObjectNotFoundError, type ObjectStore } from '../../ports/object-store.js';
+import { checkRange, ObjectNotFoundError, type ByteRange, type ObjectStat, type ObjectStore } from '../../ports/object-store.js';
 
 export interface S3Options {
   /** `host:port` (MinIO's convention) or a full URL; empty for AWS S3's own endpoints. */
@@ -27,6 +27,11 @@ export interface S3Options {
 const isNotFound = (err: unknown) => {
   const e = err as { name?: string; $metadata?: { httpStatusCode?: number } };
   return e.name === 'NoSuchKey' || e.name === 'NotFound' || e.$metadata?.httpStatusCode === 404;
+};
+
+const isInvalidRange = (err: unknown) => {
+  const e = err as { name?: string; $metadata?: { httpStatusCode?: number } };
+  return e.name === 'InvalidRange' || e.$metadata?.httpStatusCode === 416;
 };
 
 /**
@@ -91,10 +96,28 @@ export class S3ObjectStore implements ObjectStore {
     return { size };
   }
 
-  async get(key: string): Promise<Readable> {
+  async get(key: string, range?: ByteRange): Promise<Readable> {
+    if (range) checkRange(range);
     try {
-      const r = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: key }));
+      const r = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: key, ...(range ? { Range: `bytes=${range.start}-${range.end}` } : {}) }));
       return r.Body as Readable;
+    } catch (err) {
+      if (isNotFound(err)) throw new ObjectNotFoundError(key);
+      // S3 answers 416 InvalidRange to a range that starts past the object's end.
+      if (range && isInvalidRange(err)) throw new RangeError(`byte range ${range.start}-${range.end} starts past the end of ${key}`);
+      throw err;
+    }
+  }
+
+  async stat(key: string): Promise<ObjectStat> {
+    try {
+      const r = await this.client.send(new HeadObjectCommand({ Bucket: this.bucket, Key: key }));
+      return {
+        size: r.ContentLength ?? 0,
+        ...(r.ContentType ? { contentType: r.ContentType } : {}),
+        ...(r.LastModified ? { lastModified: r.LastModified } : {}),
+        ...(r.ETag ? { etag: r.ETag } : {}),
+      };
     } catch (err) {
       if (isNotFound(err)) throw new ObjectNotFoundError(key);
       throw err;

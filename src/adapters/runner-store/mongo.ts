@@ -1,13 +1,15 @@
-import { MongoServerError, type Collection, type Db } from 'mongodb';
+import { MongoServerError, type Collection, type Db, type Filter, type MatchKeysAndValues } from 'mongodb';
 import type { RunnerStore } from '../../ports/runner-store.js';
-import { allFramesIn, type Claim, type RunnerRecord, type RunnerStart, type RunnerStatus } from '../../core/job.js';
+import { allFramesIn, type Claim, type RunnerRecord, type RunnerStart, type RunnerStatus, type VideoRef } from '../../core/job.js';
 import type { FrameResult } from '../../core/types.js';
+import { webhookUrlOf, type Notification, type NotificationRef, type NotificationStatus, type NotifiedStatus } from '../../core/notification.js';
 import { MongoLeases } from '../mongo/lease-claims.js';
 import { PerKeyQueue } from '../mongo/per-key-queue.js';
 
 interface FrameDoc {
   job_id: string;
   frame: number;
+  timestamp_ms?: number;
   objects: FrameResult['objects'];
   model?: FrameResult['model'];
 }
@@ -20,7 +22,7 @@ const isDuplicate = (err: unknown) => err instanceof MongoServerError && err.cod
  */
 function normalize(d: RunnerRecord | null): RunnerRecord | undefined {
   if (!d) return undefined;
-  const { lease_until: _l, lease_owner: _o, ...record } = d as RunnerRecord & { lease_until?: Date; lease_owner?: string };
+  const { lease_until: _l, lease_owner: _o, ...record } = withoutNotification(d as StoredRecord) as RunnerRecord & { lease_until?: Date; lease_owner?: string };
   return { ...record, total_frames: d.total_frames ?? null, expected_frames: d.expected_frames ?? null, received_frames: d.received_frames ?? 0 };
 }
 
@@ -39,7 +41,7 @@ function normalize(d: RunnerRecord | null): RunnerRecord | undefined {
  * stalled for the 10 min stall timeout before this queue.
  */
 export class MongoRunnerStore implements RunnerStore {
-  private readonly runs: Collection<RunnerRecord & { lease_until?: Date; lease_owner?: string }>;
+  private readonly runs: Collection<StoredRecord>;
   private readonly frames: Collection<FrameDoc>;
   private readonly leases: MongoLeases;
   private readonly recordUpdates = new PerKeyQueue();
@@ -53,6 +55,7 @@ export class MongoRunnerStore implements RunnerStore {
   async ensureIndexes(): Promise<void> {
     await this.runs.createIndex({ status: 1, created_at: 1 });
     await this.runs.createIndex({ status: 1, updated_at: 1 });
+    await this.runs.createIndex({ webhook_status: 1, webhook_next_at: 1 });
     await this.leases.ensureIndexes();
     await this.frames.createIndex({ job_id: 1, frame: 1 }, { unique: true });
   }
@@ -99,7 +102,13 @@ export class MongoRunnerStore implements RunnerStore {
     const record = await this.get(jobId);
     if (!record || record.status !== 'processing') return record;
     try {
-      await this.frames.insertOne({ job_id: jobId, frame: result.frame, objects: result.objects, ...(result.model ? { model: result.model } : {}) });
+      await this.frames.insertOne({
+        job_id: jobId,
+        frame: result.frame,
+        ...(result.timestamp_ms !== undefined ? { timestamp_ms: result.timestamp_ms } : {}),
+        objects: result.objects,
+        ...(result.model ? { model: result.model } : {}),
+      });
       await this.runs.updateOne({ _id: jobId, status: 'processing' }, { $inc: { received_frames: 1 }, $set: { updated_at: new Date() } });
     } catch (err) {
       if (!isDuplicate(err)) throw err;
@@ -166,15 +175,15 @@ export class MongoRunnerStore implements RunnerStore {
 
   async markPublishDead(jobId: string, reason: string, at: Date): Promise<boolean> {
     await this.releaseLease(jobId);
-    const u = await this.runs.updateOne(
+    return this.finalize(
       { _id: jobId, status: 'predictable' },
       {
         $inc: { publish_attempts: 1 },
         $set: { status: 'failed', error: reason, publish_error: reason, failed_at: at, dead_at: at, updated_at: at, lease_until: new Date(0) },
         $unset: { lease_owner: '' },
       },
+      at,
     );
-    return u.modifiedCount === 1;
   }
 
   async listDead(limit: number): Promise<RunnerRecord[]> {
@@ -214,22 +223,45 @@ export class MongoRunnerStore implements RunnerStore {
   }
 
   async markReady(jobId: string, at: Date, output: { bucket: string; object: string }): Promise<boolean> {
-    const u = await this.runs.updateOne({ _id: jobId, status: 'predictable' }, { $set: { status: 'ready', ready_at: at, output_s3: output, updated_at: at } });
-    if (u.modifiedCount === 1) await this.leases.forget([`publish:${jobId}`]);
-    return u.modifiedCount === 1;
+    const done = await this.finalize({ _id: jobId, status: 'predictable' }, { $set: { status: 'ready', ready_at: at, output_s3: output, updated_at: at } }, at);
+    if (done) await this.leases.forget([`publish:${jobId}`]);
+    return done;
   }
 
-  markFailed(jobId: string, reason: string, at: Date): Promise<boolean> {
-    return this.recordUpdates.run(jobId, () => this.markFailedNow(jobId, reason, at));
+  /**
+   * Applies `update` to the record `filter` matches, and — in the same update — makes its
+   * notification pending when its input asks for a webhook; returns whether the record changed.
+   * Two conditional updates, each atomic on its own: the first matches only a record that asks for
+   * a webhook, and a record's input never changes once it is started, so exactly one can apply.
+   */
+  private async finalize(filter: Filter<StoredRecord>, update: { $set: MatchKeysAndValues<StoredRecord>; $inc?: Record<string, number>; $unset?: Record<string, ''> }, at: Date): Promise<boolean> {
+    const notified = await this.runs.updateOne({ ...filter, ...ASKS_FOR_WEBHOOK }, { ...update, $set: { ...update.$set, ...pendingNotification(at) }, $unset: { ...update.$unset, ...FRESH_NOTIFICATION } });
+    if (notified.modifiedCount === 1) return true;
+    return (await this.runs.updateOne(filter, update)).modifiedCount === 1;
   }
 
-  private async markFailedNow(jobId: string, reason: string, at: Date): Promise<boolean> {
+  markFailed(jobId: string, reason: string, at: Date, input?: VideoRef): Promise<boolean> {
+    return this.recordUpdates.run(jobId, () => this.markFailedNow(jobId, reason, at, input));
+  }
+
+  private async markFailedNow(jobId: string, reason: string, at: Date, input?: VideoRef): Promise<boolean> {
+    const active: Filter<StoredRecord> = { _id: jobId, status: { $in: ['processing', 'predictable'] } };
+    const failed = { status: 'failed' as const, error: reason, failed_at: at, updated_at: at };
+    if ((await this.runs.updateOne({ ...active, ...ASKS_FOR_WEBHOOK }, { $set: { ...failed, ...pendingNotification(at) }, $unset: FRESH_NOTIFICATION })).modifiedCount === 1) return true;
     try {
       const u = await this.runs.updateOne(
-        { _id: jobId, status: { $in: ['processing', 'predictable'] } },
+        active,
         {
-          $set: { status: 'failed', error: reason, failed_at: at, updated_at: at },
-          $setOnInsert: { created_at: at, total_frames: null, received_frames: 0, expected_frames: null, parameters: { sample_every: 0 } },
+          $set: failed,
+          $setOnInsert: {
+            created_at: at,
+            total_frames: null,
+            received_frames: 0,
+            expected_frames: null,
+            parameters: { sample_every: 0 },
+            ...(input ? { input } : {}),
+            ...(webhookUrlOf(input) ? pendingNotification(at) : {}),
+          },
         },
         { upsert: true },
       );
@@ -241,8 +273,15 @@ export class MongoRunnerStore implements RunnerStore {
   }
 
   async *frameResults(jobId: string): AsyncIterable<FrameResult> {
-    const cursor = this.frames.find({ job_id: jobId }, { projection: { _id: 0, frame: 1, objects: 1, model: 1 } }).sort({ frame: 1 }).batchSize(500);
-    for await (const d of cursor) yield { frame: d.frame, objects: d.objects, ...(d.model ? { model: { name: d.model.name, sha256: d.model.sha256 } } : {}) };
+    const cursor = this.frames.find({ job_id: jobId }, { projection: { _id: 0, frame: 1, timestamp_ms: 1, objects: 1, model: 1 } }).sort({ frame: 1 }).batchSize(500);
+    for await (const d of cursor) {
+      yield {
+        frame: d.frame,
+        ...(typeof d.timestamp_ms === 'number' ? { timestamp_ms: d.timestamp_ms } : {}),
+        objects: d.objects,
+        ...(d.model ? { model: { name: d.model.name, sha256: d.model.sha256 } } : {}),
+      };
+    }
   }
 
   async countByStatus(): Promise<Partial<Record<RunnerStatus, number>>> {
@@ -255,4 +294,166 @@ export class MongoRunnerStore implements RunnerStore {
     await this.runs.deleteMany({});
     await this.leases.deleteAll();
   }
+
+  /** Claims through `MongoLeases` (keys `notify:{id}`), as `claimPredictable` does. */
+  async claimNotifications(c: Claim): Promise<Notification[]> {
+    const candidates = await this.runs
+      .find(
+        {
+          webhook_status: 'pending',
+          webhook_next_at: { $lte: c.now },
+          status: { $in: ['ready', 'failed'] },
+          $or: [{ webhook_lease_until: { $exists: false } }, { webhook_lease_until: { $lte: c.now } }, { webhook_lease_owner: c.owner }],
+        },
+        { projection: { _id: 1 } },
+      )
+      .sort({ created_at: 1, _id: 1 })
+      .limit(c.limit)
+      .toArray();
+    if (candidates.length === 0) return [];
+    const until = new Date(c.now.getTime() + c.leaseMs);
+    const won = [...(await this.leases.take(candidates.map((d) => notifyKey(d._id)), c.owner, c.now, until))].map((k) => k.slice(notifyKey('').length));
+    if (won.length === 0) return [];
+    await this.runs.updateMany({ _id: { $in: won } }, { $set: { webhook_lease_until: until, webhook_lease_owner: c.owner } });
+    return (await this.runs.find({ _id: { $in: won }, webhook_status: 'pending' }).sort({ created_at: 1, _id: 1 }).toArray()).map(toNotification);
+  }
+
+  async markNotified(n: NotificationRef, at: Date): Promise<boolean> {
+    const u = await this.runs.updateOne(thePending(n), { $set: { webhook_status: 'delivered', webhook_delivered_at: at, webhook_lease_until: new Date(0) }, $unset: { webhook_lease_owner: '' } });
+    if (u.modifiedCount === 1) await this.leases.forget([notifyKey(n.event_id)]);
+    return u.modifiedCount === 1;
+  }
+
+  async recordNotificationFailure(n: NotificationRef, error: string, nextAttemptAt: Date): Promise<boolean> {
+    await this.leases.release([notifyKey(n.event_id)]);
+    const u = await this.runs.updateOne(thePending(n), {
+      $inc: { webhook_attempts: 1 },
+      $set: { webhook_error: error, webhook_next_at: nextAttemptAt, webhook_lease_until: new Date(0) },
+      $unset: { webhook_lease_owner: '' },
+    });
+    return u.modifiedCount === 1;
+  }
+
+  async markNotificationDead(n: NotificationRef, error: string, at: Date): Promise<boolean> {
+    await this.leases.release([notifyKey(n.event_id)]);
+    const u = await this.runs.updateOne(thePending(n), {
+      $inc: { webhook_attempts: 1 },
+      $set: { webhook_status: 'dead', webhook_error: error, webhook_dead_at: at, webhook_lease_until: new Date(0) },
+      $unset: { webhook_lease_owner: '' },
+    });
+    return u.modifiedCount === 1;
+  }
+
+  async listDeadNotifications(limit: number): Promise<Notification[]> {
+    const dead = await this.runs.find({ webhook_status: 'dead', status: { $in: ['ready', 'failed'] } }).sort({ webhook_dead_at: 1, _id: 1 }).limit(limit).toArray();
+    return dead.map(toNotification);
+  }
+
+  async replayNotification(jobId: string, at: Date): Promise<boolean> {
+    const u = await this.runs.updateOne(
+      { _id: jobId, webhook_status: 'dead', status: { $in: ['ready', 'failed'] } },
+      { $set: { webhook_status: 'pending', webhook_attempts: 0, webhook_next_at: at }, $unset: { webhook_dead_at: '' } },
+    );
+    return u.modifiedCount === 1;
+  }
+
+  async discardNotification(jobId: string): Promise<boolean> {
+    return (await this.runs.updateOne({ _id: jobId, webhook_status: 'dead' }, { $set: { webhook_status: 'discarded' } })).modifiedCount === 1;
+  }
+
+  async purgeDeadNotifications(deadBefore: Date): Promise<number> {
+    return (await this.runs.updateMany({ webhook_status: 'dead', webhook_dead_at: { $lt: deadBefore } }, { $set: { webhook_status: 'discarded' } })).modifiedCount;
+  }
+
+  failUndispatched(job: { _id: string; created_at: Date; input: VideoRef; traceparent?: string }, reason: string, at: Date): Promise<boolean> {
+    return this.recordUpdates.run(job._id, async () => {
+      try {
+        const u = await this.runs.updateOne(
+          { _id: job._id },
+          {
+            $setOnInsert: {
+              status: 'failed',
+              error: reason,
+              failed_at: at,
+              updated_at: at,
+              created_at: job.created_at,
+              total_frames: null,
+              received_frames: 0,
+              expected_frames: null,
+              parameters: { sample_every: 0 },
+              input: job.input,
+              ...(job.traceparent ? { traceparent: job.traceparent } : {}),
+              undispatched: true,
+              ...(webhookUrlOf(job.input) ? pendingNotification(at) : {}),
+            },
+          },
+          { upsert: true },
+        );
+        return u.upsertedCount === 1;
+      } catch (err) {
+        if (isDuplicate(err)) return false; // a concurrent write created the record
+        throw err;
+      }
+    });
+  }
+
+  async forgetUndispatched(jobId: string): Promise<boolean> {
+    const d = await this.runs.deleteOne({ _id: jobId, undispatched: true });
+    if (d.deletedCount === 1) await this.leases.forget([notifyKey(jobId)]);
+    return d.deletedCount === 1;
+  }
+}
+
+/** The webhook notification's bookkeeping on a record (absent: nothing to announce). */
+interface NotificationFields {
+  webhook_status?: NotificationStatus;
+  webhook_attempts?: number;
+  webhook_next_at?: Date;
+  webhook_error?: string;
+  webhook_delivered_at?: Date;
+  webhook_dead_at?: Date;
+  /** A hint for skipping leased work; the lease itself is in runner_leases (`notify:{id}`). */
+  webhook_lease_until?: Date;
+  webhook_lease_owner?: string;
+  /** Created for a job whose event died in the jobs outbox (`failUndispatched`). */
+  undispatched?: boolean;
+}
+
+type StoredRecord = RunnerRecord & { lease_until?: Date; lease_owner?: string } & NotificationFields;
+
+const notifyKey = (jobId: string) => `notify:${jobId}`;
+
+/** The record asks for a webhook (`$gt: ''` matches non-empty strings only). */
+const ASKS_FOR_WEBHOOK: Filter<StoredRecord> = { 'input.options.webhook_url': { $gt: '' } };
+const pendingNotification = (at: Date) => ({ webhook_status: 'pending' as const, webhook_attempts: 0, webhook_next_at: at, webhook_lease_until: new Date(0) });
+/** What a new notification must not inherit from an earlier one of the job. */
+const FRESH_NOTIFICATION = { webhook_error: '', webhook_dead_at: '', webhook_delivered_at: '', webhook_lease_owner: '' } as const;
+
+/** The pending notification of the job's current ending (see `NotificationRef`). */
+const thePending = (n: NotificationRef): Filter<StoredRecord> => ({
+  _id: n.event_id,
+  status: n.status,
+  ...(n.status === 'ready' ? { ready_at: n.occurred_at } : { failed_at: n.occurred_at }),
+  webhook_status: 'pending',
+});
+
+function withoutNotification(d: StoredRecord): RunnerRecord {
+  const { webhook_status: _s, webhook_attempts: _a, webhook_next_at: _n, webhook_error: _e, webhook_delivered_at: _d, webhook_dead_at: _x, webhook_lease_until: _l, webhook_lease_owner: _o, undispatched: _u, ...record } = d;
+  return record;
+}
+
+function toNotification(d: StoredRecord): Notification {
+  return {
+    event_id: d._id,
+    status: d.status as NotifiedStatus,
+    webhook_url: webhookUrlOf(d.input) ?? '',
+    occurred_at: (d.status === 'ready' ? d.ready_at : d.failed_at) ?? d.updated_at,
+    created_at: d.created_at,
+    ...(d.status === 'failed' && d.error ? { reason: d.error } : {}),
+    attempts: d.webhook_attempts ?? 0,
+    next_attempt_at: d.webhook_next_at ?? d.updated_at,
+    ...(d.webhook_error ? { last_error: d.webhook_error } : {}),
+    ...(d.webhook_dead_at ? { dead_at: d.webhook_dead_at } : {}),
+    ...(d.traceparent ? { traceparent: d.traceparent } : {}),
+  };
 }

@@ -1,8 +1,9 @@
 import type { SqliteDatabase } from '../sqlite/database.js';
 import type { RunnerStore } from '../../ports/runner-store.js';
-import type { Claim, RunnerRecord, RunnerStart, RunnerStatus } from '../../core/job.js';
+import type { Claim, RunnerRecord, RunnerStart, RunnerStatus, VideoRef } from '../../core/job.js';
 import { addColumns, claimRows, LEASE_COLUMNS } from '../sqlite/leases.js';
 import type { FrameResult, ModelRef } from '../../core/types.js';
+import { webhookUrlOf, type Notification, type NotificationRef, type NotifiedStatus } from '../../core/notification.js';
 
 interface Row {
   _id: string;
@@ -89,7 +90,9 @@ export class SqliteRunnerStore implements RunnerStore {
       ) WITHOUT ROWID;
     `);
     addColumns(db, 'runner_predictions', { ...LEASE_COLUMNS, ...LATER_COLUMNS });
-    addColumns(db, 'frame_results', { model: 'TEXT' });
+    addColumns(db, 'runner_predictions', NOTIFICATION_COLUMNS);
+    db.exec('CREATE INDEX IF NOT EXISTS runner_webhook_due ON runner_predictions (webhook_status, webhook_next_at)');
+    addColumns(db, 'frame_results', { model: 'TEXT', timestamp_ms: 'REAL' });
   }
 
   private row(id: string): RunnerRecord | undefined {
@@ -127,8 +130,8 @@ export class SqliteRunnerStore implements RunnerStore {
     const record = this.row(jobId);
     if (!record || record.status !== 'processing') return record;
     const ins = this.db
-      .prepare('INSERT INTO frame_results (job_id, frame, objects, model) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING')
-      .run(jobId, result.frame, JSON.stringify(result.objects), result.model ? JSON.stringify(result.model) : null);
+      .prepare('INSERT INTO frame_results (job_id, frame, objects, model, timestamp_ms) VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING')
+      .run(jobId, result.frame, JSON.stringify(result.objects), result.model ? JSON.stringify(result.model) : null, result.timestamp_ms ?? null);
     if (ins.changes === 0) return record; // a redelivered result: already counted
     this.db
       .prepare('UPDATE runner_predictions SET received_frames = received_frames + 1, updated_at = ? WHERE _id = ?')
@@ -168,9 +171,9 @@ export class SqliteRunnerStore implements RunnerStore {
     const r = this.db
       .prepare(
         `UPDATE runner_predictions SET status = 'failed', error = ?, publish_error = ?, publish_attempts = publish_attempts + 1,
-           failed_at = ?, dead_at = ?, updated_at = ?, lease_until = 0, lease_owner = NULL WHERE _id = ? AND status = 'predictable'`,
+           failed_at = ?, dead_at = ?, updated_at = ?, lease_until = 0, lease_owner = NULL, ${notifyIfAsked('input', '?')} WHERE _id = ? AND status = 'predictable'`,
       )
-      .run(reason, reason, at.getTime(), at.getTime(), at.getTime(), jobId);
+      .run(reason, reason, at.getTime(), at.getTime(), at.getTime(), at.getTime(), jobId);
     return r.changes === 1;
   }
 
@@ -210,35 +213,41 @@ export class SqliteRunnerStore implements RunnerStore {
   async markReady(jobId: string, at: Date, output: { bucket: string; object: string }): Promise<boolean> {
     const r = this.db
       .prepare(
-        `UPDATE runner_predictions SET status = 'ready', ready_at = ?, output_s3 = ?, updated_at = ?
+        `UPDATE runner_predictions SET status = 'ready', ready_at = ?, output_s3 = ?, updated_at = ?, ${notifyIfAsked('input', '?')}
          WHERE _id = ? AND status = 'predictable'`,
       )
-      .run(at.getTime(), JSON.stringify(output), at.getTime(), jobId);
+      .run(at.getTime(), JSON.stringify(output), at.getTime(), at.getTime(), jobId);
     return r.changes === 1;
   }
 
-  async markFailed(jobId: string, reason: string, at: Date): Promise<boolean> {
+  async markFailed(jobId: string, reason: string, at: Date, input?: VideoRef): Promise<boolean> {
     const r = this.db
       .prepare(
-        `INSERT INTO runner_predictions (_id, status, parameters, created_at, updated_at, failed_at, error)
-         VALUES (?, 'failed', '{}', ?, ?, ?, ?)
+        `INSERT INTO runner_predictions (_id, status, parameters, created_at, updated_at, failed_at, error, input, webhook_status, webhook_next_at)
+         VALUES (?, 'failed', '{}', ?, ?, ?, ?, ?, ?, ?)
          ON CONFLICT (_id) DO UPDATE SET status = 'failed', failed_at = excluded.failed_at,
-           updated_at = excluded.updated_at, error = excluded.error
+           updated_at = excluded.updated_at, error = excluded.error, input = COALESCE(input, excluded.input),
+           ${notifyIfAsked('COALESCE(input, excluded.input)', 'excluded.failed_at')}
          WHERE runner_predictions.status IN ('processing', 'predictable')`,
       )
-      .run(jobId, at.getTime(), at.getTime(), at.getTime(), reason);
+      .run(jobId, at.getTime(), at.getTime(), at.getTime(), reason, input ? JSON.stringify(input) : null, webhookUrlOf(input) ? 'pending' : null, at.getTime());
     return r.changes === 1;
   }
 
   async *frameResults(jobId: string): AsyncIterable<FrameResult> {
     // Keyset pages keep memory bounded and never hold a read cursor across an await.
-    const page = this.db.prepare('SELECT frame, objects, model FROM frame_results WHERE job_id = ? AND frame > ? ORDER BY frame LIMIT 500');
+    const page = this.db.prepare('SELECT frame, timestamp_ms, objects, model FROM frame_results WHERE job_id = ? AND frame > ? ORDER BY frame LIMIT 500');
     let after = -1;
     for (;;) {
-      const rows = page.all(jobId, after) as Array<{ frame: number; objects: string; model: string | null }>;
+      const rows = page.all(jobId, after) as Array<{ frame: number; timestamp_ms: number | null; objects: string; model: string | null }>;
       if (rows.length === 0) return;
       for (const r of rows) {
-        yield { frame: r.frame, objects: JSON.parse(r.objects) as FrameResult['objects'], ...(r.model ? { model: JSON.parse(r.model) as ModelRef } : {}) };
+        yield {
+          frame: r.frame,
+          ...(r.timestamp_ms !== null ? { timestamp_ms: r.timestamp_ms } : {}),
+          objects: JSON.parse(r.objects) as FrameResult['objects'],
+          ...(r.model ? { model: JSON.parse(r.model) as ModelRef } : {}),
+        };
       }
       after = rows[rows.length - 1]!.frame;
     }
@@ -255,4 +264,128 @@ export class SqliteRunnerStore implements RunnerStore {
       this.db.prepare('DELETE FROM runner_predictions').run();
     })();
   }
+
+  async claimNotifications(c: Claim): Promise<Notification[]> {
+    const now = c.now.getTime();
+    return this.db.transaction(() => {
+      const rows = this.db
+        .prepare(
+          `SELECT * FROM runner_predictions WHERE webhook_status = 'pending' AND webhook_next_at <= ? AND status IN ('ready', 'failed')
+             AND (webhook_lease_until <= ? OR webhook_lease_owner = ?) ORDER BY created_at, _id LIMIT ?`,
+        )
+        .all(now, now, c.owner, c.limit) as NotificationRow[];
+      const lease = this.db.prepare('UPDATE runner_predictions SET webhook_lease_until = ?, webhook_lease_owner = ? WHERE _id = ?');
+      for (const r of rows) lease.run(now + c.leaseMs, c.owner, r._id);
+      return rows.map(toNotification);
+    })();
+  }
+
+  async markNotified(n: NotificationRef, at: Date): Promise<boolean> {
+    return this.db.prepare(`UPDATE runner_predictions SET webhook_status = 'delivered', webhook_delivered_at = ?, ${FREE_LEASE} WHERE ${THE_PENDING}`).run(at.getTime(), ...refArgs(n)).changes === 1;
+  }
+
+  async recordNotificationFailure(n: NotificationRef, error: string, nextAttemptAt: Date): Promise<boolean> {
+    return (
+      this.db
+        .prepare(`UPDATE runner_predictions SET webhook_attempts = webhook_attempts + 1, webhook_error = ?, webhook_next_at = ?, ${FREE_LEASE} WHERE ${THE_PENDING}`)
+        .run(error, nextAttemptAt.getTime(), ...refArgs(n)).changes === 1
+    );
+  }
+
+  async markNotificationDead(n: NotificationRef, error: string, at: Date): Promise<boolean> {
+    return (
+      this.db
+        .prepare(`UPDATE runner_predictions SET webhook_status = 'dead', webhook_attempts = webhook_attempts + 1, webhook_error = ?, webhook_dead_at = ?, ${FREE_LEASE} WHERE ${THE_PENDING}`)
+        .run(error, at.getTime(), ...refArgs(n)).changes === 1
+    );
+  }
+
+  async listDeadNotifications(limit: number): Promise<Notification[]> {
+    const rows = this.db
+      .prepare("SELECT * FROM runner_predictions WHERE webhook_status = 'dead' AND status IN ('ready', 'failed') ORDER BY webhook_dead_at, _id LIMIT ?")
+      .all(limit) as NotificationRow[];
+    return rows.map(toNotification);
+  }
+
+  async replayNotification(jobId: string, at: Date): Promise<boolean> {
+    const r = this.db
+      .prepare(
+        `UPDATE runner_predictions SET webhook_status = 'pending', webhook_attempts = 0, webhook_next_at = ?, webhook_dead_at = NULL
+         WHERE _id = ? AND webhook_status = 'dead' AND status IN ('ready', 'failed')`,
+      )
+      .run(at.getTime(), jobId);
+    return r.changes === 1;
+  }
+
+  async discardNotification(jobId: string): Promise<boolean> {
+    return this.db.prepare("UPDATE runner_predictions SET webhook_status = 'discarded' WHERE _id = ? AND webhook_status = 'dead'").run(jobId).changes === 1;
+  }
+
+  async purgeDeadNotifications(deadBefore: Date): Promise<number> {
+    return this.db.prepare("UPDATE runner_predictions SET webhook_status = 'discarded' WHERE webhook_status = 'dead' AND webhook_dead_at < ?").run(deadBefore.getTime()).changes;
+  }
+
+  async failUndispatched(job: { _id: string; created_at: Date; input: VideoRef; traceparent?: string }, reason: string, at: Date): Promise<boolean> {
+    const r = this.db
+      .prepare(
+        `INSERT INTO runner_predictions (_id, status, parameters, created_at, updated_at, failed_at, error, input, traceparent, undispatched, webhook_status, webhook_next_at)
+         VALUES (?, 'failed', '{}', ?, ?, ?, ?, ?, ?, 1, ?, ?) ON CONFLICT (_id) DO NOTHING`,
+      )
+      .run(job._id, job.created_at.getTime(), at.getTime(), at.getTime(), reason, JSON.stringify(job.input), job.traceparent ?? null, webhookUrlOf(job.input) ? 'pending' : null, at.getTime());
+    return r.changes === 1;
+  }
+
+  async forgetUndispatched(jobId: string): Promise<boolean> {
+    return this.db.prepare('DELETE FROM runner_predictions WHERE _id = ? AND undispatched = 1').run(jobId).changes === 1;
+  }
 }
+
+/** The webhook notification's bookkeeping (its own lease: a record's publish lease must not delay it). */
+const NOTIFICATION_COLUMNS = {
+  webhook_status: 'TEXT',
+  webhook_attempts: 'INTEGER NOT NULL DEFAULT 0',
+  webhook_next_at: 'INTEGER NOT NULL DEFAULT 0',
+  webhook_error: 'TEXT',
+  webhook_delivered_at: 'INTEGER',
+  webhook_dead_at: 'INTEGER',
+  webhook_lease_until: 'INTEGER NOT NULL DEFAULT 0',
+  webhook_lease_owner: 'TEXT',
+  undispatched: 'INTEGER NOT NULL DEFAULT 0',
+};
+
+interface NotificationRow extends Row {
+  webhook_attempts: number;
+  webhook_next_at: number;
+  webhook_error: string | null;
+  webhook_dead_at: number | null;
+}
+
+/**
+ * SET clauses that make the notification pending (due at `at`, attempts 0) when `input` asks for a
+ * webhook: part of the very write that makes the job final, so the two cannot be separated.
+ */
+const notifyIfAsked = (input: string, at: string) =>
+  `webhook_status = CASE WHEN COALESCE(json_extract(${input}, '$.options.webhook_url'), '') <> '' THEN 'pending' ELSE webhook_status END,
+   webhook_attempts = 0, webhook_next_at = ${at}, webhook_error = NULL, webhook_dead_at = NULL, webhook_lease_until = 0, webhook_lease_owner = NULL`;
+
+const FREE_LEASE = 'webhook_lease_until = 0, webhook_lease_owner = NULL';
+/** The pending notification of the job's current ending (see `NotificationRef`). */
+const THE_PENDING = "_id = ? AND status = ? AND (CASE status WHEN 'ready' THEN ready_at ELSE failed_at END) = ? AND webhook_status = 'pending'";
+const refArgs = (n: NotificationRef) => [n.event_id, n.status, n.occurred_at.getTime()];
+
+const toNotification = (r: NotificationRow): Notification => {
+  const input = r.input !== null ? (JSON.parse(r.input) as VideoRef) : undefined;
+  return {
+    event_id: r._id,
+    status: r.status as NotifiedStatus,
+    webhook_url: webhookUrlOf(input) ?? '',
+    occurred_at: new Date((r.status === 'ready' ? r.ready_at : r.failed_at) ?? r.updated_at),
+    created_at: new Date(r.created_at),
+    ...(r.status === 'failed' && r.error !== null ? { reason: r.error } : {}),
+    attempts: r.webhook_attempts,
+    next_attempt_at: new Date(r.webhook_next_at),
+    ...(r.webhook_error !== null ? { last_error: r.webhook_error } : {}),
+    ...(r.webhook_dead_at !== null ? { dead_at: new Date(r.webhook_dead_at) } : {}),
+    ...(r.traceparent !== null ? { traceparent: r.traceparent } : {}),
+  };
+};

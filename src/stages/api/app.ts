@@ -1,6 +1,7 @@
 import { createRequire } from 'node:module';
 import Fastify, { type FastifyInstance } from 'fastify';
 import multipart from '@fastify/multipart';
+import { fastifySSE } from '@fastify/sse';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { Logger } from 'pino';
 import type { OutboxStore } from '../../ports/outbox-store.js';
@@ -11,10 +12,13 @@ import { toFramewiseError } from './error-mapping.js';
 import { healthRoutes } from './routes/health.js';
 import { uploadRoutes } from './routes/upload.js';
 import { resultRoutes } from './routes/results.js';
+import { statusEventRoutes } from './routes/status-events.js';
+import { videoRoutes } from './routes/videos.js';
 import { adminRoutes } from './routes/admin.js';
 import { deadLetterRoutes } from './routes/dead-letters.js';
 import type { Metrics } from '../../observability/metrics.js';
 import { registerOpenApi } from './openapi.js';
+import { registerWebPage } from './web-page.js';
 
 /** This package's version (`src/stages/api` and `dist/stages/api` are both three levels below the package root). */
 const VERSION = (createRequire(import.meta.url)('../../../package.json') as { version: string }).version;
@@ -30,8 +34,10 @@ export interface ApiDeps {
   metrics?: Metrics;
   /** Bearer key of admin routes; unset: they answer loopback clients only. */
   adminKey?: string;
+  /** How often an event stream (`/api/status/{id}/events`) looks at its job, ms (default 500). */
+  statusPollMs?: number;
   /** The models a job may choose (`model` at upload), and the one it gets otherwise. */
-  models: { names: readonly string[]; defaultModel: string };
+  models: { names: readonly string[]; defaultModel: string; classes?: Readonly<Record<string, readonly string[]>> };
 }
 
 export type Api = FastifyInstance<any, any, any, Logger, TypeBoxTypeProvider>;
@@ -39,6 +45,8 @@ export type Api = FastifyInstance<any, any, any, Logger, TypeBoxTypeProvider>;
 /** Builds the HTTP API without listening, so tests drive it with `inject`. */
 export async function buildApi(deps: ApiDeps): Promise<Api> {
   const app = Fastify({ loggerInstance: deps.log, bodyLimit: 1024 * 1024 }).withTypeProvider<TypeBoxTypeProvider>();
+  // Heartbeat comments keep idle event streams open through proxies.
+  await app.register(fastifySSE, { heartbeatInterval: 15_000 });
   await app.register(multipart, { limits: { fileSize: deps.maxUploadBytes, files: 1, fields: 20, parts: 25 } });
 
   app.setErrorHandler((err, req, reply) => {
@@ -56,8 +64,11 @@ export async function buildApi(deps: ApiDeps): Promise<Api> {
   await app.register(healthRoutes);
   await app.register(uploadRoutes, deps);
   await app.register(resultRoutes, deps);
+  await app.register(statusEventRoutes, deps);
+  await app.register(videoRoutes, deps);
   await app.register(adminRoutes, deps);
   await app.register(deadLetterRoutes, deps);
+  await registerWebPage(app);
   const metrics = deps.metrics;
   if (metrics) app.get('/metrics', { schema: { description: 'Prometheus metrics (text exposition format).', produces: ['text/plain'] } }, async (_req, reply) => reply.type(metrics.registry.contentType).send(await metrics.registry.metrics()));
   return app as unknown as Api;

@@ -1,12 +1,12 @@
-import { text } from 'node:stream/consumers';
+import type { Readable } from 'node:stream';
 import type { OutboxStore } from '../../ports/outbox-store.js';
 import type { RunnerStore } from '../../ports/runner-store.js';
 import { ObjectNotFoundError, type ObjectStore } from '../../ports/object-store.js';
-import { jobStatus, type JobParameters, type JobStatus, type OutboxEvent, type RunnerRecord, type VideoMetadata } from '../../core/job.js';
+import { jobStatus, STATUS_DESCRIPTIONS, type JobStatus, type OutboxEvent, type RunnerRecord } from '../../core/job.js';
 import { detectionKey } from '../../core/ids.js';
 import { FramewiseError } from '../../core/errors.js';
+import { jobProgress } from '../../core/progress.js';
 import { formatDuration, secondsBetween } from '../../core/duration.js';
-import type { FrameResult, ModelRef } from '../../core/types.js';
 
 export interface JobView {
   id: string;
@@ -35,20 +35,28 @@ export function processingTime(job: JobView): { processing_time_seconds: number;
   return { processing_time_seconds: job.processingSeconds, processing_time_formatted: formatDuration(job.processingSeconds) };
 }
 
+/** `GET /api/status/{id}`'s answer (and each of its event stream's events). */
+export function statusOf(job: JobView) {
+  return {
+    event_id: job.id,
+    status: job.status,
+    status_description: STATUS_DESCRIPTIONS[job.status],
+    ...jobProgress(job.status, job.run, job.processingSeconds),
+    ...processingTime(job),
+    ...(job.status === 'failed' ? { reason: job.reason } : {}),
+  };
+}
+
 export async function findJob(outbox: OutboxStore, runs: RunnerStore, id: string): Promise<JobView> {
   const [event, run] = await Promise.all([outbox.get(id), runs.get(id)]);
   if (!event && !run) throw new FramewiseError('ERR_JOB_NOT_FOUND', id);
   return viewJob(event, run);
 }
 
-/** The published prediction with the model, parameters and video it came from, or undefined while `detection/{id}.json` does not exist. */
-export async function readPrediction(
-  objects: ObjectStore,
-  id: string,
-): Promise<{ prediction: FrameResult[]; model?: ModelRef; parameters?: JobParameters; video?: VideoMetadata } | undefined> {
+/** A stream of the published `detection/{id}.json`, or undefined while it does not exist. */
+export async function openDocument(objects: ObjectStore, id: string): Promise<Readable | undefined> {
   try {
-    const doc = JSON.parse(await text(await objects.get(detectionKey(id)))) as { prediction: FrameResult[]; model?: ModelRef; parameters?: JobParameters; video?: VideoMetadata };
-    return { prediction: doc.prediction, ...(doc.model ? { model: doc.model } : {}), ...(doc.parameters ? { parameters: doc.parameters } : {}), ...(doc.video ? { video: doc.video } : {}) };
+    return await objects.get(detectionKey(id));
   } catch (err) {
     if (err instanceof ObjectNotFoundError) return undefined;
     throw err;

@@ -1,4 +1,5 @@
 import Type from 'typebox';
+import { JobOptionFields } from './job-options.js';
 
 /** The HTTP API's shapes: they validate requests, type handlers and document the API. */
 
@@ -29,6 +30,7 @@ export const RequestBody = Type.Object(
     object: Type.String({ minLength: 1, maxLength: 1024, description: 'Key of a video already in the bucket, e.g. input/<id>.mp4' }),
     media_type: Type.Optional(Type.String({ maxLength: 127 })),
     model: Type.Optional(ModelName),
+    ...JobOptionFields,
   },
   { additionalProperties: false },
 );
@@ -36,11 +38,11 @@ export const RequestBody = Type.Object(
 /** `GET /api/models`. */
 export const ModelList = Type.Object({
   default: Type.String({ description: 'The model of jobs that do not choose one' }),
-  models: Type.Array(Type.Object({ name: Type.String() })),
+  models: Type.Array(Type.Object({ name: Type.String(), classes: Type.Optional(Type.Array(Type.String(), { description: 'The classes it reports (`classes` option)' })) })),
 });
 
 /** `POST /api/upload_video` query: the model may also come as a form field before the file. */
-export const UploadQuery = Type.Object({ model: Type.Optional(ModelName) }, { additionalProperties: false });
+export const UploadQuery = Type.Object({ model: Type.Optional(ModelName), ...JobOptionFields }, { additionalProperties: false });
 
 /**
  * The upload's multipart form, for the API description only: the body is streamed by the route
@@ -48,14 +50,18 @@ export const UploadQuery = Type.Object({ model: Type.Optional(ModelName) }, { ad
  */
 export const UploadForm = Type.Object({
   model: Type.Optional(Type.String({ description: 'The model to use (a form field before the file; or the `model` query parameter)' })),
-  file: Type.String({ format: 'binary', description: 'The video' }),
+  ...JobOptionFields,
+  file: Type.String({ format: 'binary', description: 'The video (after the option fields: fields after the file are not read)' }),
 });
+
+const BoxArray = (description: string) => Type.Array(Type.Number(), { minItems: 4, maxItems: 4, description });
 
 const DetectedObject = Type.Object({
   class: Type.String(),
-  box: Type.Array(Type.Number(), { minItems: 4, maxItems: 4, description: '[x1, y1, x2, y2] in pixels of the displayed frame' }),
-  box_norm: Type.Optional(Type.Array(Type.Number(), { minItems: 4, maxItems: 4, description: '`box` as fractions (0–1) of the displayed width and height' })),
+  box: BoxArray('[x1, y1, x2, y2] in pixels of the displayed frame'),
+  box_norm: Type.Optional(BoxArray('`box` as fractions (0–1) of the displayed width and height')),
   conf: Type.Number(),
+  track_id: Type.Optional(Type.Union([Type.Integer(), Type.Null()], { description: 'The object’s track across frames (null: a low-confidence detection no track took)' })),
 });
 
 const VideoMetadata = Type.Object(
@@ -74,23 +80,77 @@ const VideoMetadata = Type.Object(
 const JobParameters = Type.Object(
   {
     sample_every: Type.Integer({ description: 'Every Nth decoded frame was detected' }),
+    sample_fps: Type.Optional(Type.Number({ description: 'The rate asked for, when the job asked by rate' })),
     model: Type.Optional(Type.String({ description: 'The model the job chose (absent: the default)' })),
+    confidence: Type.Optional(Type.Number({ description: 'Minimum confidence of kept detections' })),
+    iou: Type.Optional(Type.Number({ description: 'IoU threshold of non-maximum suppression' })),
+    classes: Type.Optional(Type.Array(Type.String(), { description: 'Classes kept (absent: all)' })),
+    annotate: Type.Optional(Type.Boolean({ description: 'An annotated MP4 was asked for' })),
   },
   { description: 'The parameters the job ran with' },
 );
 
 export const FramePrediction = Type.Object({
   frame: Type.Integer({ description: '0-based index among all decoded frames' }),
+  timestamp_ms: Type.Optional(Type.Number({ description: 'Presentation time from the stream’s own timestamps (right for variable frame rate), ms from the start' })),
   objects: Type.Array(DetectedObject),
 });
+
+const TrackSummary = Type.Object(
+  {
+    track_id: Type.Integer(),
+    class: Type.String(),
+    first_frame: Type.Integer(),
+    last_frame: Type.Integer(),
+    first_ms: Type.Number(),
+    last_ms: Type.Number(),
+    frames_seen: Type.Integer({ description: 'Sampled frames the object was detected in' }),
+    best_conf: Type.Number(),
+    best_box: BoxArray('The box of its most confident detection'),
+    best_frame: Type.Integer(),
+  },
+  { description: 'One object followed across frames (ByteTrack: IoU and motion, high- then low-confidence detections)' },
+);
+
+const ClassSummary = Type.Object({
+  class: Type.String(),
+  tracks: Type.Integer({ description: 'Distinct objects (tracks)' }),
+  detections: Type.Integer(),
+  max_at_once: Type.Integer({ description: 'Most objects of the class in one frame' }),
+  first_ms: Type.Number(),
+  last_ms: Type.Number(),
+});
+
+const Segment = Type.Object(
+  { class: Type.String(), start_ms: Type.Number(), end_ms: Type.Number(), duration_ms: Type.Number() },
+  { description: 'A time span in which the class is present (until the next sampled frame without it)' },
+);
+
+export const ResultQuery = Type.Object(
+  {
+    limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, description: 'Frames per page; absent: every frame (no paging)' })),
+    cursor: Type.Optional(Type.String({ minLength: 1, maxLength: 100, description: 'The `next_cursor` of the previous page' })),
+    class: Type.Optional(Type.String({ minLength: 1, maxLength: 2000, description: 'Keep only objects of these classes (comma-separated)' })),
+    min_conf: Type.Optional(Type.Number({ minimum: 0, maximum: 1, description: 'Keep only objects at least this confident' })),
+    track_id: Type.Optional(Type.Integer({ minimum: 1, description: 'Keep only the objects of this track' })),
+    from_ms: Type.Optional(Type.Number({ minimum: 0, description: 'Keep only frames at or after this time' })),
+    to_ms: Type.Optional(Type.Number({ minimum: 0, description: 'Keep only frames at or before this time' })),
+  },
+  { additionalProperties: false },
+);
 
 export const ResultBody = Type.Object({
   status: JobStatusName,
   event_id: Type.String(),
+  total_frames: Type.Optional(Type.Integer({ description: 'Sampled frames of the job (all pages)' })),
   prediction: Type.Optional(Type.Array(FramePrediction)),
   model: Type.Optional(Type.Object({ name: Type.String(), sha256: Type.String({ description: 'SHA-256 of the model weights' }) }, { description: 'The detector that made the prediction' })),
   parameters: Type.Optional(JobParameters),
   video: Type.Optional(VideoMetadata),
+  tracks: Type.Optional(Type.Array(TrackSummary)),
+  classes: Type.Optional(Type.Array(ClassSummary, { description: 'Per class: distinct tracks, detections, most at once' })),
+  segments: Type.Optional(Type.Array(Segment, { description: 'Per class, when it is present (like Rekognition’s AggregateBy=SEGMENTS)' })),
+  next_cursor: Type.Optional(Type.Union([Type.String(), Type.Null()], { description: 'With `limit`: pass as `cursor` for the next page; null on the last' })),
   processing_time_seconds: Type.Optional(Type.Number()),
   processing_time_formatted: Type.Optional(Type.String()),
   /** Why the job failed (status `failed` only). */
@@ -138,8 +198,8 @@ export const Health = Type.Object({ status: Type.Literal('ok'), service: Type.St
 
 export const CleanupBody = Type.Object({ status: Type.Literal('ok'), deleted_jobs: Type.Integer() });
 
-const OutboxName = Type.Union([Type.Literal('jobs'), Type.Literal('results')], {
-  description: '`jobs`: events the relay could not publish; `results`: detections the publisher could not write',
+const OutboxName = Type.Union([Type.Literal('jobs'), Type.Literal('results'), Type.Literal('webhooks')], {
+  description: '`jobs`: events the relay could not publish; `results`: detections the publisher could not write; `webhooks`: job notifications the receiver did not accept',
 });
 
 export const DeadLetterQuery = Type.Object(
@@ -166,6 +226,8 @@ export const DeadLetter = Type.Object({
   created_at: Type.String({ format: 'date-time' }),
   dead_at: Type.String({ format: 'date-time' }),
   payload: Type.Optional(Type.Object({ bucket: Type.String(), object: Type.String(), media_type: Type.String() })),
+  webhook_url: Type.Optional(Type.String({ description: '`webhooks`: where the notification was to go' })),
+  delivery_id: Type.Optional(Type.String({ description: '`webhooks`: the notification’s delivery id (the same on every attempt and replay)' })),
 });
 
 export const DeadLetterList = Type.Object({ dead_letters: Type.Array(DeadLetter), total: Type.Integer() });

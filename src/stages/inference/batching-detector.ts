@@ -1,4 +1,4 @@
-import type { Detector } from '../../ports/detector.js';
+import type { DetectOptions, Detector } from '../../ports/detector.js';
 import type { DetectedObject, FrameImage } from '../../core/types.js';
 
 export interface BatchingOptions {
@@ -15,44 +15,73 @@ export interface BatchingOptions {
 
 interface Waiting {
   frames: readonly FrameImage[];
+  options: DetectOptions | undefined;
+  /** Calls of equal keys may share a batch (`optionsKey`). */
+  key: string;
   resolve: (objects: DetectedObject[][]) => void;
   reject: (err: unknown) => void;
 }
 
 /**
- * Merges concurrent `detect` calls into batches for the model: a batch is sent when it holds
- * `maxBatch` frames, or `maxWaitMs` after its first frame arrived — and only while fewer than
- * `maxOutstanding` batches are with the model, so under load frames gather while the model works
- * and batches fill by themselves. Each caller gets its own frames' results, in order; when a
- * batch fails, each of its calls is tried once more alone, so only the bad one fails. A call of more than
- * `maxBatch` frames goes as one batch of its own. `close` sends what waits, then closes the model.
+ * One model call has one set of thresholds, so only calls with equal options share a batch. Absent
+ * fields are the model's defaults: no options, `{}` and `{iou: undefined}` are equal (jobs that ask
+ * nothing batch together), while `{confidence: 0.25}` is not equal to them even where 0.25 is the
+ * default (this wrapper does not know the model's defaults).
+ */
+const optionsKey = (o: DetectOptions | undefined): string => `${o?.confidence ?? ''}/${o?.iou ?? ''}`;
+
+/**
+ * Merges concurrent `detect` calls with equal options into batches for the model: a batch is sent
+ * when it holds `maxBatch` frames, or when the oldest waiting frame has waited `maxWaitMs` (then its
+ * batch goes) — and only while fewer than `maxOutstanding` batches are with the model, so under load
+ * frames gather while the model works and batches fill by themselves. Each caller gets its own
+ * frames' results, in order; when a batch fails, each of its calls is tried once more alone, so only
+ * the bad one fails. A call of more than `maxBatch` frames goes as one batch of its own. `close`
+ * sends what waits, then closes the model.
  */
 export function batchingDetector(inner: Detector, opts: BatchingOptions): Detector {
   const maxOutstanding = opts.maxOutstanding ?? 2;
+  /** Every waiting call, oldest first, whatever its options. */
   const waiting: Waiting[] = [];
-  let waitingFrames = 0;
+  /** Waiting frames by options key. */
+  const waitingFrames = new Map<string, number>();
   let outstanding = 0;
   /** The oldest waiting frame has waited `maxWaitMs`: send even a part batch. */
   let due = false;
   let timer: NodeJS.Timeout | undefined;
   let closed = false;
 
-  const take = (): Waiting[] => {
+  /** The oldest waiting calls of options `key`, up to `maxBatch` frames (at least one call). */
+  const take = (key: string): Waiting[] => {
     const batch: Waiting[] = [];
     let frames = 0;
-    while (waiting.length > 0 && (batch.length === 0 || frames + waiting[0]!.frames.length <= opts.maxBatch)) {
-      const next = waiting.shift()!;
-      frames += next.frames.length;
-      batch.push(next);
+    for (let i = 0; i < waiting.length; ) {
+      const w = waiting[i]!;
+      if (w.key !== key) {
+        i++;
+        continue;
+      }
+      if (batch.length > 0 && frames + w.frames.length > opts.maxBatch) break;
+      waiting.splice(i, 1);
+      frames += w.frames.length;
+      batch.push(w);
     }
-    waitingFrames -= frames;
+    const left = waitingFrames.get(key)! - frames;
+    if (left > 0) waitingFrames.set(key, left);
+    else waitingFrames.delete(key);
     return batch;
+  };
+
+  /** The options key of a full batch, if one waits. */
+  const fullKey = (): string | undefined => {
+    for (const [key, frames] of waitingFrames) if (frames >= opts.maxBatch) return key;
+    return undefined;
   };
 
   const send = (batch: Waiting[]): void => {
     outstanding++;
     inner
-      .detect(batch.flatMap((w) => w.frames))
+      .detect(batch.flatMap((w) => w.frames), batch[0]!.options)
       .then(
         (objects): void => {
           let at = 0;
@@ -65,7 +94,7 @@ export function batchingDetector(inner: Detector, opts: BatchingOptions): Detect
         // failed batch is tried again on its own, and only what fails alone fails.
         async (err: unknown): Promise<void> => {
           if (batch.length === 1) return batch[0]!.reject(err);
-          await Promise.all(batch.map((w) => inner.detect(w.frames).then(w.resolve, w.reject)));
+          await Promise.all(batch.map((w) => inner.detect(w.frames, w.options).then(w.resolve, w.reject)));
         },
       )
       .finally(() => {
@@ -75,8 +104,11 @@ export function batchingDetector(inner: Detector, opts: BatchingOptions): Detect
   };
 
   function pump(): void {
-    while (waiting.length > 0 && outstanding < maxOutstanding && (waitingFrames >= opts.maxBatch || due)) {
-      send(take());
+    while (waiting.length > 0 && outstanding < maxOutstanding) {
+      // The oldest frame's batch once it is due, else any full batch.
+      const key = due ? waiting[0]!.key : fullKey();
+      if (key === undefined) break;
+      send(take(key));
       // What is left starts a new batch, with its own deadline.
       due = false;
       clearTimeout(timer);
@@ -103,19 +135,20 @@ export function batchingDetector(inner: Detector, opts: BatchingOptions): Detect
     get sha256() {
       return inner.sha256;
     },
-    detect(frames) {
+    detect(frames, options) {
       if (closed) return Promise.reject(new Error(`detector ${inner.name} is closed`));
       if (frames.length === 0) return Promise.resolve([]);
       return new Promise<DetectedObject[][]>((resolve, reject) => {
-        waiting.push({ frames, resolve, reject });
-        waitingFrames += frames.length;
+        const key = optionsKey(options);
+        waiting.push({ frames, options, key, resolve, reject });
+        waitingFrames.set(key, (waitingFrames.get(key) ?? 0) + frames.length);
         pump();
       });
     },
     async close() {
       closed = true;
       clearTimeout(timer);
-      while (waiting.length > 0) send(take()); // what waits goes now; the model's close lets it finish
+      while (waiting.length > 0) send(take(waiting[0]!.key)); // what waits goes now; the model's close lets it finish
       await inner.close();
     },
   };

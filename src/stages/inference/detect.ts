@@ -2,10 +2,11 @@ import type { DetectorCatalog } from './detector-catalog.js';
 import type { FrameCodec } from '../../ports/frame-codec.js';
 import type { Publisher } from '../../ports/publisher.js';
 import type { DeliveredMessage } from '../../ports/bus-message.js';
-import { decodeInferenceTask, encodeInferenceResult } from '../../core/messages.js';
+import { decodeInferenceTask, decodeInferenceTaskFrame, encodeInferenceResult, type TaskDetectOptions } from '../../core/messages.js';
 import { TOPICS } from '../../core/topics.js';
 import type { Handler } from '../../middleware/handler.js';
 import type { DetectedObject } from '../../core/types.js';
+import type { DetectOptions } from '../../ports/detector.js';
 
 export interface DetectDeps {
   /** The models this worker serves; a task names one (else the default). */
@@ -14,16 +15,36 @@ export interface DetectDeps {
   bus: Publisher;
 }
 
-/** Inference: a frame from `inference_tasks` → its detections on `inference_results`. */
+/**
+ * Inference: a frame from `inference_tasks` → its detections on `inference_results`, at the task's
+ * thresholds (else the model's) and of the task's classes only (else all).
+ */
 export const detectFrame: Handler<DetectDeps> = async (message, deps) => {
   const task = decodeInferenceTask(message.headers);
   const detector = deps.detectors.get(task.model);
   const image = await deps.codec.decode(message.value);
-  const [found = []] = await detector.detect([image]);
-  const objects = inFrameSize(found, image.width, image.height, task.width, task.height);
+  const [found = []] = await detector.detect([image], thresholdsOf(task.options));
+  const objects = inFrameSize(ofClasses(found, task.options?.classes), image.width, image.height, task.width, task.height);
   const model = { name: detector.name, sha256: detector.sha256 };
   await deps.bus.publish(TOPICS.inferenceResults, [encodeInferenceResult(task.eventId, task.frame, objects, undefined, message.headers.traceparent, model, task.timestampMs)]);
 };
+
+/** The task's thresholds as `detect` options; none when it asks none (so it batches with the model's defaults). */
+function thresholdsOf(o: TaskDetectOptions | undefined): DetectOptions | undefined {
+  if (o?.confidence === undefined && o?.iou === undefined) return undefined;
+  return { ...(o.confidence !== undefined ? { confidence: o.confidence } : {}), ...(o.iou !== undefined ? { iou: o.iou } : {}) };
+}
+
+/**
+ * The objects of the asked classes (exact names), all when none are asked. Filtering after the
+ * detector is exact: its NMS is class-wise, so other classes never suppressed these (only a model's
+ * cap on objects per frame, 300 for YOLO, could have let others crowd them out).
+ */
+function ofClasses(objects: DetectedObject[], classes: readonly string[] | undefined): DetectedObject[] {
+  if (!classes) return objects;
+  const keep = new Set(classes);
+  return objects.filter((o) => keep.has(o.class));
+}
 
 /**
  * Boxes in the frame's own pixels: a frame shrunk to fit the bus decodes smaller than its
@@ -36,11 +57,14 @@ function inFrameSize(objects: DetectedObject[], decodedWidth: number, decodedHei
   return objects.map((o) => ({ ...o, box: [o.box[0] * sx, o.box[1] * sy, o.box[2] * sx, o.box[3] * sy] }));
 }
 
-/** When a frame keeps failing, report it as a result with an error so its job fails instead of waiting forever. */
+/**
+ * When a frame keeps failing, or its task is malformed (e.g. a bad `classes` header), report it as
+ * a result with an error so its job fails instead of waiting forever.
+ */
 export async function reportUndetectableFrame(message: DeliveredMessage, error: unknown, deps: DetectDeps): Promise<void> {
   let task;
   try {
-    task = decodeInferenceTask(message.headers);
+    task = decodeInferenceTaskFrame(message.headers);
   } catch {
     return; // no job to tell
   }

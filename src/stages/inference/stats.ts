@@ -28,12 +28,12 @@ export function measuredDetector(detector: Detector, metrics?: Metrics): { detec
     detector: {
       name: detector.name,
       sha256: detector.sha256,
-      async detect(images) {
+      async detect(images, options) {
         if (inFlight++ === 0) busySince = performance.now();
         const t0 = performance.now();
         let result;
         try {
-          result = await detector.detect(images);
+          result = await detector.detect(images, options);
         } finally {
           if (--inFlight === 0) busyMs += performance.now() - busySince;
         }

@@ -39,11 +39,11 @@ export async function supervisedDetector(start: () => Promise<Detector>, log: Lo
     get sha256() {
       return current.sha256;
     },
-    async detect(frames) {
+    async detect(frames, options) {
       if (restarting) await restarting;
       const detector = current;
       try {
-        return await detector.detect(frames);
+        return await detector.detect(frames, options);
       } catch (err) {
         if (err instanceof DetectorCrashedError && !closed) {
           log.error({ err }, 'detector crashed; restarting it');

@@ -3,7 +3,9 @@ import type { Logger } from 'pino';
 import type { ObjectStore } from '../../ports/object-store.js';
 import type { RunnerStore } from '../../ports/runner-store.js';
 import type { RunnerRecord } from '../../core/job.js';
-import { detectionDocument } from '../../core/result-document.js';
+import { detectionDocument, publishedFrames } from '../../core/result-document.js';
+import type { VideoAnnotator } from '../../ports/video-annotator.js';
+import { renderAnnotationFor } from './annotate-job.js';
 import { detectionKey } from '../../core/ids.js';
 import { traceIdOf } from '../../core/trace.js';
 import type { RetryPolicy } from '../../core/retry-policy.js';
@@ -20,11 +22,14 @@ export interface PublishDeps {
   leaseMs: number;
   retry: RetryPolicy;
   observer?: DispatchObserver<RunnerRecord>;
+  /** Renders the annotated MP4 of jobs that ask for one (`parameters.annotate`). */
+  annotator?: VideoAnnotator;
 }
 
 /**
  * One result-publisher round (the second outbox, on the same engine as the relay): for each due
- * `predictable` job, write `detection/{id}.json` — an idempotent overwrite, so a crash before the
+ * `predictable` job, write `detection/{id}.mp4` if the job asked for it, then `detection/{id}.json`
+ * — idempotent overwrites, so a crash before the
  * status change only repeats it — then move the job to `ready` if it is still `predictable`.
  * A job whose result cannot be written past its attempts becomes a dead letter (`failed`, replayable).
  */
@@ -44,7 +49,18 @@ export function publishRound(deps: PublishDeps): Promise<number> {
       bury: async (job, error, at) => void (await deps.runs.markPublishDead(job._id, `the result could not be published: ${error}`, at)),
     },
     deliverOne: async (job) => {
-      const doc = detectionDocument({ event_id: job._id, total_frames: job.total_frames ?? 0, parameters: job.parameters, ...(job.video ? { video: job.video } : {}) }, deps.runs.frameResults(job._id));
+      // The annotated video first: clients take the JSON's presence as "ready" (a crash may come
+      // before the status change), so everything the job asked for is in place before it.
+      // A rendering failure is retried, then dead-lettered, like any publishing failure.
+      if (job.parameters.annotate) {
+        if (!deps.annotator) throw new Error('the job asks for an annotated video, but this publisher has no annotator');
+        const started = Date.now();
+        const rendered = await renderAnnotationFor(job, deps.objects, publishedFrames(deps.runs.frameResults(job._id), job.video), { annotator: deps.annotator });
+        deps.log.info({ event_id: job._id, object: rendered.object, bytes: rendered.size, seconds: (Date.now() - started) / 1000 }, 'annotated video rendered');
+      }
+      const doc = detectionDocument({ event_id: job._id, total_frames: job.total_frames ?? 0, parameters: job.parameters, ...(job.video ? { video: job.video } : {}) }, () =>
+        deps.runs.frameResults(job._id),
+      );
       await deps.objects.put(output(job._id).object, Readable.from(doc), 'application/json');
     },
     owner: deps.owner,

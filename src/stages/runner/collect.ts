@@ -25,7 +25,12 @@ export const collectResult: Handler<CollectDeps> = async (message, deps) => {
     if (failed) log.warn({ frame: result.frame, reason: result.error }, 'job failed at inference');
     return;
   }
-  const record = await deps.runs.addFrameResult(id, { frame: result.frame, objects: result.objects, ...(result.model ? { model: result.model } : {}) });
+  const record = await deps.runs.addFrameResult(id, {
+    frame: result.frame,
+    ...(result.timestamp_ms !== undefined ? { timestamp_ms: result.timestamp_ms } : {}),
+    objects: result.objects,
+    ...(result.model ? { model: result.model } : {}),
+  });
   if (record?.status === 'processing' && allFramesIn(record) && (await deps.runs.markPredictable(id))) {
     log.info({ total_frames: record.total_frames }, 'all frames detected; job predictable');
     deps.onPredictable?.();

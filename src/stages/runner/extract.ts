@@ -1,10 +1,6 @@
-import { createWriteStream } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { pipeline } from 'node:stream/promises';
 import type { Logger } from 'pino';
 import type { ObjectStore } from '../../ports/object-store.js';
+import { localCopy } from '../shared/local-copy.js';
 import type { RunnerStore } from '../../ports/runner-store.js';
 import type { Publisher } from '../../ports/publisher.js';
 import type { FrameCodec } from '../../ports/frame-codec.js';
@@ -13,7 +9,7 @@ import { decodeOutboxEvent, inferenceTaskHeaders } from '../../core/messages.js'
 import { preprocess, type PreprocessOptions } from '../../core/preprocess.js';
 import { encodeFrameWithin } from './frame-message.js';
 import { sampleEvery, sampledFrameCount, type SamplingRule } from '../../core/sampling.js';
-import { allFramesIn } from '../../core/job.js';
+import { allFramesIn, type JobParameters, type VideoRef } from '../../core/job.js';
 import { TOPICS } from '../../core/topics.js';
 import { childTraceparent, traceIdOf } from '../../core/trace.js';
 import type { Handler } from '../../middleware/handler.js';
@@ -25,7 +21,10 @@ export interface ExtractDeps {
   bus: Publisher;
   frames: FrameSource;
   codec: FrameCodec;
+  /** The sampling rule of jobs that do not choose theirs. */
   sampling: SamplingRule;
+  /** The detection thresholds of jobs that do not choose theirs; every task states the job's. */
+  detection: { confidence: number; iou: number };
   preprocessing: PreprocessOptions;
   log: Logger;
   /** Aborted at shutdown: extraction stops between frames and the event is redelivered later. */
@@ -56,18 +55,19 @@ export const extractFrames: Handler<ExtractDeps> = async (message, deps) => {
   }
   const key = event.payload.object;
   if (!(await deps.objects.exists(key))) {
-    await deps.runs.markFailed(id, `the video ${key} is not in the object store`, new Date());
+    await deps.runs.markFailed(id, `the video ${key} is not in the object store`, new Date(), event.payload);
     return;
   }
   const local = await localCopy(deps.objects, key);
   try {
     const info = await deps.frames.probe(local.path);
-    const every = sampleEvery(deps.sampling, info.fps);
+    const parameters = jobParameters(event.payload, deps, info.fps);
+    const every = parameters.sample_every;
     const record = await deps.runs.start({
       _id: id,
       created_at: new Date(event.created_at),
       expected_frames: info.frameCount ? sampledFrameCount(info.frameCount, every) : null,
-      parameters: { sample_every: every, ...(event.payload.model ? { model: event.payload.model } : {}) },
+      parameters,
       video: {
         width: info.width,
         height: info.height,
@@ -81,11 +81,14 @@ export const extractFrames: Handler<ExtractDeps> = async (message, deps) => {
       ...(traceparent ? { traceparent } : {}),
     });
     if (record.status !== 'processing') return;
+    // The record's parameters, not this delivery's: a resumed job keeps what it started with.
+    const { model, confidence, iou, classes } = record.parameters;
+    const options = { ...(confidence !== undefined ? { confidence } : {}), ...(iou !== undefined ? { iou } : {}), ...(classes ? { classes } : {}) };
     const done = new Set<number>();
     if (record.received_frames > 0) for await (const r of deps.runs.frameResults(id)) done.add(r.frame);
     log.info({ every, codec: info.codec, width: info.width, height: info.height, resumed: done.size }, 'extracting frames');
     let total = 0;
-    for await (const { frame, image } of deps.frames.frames(local.path, every)) {
+    for await (const { frame, timestampMs, image } of deps.frames.frames(local.path, every)) {
       deps.signal.throwIfAborted();
       total++;
       if (done.has(frame)) continue;
@@ -98,7 +101,7 @@ export const extractFrames: Handler<ExtractDeps> = async (message, deps) => {
         {
           key: `${id}/${frame}`,
           value: frameBytes,
-          headers: inferenceTaskHeaders({ eventId: id, frame, model: record.parameters.model }, image.width, image.height, traceparent && childTraceparent(traceparent), deps.codec.contentType),
+          headers: inferenceTaskHeaders({ eventId: id, frame, model, options, ...(timestampMs !== undefined ? { timestampMs } : {}) }, image.width, image.height, traceparent && childTraceparent(traceparent), deps.codec.contentType),
         },
       ]);
       deps.metrics?.framesExtracted.inc();
@@ -109,11 +112,29 @@ export const extractFrames: Handler<ExtractDeps> = async (message, deps) => {
   } catch (err) {
     if (!(err instanceof VideoDecodeError)) throw err;
     log.warn({ reason: err.message }, 'video cannot be decoded; job failed');
-    await deps.runs.markFailed(id, err.message, new Date());
+    await deps.runs.markFailed(id, err.message, new Date(), event.payload);
   } finally {
     await local.release();
   }
 };
+
+/**
+ * What the job runs with: its own sampling rule and thresholds, else the server's, resolved
+ * against the video's rate. Recorded on the runner record and published with the result.
+ */
+function jobParameters(payload: VideoRef, deps: Pick<ExtractDeps, 'sampling' | 'detection'>, fps: number | undefined): JobParameters {
+  const o = payload.options ?? {};
+  const rule: SamplingRule = o.sample_every !== undefined ? { everyNFrames: o.sample_every } : o.sample_fps !== undefined ? { targetFps: o.sample_fps } : deps.sampling;
+  return {
+    sample_every: sampleEvery(rule, fps),
+    ...('targetFps' in rule ? { sample_fps: rule.targetFps } : {}),
+    ...(payload.model ? { model: payload.model } : {}),
+    confidence: o.confidence ?? deps.detection.confidence,
+    iou: o.iou ?? deps.detection.iou,
+    ...(o.classes ? { classes: o.classes } : {}),
+    ...(o.annotate ? { annotate: true } : {}),
+  };
+}
 
 /**
  * Waits while `extracted` frames are more than `maxFramesInFlight` ahead of the job's detected
@@ -128,19 +149,4 @@ async function paced(deps: ExtractDeps, id: string, extracted: number): Promise<
     deps.signal.throwIfAborted();
     await new Promise((r) => setTimeout(r, wait));
   }
-}
-
-/** A path ffmpeg can read: the object itself when the store is local, else a streamed temp copy. */
-async function localCopy(objects: ObjectStore, key: string): Promise<{ path: string; release: () => Promise<void> }> {
-  const direct = objects.localPath(key);
-  if (direct) return { path: direct, release: async () => {} };
-  const dir = await mkdtemp(join(tmpdir(), 'framewise-'));
-  const path = join(dir, 'video');
-  try {
-    await pipeline(await objects.get(key), createWriteStream(path));
-  } catch (err) {
-    await rm(dir, { recursive: true, force: true });
-    throw err;
-  }
-  return { path, release: () => rm(dir, { recursive: true, force: true }) };
 }

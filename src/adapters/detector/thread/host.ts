@@ -14,9 +14,10 @@
 import { Worker } from 'node:worker_threads';
 import { fileURLToPath } from 'node:url';
 import * as path from 'node:path';
-import { DetectorCrashedError, type Detector } from '../../../ports/detector.js';
+import { DetectorCrashedError, type DetectOptions, type Detector } from '../../../ports/detector.js';
 import type { DetectedObject, FrameImage } from '../../../core/types.js';
 import type { DetectRequest, ThreadDetectorInfo, ThreadFrame, WorkerReply } from './protocol.js';
+import { checkDetectOptions } from '../thresholds.js';
 
 /**
  * The worker module `name` next to the module at `moduleUrl`, with that module's own extension:
@@ -125,18 +126,25 @@ export async function startDetectorThread<I extends ThreadDetectorInfo>(entry: U
     info: loaded,
     name: loaded.name,
     sha256: loaded.sha256,
-    detect(frames: readonly FrameImage[]): Promise<DetectedObject[][]> {
+    detect(frames: readonly FrameImage[], options?: DetectOptions): Promise<DetectedObject[][]> {
       if (closed) return Promise.reject(new Error(`${label} is closed`));
       if (failure) return Promise.reject(failure);
       try {
         checkFrames(frames);
+        checkDetectOptions(options);
       } catch (err) {
         return Promise.reject(err as Error);
       }
       const id = nextId++;
       // A view into part of a larger buffer is sliced first: a clone of a view copies its whole buffer.
       const whole = (d: Uint8Array): Uint8Array => (d.byteOffset === 0 && d.byteLength === d.buffer.byteLength ? d : d.slice());
-      const request: DetectRequest = { type: 'detect', id, frames: frames.map((f): ThreadFrame => ({ width: f.width, height: f.height, data: whole(f.data) })) };
+      const request: DetectRequest = {
+        type: 'detect',
+        id,
+        frames: frames.map((f): ThreadFrame => ({ width: f.width, height: f.height, data: whole(f.data) })),
+        // Only the thresholds cross: a caller's object may carry more than can be cloned.
+        ...(options ? { options: { confidence: options.confidence, iou: options.iou } } : {}),
+      };
       const call = new Promise<DetectedObject[][]>((resolve, reject) => {
         pending.set(id, { resolve, reject });
         updateRef();

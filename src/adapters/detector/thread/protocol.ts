@@ -3,6 +3,7 @@
  * Requests are served strictly in arrival order; every request gets exactly one reply.
  */
 import type { DetectedObject } from '../../../core/types.js';
+import type { DetectOptions } from '../../../ports/detector.js';
 
 /** A frame as posted to the worker (its buffer is transferred when it can be). */
 export interface ThreadFrame {
@@ -15,6 +16,8 @@ export interface DetectRequest {
   type: 'detect';
   id: number;
   frames: ThreadFrame[];
+  /** The call's thresholds; absent: the worker's defaults. */
+  options?: DetectOptions;
 }
 
 /** What every threaded detector reports once loaded; adapters add their own fields. */

@@ -5,12 +5,13 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import type { DetectedObject, FrameImage } from '../../../core/types.js';
+import type { DetectOptions } from '../../../ports/detector.js';
 import type { DetectRequest, ThreadDetectorInfo, WorkerReply } from './protocol.js';
 
 /** What runs inside the worker: a detect function and what it says about itself. */
 export interface ThreadLocalDetector<I extends ThreadDetectorInfo> {
   info: I;
-  detect(frames: readonly FrameImage[]): Promise<DetectedObject[][]>;
+  detect(frames: readonly FrameImage[], options?: DetectOptions): Promise<DetectedObject[][]>;
 }
 
 export function errorMessage(err: unknown): string {
@@ -31,7 +32,7 @@ export function serveDetector<D, I extends ThreadDetectorInfo>(open: (data: D) =
         if (msg?.type !== 'detect') return;
         queue = queue.then(async () => {
           try {
-            post({ type: 'result', id: msg.id, objects: await detector.detect(msg.frames) });
+            post({ type: 'result', id: msg.id, objects: await detector.detect(msg.frames, msg.options) });
           } catch (err) {
             post({ type: 'error', id: msg.id, message: errorMessage(err) });
           }

@@ -5,7 +5,9 @@
  * Per call: frames are letterboxed as Ultralytics does (`yolo/letterbox.ts`, with sharp on libuv's
  * thread pool), batched up to the model's batch size, run, decoded, mapped back to frame pixels,
  * clamped, then de-duplicated by class-wise NMS in frame pixels (so no two returned boxes of one
- * class overlap by more than `iou`). Boxes and confidences are returned unrounded.
+ * class overlap by more than `iou`). Boxes and confidences are returned unrounded. `confidence` and
+ * `iou` are the call's options where given, else the detector's (`opts`); the confidence is also
+ * the decode's floor, so a call asking less than the default really sees the lower-scored boxes.
  *
  * Note: onnxruntime-node runs a session synchronously on the calling thread, so a run blocks this
  * thread's event loop for the inference time — hence the worker thread. Letterboxing is async
@@ -13,9 +15,10 @@
  */
 import * as path from 'node:path';
 import * as ort from 'onnxruntime-node';
-import type { Detector, DetectorOptions } from '../../../ports/detector.js';
+import type { DetectOptions, Detector, DetectorOptions } from '../../../ports/detector.js';
 import type { DetectedObject, FrameImage } from '../../../core/types.js';
 import { sha256OfFiles } from '../model-hash.js';
+import { callThresholds } from '../thresholds.js';
 import { decodeYolo, type YoloLayout } from './decode.js';
 import { halfsToFloats } from './float16.js';
 import { batchWriter, type InputType } from './input-tensor.js';
@@ -136,9 +139,9 @@ async function openDetector(
   const maxDetections = opts.maxDetections ?? 300;
   const writeBatch = batchWriter(input.type, perRun, inputSize.height, inputSize.width);
 
-  const toObjects = (values: ArrayLike<number>, dims: readonly number[], slot: number, lb: Letterbox): DetectedObject[] => {
+  const toObjects = (values: ArrayLike<number>, dims: readonly number[], slot: number, lb: Letterbox, t: DetectorOptions): DetectedObject[] => {
     const mapped: Candidate[] = [];
-    for (const c of decodeYolo(values, dims, layout, slot, opts.confidence)) {
+    for (const c of decodeYolo(values, dims, layout, slot, t.confidence)) {
       const box = unletterbox(lb, ...c.box);
       if (box) mapped.push({ ...c, box });
     }
@@ -146,7 +149,7 @@ async function openDetector(
     const kept =
       layout === 'end2end'
         ? mapped.sort((x, y) => y.score - x.score).slice(0, maxDetections)
-        : classwiseNms(mapped, opts.iou, maxDetections);
+        : classwiseNms(mapped, t.iou, maxDetections);
     return kept.map((k) => ({ class: className(classes, k.cls), box: k.box, conf: k.score }));
   };
 
@@ -160,7 +163,7 @@ async function openDetector(
   };
 
   /** Runs `frames` in runs of `perRun`; `first` is the first run's letterboxed pixels, already under way. */
-  const runAll = async (frames: readonly FrameImage[], boxes: Letterbox[], first: Promise<Buffer[]>): Promise<DetectedObject[][]> => {
+  const runAll = async (frames: readonly FrameImage[], boxes: Letterbox[], first: Promise<Buffer[]>, t: DetectorOptions): Promise<DetectedObject[][]> => {
     const results: DetectedObject[][] = [];
     let next = first;
     for (let start = 0; start < frames.length; start += perRun) {
@@ -173,7 +176,7 @@ async function openDetector(
       resolveLayout({ file, shape: out.dims }, layout); // the actual dims fit the layout
       if (out.dims[0]! < pixels.length) throw new Error(`${file}: output shape [${out.dims.join(', ')}] for a batch of ${slots}`);
       const values = out.data instanceof Uint16Array ? halfsToFloats(out.data) : (out.data as ArrayLike<number>);
-      pixels.forEach((_, i) => results.push(toObjects(values, out.dims, i, boxes[start + i]!)));
+      pixels.forEach((_, i) => results.push(toObjects(values, out.dims, i, boxes[start + i]!, t)));
     }
     return results;
   };
@@ -188,8 +191,14 @@ async function openDetector(
     inputSize,
     batch,
     provider,
-    detect(frames: readonly FrameImage[]): Promise<DetectedObject[][]> {
+    detect(frames: readonly FrameImage[], options?: DetectOptions): Promise<DetectedObject[][]> {
       if (closing) return Promise.reject(new Error(`detector ${opts.name} is closed`));
+      let t: DetectorOptions;
+      try {
+        t = callThresholds(opts, options);
+      } catch (err) {
+        return Promise.reject(err as Error);
+      }
       for (const [i, f] of frames.entries()) {
         if (!f || !isCount(f.width) || !isCount(f.height) || !(f.data instanceof Uint8Array) || f.data.length !== f.width * f.height * 3) {
           return Promise.reject(new Error(`frame ${i}: not ${f?.width}x${f?.height} packed RGB bytes`));
@@ -198,7 +207,7 @@ async function openDetector(
       // Calls run one after another, in arrival order; each one's first letterboxing starts now.
       const boxes = letterboxes(frames);
       const first = prepare(frames, boxes, 0);
-      const run = queue.then(() => runAll(frames, boxes, first));
+      const run = queue.then(() => runAll(frames, boxes, first, t));
       queue = run.catch(() => undefined);
       return run;
     },

@@ -5,6 +5,7 @@ import { DeadLetterAction, DeadLetterList, DeadLetterParams, DeadLetterQuery, Er
 import { parseEventId } from '../../../core/ids.js';
 import { FramewiseError } from '../../../core/errors.js';
 import type { OutboxEvent, RunnerRecord } from '../../../core/job.js';
+import { deliveryId, webhookEvent, type Notification } from '../../../core/notification.js';
 import { adminGuard } from '../admin-guard.js';
 
 const errors = { 400: ErrorBody, 401: ErrorBody, 403: ErrorBody, 404: ErrorBody, 500: ErrorBody, 503: ErrorBody };
@@ -36,7 +37,22 @@ const fromResultsOutbox = (r: RunnerRecord) => ({
   dead_at: (r.dead_at ?? r.updated_at).toISOString(),
 });
 
-/** Dead letters of both outboxes: list, replay, discard (admin only). */
+/** A dead webhook notification (its receiver did not accept it). */
+const fromWebhooks = (n: Notification) => ({
+  outbox: 'webhooks' as const,
+  event_id: n.event_id,
+  event_type: webhookEvent(n),
+  aggregate_type: 'job',
+  aggregate_id: n.event_id,
+  attempts: n.attempts,
+  last_error: n.last_error ?? '',
+  created_at: n.occurred_at.toISOString(),
+  dead_at: (n.dead_at ?? n.occurred_at).toISOString(),
+  webhook_url: n.webhook_url,
+  delivery_id: deliveryId(n),
+});
+
+/** Dead letters of the three outboxes: list, replay, discard (admin only). */
 export const deadLetterRoutes: FastifyPluginAsync<ApiDeps> = async (fastify, deps) => {
   const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
   const preHandler = adminGuard(deps.adminKey);
@@ -54,8 +70,9 @@ export const deadLetterRoutes: FastifyPluginAsync<ApiDeps> = async (fastify, dep
     async (req) => {
       const { outbox, limit = 100 } = req.query;
       const items = [
-        ...(outbox !== 'results' ? (await deps.outbox.listDead(limit)).map(fromJobsOutbox) : []),
-        ...(outbox !== 'jobs' ? (await deps.runs.listDead(limit)).map(fromResultsOutbox) : []),
+        ...(outbox === undefined || outbox === 'jobs' ? (await deps.outbox.listDead(limit)).map(fromJobsOutbox) : []),
+        ...(outbox === undefined || outbox === 'results' ? (await deps.runs.listDead(limit)).map(fromResultsOutbox) : []),
+        ...(outbox === undefined || outbox === 'webhooks' ? (await deps.runs.listDeadNotifications(limit)).map(fromWebhooks) : []),
       ]
         .sort((a, b) => a.dead_at.localeCompare(b.dead_at))
         .slice(0, limit);
@@ -76,7 +93,13 @@ export const deadLetterRoutes: FastifyPluginAsync<ApiDeps> = async (fastify, dep
     async (req) => {
       const id = parseEventId(req.params.event_id);
       const now = new Date();
-      const done = req.params.outbox === 'jobs' ? await deps.outbox.replay(id, now) : await deps.runs.replayDead(id, now);
+      const { outbox } = req.params;
+      const done =
+        outbox === 'jobs'
+          ? (await forgetUndispatched(deps, id)) && (await deps.outbox.replay(id, now))
+          : outbox === 'results'
+            ? await deps.runs.replayDead(id, now)
+            : await deps.runs.replayNotification(id, now);
       if (!done) throw new FramewiseError('ERR_DEAD_LETTER_NOT_FOUND', `${req.params.outbox}/${id}`);
       req.log.warn({ event_id: id, outbox: req.params.outbox }, 'dead letter replayed');
       deps.onAccepted?.();
@@ -89,17 +112,36 @@ export const deadLetterRoutes: FastifyPluginAsync<ApiDeps> = async (fastify, dep
     {
       preHandler,
       schema: {
-        description: 'Discard a dead letter: a jobs-outbox event is deleted (its job is forgotten); a result stays failed (admin).',
+        description: 'Discard a dead letter: a jobs-outbox event is deleted (its job is forgotten); a result stays failed; a webhook notification is not sent (admin).',
         params: DeadLetterParams,
         response: { 200: DeadLetterAction, ...errors },
       },
     },
     async (req) => {
       const id = parseEventId(req.params.event_id);
-      const done = req.params.outbox === 'jobs' ? await deps.outbox.discard(id) : await deps.runs.discardDead(id);
+      const { outbox } = req.params;
+      const done =
+        outbox === 'jobs'
+          ? (await forgetUndispatched(deps, id)) && (await deps.outbox.discard(id))
+          : outbox === 'results'
+            ? await deps.runs.discardDead(id)
+            : await deps.runs.discardNotification(id);
       if (!done) throw new FramewiseError('ERR_DEAD_LETTER_NOT_FOUND', `${req.params.outbox}/${id}`);
       req.log.warn({ event_id: id, outbox: req.params.outbox }, 'dead letter discarded');
       return { status: 'ok' as const, outbox: req.params.outbox, event_id: id, action: 'discarded' as const };
     },
   );
 };
+
+/**
+ * Before an operator replays or discards a dead jobs-outbox event: deletes the `failed` record the
+ * notifier made for it (`failUndispatched`), which would otherwise keep the job failed — the runner
+ * skips jobs that have ended. First: a crash in between then leaves the event dead (the job still
+ * reads failed, the operator's call failed and is repeated), never a replayed job stuck on a failed
+ * record. Returns whether the event is dead.
+ */
+async function forgetUndispatched(deps: Pick<ApiDeps, 'outbox' | 'runs'>, id: string): Promise<boolean> {
+  if ((await deps.outbox.get(id))?.status !== 'dead') return false;
+  await deps.runs.forgetUndispatched(id);
+  return true;
+}

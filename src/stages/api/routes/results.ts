@@ -1,11 +1,12 @@
 import type { FastifyPluginAsync } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { ApiDeps } from '../app.js';
-import { ErrorBody, EventIdParams, JobStatusBody, ResultBody, StatusAll } from '../schemas.js';
+import { Readable } from 'node:stream';
+import { ErrorBody, EventIdParams, JobStatusBody, ResultBody, ResultQuery, StatusAll } from '../schemas.js';
 import { parseEventId } from '../../../core/ids.js';
 import { JOB_STATUSES, STATUS_DESCRIPTIONS } from '../../../core/job.js';
-import { findJob, processingTime, readPrediction, viewJob } from '../job-view.js';
-import { jobProgress } from '../../../core/progress.js';
+import { findJob, openDocument, processingTime, statusOf, viewJob } from '../job-view.js';
+import { checkResultQuery, readResultPage, type ResultQuery as PageQuery } from '../result-pages.js';
 
 export const resultRoutes: FastifyPluginAsync<ApiDeps> = async (fastify, deps) => {
   const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
@@ -14,17 +15,41 @@ export const resultRoutes: FastifyPluginAsync<ApiDeps> = async (fastify, deps) =
     '/api/result_video/:event_id',
     {
       schema: {
-        description: 'The job’s detections once ready; otherwise its status (and progress or failure reason).',
+        description:
+          'The job’s detections once ready (frames with timestamps and tracks, the video’s metadata, the model, the parameters, and the track, class and segment summaries); ' +
+          'otherwise its status (and progress or failure reason). With `limit`, one page of frames and a `next_cursor`; ' +
+          '`class`, `min_conf`, `track_id`, `from_ms` and `to_ms` filter. Every page carries the metadata and summaries.',
         params: EventIdParams,
+        querystring: ResultQuery,
         response: { 200: ResultBody, 400: ErrorBody, 404: ErrorBody, 500: ErrorBody },
       },
     },
-    async (req) => {
+    async (req, reply) => {
       const id = parseEventId(req.params.event_id);
+      const q = req.query;
+      const query: PageQuery = {
+        ...(q.limit !== undefined ? { limit: q.limit } : {}),
+        ...(q.cursor !== undefined ? { cursor: q.cursor } : {}),
+        ...(q.class !== undefined ? { classes: q.class.split(',').map((c) => c.trim()).filter(Boolean) } : {}),
+        ...(q.min_conf !== undefined ? { minConf: q.min_conf } : {}),
+        ...(q.track_id !== undefined ? { trackId: q.track_id } : {}),
+        ...(q.from_ms !== undefined ? { fromMs: q.from_ms } : {}),
+        ...(q.to_ms !== undefined ? { toMs: q.to_ms } : {}),
+      };
+      checkResultQuery(query);
       const job = await findJob(deps.outbox, deps.runs, id);
       const timing = processingTime(job);
-      const published = job.status === 'ready' || job.status === 'predictable' ? await readPrediction(deps.objects, id) : undefined;
-      if (published) return { status: 'ready' as const, event_id: id, ...published, ...timing };
+      const doc = job.status === 'ready' || job.status === 'predictable' ? await openDocument(deps.objects, id) : undefined;
+      if (doc && Object.keys(query).length === 0) {
+        // The whole result, streamed as published (memory stays flat, whatever the video's length).
+        const prefix = JSON.stringify({ status: 'ready', event_id: id, ...timing }).slice(0, -1) + ',';
+        // A stream bypasses the response serializer (the typed reply expects the object form).
+        return reply.type('application/json; charset=utf-8').send(Readable.from(wholeResult(prefix, doc)) as never);
+      }
+      if (doc) {
+        const page = await readResultPage(doc, query);
+        return { ...page.head, status: 'ready' as const, event_id: id, prediction: page.prediction, next_cursor: page.next_cursor, ...timing };
+      }
       return {
         status: job.status,
         event_id: id,
@@ -46,18 +71,7 @@ export const resultRoutes: FastifyPluginAsync<ApiDeps> = async (fastify, deps) =
         response: { 200: JobStatusBody, 400: ErrorBody, 404: ErrorBody, 500: ErrorBody },
       },
     },
-    async (req) => {
-      const id = parseEventId(req.params.event_id);
-      const job = await findJob(deps.outbox, deps.runs, id);
-      return {
-        event_id: id,
-        status: job.status,
-        status_description: STATUS_DESCRIPTIONS[job.status],
-        ...jobProgress(job.status, job.run, job.processingSeconds),
-        ...processingTime(job),
-        ...(job.status === 'failed' ? { reason: job.reason } : {}),
-      };
-    },
+    async (req) => statusOf(await findJob(deps.outbox, deps.runs, parseEventId(req.params.event_id))),
   );
 
   app.get(
@@ -85,3 +99,15 @@ export const resultRoutes: FastifyPluginAsync<ApiDeps> = async (fastify, deps) =
     },
   );
 };
+
+/** `prefix` (the answer's own fields, ending in a comma) then the document without its opening brace. */
+async function* wholeResult(prefix: string, doc: Readable): AsyncGenerator<Buffer> {
+  let first = true;
+  for await (const chunk of doc as AsyncIterable<Buffer>) {
+    if (first && chunk.length > 0) {
+      first = false;
+      if (chunk[0] !== 0x7b) throw new Error('the published result is not a JSON object');
+      yield Buffer.concat([Buffer.from(prefix), chunk.subarray(1)]);
+    } else yield chunk;
+  }
+}

@@ -1,3 +1,5 @@
+import { Writable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import type { FastifyPluginAsync } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { ApiDeps } from '../app.js';
@@ -11,6 +13,7 @@ import { newTraceparent, parseTraceparent, traceIdOf } from '../../../core/trace
 import { DuplicateIdempotencyKeyError } from '../../../ports/outbox-store.js';
 import { peek } from '../head-stream.js';
 import { SNIFF_BYTES, sniffVideo } from '../sniff.js';
+import { jobOptions, optionsFromFields, OPTION_NAMES, type JobOptionsInput } from '../job-options.js';
 
 const errors = { 400: ErrorBody, 404: ErrorBody, 413: ErrorBody, 415: ErrorBody, 500: ErrorBody, 503: ErrorBody };
 
@@ -47,10 +50,15 @@ export const uploadRoutes: FastifyPluginAsync<ApiDeps> = async (fastify, deps) =
     if (!deps.models.names.includes(model)) throw new FramewiseError('ERR_MODEL_UNKNOWN', JSON.stringify(model), deps.models.names.join(', '));
     return model;
   };
+  /** The job's options, checked against its model; undefined when the client chose none (the payload stays as before). */
+  const optionsOf = (input: JobOptionsInput, model: string) => {
+    const options = jobOptions(input, { model, classesOf: (m) => deps.models.classes?.[m] });
+    return Object.keys(options).length > 0 ? { options } : {};
+  };
 
-  app.get('/api/models', { schema: { description: 'The models a job may choose, and the default.', response: { 200: ModelList } } }, async () => ({
+  app.get('/api/models', { schema: { description: 'The models a job may choose, and the default (with their classes where the server knows them).', response: { 200: ModelList } } }, async () => ({
     default: deps.models.defaultModel,
-    models: deps.models.names.map((name) => ({ name })),
+    models: deps.models.names.map((name) => ({ name, ...(deps.models.classes?.[name] ? { classes: [...deps.models.classes[name]] } : {}) })),
   }));
 
   /**
@@ -81,11 +89,14 @@ export const uploadRoutes: FastifyPluginAsync<ApiDeps> = async (fastify, deps) =
       schema: {
         description:
           'Upload a video (multipart/form-data, field `file`); it is streamed to the object store and a job is created. ' +
-          'Choose the detector with `model` (query parameter, or a form field before the file).',
+          'Choose the detector with `model`, and the job’s options (sampling, confidence, IoU, classes, annotate, webhook_url), ' +
+          'as query parameters or as form fields *before* the file (a form field wins over the query parameter of the same name).',
         consumes: ['multipart/form-data'],
         querystring: UploadQuery,
         response: { 200: UploadAccepted, ...errors },
       },
+      // A query option that fails the schema is the same mistake as a form field that does: one code.
+      attachValidation: true,
       // Describe the form in /openapi.json without making Fastify validate (and so buffer) the body.
       config: { swaggerTransform: ({ schema, url }) => ({ schema: { ...schema, body: UploadForm }, url }) },
     },
@@ -97,11 +108,31 @@ export const uploadRoutes: FastifyPluginAsync<ApiDeps> = async (fastify, deps) =
         req.log.info({ event_id: earlier._id }, 'upload retried with its idempotency key; same job returned');
         return accepted(earlier._id);
       }
+      if (req.validationError) {
+        const e = req.validationError as { validation?: Array<{ instancePath?: string; message?: string }> };
+        const first = e.validation?.[0];
+        const name = first?.instancePath?.replace(/^\//, '') ?? '';
+        if (name === 'model' || !name) throw new FramewiseError('ERR_REQUEST_INVALID', req.validationError.message);
+        throw new FramewiseError('ERR_OPTION_INVALID', `${name}=${JSON.stringify((req.query as Record<string, unknown>)[name]).slice(0, 100)}: ${first?.message ?? 'invalid'}`);
+      }
       if (!req.isMultipart()) throw new FramewiseError('ERR_UPLOAD_NO_FILE');
-      const queried = req.query.model !== undefined ? modelOf(req.query.model) : undefined;
+      const { model: queriedModel, ...queried } = req.query;
+      if (queriedModel !== undefined) modelOf(queriedModel);
       const part = await req.file();
       if (!part || part.fieldname !== 'file') throw new FramewiseError('ERR_UPLOAD_NO_FILE');
-      const model = queried ?? modelOf(fieldValue(part.fields as Record<string, unknown>, 'model'));
+      const fields = part.fields as Record<string, unknown>;
+      let model: string;
+      let options: ReturnType<typeof optionsOf>;
+      try {
+        model = modelOf(fieldValue(fields, 'model') ?? queriedModel);
+        const fromFields = optionsFromFields(Object.fromEntries(OPTION_NAMES.map((n) => [n, fieldValue(fields, n)]).filter(([, v]) => v !== undefined)));
+        options = optionsOf({ ...queried, ...fromFields }, model);
+      } catch (err) {
+        // Read the rest of the upload (up to its limit) into nothing: a client still sending its
+        // file when the answer comes would see a reset connection instead of the 400.
+        await pipeline(part.file, new Writable({ write: (_chunk, _enc, done) => done() })).catch(() => {});
+        throw err;
+      }
       const { head, whole } = await peek(part.file, SNIFF_BYTES);
       const sniffed = await sniffVideo(head);
       const id = newEventId();
@@ -120,7 +151,7 @@ export const uploadRoutes: FastifyPluginAsync<ApiDeps> = async (fastify, deps) =
         await deps.objects.delete(key);
         throw new FramewiseError('ERR_UPLOAD_TOO_LARGE', deps.maxUploadBytes);
       }
-      return createJob(req, id, { bucket: deps.objects.bucket, object: key, media_type: mediaType, model }, idempotencyKey, () => deps.objects.delete(key));
+      return createJob(req, id, { bucket: deps.objects.bucket, object: key, media_type: mediaType, model, ...options }, idempotencyKey, () => deps.objects.delete(key));
     },
   );
 
@@ -134,8 +165,9 @@ export const uploadRoutes: FastifyPluginAsync<ApiDeps> = async (fastify, deps) =
       },
     },
     async (req) => {
-      const { bucket = deps.objects.bucket, object } = req.body;
+      const { bucket = deps.objects.bucket, object, media_type: _mediaType, model: _model, ...optionInput } = req.body;
       const model = modelOf(req.body.model);
+      const options = optionsOf(optionInput, model);
       if (bucket !== deps.objects.bucket) throw new FramewiseError('ERR_BUCKET_UNKNOWN', JSON.stringify(bucket), deps.objects.bucket);
       if (!object.startsWith('input/') || object.includes('..') || !(await deps.objects.exists(object))) {
         throw new FramewiseError('ERR_OBJECT_NOT_FOUND', JSON.stringify(object), bucket);
@@ -143,7 +175,7 @@ export const uploadRoutes: FastifyPluginAsync<ApiDeps> = async (fastify, deps) =
       const idempotencyKey = idempotencyKeyOf(req);
       const earlier = idempotencyKey !== undefined ? await deps.outbox.findByIdempotencyKey(idempotencyKey) : undefined;
       if (earlier) return accepted(earlier._id);
-      return createJob(req, newEventId(), { bucket, object, media_type: req.body.media_type ?? 'application/octet-stream', model }, idempotencyKey);
+      return createJob(req, newEventId(), { bucket, object, media_type: req.body.media_type ?? 'application/octet-stream', model, ...options }, idempotencyKey);
     },
   );
 };
