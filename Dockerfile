@@ -16,13 +16,15 @@ COPY scripts/build-web.ts ./scripts/
 RUN npm ci && npm prune --omit=dev
 
 FROM node:24-bookworm-slim
-# Debian's ffmpeg/ffprobe (preferred over the npm-shipped static build when present).
+# Debian's ffmpeg/ffprobe (preferred over the npm-shipped static build when present). They run under
+# prlimit (memory and CPU limits), which util-linux provides: essential in Debian, so already here.
 RUN apt-get update && apt-get install -y --no-install-recommends ffmpeg tini && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
 COPY --from=build /app/package.json ./
 COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
 COPY --from=build /app/bin ./bin
+# On 0.0.0.0 the API starts only with API keys (FRAMEWISE_API_KEYS) or FRAMEWISE_ALLOW_UNAUTHENTICATED=true.
 ENV NODE_ENV=production FRAMEWISE_HOST=0.0.0.0 FRAMEWISE_DATA_DIR=/data
 USER node
 EXPOSE 8080 8002 8003

@@ -1,6 +1,14 @@
+// OpenTelemetry, when the OTEL_* variables ask for it, is started below before anything loads
+// Fastify or `http` (the commands import them lazily), so its instrumentation patches them.
+import { startTracing, stopTracing } from './observability/tracing.js';
 import { Command, Option } from 'commander';
 import pino, { type Logger } from 'pino';
 import { ConfigError, describeConfig, loadConfig, type Config } from './core/config.js';
+
+/** The processes that serve (trace export); the client commands (detect, config…) never export. */
+const SERVICE_NAMES: Record<string, string> = { serve: 'framewise', api: 'framewise-api', relay: 'framewise-relay', runner: 'framewise-runner', inference: 'framewise-inference', publisher: 'framewise-publisher' };
+const command = process.argv[2];
+if (command !== undefined && Object.hasOwn(SERVICE_NAMES, command)) startTracing(SERVICE_NAMES[command]!);
 
 const program = new Command().name('framewise').description('Turns videos into per-frame object detections.');
 
@@ -16,13 +24,17 @@ function closeOnSignal(service: { close(): Promise<void> }, log: Logger): void {
       process.exit(1);
     }, 30_000);
     force.unref();
-    service.close().then(
-      () => process.exit(0),
-      (err: unknown) => {
-        log.error({ err }, 'shutdown failed');
-        process.exit(1);
-      },
-    );
+    service
+      .close()
+      // The spans not yet exported go out before the process ends (nothing to do without tracing).
+      .then(() => stopTracing().catch((err: unknown) => log.warn({ err }, 'trace export at shutdown failed')))
+      .then(
+        () => process.exit(0),
+        (err: unknown) => {
+          log.error({ err }, 'shutdown failed');
+          process.exit(1);
+        },
+      );
   };
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
@@ -84,13 +96,14 @@ program
   .option('--classes <list>', 'keep only these classes, comma-separated')
   .option('--annotate', 'also render an annotated MP4')
   .option('--webhook-url <url>', 'called when the job is ready or failed')
-  .action(async (video: string, opts: { url: string; out?: string; progress: boolean } & Record<string, string | boolean | undefined>) => {
+  .addOption(new Option('-k, --key <key>', 'API key, sent as Authorization: Bearer').env('FRAMEWISE_API_KEY'))
+  .action(async (video: string, opts: { url: string; out?: string; progress: boolean; key?: string } & Record<string, string | boolean | undefined>) => {
     const { detect } = await import('./client/detect.js');
     // Sent as they are: the server validates them (400 ERR_OPTION_INVALID names the wrong one).
     const names = { model: 'model', sampleEvery: 'sample_every', sampleFps: 'sample_fps', confidence: 'confidence', iou: 'iou', classes: 'classes', annotate: 'annotate', webhookUrl: 'webhook_url' };
     const jobOptions = Object.fromEntries(Object.entries(names).flatMap(([k, q]) => (opts[k] === undefined ? [] : [[q, String(opts[k])]])));
     try {
-      await detect(video, { url: opts.url, ...(opts.out ? { out: opts.out } : {}), progress: opts.progress, jobOptions });
+      await detect(video, { url: opts.url, ...(opts.out ? { out: opts.out } : {}), progress: opts.progress, jobOptions, ...(opts.key ? { key: opts.key } : {}) });
     } catch (err) {
       console.error(`framewise detect: ${err instanceof Error ? err.message : String(err)}`);
       process.exitCode = 1;
@@ -101,7 +114,9 @@ const deadLetters = program.command('dead-letters').description('Outbox items th
 const adminOptions = (c: Command) =>
   c
     .option('-u, --url <url>', 'Framewise API', 'http://127.0.0.1:8080')
-    .addOption(new Option('-k, --key <key>', 'admin key').env('FRAMEWISE_ADMIN_KEY'));
+    .addOption(new Option('-k, --key <key>', 'an API key of role admin (else FRAMEWISE_ADMIN_KEY)').env('FRAMEWISE_API_KEY'));
+/** The admin key: `--key`, FRAMEWISE_API_KEY, else FRAMEWISE_ADMIN_KEY (the server's own admin key, on its machine). */
+const adminKeyOf = (opts: { key?: string }) => opts.key || process.env.FRAMEWISE_ADMIN_KEY || undefined;
 const fail = (what: string) => (err: unknown) => {
   console.error(`framewise dead-letters ${what}: ${err instanceof Error ? err.message : String(err)}`);
   process.exitCode = 1;
@@ -112,7 +127,7 @@ adminOptions(deadLetters.command('list').description('List dead letters, oldest 
   .option('--json', 'print JSON')
   .action(async (opts: { url: string; key?: string; outbox?: string; limit?: string; json?: boolean }) => {
     const { listDeadLetters } = await import('./client/dead-letters.js');
-    await listDeadLetters(opts).catch(fail('list'));
+    await listDeadLetters({ ...opts, key: adminKeyOf(opts) }).catch(fail('list'));
   });
 for (const action of ['replay', 'discard'] as const) {
   adminOptions(
@@ -123,7 +138,7 @@ for (const action of ['replay', 'discard'] as const) {
       .argument('<event_id>', 'the event (job) id'),
   ).action(async (outbox: string, eventId: string, opts: { url: string; key?: string }) => {
     const { actOnDeadLetter } = await import('./client/dead-letters.js');
-    await actOnDeadLetter(action, outbox, eventId, opts).catch(fail(action));
+    await actOnDeadLetter(action, outbox, eventId, { ...opts, key: adminKeyOf(opts) }).catch(fail(action));
   });
 }
 

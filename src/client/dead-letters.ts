@@ -1,6 +1,7 @@
 /**
  * `framewise dead-letters`: an operator's view of the outboxes' dead letters, over the admin API
- * (`/api/admin/dead_letters`). The admin key comes from `--key` or FRAMEWISE_ADMIN_KEY.
+ * (`/api/admin/dead_letters`). The key (of role admin) comes from `--key`, FRAMEWISE_API_KEY or
+ * FRAMEWISE_ADMIN_KEY; a server without keys answers loopback callers without one.
  */
 export interface AdminOptions {
   url: string;

@@ -16,7 +16,12 @@ export interface DetectOptions {
   progress: boolean;
   /** The job's model and options (`sample_every`, `confidence`, …), sent as query parameters. */
   jobOptions?: Record<string, string>;
+  /** API key, sent as `Authorization: Bearer` (servers without keys ignore it). */
+  key?: string;
 }
+
+/** The `Authorization` header of `key`, if any. */
+const authorization = (key: string | undefined): Record<string, string> => (key ? { authorization: `Bearer ${key}` } : {});
 
 class RetryableUploadError extends Error {}
 
@@ -25,11 +30,11 @@ class RetryableUploadError extends Error {}
  * is retried with backoff under the same `Idempotency-Key`, so a retry of an upload the server
  * did accept returns that job instead of creating a second one.
  */
-async function uploadWithRetries(url: string, path: string, onBytes: (sent: number) => void, jobOptions: Record<string, string> = {}, attempts = 5): Promise<string> {
+async function uploadWithRetries(url: string, path: string, onBytes: (sent: number) => void, jobOptions: Record<string, string> = {}, apiKey?: string, attempts = 5): Promise<string> {
   const key = randomUUID();
   for (let attempt = 1; ; attempt++) {
     try {
-      return await upload(url, path, key, onBytes, jobOptions);
+      return await upload(url, path, key, onBytes, jobOptions, apiKey);
     } catch (err) {
       if (!(err instanceof RetryableUploadError) || attempt >= attempts) throw err;
       await sleep(1000 * 2 ** (attempt - 1));
@@ -38,7 +43,7 @@ async function uploadWithRetries(url: string, path: string, onBytes: (sent: numb
 }
 
 /** Streams a file as a multipart upload, reporting bytes sent. */
-async function upload(url: string, path: string, idempotencyKey: string, onBytes: (sent: number) => void, jobOptions: Record<string, string>): Promise<string> {
+async function upload(url: string, path: string, idempotencyKey: string, onBytes: (sent: number) => void, jobOptions: Record<string, string>, apiKey: string | undefined): Promise<string> {
   const size = (await stat(path)).size;
   const boundary = `----framewise${Date.now().toString(16)}`;
   const head = Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="${basename(path).replace(/"/g, '')}"\r\nContent-Type: application/octet-stream\r\n\r\n`);
@@ -47,7 +52,12 @@ async function upload(url: string, path: string, idempotencyKey: string, onBytes
   for (const [k, v] of Object.entries(jobOptions)) target.searchParams.set(k, v);
   const req = (target.protocol === 'https:' ? requestTls : request)(target, {
     method: 'POST',
-    headers: { 'content-type': `multipart/form-data; boundary=${boundary}`, 'content-length': head.length + size + tail.length, 'idempotency-key': idempotencyKey },
+    headers: {
+      'content-type': `multipart/form-data; boundary=${boundary}`,
+      'content-length': head.length + size + tail.length,
+      'idempotency-key': idempotencyKey,
+      ...authorization(apiKey),
+    },
   });
   const response = new Promise<{ status: number; body: string }>((resolve, reject) => {
     req.on('response', (res) => {
@@ -88,13 +98,17 @@ export async function detect(path: string, opts: DetectOptions): Promise<void> {
   );
   const show = opts.progress && process.stderr.isTTY;
   const up = show ? bars.create(size, 0, { task: 'upload ', unit: 'bytes' }) : undefined;
-  const id = await uploadWithRetries(opts.url, path, (sent) => up?.update(sent), opts.jobOptions);
+  const id = await uploadWithRetries(opts.url, path, (sent) => up?.update(sent), opts.jobOptions, opts.key);
   up?.update(size);
   const work = show ? bars.create(1, 0, { task: 'detect ', unit: 'frames' }) : undefined;
   let result: any;
   for (;;) {
-    const r = await fetch(new URL(`/api/result_video/${id}`, opts.url));
+    const r = await fetch(new URL(`/api/result_video/${id}`, opts.url), { headers: authorization(opts.key) });
     result = await r.json();
+    if (!r.ok) {
+      bars.stop();
+      throw new Error(result?.error ? `${result.error.code}: ${result.error.message}` : `reading job ${id} failed: HTTP ${r.status}`);
+    }
     if (result.status === 'ready' || result.status === 'failed') break;
     const total = result.progress?.frames_total ?? result.progress?.frames_expected;
     if (work && total) {

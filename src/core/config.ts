@@ -1,5 +1,6 @@
 import Type, { type Static } from 'typebox';
 import Value from 'typebox/value';
+import { createHash } from 'node:crypto';
 
 /**
  * Framewise's configuration: one validated schema, read once at start-up from the environment
@@ -28,12 +29,30 @@ export const ModelSpecSchema = Type.Object(
 );
 export type ModelSpec = Static<typeof ModelSpecSchema>;
 
+/** An API key (see README, "Access"): the key itself, or only its SHA-256 (hex). */
+export const ApiKeySchema = Type.Object(
+  {
+    id: Type.String({ pattern: '^[A-Za-z0-9_-]{1,64}$', description: 'Who the key is: jobs record it as their owner' }),
+    role: Type.Union([Type.Literal('client'), Type.Literal('admin')]),
+    key: Type.Optional(Type.String({ minLength: 16, maxLength: 4096 })),
+    sha256: Type.Optional(Type.String({ pattern: '^[0-9a-fA-F]{64}$' })),
+  },
+  { additionalProperties: false },
+);
+export type ApiKeyConfig = Static<typeof ApiKeySchema>;
+
 export const ConfigSchema = Type.Object({
   host: setting(Type.String({ default: '127.0.0.1', env: 'FRAMEWISE_HOST', description: 'Address the API binds to' })),
   port: setting(Type.Integer({ default: 8080, minimum: 0, maximum: 65535, env: 'FRAMEWISE_PORT', description: 'API port (0 = any free port)' })),
   dataDir: setting(Type.String({ default: './data', minLength: 1, env: 'FRAMEWISE_DATA_DIR', description: 'Embedded mode: where the SQLite database and stored objects live' })),
   bucket: setting(Type.String({ default: 'videos', pattern: '^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$', env: 'FRAMEWISE_BUCKET', description: 'Bucket that holds input/ and detection/' })),
   maxUploadBytes: setting(Type.Integer({ default: 2 * 1024 ** 3, minimum: 1, env: 'FRAMEWISE_MAX_UPLOAD_BYTES', description: 'Largest accepted upload; larger ones get 413' })),
+  maxDurationSeconds: setting(Type.Number({ default: 3 * 3600, exclusiveMinimum: 0, env: 'FRAMEWISE_MAX_DURATION_SECONDS', description: 'Longest video a job may have, seconds; longer ones get 422 at upload (the runner fails jobs over it)' })),
+  maxWidth: setting(Type.Integer({ default: 3840, minimum: 1, env: 'FRAMEWISE_MAX_WIDTH', description: 'Widest video frame, pixels as displayed; with FRAMEWISE_MAX_HEIGHT checked in either orientation (3840×2160 admits 2160×3840); larger ones get 422' })),
+  maxHeight: setting(Type.Integer({ default: 2160, minimum: 1, env: 'FRAMEWISE_MAX_HEIGHT', description: 'Tallest video frame, pixels as displayed (see FRAMEWISE_MAX_WIDTH)' })),
+  maxFrames: setting(Type.Integer({ default: 1_000_000, minimum: 1, env: 'FRAMEWISE_MAX_FRAMES', description: 'Most frames a video may have (decoded frames, not sampled ones); more get 422' })),
+  rateLimitPerMinute: setting(Type.Integer({ default: 6000, minimum: 0, env: 'FRAMEWISE_RATE_LIMIT_PER_MINUTE', description: 'API requests per minute per API key (per client IP without one); more get 429 with Retry-After. 0 = no limit. Per API process' })),
+  uploadRateLimitPerMinute: setting(Type.Integer({ default: 60, minimum: 0, env: 'FRAMEWISE_UPLOAD_RATE_LIMIT_PER_MINUTE', description: 'Job-creating requests (upload_video, request) per minute per API key or client IP; more get 429. 0 = no limit. Per API process' })),
   sampleEvery: setting(Type.Integer({ default: 5, minimum: 1, env: 'FRAMEWISE_SAMPLE_EVERY', description: 'Sample every Nth decoded frame' })),
   sampleFps: setting(Type.Optional(Type.Number({ exclusiveMinimum: 0, env: 'FRAMEWISE_SAMPLE_FPS', description: 'Instead of every N frames: sample about this many frames per second of video' }))),
   blur: setting(Type.Boolean({ default: true, env: 'FRAMEWISE_BLUR', description: 'Gaussian blur before detection' })),
@@ -49,6 +68,10 @@ export const ConfigSchema = Type.Object({
   ffmpegPath: setting(Type.Optional(Type.String({ env: 'FFMPEG_PATH', description: 'ffmpeg to use (default: system ffmpeg, else the npm-shipped one)' }))),
   ffprobePath: setting(Type.Optional(Type.String({ env: 'FFPROBE_PATH', description: 'ffprobe to use (default: system ffprobe, else the npm-shipped one)' }))),
   decodeThreads: setting(Type.Integer({ default: 1, minimum: 0, maximum: 64, env: 'FRAMEWISE_DECODE_THREADS', description: 'ffmpeg decoding threads (0 = ffmpeg decides); 1 leaves the other cores to detection' })),
+  probeTimeoutMs: setting(Type.Integer({ default: 30_000, minimum: 100, env: 'FRAMEWISE_PROBE_TIMEOUT_MS', description: 'Longest ffprobe may take to read a video\'s format; longer: the job fails ("reading the video timed out")' })),
+  decodeStallMs: setting(Type.Integer({ default: 60_000, minimum: 100, env: 'FRAMEWISE_DECODE_STALL_MS', description: 'Longest ffmpeg may take to deliver the next sampled frame (plus 100 ms per frame decoded in between); time waiting for detection does not count. Longer: the job fails ("decoding stalled")' })),
+  ffmpegMemoryMb: setting(Type.Integer({ default: 2048, minimum: 0, env: 'FRAMEWISE_FFMPEG_MEMORY_MB', description: 'Address space of each ffmpeg/ffprobe run on a video, MiB (prlimit --as; 0 = no limit). Over it the job fails ("ran out of memory"); raise it with FRAMEWISE_DECODE_THREADS=0 on many cores' })),
+  ffmpegCpuSeconds: setting(Type.Integer({ default: 21_600, minimum: 0, env: 'FRAMEWISE_FFMPEG_CPU_SECONDS', description: 'CPU time of each ffmpeg/ffprobe run on a video, seconds (prlimit --cpu; 0 = no limit). Over it the job fails ("used up its CPU time")' })),
   maxFramesInFlight: setting(Type.Integer({ default: 32, minimum: 1, env: 'FRAMEWISE_MAX_FRAMES_IN_FLIGHT', description: 'Frames a job may have extracted but not yet detected: the runner waits beyond it, so decoding never races far ahead of detection. Keep it at least 2 × batch size × inference workers, so every worker can hold a batch running and the next one gathering' })),
   maxFrameBytes: setting(Type.Integer({ default: 1_000_000, minimum: 10_000, env: 'FRAMEWISE_MAX_FRAME_BYTES', description: "Longest frame message: a frame whose JPEG is longer is re-encoded at lower quality, then shrunk. The default keeps key, headers and batch framing under Kafka's default message.max.bytes (1,048,588)" })),
   frameFormat: setting(Type.Union([Type.Literal('jpeg'), Type.Literal('raw')], { default: 'jpeg', env: 'FRAMEWISE_FRAME_FORMAT', description: 'How frames travel to inference: jpeg (small; costs an encode and a decode per frame), or raw RGB (no codec CPU; 1.3 MB per 768×576 frame, shrunk to fit FRAMEWISE_MAX_FRAME_BYTES)' })),
@@ -68,7 +91,13 @@ export const ConfigSchema = Type.Object({
   retentionSweepMs: setting(Type.Integer({ default: 60_000, minimum: 100, env: 'FRAMEWISE_RETENTION_SWEEP_MS', description: 'How often expired outbox events and dead letters are removed' })),
   stallTimeoutMs: setting(Type.Integer({ default: 600_000, minimum: 1000, env: 'FRAMEWISE_STALL_TIMEOUT_MS', description: 'A processing job with no new frame result for this long is driven again (its frames were lost with a worker)' })),
   maxJobDrives: setting(Type.Integer({ default: 3, minimum: 0, env: 'FRAMEWISE_MAX_JOB_DRIVES', description: 'Times a stalled job is driven again before it is failed' })),
-  adminKey: setting(Type.Optional(Type.String({ minLength: 16, env: 'FRAMEWISE_ADMIN_KEY', description: 'Bearer key for admin routes (dead letters); unset: admin routes answer loopback clients only' }))),
+  adminKey: setting(Type.Optional(Type.String({ minLength: 16, env: 'FRAMEWISE_ADMIN_KEY', description: 'An admin API key (id "admin"), besides FRAMEWISE_API_KEYS; with no key at all, authentication is off and admin routes answer loopback clients only' }))),
+  apiKeys: setting(Type.Array(ApiKeySchema, { default: [], env: 'FRAMEWISE_API_KEYS', description: 'API keys (Authorization: Bearer): a JSON array of {"id","role":"client"|"admin","key"} or, instead of "key", "sha256" (hex of the key\'s SHA-256); none (and no FRAMEWISE_ADMIN_KEY): authentication is off' })),
+  allowUnauthenticated: setting(Type.Boolean({ default: false, env: 'FRAMEWISE_ALLOW_UNAUTHENTICATED', description: 'Start the API on a non-loopback address although no API key is configured (anyone who reaches it may upload and read every job)' })),
+  sessionSecret: setting(Type.Optional(Type.String({ minLength: 32, env: 'FRAMEWISE_SESSION_SECRET', description: 'Signs the web page\'s session cookies (POST /api/session); unset: a random secret per process start (API replicas behind one address need the same one)' }))),
+  sessionTtlMs: setting(Type.Integer({ default: 12 * 3_600_000, minimum: 60_000, env: 'FRAMEWISE_SESSION_TTL_MS', description: 'How long a web page session cookie is valid' })),
+  requestBuckets: setting(Type.Optional(Type.Array(Type.String({ minLength: 1, maxLength: 63 }), { env: 'FRAMEWISE_REQUEST_BUCKETS', description: 'Buckets /api/request may name: comma-separated or a JSON array ([] refuses every request); default: FRAMEWISE_BUCKET. Only FRAMEWISE_BUCKET can be read, so it is the only name the list may hold' }))),
+  maxActiveJobsPerKey: setting(Type.Integer({ default: 10, minimum: 0, env: 'FRAMEWISE_MAX_ACTIVE_JOBS_PER_KEY', description: 'Unfinished jobs (not ready or failed) one API key may have; a new one over it gets 429 with Retry-After. 0 = no limit; none while authentication is off' })),
   webhookSecret: setting(Type.Optional(Type.String({ minLength: 16, env: 'FRAMEWISE_WEBHOOK_SECRET', description: 'HMAC-SHA256 key that signs webhook calls (X-Framewise-Signature); unset: calls go unsigned and a warning is logged at start' }))),
   webhookTimeoutMs: setting(Type.Integer({ default: 10_000, minimum: 100, maximum: 300_000, env: 'FRAMEWISE_WEBHOOK_TIMEOUT_MS', description: 'Longest a webhook call may take, answer included; longer counts as a failed attempt' })),
   webhookMaxAttempts: setting(Type.Integer({ default: 15, minimum: 1, env: 'FRAMEWISE_WEBHOOK_MAX_ATTEMPTS', description: 'Webhook call attempts before the notification is dead-lettered (backoff as FRAMEWISE_RETRY_BASE_MS / FRAMEWISE_RETRY_CAP_MS: about half an hour with the defaults)' })),
@@ -131,7 +160,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     const envOf = new Map(describeConfig().map((d) => [d.key, d.env]));
     const lines = errors.map((e) => {
       const key = e.instancePath.replace(/^\//, '');
-      return `${key} (${envOf.get(key) ?? '?'}): ${e.message}`;
+      return `${key} (${envOf.get(key.split('/')[0]!) ?? '?'}): ${e.message}`;
     });
     throw new ConfigError(`invalid configuration:\n  ${[...new Set(lines)].join('\n  ')}`);
   }
@@ -142,18 +171,45 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
   if (!names.includes(config.defaultModel)) {
     throw new ConfigError(`invalid configuration:\n  defaultModel (FRAMEWISE_DEFAULT_MODEL): "${config.defaultModel}" is not a model (${names.join(', ')})`);
   }
+  checkApiKeys(config);
+  const foreign = (config.requestBuckets ?? []).filter((b) => b !== config.bucket);
+  if (foreign.length > 0) {
+    throw new ConfigError(`invalid configuration:\n  requestBuckets (FRAMEWISE_REQUEST_BUCKETS): ${foreign.join(', ')}: the object store reads only FRAMEWISE_BUCKET (${config.bucket})`);
+  }
   return config;
+}
+
+/** Each key: `key` or `sha256`, not both; ids unique (`admin` is FRAMEWISE_ADMIN_KEY's); no key twice. */
+function checkApiKeys(config: Config): void {
+  const fail = (why: string) => {
+    throw new ConfigError(`invalid configuration:\n  apiKeys (FRAMEWISE_API_KEYS): ${why}`);
+  };
+  const ids = config.apiKeys.map((k) => k.id);
+  if (config.adminKey !== undefined) ids.push('admin');
+  const twice = ids.find((id, i) => ids.indexOf(id) !== i);
+  if (twice !== undefined) fail(`id "${twice}" is used twice${twice === 'admin' && config.adminKey !== undefined ? ' (FRAMEWISE_ADMIN_KEY is the key with id "admin")' : ''}`);
+  if (ids.includes('anonymous')) fail('id "anonymous" is reserved (the principal while authentication is off)');
+  const digests: string[] = [];
+  for (const k of config.apiKeys) {
+    if ((k.key === undefined) === (k.sha256 === undefined)) fail(`key "${k.id}" needs exactly one of "key" and "sha256"`);
+    digests.push(k.sha256?.toLowerCase() ?? createHash('sha256').update(k.key!).digest('hex'));
+  }
+  if (config.adminKey !== undefined) digests.push(createHash('sha256').update(config.adminKey).digest('hex'));
+  if (new Set(digests).size !== digests.length) fail('two ids have the same key');
 }
 
 /** Every model a job may choose: the bundled one first. */
 export const modelNames = (config: Pick<Config, 'models'>): string[] => [BUNDLED_MODEL, ...config.models.map((m) => m.name)];
 
 function parseEnvValue(v: string, key: string): unknown {
-  if (key === 'models') {
+  if (key === 'requestBuckets' && !v.trim().startsWith('[')) return v.split(',').map((b) => b.trim()).filter(Boolean);
+  if (key === 'models' || key === 'apiKeys' || key === 'requestBuckets') {
     try {
       return JSON.parse(v);
     } catch (err) {
-      throw new ConfigError(`invalid configuration:\n  models (FRAMEWISE_MODELS): not JSON: ${(err as Error).message}`);
+      const env = describeConfig().find((d) => d.key === key)!.env;
+      // Not the parser's message for keys: it quotes the text, and FRAMEWISE_API_KEYS holds secrets.
+      throw new ConfigError(`invalid configuration:\n  ${key} (${env}): not JSON${key === 'apiKeys' ? '' : `: ${(err as Error).message}`}`);
     }
   }
   const lower = v.toLowerCase();

@@ -112,6 +112,11 @@ export interface VideoRef {
   model?: string;
   /** The client's options (absent for jobs of version 0.2 and before). */
   options?: JobOptions;
+  /**
+   * The id of the API key that created the job: only it (and admins) may see the job. Absent for
+   * jobs made while authentication was off.
+   */
+  owner?: string;
 }
 
 /** The one event type the jobs outbox carries today: a client submitted a video. */

@@ -58,6 +58,8 @@ const OutboxEventMessage = Type.Object({
     media_type: Type.String(),
     model: Type.Optional(Type.String({ minLength: 1 })),
     options: Type.Optional(JobOptionsMessage),
+    /** The id of the API key that created the job (see `VideoRef.owner`). */
+    owner: Type.Optional(Type.String({ minLength: 1 })),
   }),
   created_at: Type.String(),
   traceparent: Type.Optional(Type.String()),

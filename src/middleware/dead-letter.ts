@@ -5,6 +5,7 @@ import { MalformedMessageError } from '../core/messages.js';
 import { TOPICS } from '../core/topics.js';
 import type { Middleware } from './handler.js';
 import { isTransient } from '../core/transient.js';
+import { traceIdOf } from '../core/trace.js';
 
 export interface DeadLetterOptions<D> {
   publisher: Publisher;
@@ -40,7 +41,7 @@ export function deadLetter<D>(opts: DeadLetterOptions<D>): Middleware<D> {
         },
       ]);
       opts.onDeadLettered?.(message);
-      opts.log.error({ topic: message.topic, offset: message.offset, key: message.key, err }, 'message dead-lettered');
+      opts.log.error({ topic: message.topic, offset: message.offset, key: message.key, event_id: message.headers.event_id ?? message.key, trace_id: traceIdOf(message.headers.traceparent), err }, 'message dead-lettered');
     }
   };
 }

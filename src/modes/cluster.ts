@@ -20,8 +20,11 @@ import { startNotifier } from '../stages/notifier/index.js';
 import { webhookObserver } from '../stages/notifier/metrics.js';
 import { Metrics } from '../observability/metrics.js';
 import { jobsBacklog, resultsBacklog } from '../observability/backlog.js';
-import { videoAnnotator, apiModels, detectionDefaults, frameSource, loopTiming, preprocessing, retention, retryPolicy, samplingRule } from './settings.js';
+import { videoAnnotator, apiModels, detectionDefaults, frameSource, loopTiming, preprocessing, rateLimits, retention, retryPolicy, samplingRule, videoLimits } from './settings.js';
 import { waitFor } from './wait-for.js';
+import { apiAccess } from './access.js';
+import { detectorCheck, mongoCheck } from './ready-checks.js';
+import type { ReadyCheck } from '../observability/readiness.js';
 
 export const CLUSTER_STAGES = ['api', 'relay', 'runner', 'inference', 'publisher'] as const;
 export type ClusterStage = (typeof CLUSTER_STAGES)[number];
@@ -55,6 +58,8 @@ export async function startClusterStage(stage: ClusterStage, config: Config, log
   };
   const signal = shutdown.signal;
   const metrics = new Metrics(stage);
+  // `/ready` checks each dependency this stage opened, by name: main_db, runner_db, s3, kafka, detector.
+  const readyChecks: Record<string, ReadyCheck> = {};
 
   const mongo = async (uri: string, db: string) => {
     const client = await waitFor(
@@ -74,6 +79,7 @@ export async function startClusterStage(stage: ClusterStage, config: Config, log
       signal,
     );
     clients.push(() => client.close());
+    readyChecks[db] = mongoCheck(client.db(db));
     return client.db(db);
   };
   const outboxStore = async () => {
@@ -98,6 +104,7 @@ export async function startClusterStage(stage: ClusterStage, config: Config, log
     });
     clients.push(() => store.close());
     await waitFor(`S3 bucket ${config.bucket} at ${config.minioEndpoint || 'AWS'}`, () => store.ensureBucket(), log, signal);
+    readyChecks.s3 = () => store.ping();
     return store;
   };
   const kafka = async () => {
@@ -110,6 +117,7 @@ export async function startClusterStage(stage: ClusterStage, config: Config, log
     stoppers.push(() => bus.close());
     await waitFor(`Kafka at ${config.kafkaBootstrapServers}`, () => bus.ensureTopics(Object.values(TOPICS)), log, signal);
     metrics.addLagSource(async () => (await bus.lag()).map((l) => ({ labels: { topic: l.topic, group: l.group }, value: l.lag })));
+    readyChecks.kafka = () => bus.ping();
     return bus;
   };
   const listen = async (app: { listen(o: { host: string; port: number }): Promise<string>; close(): Promise<unknown> }, port: number) => {
@@ -122,10 +130,29 @@ export async function startClusterStage(stage: ClusterStage, config: Config, log
     let url: string | undefined;
     switch (stage) {
       case 'api': {
+        // First: an API that may not start (no keys, not on loopback) waits for no server.
+        const access = apiAccess(config, log, 'cluster');
         const [outbox, runs, objects] = await Promise.all([outboxStore(), runnerStore(), objectStore()]);
         metrics.addBacklogSource(jobsBacklog(outbox));
         metrics.addBacklogSource(resultsBacklog(runs));
-        url = await listen(await buildApi({ outbox, runs, objects, log, maxUploadBytes: config.maxUploadBytes, metrics, adminKey: config.adminKey, models: apiModels(config) }), config.port);
+        const probe = frameSource(config, log);
+        url = await listen(
+          await buildApi({
+            outbox,
+            runs,
+            objects,
+            log,
+            maxUploadBytes: config.maxUploadBytes,
+            probe: (path) => probe.probe(path),
+            videoLimits: videoLimits(config),
+            rateLimits: rateLimits(config),
+            metrics,
+            readyChecks,
+            ...access,
+            models: apiModels(config),
+          }),
+          config.port,
+        );
         break;
       }
       case 'relay': {
@@ -146,7 +173,7 @@ export async function startClusterStage(stage: ClusterStage, config: Config, log
           retention(config),
         );
         stoppers.push(relay.stop);
-        url = await listen(buildHealthApp('relay', log, metrics), config.relayPort);
+        url = await listen(buildHealthApp('relay', log, metrics, { readyChecks }), config.relayPort);
         break;
       }
       case 'runner': {
@@ -156,7 +183,7 @@ export async function startClusterStage(stage: ClusterStage, config: Config, log
           bus,
           objects,
           runs,
-          frames: frameSource(config),
+          frames: frameSource(config, log),
           codec: new SharpFrameCodec(config.frameFormat, config.jpegQuality),
           sampling: samplingRule(config),
           detection: detectionDefaults(config),
@@ -169,14 +196,16 @@ export async function startClusterStage(stage: ClusterStage, config: Config, log
           stallTimeoutMs: config.stallTimeoutMs,
           maxDrives: config.maxJobDrives,
           metrics,
+          limits: videoLimits(config),
         });
         stoppers.push(runner.stop);
-        url = await listen(buildHealthApp('runner', log, metrics), config.runnerPort);
+        url = await listen(buildHealthApp('runner', log, metrics, { readyChecks }), config.runnerPort);
         break;
       }
       case 'inference': {
         const { detectors, stats } = await openDetectors(config, log, metrics);
         clients.push(() => detectors.close());
+        readyChecks.detector = detectorCheck(detectors);
         const bus = await kafka();
         await startInference({
           subscriber: bus,
@@ -188,7 +217,7 @@ export async function startClusterStage(stage: ClusterStage, config: Config, log
           maxAttempts: config.consumerMaxAttempts,
           onDeadLettered: () => metrics.consumerDeadLetters.inc({ topic: TOPICS.inferenceTasks }),
         });
-        url = await listen(buildHealthApp('inference', log, metrics, stats), config.inferencePort);
+        url = await listen(buildHealthApp('inference', log, metrics, { data: stats, readyChecks }), config.inferencePort);
         break;
       }
       case 'publisher': {
@@ -228,7 +257,7 @@ export async function startClusterStage(stage: ClusterStage, config: Config, log
           retention(config),
         );
         stoppers.push(notifier.stop);
-        url = await listen(buildHealthApp('publisher', log, metrics), config.publisherPort);
+        url = await listen(buildHealthApp('publisher', log, metrics, { readyChecks }), config.publisherPort);
         break;
       }
     }

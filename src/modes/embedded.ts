@@ -19,7 +19,9 @@ import { openDetectors } from './detectors.js';
 import { Metrics } from '../observability/metrics.js';
 import { jobsBacklog, resultsBacklog } from '../observability/backlog.js';
 import { GROUPS, TOPICS } from '../core/topics.js';
-import { videoAnnotator, apiModels, detectionDefaults, frameSource, loopTiming, preprocessing, retention, retryPolicy, samplingRule } from './settings.js';
+import { detectorCheck, sqliteCheck } from './ready-checks.js';
+import { apiAccess } from './access.js';
+import { videoAnnotator, apiModels, detectionDefaults, frameSource, loopTiming, preprocessing, rateLimits, retention, retryPolicy, samplingRule, videoLimits } from './settings.js';
 
 export interface EmbeddedService {
   api: Api;
@@ -33,13 +35,15 @@ export interface EmbeddedService {
  * a directory of files (objects) and the bundled detector. Nothing else to install.
  */
 export async function startEmbedded(config: Config, log: Logger, injected: { detector?: Detector } = {}): Promise<EmbeddedService> {
+  // First: an API that may not start (no keys, not on loopback) opens nothing.
+  const access = apiAccess(config, log, 'embedded');
   const dataDir = resolve(config.dataDir);
   const db = openDatabase(join(dataDir, 'framewise.db'));
   const outbox = new SqliteOutboxStore(db);
   const runs = new SqliteRunnerStore(db);
   const bus = new SqliteLogBus(db);
   const objects = new LocalDirObjectStore(join(dataDir, 'objects'), config.bucket);
-  const frames = frameSource(config);
+  const frames = frameSource(config, log);
   const codec = new SharpFrameCodec(config.frameFormat, config.jpegQuality);
   const metrics = new Metrics('embedded');
   const { detectors } = await openDetectors(config, log.child({ stage: 'inference' }), metrics, injected.detector);
@@ -99,6 +103,7 @@ export async function startEmbedded(config: Config, log: Logger, injected: { det
     stallTimeoutMs: config.stallTimeoutMs,
     maxDrives: config.maxJobDrives,
     metrics,
+    limits: videoLimits(config),
   });
   await startInference({
     subscriber: bus,
@@ -117,9 +122,14 @@ export async function startEmbedded(config: Config, log: Logger, injected: { det
     objects,
     log: log.child({ stage: 'api' }),
     maxUploadBytes: config.maxUploadBytes,
+    probe: (path) => frames.probe(path),
+    videoLimits: videoLimits(config),
+    rateLimits: rateLimits(config),
     onAccepted: relay.poke,
     metrics,
-    adminKey: config.adminKey,
+    // The database also holds the bus and both outboxes: one check covers them.
+    readyChecks: { sqlite: sqliteCheck(db), objects: () => objects.ping(), detector: detectorCheck(detectors) },
+    ...access,
     models: apiModels(config),
   });
   const url = await api.listen({ host: config.host, port: config.port });

@@ -1,3 +1,4 @@
+import type { Logger } from 'pino';
 import { BUNDLED_MODEL, modelNames, type Config } from '../core/config.js';
 import { COCO_CLASSES } from '../adapters/detector/coco-classes.js';
 import type { PreprocessOptions } from '../core/preprocess.js';
@@ -7,6 +8,8 @@ import type { Retention } from '../core/retention.js';
 import { FfmpegFrameSource } from '../adapters/frame-source/ffmpeg.js';
 import { resolveBinary } from '../adapters/frame-source/binaries.js';
 import { FfmpegVideoAnnotator } from '../adapters/video-annotator/ffmpeg-libass.js';
+import type { VideoLimits } from '../core/video-limits.js';
+import type { RateLimits } from '../stages/api/rate-limit.js';
 
 /** Settings both composition roots derive from the config in the same way. */
 
@@ -19,6 +22,16 @@ export function apiModels(config: Config): { names: string[]; defaultModel: stri
 export function detectionDefaults(config: Config): { confidence: number; iou: number } {
   return { confidence: config.confidence, iou: config.iou };
 }
+/** The most a job's video may be: checked by the API at upload (422) and by the runner (job failed). */
+export function videoLimits(config: Config): VideoLimits {
+  return { maxDurationSeconds: config.maxDurationSeconds, maxWidth: config.maxWidth, maxHeight: config.maxHeight, maxFrames: config.maxFrames };
+}
+
+/** The API's per-client request rates (0 = off). */
+export function rateLimits(config: Config): RateLimits {
+  return { perMinute: config.rateLimitPerMinute, uploadsPerMinute: config.uploadRateLimitPerMinute };
+}
+
 export function samplingRule(config: Config): SamplingRule {
   return config.sampleFps ? { targetFps: config.sampleFps } : { everyNFrames: config.sampleEvery };
 }
@@ -30,12 +43,21 @@ export function preprocessing(config: Config): PreprocessOptions {
   };
 }
 
-export function frameSource(config: Config): FfmpegFrameSource {
+/**
+ * The runner's (and the API's probe's) ffmpeg, confined: file and pipe protocols only, no demuxer
+ * that opens what its input names, memory and CPU limits, a probe timeout and a decoding stall
+ * timeout. `log` is told once if the limits cannot be applied (no prlimit).
+ */
+export function frameSource(config: Config, log?: Pick<Logger, 'warn'>): FfmpegFrameSource {
   return new FfmpegFrameSource({
     ffmpegPath: config.ffmpegPath,
     ffprobePath: config.ffprobePath,
     decodeErrors: config.decodeErrors,
     threads: config.decodeThreads,
+    probeTimeoutMs: config.probeTimeoutMs,
+    decodeStallMs: config.decodeStallMs,
+    limits: { memoryBytes: config.ffmpegMemoryMb * 1024 * 1024, cpuSeconds: config.ffmpegCpuSeconds },
+    ...(log ? { warn: (message: string) => log.warn(message) } : {}),
   });
 }
 

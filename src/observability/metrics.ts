@@ -27,6 +27,8 @@ export class Metrics {
   readonly framesDetected: Counter;
   readonly inferenceLatency: Histogram;
   readonly jobDuration: Histogram<'status'>;
+  readonly httpRequestDuration: Histogram<'method' | 'route' | 'status_code'>;
+  readonly httpRequests: Counter<'method' | 'route' | 'status_code'>;
 
   constructor(service: string) {
     this.registry.setDefaultLabels({ service });
@@ -82,6 +84,17 @@ export class Metrics {
       buckets: [1, 5, 10, 30, 60, 120, 300, 600, 1800, 3600, 7200],
       registers,
     });
+    // `route` is the route's pattern (`/api/result_video/:event_id`), never the URL: one series per
+    // route, however many job ids are asked for (see `recordHttpMetrics`).
+    const http = ['method', 'route', 'status_code'] as const;
+    this.httpRequestDuration = new Histogram({
+      name: 'framewise_http_request_duration_seconds',
+      help: 'HTTP API requests: time from receiving the request to sending the whole response, by route pattern',
+      labelNames: http,
+      buckets: [0.001, 0.0025, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
+      registers,
+    });
+    this.httpRequests = new Counter({ name: 'framewise_http_requests_total', help: 'HTTP API requests answered, by route pattern', labelNames: http, registers });
   }
 
   /** Adds a source of `framewise_outbox_backlog` values. */

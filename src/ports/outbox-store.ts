@@ -22,7 +22,8 @@ export interface Purged {
  *   survives any crash; it rejects if the id exists (no job is ever created twice), and with
  *   `DuplicateIdempotencyKeyError` if `idempotencyKey` is another event's (a client's retry: the
  *   key and the event are written in one atomic insert, so a crash can never separate them).
- *   `findByIdempotencyKey` finds that other event.
+ *   `findByIdempotencyKey` finds that other event. Keys are opaque here: the API scopes a client's
+ *   key per API key (`<key id>:<Idempotency-Key>`) before it reaches the store.
  * - `claimDue` atomically claims up to `limit` events in `new` that are due (`next_attempt_at` ≤ now)
  *   and whose lease is free, expired or the claimer's own, oldest first, leasing them (see `Claim`).
  *   Two claimers never hold the same event at once.
@@ -38,6 +39,8 @@ export interface Purged {
  * - `purge` deletes `sent` events sent before `sentBefore` and dead ones dead before `deadBefore`.
  *
  * Reads: `get`, `list` (oldest first), `countByStatus`; `deleteAll` removes every event.
+ * `idsOfOwner` lists the ids of the events of one owner (`payload.owner`, the API key that created
+ * the job) in the given statuses, each id once (indexed: it reads that owner's events only).
  */
 export interface OutboxStore {
   insert(event: NewOutboxEvent, idempotencyKey?: string): Promise<void>;
@@ -53,5 +56,6 @@ export interface OutboxStore {
   get(eventId: string): Promise<OutboxEvent | undefined>;
   list(): Promise<OutboxEvent[]>;
   countByStatus(): Promise<Partial<Record<OutboxStatus, number>>>;
+  idsOfOwner(owner: string, statuses: readonly OutboxStatus[]): Promise<string[]>;
   deleteAll(): Promise<void>;
 }

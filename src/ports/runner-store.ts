@@ -28,6 +28,10 @@ import type { Notification, NotificationRef } from '../core/notification.js';
  *   stopped arriving), and claims each atomically by bumping `updated_at` to `now` and `drives` by
  *   one: of several sweepers only one gets a given record per stall.
  * - `frameResults` yields a job's frame results ascending by frame, without loading them all at once.
+ * - `countActive(owner, dispatched)` counts the owner's jobs that are not final: of `dispatched`
+ *   (job ids the outbox holds as `new` or `sent`; duplicates count once) those with no record or a
+ *   `processing`/`predictable` one, plus the owner's (`input.owner`) `processing`/`predictable`
+ *   records not among them (jobs whose event was removed after its retention). Indexed by owner.
  *
  * Webhook notifications (the third outbox; see `core/notification.ts`). The record is the
  * notification's outbox: `markReady`, `markFailed` and `markPublishDead` make the job's notification
@@ -70,6 +74,7 @@ export interface RunnerStore {
   markFailed(jobId: string, reason: string, at: Date, input?: VideoRef): Promise<boolean>;
   frameResults(jobId: string): AsyncIterable<FrameResult>;
   countByStatus(): Promise<Partial<Record<RunnerStatus, number>>>;
+  countActive(owner: string, dispatched: readonly string[]): Promise<number>;
   deleteAll(): Promise<void>;
   claimNotifications(claim: Claim): Promise<Notification[]>;
   markNotified(n: NotificationRef, at: Date): Promise<boolean>;

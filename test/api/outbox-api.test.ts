@@ -157,10 +157,14 @@ describe('HTTP API: idempotent submission, trace context, dead letters, metrics'
     const remote = await api.inject({ url: '/api/admin/dead_letters', remoteAddress: '10.1.2.3' });
     assert.equal(remote.statusCode, 403);
     assert.equal(remote.json().error.code, 'ERR_AUTH_ADMIN_ONLY');
-    for (const authorization of [undefined, 'Bearer wrong-key', `Basic ${ADMIN_KEY}`]) {
+    for (const [authorization, code] of [
+      [undefined, 'ERR_AUTH_REQUIRED'],
+      ['Bearer wrong-key', 'ERR_AUTH_KEY_INVALID'],
+      [`Basic ${ADMIN_KEY}`, 'ERR_AUTH_REQUIRED'],
+    ] as const) {
       const r = await keyed.inject({ url: '/api/admin/dead_letters', headers: authorization ? { authorization } : {} });
       assert.equal(r.statusCode, 401, String(authorization));
-      assert.equal(r.json().error.code, 'ERR_AUTH_ADMIN_KEY');
+      assert.equal(r.json().error.code, code);
     }
     const ok = await keyed.inject({ url: '/api/admin/dead_letters', remoteAddress: '10.1.2.3', headers: { authorization: `Bearer ${ADMIN_KEY}` } });
     assert.equal(ok.statusCode, 200);

@@ -25,15 +25,42 @@ export function outboxStoreContract(name: string, make: () => Promise<{ store: O
       await dispose();
     });
 
-    test('the payload reads back whole: the model and the client’s options, as claimed and as listed', async () => {
+    test('the payload reads back whole: the model, the client’s options and the owner, as claimed, listed, sent and dead', async () => {
       const { store, dispose } = await make();
       const options = { sample_fps: 2, confidence: 0.5, iou: 0.3, classes: ['person', 'car'], annotate: true, webhook_url: 'https://hooks.example.com/x' };
-      const e = videoSubmitted(randomUUID(), { bucket: 'videos', object: 'input/y.mp4', media_type: 'video/mp4', model: 'yolo', options }, 'outbox_events', undefined, new Date(1000));
-      await store.insert(e);
+      const e = videoSubmitted(randomUUID(), { bucket: 'videos', object: 'input/y.mp4', media_type: 'video/mp4', model: 'yolo', options, owner: 'alice' }, 'outbox_events', undefined, new Date(1000));
+      await store.insert(e, 'owned-key');
       assert.deepEqual((await store.get(e._id))?.payload, e.payload);
+      assert.deepEqual((await store.findByIdempotencyKey('owned-key'))?.payload, e.payload);
       const [claimed] = await store.claimDue({ owner: 'r', limit: 10, leaseMs: 1000, now: new Date(2000) });
       assert.deepEqual(claimed?.payload, e.payload);
       assert.deepEqual((await store.list()).find((x) => x._id === e._id)?.payload, e.payload);
+      await store.markSent([e._id], new Date(3000));
+      assert.deepEqual((await store.get(e._id))?.payload, e.payload, 'sent (archived where the store archives)');
+      const dead = videoSubmitted(randomUUID(), { bucket: 'videos', object: 'input/z.mp4', media_type: 'video/mp4', owner: 'bob' }, 'outbox_events', undefined, new Date(1000));
+      await store.insert(dead);
+      await store.markDead(dead._id, 'x', new Date(4000));
+      assert.deepEqual((await store.listDead(10))[0]?.payload, dead.payload);
+      await dispose();
+    });
+
+    test('idsOfOwner: the ids of one owner’s events in the given statuses, each once', async () => {
+      const { store, dispose } = await make();
+      const owned = (owner: string | undefined, created: number) =>
+        videoSubmitted(randomUUID(), { bucket: 'videos', object: 'input/o.mp4', media_type: 'video/mp4', ...(owner ? { owner } : {}) }, 'outbox_events', undefined, new Date(created));
+      const [pending, sent, dead, other, anonymous] = [owned('alice', 1000), owned('alice', 2000), owned('alice', 3000), owned('bob', 4000), owned(undefined, 5000)];
+      for (const e of [pending, sent, dead, other, anonymous]) await store.insert(e);
+      await store.markSent([sent._id, other._id], new Date(6000));
+      await store.markDead(dead._id, 'x', new Date(6000));
+      const of = async (owner: string, statuses: Array<'new' | 'sent' | 'dead'>) => (await store.idsOfOwner(owner, statuses)).sort();
+      assert.deepEqual(await of('alice', ['new', 'sent']), [pending._id, sent._id].sort());
+      assert.deepEqual(await of('alice', ['new']), [pending._id]);
+      assert.deepEqual(await of('alice', ['sent']), [sent._id]);
+      assert.deepEqual(await of('alice', ['dead']), [dead._id]);
+      assert.deepEqual(await of('alice', ['new', 'sent', 'dead']), [pending._id, sent._id, dead._id].sort());
+      assert.deepEqual(await of('bob', ['new', 'sent']), [other._id]);
+      assert.deepEqual(await of('carol', ['new', 'sent', 'dead']), []);
+      assert.deepEqual(await of('alice', []), []);
       await dispose();
     });
 
@@ -262,9 +289,9 @@ export function runnerStoreContract(name: string, make: () => Promise<{ store: R
       await dispose();
     });
 
-    test('start keeps the input, video metadata and trace; counts by status', async () => {
+    test('start keeps the input (with its owner), video metadata and trace; counts by status', async () => {
       const { store, dispose } = await make();
-      const input = { bucket: 'videos', object: 'input/a.mp4', media_type: 'video/mp4' };
+      const input = { bucket: 'videos', object: 'input/a.mp4', media_type: 'video/mp4', owner: 'alice' };
       const video = { width: 576, height: 768, fps: null, duration_ms: 10_000, frame_count: null, codec: 'h264', rotation: 90 };
       const s = { ...start(), input, video, traceparent: '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01' };
       const r = await store.start(s);
@@ -355,6 +382,40 @@ export function runnerStoreContract(name: string, make: () => Promise<{ store: R
       assert.equal(again[0]?.drives, 2);
       await store.markFailed(s._id, 'x', new Date());
       assert.deepEqual(await store.claimStalled(new Date(later + 1e9), new Date(later + 1e9), 10), [], 'only processing jobs stall');
+      await dispose();
+    });
+
+    test('countActive: an owner’s jobs not yet ready or failed, from the outbox’s ids and its own records', async () => {
+      const { store, dispose } = await make();
+      const owned = (owner: string) => {
+        const id = randomUUID();
+        return { ...start(id), input: { bucket: 'videos', object: `input/${id}.mp4`, media_type: 'video/mp4', owner } };
+      };
+      // Jobs the outbox holds as new/sent: not started yet, processing, predictable, ready, failed.
+      const queued = randomUUID();
+      const [processing, predictable, ready, failed] = [owned('alice'), owned('alice'), owned('alice'), owned('alice')];
+      for (const s of [processing, predictable, ready, failed]) await store.start(s);
+      for (const s of [predictable, ready]) {
+        await store.setTotalFrames(s._id, 1);
+        await store.addFrameResult(s._id, obj(0));
+        assert.equal(await store.markPredictable(s._id), true);
+      }
+      assert.equal(await store.markReady(ready._id, new Date(2000), { bucket: 'videos', object: `detection/${ready._id}.json` }), true);
+      assert.equal(await store.markFailed(failed._id, 'x', new Date(2000)), true);
+      const dispatched = [queued, processing._id, predictable._id, ready._id, failed._id];
+      assert.equal(await store.countActive('alice', dispatched), 3, 'queued, processing and predictable');
+      assert.equal(await store.countActive('alice', [...dispatched, queued, processing._id]), 3, 'an id listed twice counts once');
+      // A job whose event was removed after its retention: only its record tells.
+      const orphan = owned('alice');
+      await store.start(orphan);
+      assert.equal(await store.countActive('alice', dispatched), 4);
+      assert.equal(await store.countActive('alice', []), 3, 'without the outbox: the processing and predictable records');
+      // Other owners' records never count; their dispatched ids are the caller's to choose.
+      await store.start(owned('bob'));
+      assert.equal(await store.countActive('carol', []), 0);
+      assert.equal(await store.countActive('bob', []), 1);
+      await store.markFailed(orphan._id, 'stalled', new Date(3000));
+      assert.equal(await store.countActive('alice', dispatched), 3);
       await dispose();
     });
 

@@ -110,8 +110,57 @@ export function errorFromBody(status: number, statusText: string, body: string):
   return new ApiError(`HTTP ${status} ${statusText}`.trim(), status);
 }
 
+/** Where the page keeps the API key the user gave (this browser only). */
+const KEY_STORAGE = 'framewise.apiKey';
+
+/** The API key the user gave, if any (storage may be unavailable: private modes, policies). */
+export function storedKey(): string | undefined {
+  try {
+    return localStorage.getItem(KEY_STORAGE) || undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+export function storeKey(key: string | undefined): void {
+  try {
+    if (key) localStorage.setItem(KEY_STORAGE, key);
+    else localStorage.removeItem(KEY_STORAGE);
+  } catch {
+    /* kept for this page only */
+  }
+}
+
+/**
+ * `Authorization` for fetch and XHR. `EventSource` and `<video src>` cannot send it: they rely on
+ * the session cookie `startSession` obtains (the server honours it on GET and HEAD only).
+ */
+export function authHeaders(): Record<string, string> {
+  const key = storedKey();
+  return key ? { authorization: `Bearer ${key}` } : {};
+}
+
+/** `POST /api/session`: who the key is; sets the HttpOnly session cookie (none if the server has no keys). */
+export interface Session {
+  authenticated: boolean;
+  key_id: string;
+  role: 'client' | 'admin';
+  expires_at?: string;
+}
+
+export async function startSession(key: string): Promise<Session> {
+  const res = await fetch('/api/session', { method: 'POST', headers: { accept: 'application/json', authorization: `Bearer ${key}` } });
+  if (!res.ok) throw errorFromBody(res.status, res.statusText, await res.text());
+  return (await res.json()) as Session;
+}
+
+/** Ends the session (clears its cookie); a failure leaves a cookie that expires by itself. */
+export async function endSession(): Promise<void> {
+  await fetch('/api/session', { method: 'DELETE' }).catch(() => undefined);
+}
+
 export async function getJson<T>(url: string, signal?: AbortSignal): Promise<T> {
-  const res = await fetch(url, { signal, headers: { accept: 'application/json' } });
+  const res = await fetch(url, { signal, headers: { accept: 'application/json', ...authHeaders() } });
   if (!res.ok) throw errorFromBody(res.status, res.statusText, await res.text());
   return (await res.json()) as T;
 }

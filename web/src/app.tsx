@@ -1,5 +1,6 @@
 import { useState } from 'preact/hooks';
 import { JobList } from './job-list';
+import { KeyField } from './key-field';
 import { UploadForm } from './upload-form';
 import { useJobStatus } from './use-job-status';
 import { useStatusAll } from './use-status-all';
@@ -9,6 +10,8 @@ import { Viewer } from './viewer';
 export function App() {
   const jobs = useStatusAll();
   const [selected, setSelected] = useState<string>();
+  /** Bumped when the API key changes: what was loaded with the old one is loaded again. */
+  const [keyVersion, setKeyVersion] = useState(0);
   const live = useJobStatus(selected);
   const listed = jobs.data?.operations.find((o) => o.video_id === selected);
   return (
@@ -16,6 +19,13 @@ export function App() {
       <header class="top">
         <h1>Framewise</h1>
         <p class="muted">Video in, objects out: upload a video, watch its detection, replay it with the boxes.</p>
+        <KeyField
+          onChange={() => {
+            setSelected(undefined);
+            setKeyVersion((v) => v + 1);
+            jobs.refresh();
+          }}
+        />
         <nav>
           <a href="/docs">API docs</a>
         </nav>
@@ -23,6 +33,7 @@ export function App() {
       <main class="layout">
         <div class="side">
           <UploadForm
+            key={keyVersion}
             onUploaded={(id) => {
               setSelected(id);
               jobs.refresh();

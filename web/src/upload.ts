@@ -1,4 +1,4 @@
-import { ApiError, errorFromBody } from './api';
+import { ApiError, authHeaders, errorFromBody } from './api';
 
 /** The per-job options of an upload, as the form holds them (empty: the server's default). */
 export interface JobOptions {
@@ -71,6 +71,7 @@ export function uploadVideo(file: File, options: JobOptions, onProgress: (fracti
   });
   xhr.open('POST', '/api/upload_video');
   xhr.setRequestHeader('accept', 'application/json');
+  for (const [name, value] of Object.entries(authHeaders())) xhr.setRequestHeader(name, value);
   xhr.send(uploadForm(file, options));
   return { done, abort: () => xhr.abort() };
 }

@@ -1,5 +1,5 @@
 import { useEffect, useState } from 'preact/hooks';
-import { annotatedUrl } from './api';
+import { annotatedUrl, authHeaders } from './api';
 
 export type AnnotatedState = 'none' | 'rendering' | 'available';
 
@@ -22,7 +22,7 @@ export function useAnnotated(id: string, asked: boolean): AnnotatedState {
     const until = Date.now() + GIVE_UP_MS;
     const look = async () => {
       try {
-        const res = await fetch(annotatedUrl(id), { method: 'HEAD', signal: abort.signal });
+        const res = await fetch(annotatedUrl(id), { method: 'HEAD', signal: abort.signal, headers: authHeaders() });
         if (res.ok) return setState('available');
       } catch {
         if (abort.signal.aborted) return;

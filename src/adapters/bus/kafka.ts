@@ -98,6 +98,15 @@ export class KafkaBus implements Publisher, Subscriber {
     return out;
   }
 
+  /**
+   * Resolves once a broker answered a metadata request (readiness): on the producer's connection,
+   * forced past the cached metadata, so it proves the cluster answers now.
+   */
+  async ping(): Promise<void> {
+    if (this.closed) throw new Error('bus is closed');
+    await this.producer.metadata({ topics: [], forceUpdate: true });
+  }
+
   async close(): Promise<void> {
     this.closed = true;
     await Promise.all(this.subscriptions.map((s) => s.stop()));

@@ -30,3 +30,21 @@ export function resolveBinary(name: 'ffmpeg' | 'ffprobe', configured?: string): 
   const pkg = name === 'ffmpeg' ? '@ffmpeg-installer/ffmpeg' : '@ffprobe-installer/ffprobe';
   return (require(pkg) as { path: string }).path;
 }
+
+/**
+ * util-linux's `prlimit`, which starts ffmpeg under memory and CPU limits: the configured path, else
+ * the one on PATH, else `/usr/bin`'s or `/usr/sbin`'s; undefined where there is none (macOS, some
+ * slim images) or the configured one cannot be run, and ffmpeg then runs without those limits.
+ */
+export function resolvePrlimit(configured?: string): string | undefined {
+  for (const candidate of configured ? [configured] : [onPath('prlimit'), '/usr/bin/prlimit', '/usr/sbin/prlimit']) {
+    if (!candidate) continue;
+    try {
+      accessSync(candidate, constants.X_OK);
+      return candidate;
+    } catch {
+      /* not here */
+    }
+  }
+  return undefined;
+}

@@ -14,6 +14,11 @@ export class FfmpegLog {
   private ended = false;
   /** The last error lines (level `error` or worse), tail-capped. */
   errors = '';
+  /**
+   * The signal ffmpeg caught and exited on (`Exiting normally, received signal 24.`): it handles
+   * SIGTERM, SIGINT and SIGXCPU itself and exits 255, so its exit status does not name the signal.
+   */
+  receivedSignal: number | undefined;
 
   constructor(stderr: Readable) {
     const lines = createInterface({ input: stderr, crlfDelay: Infinity });
@@ -32,6 +37,7 @@ export class FfmpegLog {
       this.errors = (this.errors + line.replace(' [' + level + ']', '') + '\n').slice(-8192);
       return;
     }
+    if (level === 'info' && line.includes('received signal')) this.receivedSignal = Number(/received signal (\d+)/.exec(line)?.[1]) || undefined;
     if (level !== 'info' || !line.includes('Parsed_showinfo')) return;
     const m = /\bpts_time:\s*(-?[\d.]+(?:e[-+]?\d+)?)/.exec(line);
     if (!m) return;

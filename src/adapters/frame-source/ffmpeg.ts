@@ -1,11 +1,16 @@
 import { execFile, spawn } from 'node:child_process';
+import { constants as osConstants } from 'node:os';
 import { promisify } from 'node:util';
 import { VideoDecodeError, type FrameSource, type SampledFrame, type VideoInfo } from '../../ports/frame-source.js';
 import { readPpmFrames } from './ppm-stream.js';
 import { resolveBinary } from './binaries.js';
 import { FfmpegLog } from './ffmpeg-log.js';
+import { FfmpegSandbox, type Exit, type ResourceLimits } from './ffmpeg-sandbox.js';
 
 const run = promisify(execFile);
+
+/** Decoding allowance per decoded frame between two sampled ones: ffmpeg must decode at least 10 frames/s. */
+export const STALL_MS_PER_FRAME = 100;
 
 export interface FfmpegOptions {
   ffmpegPath?: string;
@@ -14,7 +19,21 @@ export interface FfmpegOptions {
   decodeErrors: 'fail' | 'tolerate';
   /** Decoder threads (0 = ffmpeg's choice). */
   threads?: number;
+  /** Longest ffprobe may take, ms (default 30 000). */
   probeTimeoutMs?: number;
+  /**
+   * Longest ffmpeg may take to deliver the next sampled frame once it is asked for, ms, plus
+   * `STALL_MS_PER_FRAME` per frame it decodes in between (default 60 000). Time the consumer
+   * spends with a frame does not count, so slow detection never trips it; an input that never
+   * delivers (a stalled pipe, a hung mount) or a decoder that spins does.
+   */
+  decodeStallMs?: number;
+  /** Memory and CPU time of each ffmpeg/ffprobe (via prlimit, where there is one). */
+  limits?: ResourceLimits;
+  /** prlimit to use (default: found on PATH). */
+  prlimitPath?: string;
+  /** Told once when the limits cannot be applied (no prlimit). */
+  warn?: (message: string) => void;
 }
 
 interface ProbeJson {
@@ -62,26 +81,30 @@ function damaged(stderr: string, k: number): VideoDecodeError {
 export class FfmpegFrameSource implements FrameSource {
   private readonly ffmpeg: string;
   private readonly ffprobe: string;
+  private readonly sandbox: FfmpegSandbox;
   private fpsModeFlag: Promise<string[]> | undefined;
 
   constructor(private readonly opts: FfmpegOptions) {
     this.ffmpeg = resolveBinary('ffmpeg', opts.ffmpegPath);
     this.ffprobe = resolveBinary('ffprobe', opts.ffprobePath);
+    this.sandbox = new FfmpegSandbox({ ...(opts.limits ? { limits: opts.limits } : {}), ...(opts.prlimitPath ? { prlimitPath: opts.prlimitPath } : {}), ...(opts.warn ? { warn: opts.warn } : {}) });
   }
 
   async probe(path: string): Promise<VideoInfo> {
+    const timeoutMs = this.opts.probeTimeoutMs ?? 30_000;
+    const args = [
+      '-v', 'error', ...(await this.sandbox.inputOptions(this.ffprobe)),
+      '-print_format', 'json', '-show_format', '-show_streams', '-select_streams', 'v:0',
+      // `file:` so that a path is never read as another protocol's URL.
+      `file:${path}`,
+    ];
+    const command = await this.sandbox.command(this.ffprobe, args, timeoutMs / 1000);
     let json: ProbeJson;
     try {
-      const { stdout } = await run(
-        this.ffprobe,
-        ['-v', 'error', '-print_format', 'json', '-show_format', '-show_streams', '-select_streams', 'v:0', path],
-        { timeout: this.opts.probeTimeoutMs ?? 30_000, maxBuffer: 4 * 1024 * 1024 },
-      );
+      const { stdout } = await run(command.file, command.args, { timeout: timeoutMs, killSignal: 'SIGKILL', maxBuffer: 4 * 1024 * 1024 });
       json = JSON.parse(stdout) as ProbeJson;
     } catch (err) {
-      const e = err as { stderr?: string; killed?: boolean; message: string };
-      if (e.killed) throw new VideoDecodeError('reading the video timed out');
-      throw new VideoDecodeError(`not a readable video: ${lastLines(e.stderr ?? '') || e.message}`);
+      throw this.probeFailure(err, timeoutMs);
     }
     const v = json.streams?.[0];
     if (!v) throw new VideoDecodeError('the file has no video stream (audio only, or not a video)');
@@ -104,6 +127,18 @@ export class FfmpegFrameSource implements FrameSource {
     };
   }
 
+  private probeFailure(err: unknown, timeoutMs: number): VideoDecodeError {
+    const e = err as { stderr?: string; killed?: boolean; code?: unknown; signal?: NodeJS.Signals | null; message: string };
+    const stderr = e.stderr ?? '';
+    if (e.code === 'ERR_CHILD_PROCESS_STDIO_MAXBUFFER') return new VideoDecodeError('not a readable video: its description is too large');
+    if (e.killed) return new VideoDecodeError(`reading the video timed out (${timeoutMs / 1000} s)`);
+    const refused = refusedFormat(stderr);
+    if (refused) return refused;
+    const limit = this.sandbox.explain({ code: typeof e.code === 'number' ? e.code : null, signal: e.signal ?? null }, stderr, 'ffprobe');
+    if (limit) return new VideoDecodeError(`not a readable video: ${limit}`);
+    return new VideoDecodeError(`not a readable video: ${lastLines(stderr) || e.message}`);
+  }
+
   private passthroughFlag(): Promise<string[]> {
     // `-vsync` became `-fps_mode` in ffmpeg 5.1; both mean "never duplicate or drop frames".
     this.fpsModeFlag ??= run(this.ffmpeg, ['-hide_banner', '-version']).then(
@@ -122,7 +157,8 @@ export class FfmpegFrameSource implements FrameSource {
       // Level-tagged lines: showinfo's frame times (info) apart from decoding errors.
       '-hide_banner', '-nostdin', '-nostats', '-loglevel', 'level+info',
       '-threads', String(this.opts.threads ?? 0),
-      '-i', path,
+      ...(await this.sandbox.inputOptions(this.ffmpeg)),
+      '-i', `file:${path}`,
       '-map', '0:v:0',
       // Sampling happens inside ffmpeg, so unsampled frames never cross the pipe; showinfo logs
       // each sampled frame's presentation time (right for variable frame rate too).
@@ -130,29 +166,92 @@ export class FfmpegFrameSource implements FrameSource {
       ...(await this.passthroughFlag()),
       '-f', 'image2pipe', '-c:v', 'ppm', 'pipe:1',
     ];
-    const child = spawn(this.ffmpeg, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    const command = await this.sandbox.command(this.ffmpeg, args);
+    const child = spawn(command.file, command.args, { stdio: ['ignore', 'pipe', 'pipe'] });
     const log = new FfmpegLog(child.stderr);
-    const exited = new Promise<number | null>((resolve) => child.once('close', (code) => resolve(code)));
+    const exited = new Promise<Exit>((resolve) => child.once('close', (code, signal) => resolve({ code, signal })));
     const spawnError = new Promise<never>((_, reject) => child.once('error', (e) => reject(new VideoDecodeError(`cannot run ffmpeg: ${e.message}`))));
     spawnError.catch(() => {});
+    const stallMs = (this.opts.decodeStallMs ?? 60_000) + every * STALL_MS_PER_FRAME;
+    const watchdog = new Watchdog(stallMs, () => child.kill('SIGKILL'));
     let k = 0;
     let finished = false;
     try {
       const strict = this.opts.decodeErrors === 'fail';
-      for await (const image of readPpmFrames(child.stdout)) {
-        // ffmpeg reports damage on stderr and carries on; in strict mode stop at the first report.
-        if (strict && log.errors.trim()) throw damaged(log.errors, k);
-        const timestampMs = await log.timestampMs(k);
-        yield { frame: k * every, image, ...(timestampMs !== undefined ? { timestampMs } : {}) };
-        k++;
+      let broken: Error | undefined;
+      watchdog.arm();
+      try {
+        for await (const image of readPpmFrames(child.stdout)) {
+          // ffmpeg reports damage on stderr and carries on; in strict mode stop at the first report.
+          if (strict && log.errors.trim()) throw damaged(log.errors, k);
+          const timestampMs = await log.timestampMs(k);
+          watchdog.disarm();
+          yield { frame: k * every, image, ...(timestampMs !== undefined ? { timestampMs } : {}) };
+          k++;
+          watchdog.arm();
+        }
+      } catch (err) {
+        if (err instanceof VideoDecodeError) throw err;
+        // The output ended inside a frame, or was not PPM: ffmpeg was stopped or died; its exit tells why.
+        broken = err as Error;
+        child.kill('SIGKILL');
       }
-      const code = await Promise.race([exited, spawnError]);
+      watchdog.disarm();
+      const exit = await Promise.race([exited, spawnError]);
       finished = true;
-      if (code !== 0) throw new VideoDecodeError(`decoding failed after ${k} sampled frames: ${lastLines(log.errors) || `ffmpeg exited with ${code}`}`);
+      if (watchdog.fired) throw new VideoDecodeError(`decoding stalled: no frame from ffmpeg for ${stallMs / 1000} s after sampled frame ${k}`);
+      if (exit.code !== 0 || broken) {
+        const refused = refusedFormat(log.errors);
+        if (refused) throw refused;
+        // ffmpeg catches SIGXCPU (its CPU limit) and exits 255: its log names the signal, not its exit.
+        const cpu = signalName(log.receivedSignal) === 'SIGXCPU' ? { code: exit.code, signal: 'SIGXCPU' as const } : exit;
+        const why = (!broken || exit.signal !== 'SIGKILL' ? this.sandbox.explain(cpu, log.errors) : undefined) ?? (lastLines(log.errors) || broken?.message || `ffmpeg exited with ${exit.code}`);
+        throw new VideoDecodeError(`decoding failed after ${k} sampled frames: ${why}`);
+      }
       if (strict && log.errors.trim()) throw damaged(log.errors, k);
       if (k === 0) throw new VideoDecodeError('no frame of the video could be decoded');
     } finally {
+      watchdog.disarm();
       if (!finished) child.kill('SIGKILL');
     }
+  }
+}
+
+/**
+ * `[hls @ 0x…] Format not on whitelist …` → why the file is refused: its format opens what it
+ * names (see `FfmpegSandbox`).
+ */
+function refusedFormat(stderr: string): VideoDecodeError | undefined {
+  const m = /\[([\w-]+)[\w,-]* @ 0x[0-9a-f]+\] Format not on whitelist/.exec(stderr);
+  if (!m) return undefined;
+  return new VideoDecodeError(`not a video: a ${m[1]} file (a playlist, manifest or list naming other files or URLs, which are never opened)`);
+}
+
+/** A signal's name from its number (`24` → `SIGXCPU` on Linux). */
+function signalName(n: number | undefined): NodeJS.Signals | undefined {
+  return n === undefined ? undefined : (Object.entries(osConstants.signals).find(([, v]) => v === n)?.[0] as NodeJS.Signals | undefined);
+}
+
+/** Fires `onStall` once if armed for `ms` without being disarmed. */
+class Watchdog {
+  private timer: NodeJS.Timeout | undefined;
+  fired = false;
+
+  constructor(
+    private readonly ms: number,
+    private readonly onStall: () => void,
+  ) {}
+
+  arm(): void {
+    this.disarm();
+    this.timer = setTimeout(() => {
+      this.fired = true;
+      this.onStall();
+    }, this.ms);
+  }
+
+  disarm(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
   }
 }

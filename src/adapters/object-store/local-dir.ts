@@ -1,5 +1,5 @@
-import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdir, open, rename, rm, stat, readdir } from 'node:fs/promises';
+import { constants, createReadStream, createWriteStream } from 'node:fs';
+import { access, mkdir, open, rename, rm, stat, readdir } from 'node:fs/promises';
 import { randomUUID } from 'node:crypto';
 import { dirname, join, resolve, sep } from 'node:path';
 import { pipeline } from 'node:stream/promises';
@@ -103,6 +103,12 @@ export class LocalDirObjectStore implements ObjectStore {
     const namePrefix = prefix.split('/').pop() ?? '';
     const entries = await readdir(parent).catch(() => [] as string[]);
     await Promise.all(entries.filter((e) => e.startsWith(namePrefix)).map((e) => rm(join(parent, e), { recursive: true, force: true })));
+  }
+
+  /** Resolves once the bucket's directory exists (made if need be) and is writable (readiness). */
+  async ping(): Promise<void> {
+    await mkdir(this.base, { recursive: true });
+    await access(this.base, constants.W_OK);
   }
 
   async close(): Promise<void> {}

@@ -55,6 +55,18 @@ export class S3ObjectStore implements ObjectStore {
     });
   }
 
+  /** Resolves once S3 answered that the bucket exists and these credentials reach it (HeadBucket; readiness). */
+  async ping(): Promise<void> {
+    try {
+      await this.client.send(new HeadBucketCommand({ Bucket: this.bucket }));
+    } catch (err) {
+      // HeadBucket answers have no body: the SDK's message is often just "UnknownError".
+      const e = err as { name?: string; message?: string; code?: string; $metadata?: { httpStatusCode?: number } };
+      const status = e.$metadata?.httpStatusCode;
+      throw new Error(`bucket ${this.bucket}: ${status ? `HTTP ${status} ${e.name ?? ''}`.trim() : e.message || e.code || e.name || String(err)}`, { cause: err });
+    }
+  }
+
   /** Creates the bucket if it does not exist. */
   async ensureBucket(): Promise<void> {
     try {

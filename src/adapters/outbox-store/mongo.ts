@@ -73,6 +73,9 @@ export class MongoOutboxStore implements OutboxStore {
     await this.outbox.createIndex({ idempotency_key: 1 }, { unique: true });
     await this.sent.createIndex({ idempotency_key: 1 });
     await this.sent.createIndex({ sent_at: 1 });
+    // `idsOfOwner`: a key's jobs (its limit of unfinished ones).
+    await this.outbox.createIndex({ 'payload.owner': 1, status: 1 });
+    await this.sent.createIndex({ 'payload.owner': 1 });
     await this.leases.ensureIndexes();
     // Sent events of versions that kept them in the work list: archive first, then remove.
     const legacy = await this.outbox.find({ status: 'sent' }).toArray();
@@ -229,6 +232,16 @@ export class MongoOutboxStore implements OutboxStore {
     return counts;
   }
 
+  /** Pending and dead events from the work list, sent ones from the archive; an event in both (see `archive`) once. */
+  async idsOfOwner(owner: string, statuses: readonly OutboxStatus[]): Promise<string[]> {
+    const pending = statuses.filter((s) => s !== 'sent');
+    const [work, archived] = await Promise.all([
+      pending.length > 0 ? this.outbox.find({ 'payload.owner': owner, status: { $in: pending } }, { projection: { _id: 1 } }).toArray() : [],
+      statuses.includes('sent') ? this.sent.find({ 'payload.owner': owner }, { projection: { _id: 1 } }).toArray() : [],
+    ]);
+    return [...new Set([...work, ...archived].map((d) => d._id))];
+  }
+
   async deleteAll(): Promise<void> {
     await this.outbox.deleteMany({});
     await this.sent.deleteMany({});
@@ -252,6 +265,7 @@ function clean(d: Doc): OutboxEvent {
       media_type: d.payload.media_type,
       ...(d.payload.model ? { model: d.payload.model } : {}),
       ...(d.payload.options ? { options: d.payload.options } : {}),
+      ...(d.payload.owner ? { owner: d.payload.owner } : {}),
     },
     created_at: d.created_at,
     attempts: d.attempts ?? 0,

@@ -68,6 +68,7 @@ export class SqliteOutboxStore implements OutboxStore {
     db.exec(`
       CREATE INDEX IF NOT EXISTS outbox_status_created ON outbox (status, created_at);
       CREATE UNIQUE INDEX IF NOT EXISTS outbox_idempotency_key ON outbox (idempotency_key);
+      CREATE INDEX IF NOT EXISTS outbox_owner_status ON outbox (json_extract(payload, '$.owner'), status);
     `);
   }
 
@@ -149,6 +150,13 @@ export class SqliteOutboxStore implements OutboxStore {
   async countByStatus(): Promise<Partial<Record<OutboxStatus, number>>> {
     const rows = this.db.prepare('SELECT status, COUNT(*) AS n FROM outbox GROUP BY status').all() as Array<{ status: OutboxStatus; n: number }>;
     return Object.fromEntries(rows.map((r) => [r.status, r.n]));
+  }
+
+  async idsOfOwner(owner: string, statuses: readonly OutboxStatus[]): Promise<string[]> {
+    const rows = this.db
+      .prepare("SELECT _id FROM outbox WHERE json_extract(payload, '$.owner') = ? AND status IN (SELECT value FROM json_each(?))")
+      .all(owner, JSON.stringify(statuses)) as Array<{ _id: string }>;
+    return rows.map((r) => r._id);
   }
 
   async deleteAll(): Promise<void> {

@@ -56,6 +56,8 @@ export class MongoRunnerStore implements RunnerStore {
     await this.runs.createIndex({ status: 1, created_at: 1 });
     await this.runs.createIndex({ status: 1, updated_at: 1 });
     await this.runs.createIndex({ webhook_status: 1, webhook_next_at: 1 });
+    // `countActive`: a key's unfinished jobs.
+    await this.runs.createIndex({ 'input.owner': 1, status: 1 });
     await this.leases.ensureIndexes();
     await this.frames.createIndex({ job_id: 1, frame: 1 }, { unique: true });
   }
@@ -287,6 +289,16 @@ export class MongoRunnerStore implements RunnerStore {
   async countByStatus(): Promise<Partial<Record<RunnerStatus, number>>> {
     const rows = await this.runs.aggregate<{ _id: RunnerStatus; n: number }>([{ $group: { _id: '$status', n: { $sum: 1 } } }]).toArray();
     return Object.fromEntries(rows.map((r) => [r._id, r.n]));
+  }
+
+  async countActive(owner: string, dispatched: readonly string[]): Promise<number> {
+    const ids = [...new Set(dispatched)];
+    const UNFINISHED = ['processing', 'predictable'] as const;
+    const [ended, orphans] = await Promise.all([
+      ids.length > 0 ? this.runs.countDocuments({ _id: { $in: ids }, status: { $nin: [...UNFINISHED] } }) : 0,
+      this.runs.countDocuments({ 'input.owner': owner, status: { $in: [...UNFINISHED] }, _id: { $nin: ids } }),
+    ]);
+    return ids.length - ended + orphans;
   }
 
   async deleteAll(): Promise<void> {

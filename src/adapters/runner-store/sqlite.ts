@@ -92,6 +92,8 @@ export class SqliteRunnerStore implements RunnerStore {
     addColumns(db, 'runner_predictions', { ...LEASE_COLUMNS, ...LATER_COLUMNS });
     addColumns(db, 'runner_predictions', NOTIFICATION_COLUMNS);
     db.exec('CREATE INDEX IF NOT EXISTS runner_webhook_due ON runner_predictions (webhook_status, webhook_next_at)');
+    // `countActive`: a key's unfinished jobs (the expression must match the query's exactly).
+    db.exec("CREATE INDEX IF NOT EXISTS runner_owner_status ON runner_predictions (json_extract(input, '$.owner'), status)");
     addColumns(db, 'frame_results', { model: 'TEXT', timestamp_ms: 'REAL' });
   }
 
@@ -256,6 +258,20 @@ export class SqliteRunnerStore implements RunnerStore {
   async countByStatus(): Promise<Partial<Record<RunnerStatus, number>>> {
     const rows = this.db.prepare('SELECT status, COUNT(*) AS n FROM runner_predictions GROUP BY status').all() as Array<{ status: RunnerStatus; n: number }>;
     return Object.fromEntries(rows.map((r) => [r.status, r.n]));
+  }
+
+  async countActive(owner: string, dispatched: readonly string[]): Promise<number> {
+    const ids = JSON.stringify(dispatched);
+    const row = this.db
+      .prepare(
+        `SELECT
+           (SELECT COUNT(*) FROM (SELECT DISTINCT value AS id FROM json_each(?)) d LEFT JOIN runner_predictions r ON r._id = d.id
+             WHERE r._id IS NULL OR r.status IN ('processing', 'predictable'))
+         + (SELECT COUNT(*) FROM runner_predictions WHERE json_extract(input, '$.owner') = ? AND status IN ('processing', 'predictable')
+             AND _id NOT IN (SELECT value FROM json_each(?))) AS n`,
+      )
+      .get(ids, owner, ids) as { n: number };
+    return row.n;
   }
 
   async deleteAll(): Promise<void> {

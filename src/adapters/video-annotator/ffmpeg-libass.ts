@@ -182,7 +182,9 @@ class Processes {
 
   start(what: string, args: string[]): Running {
     this.abort.signal.throwIfAborted();
-    const child = spawn(this.ffmpeg, ['-hide_banner', '-nostdin', '-v', 'error', '-y', ...args], {
+    // Each process has one input (the stored video, or a pipe): it may open nothing else, whatever
+    // the video names (the frame source's confinement; the runner refused playlists already).
+    const child = spawn(this.ffmpeg, ['-hide_banner', '-nostdin', '-v', 'error', '-y', '-protocol_whitelist', 'file,pipe', ...args], {
       cwd: this.cwd,
       stdio: ['pipe', 'pipe', 'pipe'],
       env: { ...process.env, FONTCONFIG_FILE: join(this.cwd, 'fonts.conf') },

@@ -16,9 +16,18 @@ import { statusEventRoutes } from './routes/status-events.js';
 import { videoRoutes } from './routes/videos.js';
 import { adminRoutes } from './routes/admin.js';
 import { deadLetterRoutes } from './routes/dead-letters.js';
+import { sessionRoutes } from './routes/session.js';
+import { registerAuth, resolveAuth, type ApiAuth } from './auth.js';
 import type { Metrics } from '../../observability/metrics.js';
+import { recordHttpMetrics } from '../../observability/http-metrics.js';
+import { traceLoggerFactory } from '../../observability/request-trace.js';
+import type { ReadyChecks } from '../../observability/readiness.js';
 import { registerOpenApi } from './openapi.js';
 import { registerWebPage } from './web-page.js';
+import { AJV_OPTIONS, declareNoQuery, schemaErrorFormatter } from './strict-requests.js';
+import { registerRateLimits, type RateLimits } from './rate-limit.js';
+import type { VideoInfo } from '../../ports/frame-source.js';
+import type { VideoLimits } from '../../core/video-limits.js';
 
 /** This package's version (`src/stages/api` and `dist/stages/api` are both three levels below the package root). */
 const VERSION = (createRequire(import.meta.url)('../../../package.json') as { version: string }).version;
@@ -29,11 +38,24 @@ export interface ApiDeps {
   objects: ObjectStore;
   log: Logger;
   maxUploadBytes: number;
+  /** Reads a video file's size, duration and frame count (ffprobe); with `videoLimits`, a video over a limit is refused (422) at upload and request. */
+  probe?: (path: string) => Promise<VideoInfo>;
+  videoLimits?: VideoLimits;
+  /** Requests per minute per API key (else client IP); absent: no limits. */
+  rateLimits?: RateLimits;
   /** Called after a job is accepted (embedded mode wakes the relay). */
   onAccepted?: () => void;
   metrics?: Metrics;
-  /** Bearer key of admin routes; unset: they answer loopback clients only. */
+  /** What `/ready` checks: this process's dependencies (see `observability/readiness.ts`). */
+  readyChecks?: ReadyChecks;
+  /** An admin key (id `admin`), besides `auth.keys`. */
   adminKey?: string;
+  /** API keys and the web page's sessions (see `auth.ts`); no key at all: authentication is off. */
+  auth?: ApiAuth;
+  /** Buckets `/api/request` may name (default: the object store's). */
+  requestBuckets?: readonly string[];
+  /** Unfinished jobs one API key may have (0 or unset: no limit; none while authentication is off). */
+  maxActiveJobsPerKey?: number;
   /** How often an event stream (`/api/status/{id}/events`) looks at its job, ms (default 500). */
   statusPollMs?: number;
   /** The models a job may choose (`model` at upload), and the one it gets otherwise. */
@@ -44,7 +66,10 @@ export type Api = FastifyInstance<any, any, any, Logger, TypeBoxTypeProvider>;
 
 /** Builds the HTTP API without listening, so tests drive it with `inject`. */
 export async function buildApi(deps: ApiDeps): Promise<Api> {
-  const app = Fastify({ loggerInstance: deps.log, bodyLimit: 1024 * 1024 }).withTypeProvider<TypeBoxTypeProvider>();
+  // Every request's log lines carry its trace id (`traceLoggerFactory`).
+  // Strict requests (`strict-requests.ts`): undeclared query parameters and body fields are a 400, not dropped.
+  const app = Fastify({ loggerInstance: deps.log, bodyLimit: 1024 * 1024, childLoggerFactory: traceLoggerFactory, ajv: { customOptions: AJV_OPTIONS }, schemaErrorFormatter }).withTypeProvider<TypeBoxTypeProvider>();
+  app.addHook('onRoute', declareNoQuery);
   // Heartbeat comments keep idle event streams open through proxies.
   await app.register(fastifySSE, { heartbeatInterval: 15_000 });
   await app.register(multipart, { limits: { fileSize: deps.maxUploadBytes, files: 1, fields: 20, parts: 25 } });
@@ -60,14 +85,21 @@ export async function buildApi(deps: ApiDeps): Promise<Api> {
     return reply.status(err.status).send(toErrorBody(err));
   });
 
+  const access = resolveAuth(deps.auth, deps.adminKey);
+  if (deps.rateLimits) await registerRateLimits(app, { isKnownKey: (token) => access.ring.find(token) !== undefined, ...deps.rateLimits });
+  // After the rate limits (wrong keys are limited too), before the routes and their description.
+  await registerAuth(app, access.ring, access.session);
+  // Before the routes: the hook must apply to every one of them.
+  if (deps.metrics) recordHttpMetrics(app, deps.metrics);
   await registerOpenApi(app, VERSION);
-  await app.register(healthRoutes);
+  await app.register(healthRoutes, deps);
   await app.register(uploadRoutes, deps);
   await app.register(resultRoutes, deps);
   await app.register(statusEventRoutes, deps);
   await app.register(videoRoutes, deps);
   await app.register(adminRoutes, deps);
   await app.register(deadLetterRoutes, deps);
+  await app.register(sessionRoutes, access);
   await registerWebPage(app);
   const metrics = deps.metrics;
   if (metrics) app.get('/metrics', { schema: { description: 'Prometheus metrics (text exposition format).', produces: ['text/plain'] } }, async (_req, reply) => reply.type(metrics.registry.contentType).send(await metrics.registry.metrics()));

@@ -10,7 +10,8 @@ import type { JobOptions } from '../../core/job.js';
  */
 export const JobOptionFields = {
   sample_every: Type.Optional(Type.Integer({ minimum: 1, maximum: 100_000, description: 'Detect every Nth decoded frame (default: the server’s, 5)' })),
-  sample_fps: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: 1000, description: 'Or: about this many frames per second of video (not with sample_every)' })),
+  // `minimum`, not `exclusiveMinimum: 0`: /openapi.json is OpenAPI 3.0, where exclusiveMinimum is a boolean.
+  sample_fps: Type.Optional(Type.Number({ minimum: 0.001, maximum: 1000, description: 'Or: about this many frames per second of video, 0.001–1000 (not with sample_every)' })),
   confidence: Type.Optional(Type.Number({ minimum: 0, maximum: 1, description: 'Minimum confidence of a kept detection (default: the server’s, 0.25)' })),
   iou: Type.Optional(Type.Number({ minimum: 0, maximum: 1, description: 'IoU threshold of non-maximum suppression (default: the server’s, 0.45)' })),
   classes: Type.Optional(

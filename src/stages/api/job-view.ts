@@ -7,6 +7,7 @@ import { detectionKey } from '../../core/ids.js';
 import { FramewiseError } from '../../core/errors.js';
 import { jobProgress } from '../../core/progress.js';
 import { formatDuration, secondsBetween } from '../../core/duration.js';
+import { mayRead, type Principal } from './auth.js';
 
 export interface JobView {
   id: string;
@@ -15,7 +16,12 @@ export interface JobView {
   /** Why it failed (status `failed` only). */
   reason: string | undefined;
   processingSeconds: number;
+  /** The id of the key that created it; undefined for jobs made while authentication was off. */
+  owner: string | undefined;
 }
+
+/** A job's owner: from its event, or (once the sent event is removed after its retention) its runner record's input. */
+export const jobOwner = (event: OutboxEvent | undefined, run: RunnerRecord | undefined): string | undefined => event?.payload.owner ?? run?.input?.owner;
 
 /**
  * A job as clients see it, from its outbox event and runner record (either may be missing: the
@@ -27,7 +33,7 @@ export function viewJob(event: OutboxEvent | undefined, run: RunnerRecord | unde
   const reason =
     status !== 'failed' ? undefined : (run?.error ?? (event?.status === 'dead' ? `the job could not be dispatched after ${event.attempts} attempts: ${event.last_error ?? 'unknown error'}` : 'unknown'));
   const created = event?.created_at ?? run?.created_at ?? now;
-  return { id: (event?._id ?? run?._id)!, status, run, reason, processingSeconds: secondsBetween(created, end ?? now) };
+  return { id: (event?._id ?? run?._id)!, status, run, reason, processingSeconds: secondsBetween(created, end ?? now), owner: jobOwner(event, run) };
 }
 
 /** The `processing_time_*` pair every job answer carries. */
@@ -47,9 +53,13 @@ export function statusOf(job: JobView) {
   };
 }
 
-export async function findJob(outbox: OutboxStore, runs: RunnerStore, id: string): Promise<JobView> {
+/**
+ * The job `id` as `principal` may see it. Another key's job is answered exactly as a job that does
+ * not exist (404 `ERR_JOB_NOT_FOUND`): a client cannot even learn that an id is taken.
+ */
+export async function findJob(outbox: OutboxStore, runs: RunnerStore, id: string, principal: Principal): Promise<JobView> {
   const [event, run] = await Promise.all([outbox.get(id), runs.get(id)]);
-  if (!event && !run) throw new FramewiseError('ERR_JOB_NOT_FOUND', id);
+  if ((!event && !run) || !mayRead(principal, jobOwner(event, run))) throw new FramewiseError('ERR_JOB_NOT_FOUND', id);
   return viewJob(event, run);
 }
 

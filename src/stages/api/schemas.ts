@@ -13,9 +13,10 @@ export const JobStatusName = Type.Union(
   { description: 'new → sent → processing → predictable → ready, or failed' },
 );
 
-export const EventIdParams = Type.Object({
-  event_id: Type.String({ description: 'The event id returned by upload_video (UUID)', maxLength: 200 }),
-});
+export const EventIdParams = Type.Object(
+  { event_id: Type.String({ description: 'The event id returned by upload_video (UUID)', maxLength: 200 }) },
+  { additionalProperties: false },
+);
 
 export const UploadAccepted = Type.Object({
   status: Type.Literal('ok'),
@@ -26,8 +27,8 @@ const ModelName = Type.String({ minLength: 1, maxLength: 63, description: 'The d
 
 export const RequestBody = Type.Object(
   {
-    bucket: Type.Optional(Type.String({ maxLength: 63, description: 'Must be the server’s bucket (default: it)' })),
-    object: Type.String({ minLength: 1, maxLength: 1024, description: 'Key of a video already in the bucket, e.g. input/<id>.mp4' }),
+    bucket: Type.Optional(Type.String({ maxLength: 63, description: 'A bucket of FRAMEWISE_REQUEST_BUCKETS (default: the server’s bucket)' })),
+    object: Type.String({ minLength: 1, maxLength: 1024, description: 'Key of a video this server stored, input/<event id>.<ext> (with a client’s key: one of its own uploads)' }),
     media_type: Type.Optional(Type.String({ maxLength: 127 })),
     model: Type.Optional(ModelName),
     ...JobOptionFields,
@@ -210,10 +211,7 @@ export const DeadLetterQuery = Type.Object(
   { additionalProperties: false },
 );
 
-export const DeadLetterParams = Type.Object({
-  outbox: OutboxName,
-  event_id: Type.String({ maxLength: 200 }),
-});
+export const DeadLetterParams = Type.Object({ outbox: OutboxName, event_id: Type.String({ maxLength: 200 }) }, { additionalProperties: false });
 
 export const DeadLetter = Type.Object({
   outbox: OutboxName,

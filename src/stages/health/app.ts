@@ -1,19 +1,27 @@
 import Fastify, { LogController } from 'fastify';
 import type { Logger } from 'pino';
 import type { Metrics } from '../../observability/metrics.js';
+import { checkReadiness, type ReadyChecks } from '../../observability/readiness.js';
 
 /**
  * The small HTTP server of a worker process (runner 8002, inference 8003, relay 8004, publisher
- * 8005): `GET /health` says the process is alive; `GET /metrics` is Prometheus; `GET /data` and
- * `GET /api/data` show the stage's counters, when it has any.
+ * 8005): `GET /health` says the process is alive (it touches no dependency); `GET /ready` says its
+ * dependencies answer too (`readyChecks`: 200 `{"status":"ready","checks":{…}}`, else 503
+ * `{"status":"not_ready",…}` naming the failing one); `GET /metrics` is Prometheus; `GET /data`
+ * and `GET /api/data` show the stage's counters, when it has any.
  */
-export function buildHealthApp(stage: string, log: Logger, metrics: Metrics, data?: () => object) {
+export function buildHealthApp(stage: string, log: Logger, metrics: Metrics, opts: { data?: () => object; readyChecks?: ReadyChecks } = {}) {
+  const { data, readyChecks = {} } = opts;
   const app = Fastify({
     loggerInstance: log.child({ component: 'health' }),
     // Probes come every few seconds: keep them out of the log.
     logController: new LogController({ disableRequestLogging: true }),
   });
   app.get('/health', async () => ({ status: 'ok', stage }));
+  app.get('/ready', async (_req, reply) => {
+    const readiness = await checkReadiness(readyChecks);
+    return reply.status(readiness.status === 'ready' ? 200 : 503).send({ ...readiness, stage });
+  });
   app.get('/metrics', async (_req, reply) => reply.type(metrics.registry.contentType).send(await metrics.registry.metrics()));
   if (data) for (const url of ['/data', '/api/data']) app.get(url, async () => ({ stage, ...data() }));
   return app;

@@ -7,6 +7,7 @@ import { TOPICS } from '../../core/topics.js';
 import type { Handler } from '../../middleware/handler.js';
 import type { DetectedObject } from '../../core/types.js';
 import type { DetectOptions } from '../../ports/detector.js';
+import { traceparentToSend } from '../../observability/job-spans.js';
 
 export interface DetectDeps {
   /** The models this worker serves; a task names one (else the default). */
@@ -26,7 +27,7 @@ export const detectFrame: Handler<DetectDeps> = async (message, deps) => {
   const [found = []] = await detector.detect([image], thresholdsOf(task.options));
   const objects = inFrameSize(ofClasses(found, task.options?.classes), image.width, image.height, task.width, task.height);
   const model = { name: detector.name, sha256: detector.sha256 };
-  await deps.bus.publish(TOPICS.inferenceResults, [encodeInferenceResult(task.eventId, task.frame, objects, undefined, message.headers.traceparent, model, task.timestampMs)]);
+  await deps.bus.publish(TOPICS.inferenceResults, [encodeInferenceResult(task.eventId, task.frame, objects, undefined, traceparentToSend(message.headers.traceparent), model, task.timestampMs)]);
 };
 
 /** The task's thresholds as `detect` options; none when it asks none (so it batches with the model's defaults). */

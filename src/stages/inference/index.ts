@@ -3,6 +3,7 @@ import type { Subscriber } from '../../ports/subscriber.js';
 import { GROUPS, TOPICS } from '../../core/topics.js';
 import { route } from '../../middleware/handler.js';
 import { logging } from '../../middleware/logging.js';
+import { tracing } from '../../middleware/tracing.js';
 import { deadLetter } from '../../middleware/dead-letter.js';
 import { detectFrame, reportUndetectableFrame, type DetectDeps } from './detect.js';
 
@@ -15,6 +16,7 @@ export async function startInference(
     route(
       detectFrame,
       deps,
+      tracing('detect'),
       logging(deps.log),
       deadLetter<DetectDeps>({ publisher: deps.bus, log: deps.log, maxAttempts: deps.maxAttempts, onGiveUp: reportUndetectableFrame, onDeadLettered: deps.onDeadLettered }),
     ),

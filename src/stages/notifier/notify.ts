@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import type { RunnerStore } from '../../ports/runner-store.js';
 import { deliveryId, type Notification } from '../../core/notification.js';
 import { traceIdOf } from '../../core/trace.js';
+import { inJobSpan } from '../../observability/job-spans.js';
 import type { RetryPolicy } from '../../core/retry-policy.js';
 import { dispatchRound, type DispatchObserver } from '../../core/outbox-dispatcher.js';
 import { postWebhook, type WebhookCallOptions } from './post-webhook.js';
@@ -43,7 +44,9 @@ export function notifyRound(deps: NotifyDeps): Promise<number> {
       bury: async (n, error, at) => void (await deps.runs.markNotificationDead(n, error, at)),
     },
     deliverOne: async (n) => {
-      if ((await postWebhook(n, deps.webhook)) === 'delivered') return;
+      // A span per call, a child of the job's trace (when OpenTelemetry is on).
+      const outcome = await inJobSpan('notify', n.traceparent, { 'framewise.event_id': n.event_id, 'framewise.delivery_id': deliveryId(n), 'framewise.status': n.status }, () => postWebhook(n, deps.webhook));
+      if (outcome === 'delivered') return;
       gone.add(n);
       await deps.runs.markNotificationDead(n, 'the receiver answered HTTP 410 Gone: not retried', new Date());
       deps.observer?.buried?.(n, new Error('410 Gone'));

@@ -8,6 +8,7 @@ import type { VideoAnnotator } from '../../ports/video-annotator.js';
 import { renderAnnotationFor } from './annotate-job.js';
 import { detectionKey } from '../../core/ids.js';
 import { traceIdOf } from '../../core/trace.js';
+import { inJobSpan } from '../../observability/job-spans.js';
 import type { RetryPolicy } from '../../core/retry-policy.js';
 import { dispatchRound, type DispatchObserver } from '../../core/outbox-dispatcher.js';
 
@@ -35,6 +36,21 @@ export interface PublishDeps {
  */
 export function publishRound(deps: PublishDeps): Promise<number> {
   const output = (id: string) => ({ bucket: deps.objects.bucket, object: detectionKey(id) });
+  const deliver = async (job: RunnerRecord) => {
+    // The annotated video first: clients take the JSON's presence as "ready" (a crash may come
+    // before the status change), so everything the job asked for is in place before it.
+    // A rendering failure is retried, then dead-lettered, like any publishing failure.
+    if (job.parameters.annotate) {
+      if (!deps.annotator) throw new Error('the job asks for an annotated video, but this publisher has no annotator');
+      const started = Date.now();
+      const rendered = await renderAnnotationFor(job, deps.objects, publishedFrames(deps.runs.frameResults(job._id), job.video), { annotator: deps.annotator });
+      deps.log.info({ event_id: job._id, trace_id: traceIdOf(job.traceparent), object: rendered.object, bytes: rendered.size, seconds: (Date.now() - started) / 1000 }, 'annotated video rendered');
+    }
+    const doc = detectionDocument({ event_id: job._id, total_frames: job.total_frames ?? 0, parameters: job.parameters, ...(job.video ? { video: job.video } : {}) }, () =>
+      deps.runs.frameResults(job._id),
+    );
+    await deps.objects.put(output(job._id).object, Readable.from(doc), 'application/json');
+  };
   return dispatchRound<RunnerRecord>({
     queue: {
       claim: (c) => deps.runs.claimPredictable(c),
@@ -48,21 +64,8 @@ export function publishRound(deps: PublishDeps): Promise<number> {
       retryLater: async (job, error, next) => void (await deps.runs.recordPublishFailure(job._id, error, next)),
       bury: async (job, error, at) => void (await deps.runs.markPublishDead(job._id, `the result could not be published: ${error}`, at)),
     },
-    deliverOne: async (job) => {
-      // The annotated video first: clients take the JSON's presence as "ready" (a crash may come
-      // before the status change), so everything the job asked for is in place before it.
-      // A rendering failure is retried, then dead-lettered, like any publishing failure.
-      if (job.parameters.annotate) {
-        if (!deps.annotator) throw new Error('the job asks for an annotated video, but this publisher has no annotator');
-        const started = Date.now();
-        const rendered = await renderAnnotationFor(job, deps.objects, publishedFrames(deps.runs.frameResults(job._id), job.video), { annotator: deps.annotator });
-        deps.log.info({ event_id: job._id, object: rendered.object, bytes: rendered.size, seconds: (Date.now() - started) / 1000 }, 'annotated video rendered');
-      }
-      const doc = detectionDocument({ event_id: job._id, total_frames: job.total_frames ?? 0, parameters: job.parameters, ...(job.video ? { video: job.video } : {}) }, () =>
-        deps.runs.frameResults(job._id),
-      );
-      await deps.objects.put(output(job._id).object, Readable.from(doc), 'application/json');
-    },
+    // A span per job, a child of the job's trace (when OpenTelemetry is on).
+    deliverOne: (job) => inJobSpan('publish', job.traceparent, { 'framewise.event_id': job._id, 'framewise.annotate': job.parameters.annotate === true }, () => deliver(job)),
     owner: deps.owner,
     leaseMs: deps.leaseMs,
     batchSize: deps.batchSize,

@@ -14,6 +14,8 @@ import { TOPICS } from '../../core/topics.js';
 import { childTraceparent, traceIdOf } from '../../core/trace.js';
 import type { Handler } from '../../middleware/handler.js';
 import type { Metrics } from '../../observability/metrics.js';
+import { traceparentToSend } from '../../observability/job-spans.js';
+import { decodedFrameBreach, videoLimitBreach, type VideoLimits } from '../../core/video-limits.js';
 
 export interface ExtractDeps {
   objects: ObjectStore;
@@ -36,6 +38,12 @@ export interface ExtractDeps {
   /** Told when a job became `predictable` (embedded mode wakes the result publisher). */
   onPredictable?: () => void;
   metrics?: Metrics;
+  /**
+   * The video limits: a job over one ends `failed` with the limit in its reason — checked on the
+   * probe, and on every sampled frame in case the container understates. The API refuses such
+   * uploads already; this catches jobs created before a limit was lowered.
+   */
+  limits?: VideoLimits;
 }
 
 /**
@@ -61,6 +69,12 @@ export const extractFrames: Handler<ExtractDeps> = async (message, deps) => {
   const local = await localCopy(deps.objects, key);
   try {
     const info = await deps.frames.probe(local.path);
+    const breach = deps.limits && videoLimitBreach(info, deps.limits);
+    if (breach) {
+      log.warn({ reason: breach.message }, 'video over a limit; job failed');
+      await deps.runs.markFailed(id, breach.message, new Date(), event.payload);
+      return;
+    }
     const parameters = jobParameters(event.payload, deps, info.fps);
     const every = parameters.sample_every;
     const record = await deps.runs.start({
@@ -91,6 +105,13 @@ export const extractFrames: Handler<ExtractDeps> = async (message, deps) => {
     for await (const { frame, timestampMs, image } of deps.frames.frames(local.path, every)) {
       deps.signal.throwIfAborted();
       total++;
+      const over = deps.limits && decodedFrameBreach(frame, timestampMs, deps.limits);
+      if (over) {
+        // Breaking out of the loop stops ffmpeg; results of frames already sent change nothing once the job is failed.
+        log.warn({ reason: over.message, frame }, 'video over a limit while decoding; job failed');
+        await deps.runs.markFailed(id, over.message, new Date(), event.payload);
+        return;
+      }
       if (done.has(frame)) continue;
       if (!(await paced(deps, id, total - 1))) {
         log.info('job ended while extracting; extraction stopped');
@@ -101,7 +122,7 @@ export const extractFrames: Handler<ExtractDeps> = async (message, deps) => {
         {
           key: `${id}/${frame}`,
           value: frameBytes,
-          headers: inferenceTaskHeaders({ eventId: id, frame, model, options, ...(timestampMs !== undefined ? { timestampMs } : {}) }, image.width, image.height, traceparent && childTraceparent(traceparent), deps.codec.contentType),
+          headers: inferenceTaskHeaders({ eventId: id, frame, model, options, ...(timestampMs !== undefined ? { timestampMs } : {}) }, image.width, image.height, traceparentToSend(traceparent, traceparent && childTraceparent(traceparent)), deps.codec.contentType),
         },
       ]);
       deps.metrics?.framesExtracted.inc();

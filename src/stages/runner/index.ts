@@ -3,6 +3,7 @@ import { GROUPS, TOPICS } from '../../core/topics.js';
 import { startPolling } from '../../core/poll-loop.js';
 import { route } from '../../middleware/handler.js';
 import { logging } from '../../middleware/logging.js';
+import { tracing } from '../../middleware/tracing.js';
 import { deadLetter } from '../../middleware/dead-letter.js';
 import { decodeOutboxEvent } from '../../core/messages.js';
 import { extractFrames, type ExtractDeps } from './extract.js';
@@ -28,6 +29,7 @@ export async function startRunner(deps: RunnerDeps): Promise<{ stop: () => Promi
     route(
       extractFrames,
       deps,
+      tracing('extract'),
       logging(deps.log),
       deadLetter<ExtractDeps>({
         publisher: deps.bus,
@@ -45,7 +47,7 @@ export async function startRunner(deps: RunnerDeps): Promise<{ stop: () => Promi
   );
   await deps.subscriber.subscribe(
     TOPICS.inferenceResults,
-    route(collectResult, deps, logging(deps.log), deadLetter({
+    route(collectResult, deps, tracing('collect'), logging(deps.log), deadLetter({
         publisher: deps.bus,
         log: deps.log,
         maxAttempts: deps.maxAttempts,

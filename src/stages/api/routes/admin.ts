@@ -2,12 +2,16 @@ import type { FastifyPluginAsync } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { ApiDeps } from '../app.js';
 import { CleanupBody, ErrorBody } from '../schemas.js';
+import { adminOnly } from '../admin-guard.js';
 
 export const adminRoutes: FastifyPluginAsync<ApiDeps> = async (fastify, deps) => {
   const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
   app.delete(
     '/api/cleanup/all',
-    { schema: { description: 'Delete every job, event, result and stored object.', response: { 200: CleanupBody, 500: ErrorBody } } },
+    {
+      preHandler: adminOnly,
+      schema: { description: 'Delete every job, event, result and stored object (admin).', response: { 200: CleanupBody, 401: ErrorBody, 403: ErrorBody, 500: ErrorBody } },
+    },
     async (req) => {
       const events = await deps.outbox.list();
       await deps.outbox.deleteAll();

@@ -6,7 +6,7 @@ import { parseEventId } from '../../../core/ids.js';
 import { FramewiseError } from '../../../core/errors.js';
 import type { OutboxEvent, RunnerRecord } from '../../../core/job.js';
 import { deliveryId, webhookEvent, type Notification } from '../../../core/notification.js';
-import { adminGuard } from '../admin-guard.js';
+import { adminOnly } from '../admin-guard.js';
 
 const errors = { 400: ErrorBody, 401: ErrorBody, 403: ErrorBody, 404: ErrorBody, 500: ErrorBody, 503: ErrorBody };
 
@@ -55,7 +55,7 @@ const fromWebhooks = (n: Notification) => ({
 /** Dead letters of the three outboxes: list, replay, discard (admin only). */
 export const deadLetterRoutes: FastifyPluginAsync<ApiDeps> = async (fastify, deps) => {
   const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
-  const preHandler = adminGuard(deps.adminKey);
+  const preHandler = adminOnly;
 
   app.get(
     '/api/admin/dead_letters',

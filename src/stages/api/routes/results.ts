@@ -7,6 +7,7 @@ import { parseEventId } from '../../../core/ids.js';
 import { JOB_STATUSES, STATUS_DESCRIPTIONS } from '../../../core/job.js';
 import { findJob, openDocument, processingTime, statusOf, viewJob } from '../job-view.js';
 import { checkResultQuery, readResultPage, type ResultQuery as PageQuery } from '../result-pages.js';
+import { mayRead, principalOf } from '../auth.js';
 
 export const resultRoutes: FastifyPluginAsync<ApiDeps> = async (fastify, deps) => {
   const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
@@ -37,7 +38,7 @@ export const resultRoutes: FastifyPluginAsync<ApiDeps> = async (fastify, deps) =
         ...(q.to_ms !== undefined ? { toMs: q.to_ms } : {}),
       };
       checkResultQuery(query);
-      const job = await findJob(deps.outbox, deps.runs, id);
+      const job = await findJob(deps.outbox, deps.runs, id, principalOf(req));
       const timing = processingTime(job);
       const doc = job.status === 'ready' || job.status === 'predictable' ? await openDocument(deps.objects, id) : undefined;
       if (doc && Object.keys(query).length === 0) {
@@ -71,20 +72,23 @@ export const resultRoutes: FastifyPluginAsync<ApiDeps> = async (fastify, deps) =
         response: { 200: JobStatusBody, 400: ErrorBody, 404: ErrorBody, 500: ErrorBody },
       },
     },
-    async (req) => statusOf(await findJob(deps.outbox, deps.runs, parseEventId(req.params.event_id))),
+    async (req) => statusOf(await findJob(deps.outbox, deps.runs, parseEventId(req.params.event_id), principalOf(req))),
   );
 
   app.get(
     '/api/status/all',
-    { schema: { description: 'Every job with its status.', response: { 200: StatusAll, 500: ErrorBody } } },
-    async () => {
+    { schema: { description: 'Every job with its status (a client’s key: its own jobs only).', response: { 200: StatusAll, 500: ErrorBody } } },
+    async (req) => {
+      const principal = principalOf(req);
       const [events, runs] = await Promise.all([deps.outbox.list(), deps.runs.list()]);
       const byId = new Map(runs.map((r) => [r._id, r]));
       const now = new Date();
       const counts: Record<string, number> = Object.fromEntries(JOB_STATUSES.map((s) => [s, 0]));
       // Jobs whose sent event was removed after its retention live on in their runner record.
       const eventIds = new Set(events.map((e) => e._id));
-      const jobs = [...events.map((e) => viewJob(e, byId.get(e._id), now)), ...runs.filter((r) => !eventIds.has(r._id)).map((r) => viewJob(undefined, r, now))];
+      const jobs = [...events.map((e) => viewJob(e, byId.get(e._id), now)), ...runs.filter((r) => !eventIds.has(r._id)).map((r) => viewJob(undefined, r, now))].filter((job) =>
+        mayRead(principal, job.owner),
+      );
       const operations = jobs.map((job) => {
         counts[job.status] = (counts[job.status] ?? 0) + 1;
         return {

@@ -5,6 +5,7 @@ import { ErrorBody, EventIdParams, JobStatusBody } from '../schemas.js';
 import { parseEventId } from '../../../core/ids.js';
 import { isFinal } from '../../../core/job.js';
 import { findJob, statusOf } from '../job-view.js';
+import { principalOf } from '../auth.js';
 
 /** How often a stream looks at its job; an event goes only when what a client sees changed. */
 const DEFAULT_POLL_MS = 500;
@@ -34,8 +35,9 @@ export const statusEventRoutes: FastifyPluginAsync<ApiDeps> = async (fastify, de
     },
     async (req, reply) => {
       const id = parseEventId(req.params.event_id);
-      // Unknown jobs get the JSON 404 before the stream opens.
-      let job = await findJob(deps.outbox, deps.runs, id);
+      const principal = principalOf(req);
+      // Unknown jobs (and other keys' jobs) get the JSON 404 before the stream opens.
+      let job = await findJob(deps.outbox, deps.runs, id, principal);
       let closed = false;
       reply.sse.onClose(() => {
         closed = true;
@@ -51,7 +53,7 @@ export const statusEventRoutes: FastifyPluginAsync<ApiDeps> = async (fastify, de
         if (isFinal(job.status) || closed || !reply.sse.isConnected) break;
         await new Promise((r) => setTimeout(r, pollMs));
         if (closed) break;
-        job = await findJob(deps.outbox, deps.runs, id);
+        job = await findJob(deps.outbox, deps.runs, id, principal);
       }
     },
   );

@@ -9,21 +9,24 @@ import { FramewiseError } from '../../../core/errors.js';
 import { inputKey, newEventId } from '../../../core/ids.js';
 import { videoSubmitted, type VideoRef } from '../../../core/job.js';
 import { TOPICS } from '../../../core/topics.js';
-import { newTraceparent, parseTraceparent, traceIdOf } from '../../../core/trace.js';
+import { newTraceparent, parseTraceparent } from '../../../core/trace.js';
 import { DuplicateIdempotencyKeyError } from '../../../ports/outbox-store.js';
 import { peek } from '../head-stream.js';
 import { SNIFF_BYTES, sniffVideo } from '../sniff.js';
 import { jobOptions, optionsFromFields, OPTION_NAMES, type JobOptionsInput } from '../job-options.js';
+import { enforceStoredLimits, enforceUploadLimits, stageUpload } from '../video-limits.js';
+import { ownerOf, principalOf, scopeIdempotencyKey } from '../auth.js';
+import { admitActiveJob, admitRequestedObject } from '../job-admission.js';
 
-const errors = { 400: ErrorBody, 404: ErrorBody, 413: ErrorBody, 415: ErrorBody, 500: ErrorBody, 503: ErrorBody };
+const errors = { 400: ErrorBody, 404: ErrorBody, 413: ErrorBody, 415: ErrorBody, 422: ErrorBody, 429: ErrorBody, 500: ErrorBody, 503: ErrorBody };
 
-/** The `Idempotency-Key` header, validated (printable ASCII, 1–255 characters), or undefined. */
+/** The `Idempotency-Key` header, validated (printable ASCII, 1–255 characters) and scoped to the caller's key, or undefined. */
 function idempotencyKeyOf(req: FastifyRequest): string | undefined {
   const raw = req.headers['idempotency-key'];
   if (raw === undefined) return undefined;
   const key = Array.isArray(raw) ? raw[0] : raw;
   if (!key || key.length > 255 || !/^[\x21-\x7e]+$/.test(key)) throw new FramewiseError('ERR_IDEMPOTENCY_KEY_MALFORMED');
-  return key;
+  return scopeIdempotencyKey(principalOf(req), key);
 }
 
 /** A form field's value (`@fastify/multipart` keeps fields that came before the file). */
@@ -69,7 +72,8 @@ export const uploadRoutes: FastifyPluginAsync<ApiDeps> = async (fastify, deps) =
   const createJob = async (req: FastifyRequest, id: string, video: VideoRef, idempotencyKey: string | undefined, discard?: () => Promise<void>) => {
     const traceparent = parseTraceparent(req.headers.traceparent as string | undefined) ?? newTraceparent();
     try {
-      await deps.outbox.insert(videoSubmitted(id, video, TOPICS.outboxEvents, traceparent), idempotencyKey);
+      // The job records the key that created it (its owner): only that key and admins see it.
+      await deps.outbox.insert(videoSubmitted(id, { ...video, ...ownerOf(principalOf(req)) }, TOPICS.outboxEvents, traceparent), idempotencyKey);
     } catch (err) {
       if (!(err instanceof DuplicateIdempotencyKeyError)) throw err;
       const winner = await deps.outbox.findByIdempotencyKey(err.idempotencyKey);
@@ -77,7 +81,8 @@ export const uploadRoutes: FastifyPluginAsync<ApiDeps> = async (fastify, deps) =
       await discard?.().catch(() => {});
       return accepted(winner._id);
     }
-    req.log.info({ event_id: id, trace_id: traceIdOf(traceparent), object: video.object, media_type: video.media_type }, 'video accepted');
+    // The request's logger carries the trace id already (the job's: see `observability/request-trace.ts`).
+    req.log.info({ event_id: id, object: video.object, media_type: video.media_type }, 'video accepted');
     deps.metrics?.jobsSubmitted.inc();
     deps.onAccepted?.();
     return accepted(id);
@@ -100,7 +105,7 @@ export const uploadRoutes: FastifyPluginAsync<ApiDeps> = async (fastify, deps) =
       // Describe the form in /openapi.json without making Fastify validate (and so buffer) the body.
       config: { swaggerTransform: ({ schema, url }) => ({ schema: { ...schema, body: UploadForm }, url }) },
     },
-    async (req) => {
+    async (req, reply) => {
       const idempotencyKey = idempotencyKeyOf(req);
       // A retry of a request that already created its job: answer before reading the upload.
       const earlier = idempotencyKey !== undefined ? await deps.outbox.findByIdempotencyKey(idempotencyKey) : undefined;
@@ -111,11 +116,14 @@ export const uploadRoutes: FastifyPluginAsync<ApiDeps> = async (fastify, deps) =
       if (req.validationError) {
         const e = req.validationError as { validation?: Array<{ instancePath?: string; message?: string }> };
         const first = e.validation?.[0];
-        const name = first?.instancePath?.replace(/^\//, '') ?? '';
+        // The option's name: the path's first segment (`/classes/0` is an item of `classes`).
+        const name = first?.instancePath?.split('/')[1] ?? '';
         if (name === 'model' || !name) throw new FramewiseError('ERR_REQUEST_INVALID', req.validationError.message);
         throw new FramewiseError('ERR_OPTION_INVALID', `${name}=${JSON.stringify((req.query as Record<string, unknown>)[name]).slice(0, 100)}: ${first?.message ?? 'invalid'}`);
       }
       if (!req.isMultipart()) throw new FramewiseError('ERR_UPLOAD_NO_FILE');
+      // Before the upload is read: a key at its limit of unfinished jobs is told at once (429).
+      await admitActiveJob(deps, principalOf(req), reply);
       const { model: queriedModel, ...queried } = req.query;
       if (queriedModel !== undefined) modelOf(queriedModel);
       const part = await req.file();
@@ -138,9 +146,12 @@ export const uploadRoutes: FastifyPluginAsync<ApiDeps> = async (fastify, deps) =
       const id = newEventId();
       const key = inputKey(id, extensionOf(part.filename, sniffed.ext));
       const mediaType = sniffed.mediaType !== 'application/octet-stream' ? sniffed.mediaType : part.mimetype || sniffed.mediaType;
+      // Where the stored upload can be probed for the video limits (a temp copy for a remote store).
+      const staged = await stageUpload(deps, key, whole);
       try {
-        await deps.objects.put(key, whole, mediaType);
+        await deps.objects.put(key, staged.body, mediaType);
       } catch (err) {
+        await staged.release();
         await deps.objects.delete(key).catch(() => {});
         if ((err as { code?: string }).code === 'FST_REQ_FILE_TOO_LARGE') throw new FramewiseError('ERR_UPLOAD_TOO_LARGE', deps.maxUploadBytes);
         // Only a body that did not arrive whole is the client's doing; after it, a storage failure is ours (503).
@@ -148,9 +159,12 @@ export const uploadRoutes: FastifyPluginAsync<ApiDeps> = async (fastify, deps) =
         throw err;
       }
       if (part.file.truncated) {
+        await staged.release();
         await deps.objects.delete(key);
         throw new FramewiseError('ERR_UPLOAD_TOO_LARGE', deps.maxUploadBytes);
       }
+      // Over a duration, resolution or frame-count limit: 422, the object deleted, no job.
+      await enforceUploadLimits(deps, key, staged);
       return createJob(req, id, { bucket: deps.objects.bucket, object: key, media_type: mediaType, model, ...options }, idempotencyKey, () => deps.objects.delete(key));
     },
   );
@@ -164,17 +178,17 @@ export const uploadRoutes: FastifyPluginAsync<ApiDeps> = async (fastify, deps) =
         response: { 200: UploadAccepted, ...errors },
       },
     },
-    async (req) => {
+    async (req, reply) => {
       const { bucket = deps.objects.bucket, object, media_type: _mediaType, model: _model, ...optionInput } = req.body;
       const model = modelOf(req.body.model);
       const options = optionsOf(optionInput, model);
-      if (bucket !== deps.objects.bucket) throw new FramewiseError('ERR_BUCKET_UNKNOWN', JSON.stringify(bucket), deps.objects.bucket);
-      if (!object.startsWith('input/') || object.includes('..') || !(await deps.objects.exists(object))) {
-        throw new FramewiseError('ERR_OBJECT_NOT_FOUND', JSON.stringify(object), bucket);
-      }
+      // An allowed bucket; a key the server made, of an upload the caller may see; stored.
+      await admitRequestedObject(deps, principalOf(req), bucket, object);
       const idempotencyKey = idempotencyKeyOf(req);
       const earlier = idempotencyKey !== undefined ? await deps.outbox.findByIdempotencyKey(idempotencyKey) : undefined;
       if (earlier) return accepted(earlier._id);
+      await admitActiveJob(deps, principalOf(req), reply);
+      await enforceStoredLimits(deps, object);
       return createJob(req, newEventId(), { bucket, object, media_type: req.body.media_type ?? 'application/octet-stream', model, ...options }, idempotencyKey);
     },
   );
