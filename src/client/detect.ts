@@ -30,7 +30,7 @@ class RetryableUploadError extends Error {}
  * is retried with backoff under the same `Idempotency-Key`, so a retry of an upload the server
  * did accept returns that job instead of creating a second one.
  */
-async function uploadWithRetries(url: string, path: string, onBytes: (sent: number) => void, jobOptions: Record<string, string> = {}, apiKey?: string, attempts = 5): Promise<string> {
+export async function uploadWithRetries(url: string, path: string, onBytes: (sent: number) => void, jobOptions: Record<string, string> = {}, apiKey?: string, attempts = 5): Promise<string> {
   const key = randomUUID();
   for (let attempt = 1; ; attempt++) {
     try {
@@ -65,6 +65,7 @@ async function upload(url: string, path: string, idempotencyKey: string, onBytes
       res.setEncoding('utf8');
       res.on('data', (d: string) => (body += d));
       res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+      res.on('error', (err) => reject(new RetryableUploadError(`upload failed: ${err.message}`)));
     });
     req.on('error', (err) => reject(new RetryableUploadError(`upload failed: ${err.message}`)));
   });
@@ -76,9 +77,20 @@ async function upload(url: string, path: string, idempotencyKey: string, onBytes
       done(null, chunk);
     },
   });
+  const file = createReadStream(path);
   req.write(head);
-  await pipeline(createReadStream(path), count, req, { end: false }).catch(() => {});
-  req.end(tail);
+  const sending = pipeline(file, count, req, { end: false }).then(
+    () => 'sent' as const,
+    () => 'sent' as const,
+  );
+  // The server may answer before it has read the body (a missing key, a limit, a retry it already
+  // accepted). Stop sending then: Node's client stops flushing a request whose response has ended,
+  // so writing on would wait for a 'drain' that never comes.
+  const first = await Promise.race([sending, response.then(() => 'answered' as const, () => 'answered' as const)]);
+  if (first === 'answered') {
+    file.destroy();
+    req.destroy();
+  } else req.end(tail);
   const r = await response;
   if (r.status >= 500) throw new RetryableUploadError(`upload failed: HTTP ${r.status}`);
   const body = JSON.parse(r.body) as { event_id?: string; error?: { code: string; message: string } };

@@ -37,9 +37,14 @@ describe('cluster operations: trace context, metrics, graceful shutdown', () => 
       assert.equal(result.status, 'ready');
       for (const stage of ['api', 'runner', 'publisher']) {
         // The lines the pipeline writes about the job (request logs of clients polling it carry their own requests).
-        const lines = byStage(procs, stage)
-          .flatMap((p) => p.log)
-          .filter((l) => l.includes(`"event_id":"${id}"`));
+        const jobLines = () =>
+          byStage(procs, stage)
+            .flatMap((p) => p.log)
+            .filter((l) => l.includes(`"event_id":"${id}"`));
+        // The API answers `ready` once detection/{id}.json exists; the publisher writes its line just
+        // after it marks the job, and the line still has to cross the pipe: wait for it, briefly.
+        for (const until = Date.now() + 15_000; jobLines().length === 0 && Date.now() < until; ) await new Promise((r) => setTimeout(r, 100));
+        const lines = jobLines();
         assert.ok(lines.length > 0, `${stage} logged the job`);
         for (const line of lines) assert.ok(line.includes(traceId), `${stage} line without the trace id: ${line.slice(0, 300)}`);
       }
