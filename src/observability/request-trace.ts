@@ -27,7 +27,7 @@ export function requestTraceparent(raw: IncomingMessage): string {
 
 /**
  * Fastify's per-request logger, bound to the request's `trace_id` (see `requestTraceparent`):
- * every line a request logs — Fastify's own "incoming request" / "request completed" included —
+ * every line a request logs — the "request completed" line of every request included —
  * carries it.
  */
 export function traceLoggerFactory(

@@ -123,7 +123,7 @@ describe('API observability: /ready, HTTP request metrics, trace ids in request 
     const untracedId = untraced.json().event_id as string;
     const tracedReq = lines.slice(before).find((l) => l.event_id === tracedId)!.reqId;
     const untracedReq = lines.slice(before).find((l) => l.event_id === untracedId)!.reqId;
-    assert.ok(reqLines(tracedReq).length >= 3, 'incoming, accepted, completed');
+    assert.ok(reqLines(tracedReq).length >= 2, 'accepted, completed');
     for (const l of reqLines(tracedReq)) assert.equal(l.trace_id, traceId, JSON.stringify(l));
     const generated = reqLines(untracedReq)[0]!.trace_id as string;
     assert.match(generated, /^[0-9a-f]{32}$/);

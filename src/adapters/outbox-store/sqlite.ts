@@ -1,4 +1,4 @@
-import type { SqliteDatabase } from '../sqlite/database.js';
+import { prepared, type SqliteDatabase } from '../sqlite/database.js';
 import { addColumns, claimRows, LEASE_COLUMNS } from '../sqlite/leases.js';
 import { DuplicateIdempotencyKeyError, type OutboxStore, type Purged } from '../../ports/outbox-store.js';
 import { VIDEO_SUBMITTED, type Claim, type NewOutboxEvent, type OutboxEvent, type OutboxStatus } from '../../core/job.js';
@@ -89,7 +89,7 @@ export class SqliteOutboxStore implements OutboxStore {
   }
 
   async findByIdempotencyKey(key: string): Promise<OutboxEvent | undefined> {
-    const row = this.db.prepare('SELECT * FROM outbox WHERE idempotency_key = ?').get(key) as Row | undefined;
+    const row = prepared(this.db, 'SELECT * FROM outbox WHERE idempotency_key = ?').get(key) as Row | undefined;
     return row && toEvent(row);
   }
 
@@ -98,7 +98,7 @@ export class SqliteOutboxStore implements OutboxStore {
   }
 
   async markSent(ids: readonly string[], at: Date): Promise<number> {
-    const mark = this.db.prepare("UPDATE outbox SET status = 'sent', sent_at = ?, lease_until = 0, lease_owner = NULL WHERE _id = ? AND status = 'new'");
+    const mark = prepared(this.db, "UPDATE outbox SET status = 'sent', sent_at = ?, lease_until = 0, lease_owner = NULL WHERE _id = ? AND status = 'new'");
     return this.db.transaction(() => ids.reduce((n, id) => n + mark.run(at.getTime(), id).changes, 0))();
   }
 
@@ -117,7 +117,7 @@ export class SqliteOutboxStore implements OutboxStore {
   }
 
   async listDead(limit: number): Promise<OutboxEvent[]> {
-    return (this.db.prepare("SELECT * FROM outbox WHERE status = 'dead' ORDER BY dead_at, _id LIMIT ?").all(limit) as Row[]).map(toEvent);
+    return (prepared(this.db, "SELECT * FROM outbox WHERE status = 'dead' ORDER BY dead_at, _id LIMIT ?").all(limit) as Row[]).map(toEvent);
   }
 
   async replay(id: string, at: Date): Promise<boolean> {
@@ -128,27 +128,27 @@ export class SqliteOutboxStore implements OutboxStore {
   }
 
   async discard(id: string): Promise<boolean> {
-    return this.db.prepare("DELETE FROM outbox WHERE _id = ? AND status = 'dead'").run(id).changes === 1;
+    return prepared(this.db, "DELETE FROM outbox WHERE _id = ? AND status = 'dead'").run(id).changes === 1;
   }
 
   async purge(sentBefore: Date, deadBefore: Date): Promise<Purged> {
     return this.db.transaction(() => ({
-      sent: this.db.prepare("DELETE FROM outbox WHERE status = 'sent' AND sent_at < ?").run(sentBefore.getTime()).changes,
-      dead: this.db.prepare("DELETE FROM outbox WHERE status = 'dead' AND dead_at < ?").run(deadBefore.getTime()).changes,
+      sent: prepared(this.db, "DELETE FROM outbox WHERE status = 'sent' AND sent_at < ?").run(sentBefore.getTime()).changes,
+      dead: prepared(this.db, "DELETE FROM outbox WHERE status = 'dead' AND dead_at < ?").run(deadBefore.getTime()).changes,
     }))();
   }
 
   async get(eventId: string): Promise<OutboxEvent | undefined> {
-    const row = this.db.prepare('SELECT * FROM outbox WHERE _id = ?').get(eventId) as Row | undefined;
+    const row = prepared(this.db, 'SELECT * FROM outbox WHERE _id = ?').get(eventId) as Row | undefined;
     return row && toEvent(row);
   }
 
   async list(): Promise<OutboxEvent[]> {
-    return (this.db.prepare('SELECT * FROM outbox ORDER BY created_at, _id').all() as Row[]).map(toEvent);
+    return (prepared(this.db, 'SELECT * FROM outbox ORDER BY created_at, _id').all() as Row[]).map(toEvent);
   }
 
   async countByStatus(): Promise<Partial<Record<OutboxStatus, number>>> {
-    const rows = this.db.prepare('SELECT status, COUNT(*) AS n FROM outbox GROUP BY status').all() as Array<{ status: OutboxStatus; n: number }>;
+    const rows = prepared(this.db, 'SELECT status, COUNT(*) AS n FROM outbox GROUP BY status').all() as Array<{ status: OutboxStatus; n: number }>;
     return Object.fromEntries(rows.map((r) => [r.status, r.n]));
   }
 
@@ -160,6 +160,6 @@ export class SqliteOutboxStore implements OutboxStore {
   }
 
   async deleteAll(): Promise<void> {
-    this.db.prepare('DELETE FROM outbox').run();
+    prepared(this.db, 'DELETE FROM outbox').run();
   }
 }

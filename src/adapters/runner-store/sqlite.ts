@@ -1,4 +1,4 @@
-import type { SqliteDatabase } from '../sqlite/database.js';
+import { prepared, type SqliteDatabase } from '../sqlite/database.js';
 import type { RunnerStore } from '../../ports/runner-store.js';
 import type { Claim, RunnerRecord, RunnerStart, RunnerStatus, VideoRef } from '../../core/job.js';
 import { addColumns, claimRows, LEASE_COLUMNS } from '../sqlite/leases.js';
@@ -98,7 +98,7 @@ export class SqliteRunnerStore implements RunnerStore {
   }
 
   private row(id: string): RunnerRecord | undefined {
-    const r = this.db.prepare('SELECT * FROM runner_predictions WHERE _id = ?').get(id) as Row | undefined;
+    const r = prepared(this.db, 'SELECT * FROM runner_predictions WHERE _id = ?').get(id) as Row | undefined;
     return r && toRecord(r);
   }
 
@@ -118,7 +118,7 @@ export class SqliteRunnerStore implements RunnerStore {
   }
 
   async list(): Promise<RunnerRecord[]> {
-    return (this.db.prepare('SELECT * FROM runner_predictions ORDER BY created_at, _id').all() as Row[]).map(toRecord);
+    return (prepared(this.db, 'SELECT * FROM runner_predictions ORDER BY created_at, _id').all() as Row[]).map(toRecord);
   }
 
   async setTotalFrames(jobId: string, total: number): Promise<RunnerRecord | undefined> {
@@ -180,7 +180,7 @@ export class SqliteRunnerStore implements RunnerStore {
   }
 
   async listDead(limit: number): Promise<RunnerRecord[]> {
-    return (this.db.prepare('SELECT * FROM runner_predictions WHERE dead_at IS NOT NULL ORDER BY dead_at, _id LIMIT ?').all(limit) as Row[]).map(toRecord);
+    return (prepared(this.db, 'SELECT * FROM runner_predictions WHERE dead_at IS NOT NULL ORDER BY dead_at, _id LIMIT ?').all(limit) as Row[]).map(toRecord);
   }
 
   async replayDead(jobId: string, at: Date): Promise<boolean> {
@@ -194,11 +194,11 @@ export class SqliteRunnerStore implements RunnerStore {
   }
 
   async discardDead(jobId: string): Promise<boolean> {
-    return this.db.prepare('UPDATE runner_predictions SET dead_at = NULL WHERE _id = ? AND dead_at IS NOT NULL').run(jobId).changes === 1;
+    return prepared(this.db, 'UPDATE runner_predictions SET dead_at = NULL WHERE _id = ? AND dead_at IS NOT NULL').run(jobId).changes === 1;
   }
 
   async purgeDead(deadBefore: Date): Promise<number> {
-    return this.db.prepare('UPDATE runner_predictions SET dead_at = NULL WHERE dead_at < ?').run(deadBefore.getTime()).changes;
+    return prepared(this.db, 'UPDATE runner_predictions SET dead_at = NULL WHERE dead_at < ?').run(deadBefore.getTime()).changes;
   }
 
   async claimStalled(stalledBefore: Date, now: Date, limit: number): Promise<RunnerRecord[]> {
@@ -206,7 +206,7 @@ export class SqliteRunnerStore implements RunnerStore {
       const rows = this.db
         .prepare("SELECT * FROM runner_predictions WHERE status = 'processing' AND updated_at < ? ORDER BY updated_at, _id LIMIT ?")
         .all(stalledBefore.getTime(), limit) as Row[];
-      const bump = this.db.prepare('UPDATE runner_predictions SET updated_at = ?, drives = drives + 1 WHERE _id = ?');
+      const bump = prepared(this.db, 'UPDATE runner_predictions SET updated_at = ?, drives = drives + 1 WHERE _id = ?');
       for (const r of rows) bump.run(now.getTime(), r._id);
       return rows.map((r) => ({ ...toRecord(r), updated_at: now, drives: r.drives + 1 }));
     })();
@@ -238,7 +238,7 @@ export class SqliteRunnerStore implements RunnerStore {
 
   async *frameResults(jobId: string): AsyncIterable<FrameResult> {
     // Keyset pages keep memory bounded and never hold a read cursor across an await.
-    const page = this.db.prepare('SELECT frame, timestamp_ms, objects, model FROM frame_results WHERE job_id = ? AND frame > ? ORDER BY frame LIMIT 500');
+    const page = prepared(this.db, 'SELECT frame, timestamp_ms, objects, model FROM frame_results WHERE job_id = ? AND frame > ? ORDER BY frame LIMIT 500');
     let after = -1;
     for (;;) {
       const rows = page.all(jobId, after) as Array<{ frame: number; timestamp_ms: number | null; objects: string; model: string | null }>;
@@ -256,7 +256,7 @@ export class SqliteRunnerStore implements RunnerStore {
   }
 
   async countByStatus(): Promise<Partial<Record<RunnerStatus, number>>> {
-    const rows = this.db.prepare('SELECT status, COUNT(*) AS n FROM runner_predictions GROUP BY status').all() as Array<{ status: RunnerStatus; n: number }>;
+    const rows = prepared(this.db, 'SELECT status, COUNT(*) AS n FROM runner_predictions GROUP BY status').all() as Array<{ status: RunnerStatus; n: number }>;
     return Object.fromEntries(rows.map((r) => [r.status, r.n]));
   }
 
@@ -276,8 +276,8 @@ export class SqliteRunnerStore implements RunnerStore {
 
   async deleteAll(): Promise<void> {
     this.db.transaction(() => {
-      this.db.prepare('DELETE FROM frame_results').run();
-      this.db.prepare('DELETE FROM runner_predictions').run();
+      prepared(this.db, 'DELETE FROM frame_results').run();
+      prepared(this.db, 'DELETE FROM runner_predictions').run();
     })();
   }
 
@@ -290,14 +290,14 @@ export class SqliteRunnerStore implements RunnerStore {
              AND (webhook_lease_until <= ? OR webhook_lease_owner = ?) ORDER BY created_at, _id LIMIT ?`,
         )
         .all(now, now, c.owner, c.limit) as NotificationRow[];
-      const lease = this.db.prepare('UPDATE runner_predictions SET webhook_lease_until = ?, webhook_lease_owner = ? WHERE _id = ?');
+      const lease = prepared(this.db, 'UPDATE runner_predictions SET webhook_lease_until = ?, webhook_lease_owner = ? WHERE _id = ?');
       for (const r of rows) lease.run(now + c.leaseMs, c.owner, r._id);
       return rows.map(toNotification);
     })();
   }
 
   async markNotified(n: NotificationRef, at: Date): Promise<boolean> {
-    return this.db.prepare(`UPDATE runner_predictions SET webhook_status = 'delivered', webhook_delivered_at = ?, ${FREE_LEASE} WHERE ${THE_PENDING}`).run(at.getTime(), ...refArgs(n)).changes === 1;
+    return prepared(this.db, `UPDATE runner_predictions SET webhook_status = 'delivered', webhook_delivered_at = ?, ${FREE_LEASE} WHERE ${THE_PENDING}`).run(at.getTime(), ...refArgs(n)).changes === 1;
   }
 
   async recordNotificationFailure(n: NotificationRef, error: string, nextAttemptAt: Date): Promise<boolean> {
@@ -334,11 +334,11 @@ export class SqliteRunnerStore implements RunnerStore {
   }
 
   async discardNotification(jobId: string): Promise<boolean> {
-    return this.db.prepare("UPDATE runner_predictions SET webhook_status = 'discarded' WHERE _id = ? AND webhook_status = 'dead'").run(jobId).changes === 1;
+    return prepared(this.db, "UPDATE runner_predictions SET webhook_status = 'discarded' WHERE _id = ? AND webhook_status = 'dead'").run(jobId).changes === 1;
   }
 
   async purgeDeadNotifications(deadBefore: Date): Promise<number> {
-    return this.db.prepare("UPDATE runner_predictions SET webhook_status = 'discarded' WHERE webhook_status = 'dead' AND webhook_dead_at < ?").run(deadBefore.getTime()).changes;
+    return prepared(this.db, "UPDATE runner_predictions SET webhook_status = 'discarded' WHERE webhook_status = 'dead' AND webhook_dead_at < ?").run(deadBefore.getTime()).changes;
   }
 
   async failUndispatched(job: { _id: string; created_at: Date; input: VideoRef; traceparent?: string }, reason: string, at: Date): Promise<boolean> {
@@ -352,7 +352,7 @@ export class SqliteRunnerStore implements RunnerStore {
   }
 
   async forgetUndispatched(jobId: string): Promise<boolean> {
-    return this.db.prepare('DELETE FROM runner_predictions WHERE _id = ? AND undispatched = 1').run(jobId).changes === 1;
+    return prepared(this.db, 'DELETE FROM runner_predictions WHERE _id = ? AND undispatched = 1').run(jobId).changes === 1;
   }
 }
 
