@@ -4,8 +4,8 @@ import type { RunnerStore } from '../../ports/runner-store.js';
 import type { ObjectStore } from '../../ports/object-store.js';
 import { FramewiseError } from '../../core/errors.js';
 import { parseEventId } from '../../core/ids.js';
-import { mayRead, type Principal } from './auth.js';
-import { jobOwner } from './job-view.js';
+import type { Principal } from './auth.js';
+import { readableJob } from './job-view.js';
 
 /**
  * Whether a new job may be created: how many unfinished jobs its key already has, and (for
@@ -68,8 +68,7 @@ export async function admitRequestedObject(deps: AdmissionDeps, principal: Princ
   const id = INPUT_KEY.exec(object)?.[1];
   if (id === undefined || !isEventId(id)) throw notFound();
   if (principal.authenticated && principal.role !== 'admin') {
-    const [event, run] = await Promise.all([deps.outbox.get(id), deps.runs.get(id)]);
-    if ((!event && !run) || !mayRead(principal, jobOwner(event, run))) throw notFound();
+    await readableJob(deps.outbox, deps.runs, id, principal, notFound);
   }
   if (!(await deps.objects.exists(object))) throw notFound();
 }

@@ -58,9 +58,24 @@ export function statusOf(job: JobView) {
  * not exist (404 `ERR_JOB_NOT_FOUND`): a client cannot even learn that an id is taken.
  */
 export async function findJob(outbox: OutboxStore, runs: RunnerStore, id: string, principal: Principal): Promise<JobView> {
-  const [event, run] = await Promise.all([outbox.get(id), runs.get(id)]);
-  if ((!event && !run) || !mayRead(principal, jobOwner(event, run))) throw new FramewiseError('ERR_JOB_NOT_FOUND', id);
+  const { event, run } = await readableJob(outbox, runs, id, principal, () => new FramewiseError('ERR_JOB_NOT_FOUND', id));
   return viewJob(event, run);
+}
+
+/**
+ * The outbox event and runner record of job `id`, if `principal` may read it (at least one of them
+ * exists); else `notFound()` is thrown — one answer for "no such job" and "another key's job".
+ */
+export async function readableJob(
+  outbox: OutboxStore,
+  runs: RunnerStore,
+  id: string,
+  principal: Principal,
+  notFound: () => Error,
+): Promise<{ event: OutboxEvent | undefined; run: RunnerRecord | undefined }> {
+  const [event, run] = await Promise.all([outbox.get(id), runs.get(id)]);
+  if ((!event && !run) || !mayRead(principal, jobOwner(event, run))) throw notFound();
+  return { event, run };
 }
 
 /** A stream of the published `detection/{id}.json`, or undefined while it does not exist. */

@@ -1,4 +1,4 @@
-import type { FastifyPluginAsync } from 'fastify';
+import type { FastifyBaseLogger, FastifyPluginAsync } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { ApiDeps } from '../app.js';
 import { DeadLetterAction, DeadLetterList, DeadLetterParams, DeadLetterQuery, ErrorBody } from '../schemas.js';
@@ -80,6 +80,16 @@ export const deadLetterRoutes: FastifyPluginAsync<ApiDeps> = async (fastify, dep
     },
   );
 
+  /** The route answering `action` on one dead letter (its outbox and event id in the path). */
+  const actOn = (action: DeadLetterActionName) => async (req: { params: { outbox: OutboxName; event_id: string }; log: FastifyBaseLogger }) => {
+    const id = parseEventId(req.params.event_id);
+    const { outbox } = req.params;
+    if (!(await ACTIONS[action][outbox](deps, id, new Date()))) throw new FramewiseError('ERR_DEAD_LETTER_NOT_FOUND', `${outbox}/${id}`);
+    req.log.warn({ event_id: id, outbox }, `dead letter ${action}`);
+    if (action === 'replayed') deps.onAccepted?.();
+    return { status: 'ok' as const, outbox, event_id: id, action };
+  };
+
   app.post(
     '/api/admin/dead_letters/:outbox/:event_id/replay',
     {
@@ -90,21 +100,7 @@ export const deadLetterRoutes: FastifyPluginAsync<ApiDeps> = async (fastify, dep
         response: { 200: DeadLetterAction, ...errors },
       },
     },
-    async (req) => {
-      const id = parseEventId(req.params.event_id);
-      const now = new Date();
-      const { outbox } = req.params;
-      const done =
-        outbox === 'jobs'
-          ? (await forgetUndispatched(deps, id)) && (await deps.outbox.replay(id, now))
-          : outbox === 'results'
-            ? await deps.runs.replayDead(id, now)
-            : await deps.runs.replayNotification(id, now);
-      if (!done) throw new FramewiseError('ERR_DEAD_LETTER_NOT_FOUND', `${req.params.outbox}/${id}`);
-      req.log.warn({ event_id: id, outbox: req.params.outbox }, 'dead letter replayed');
-      deps.onAccepted?.();
-      return { status: 'ok' as const, outbox: req.params.outbox, event_id: id, action: 'replayed' as const };
-    },
+    actOn('replayed'),
   );
 
   app.delete(
@@ -117,20 +113,25 @@ export const deadLetterRoutes: FastifyPluginAsync<ApiDeps> = async (fastify, dep
         response: { 200: DeadLetterAction, ...errors },
       },
     },
-    async (req) => {
-      const id = parseEventId(req.params.event_id);
-      const { outbox } = req.params;
-      const done =
-        outbox === 'jobs'
-          ? (await forgetUndispatched(deps, id)) && (await deps.outbox.discard(id))
-          : outbox === 'results'
-            ? await deps.runs.discardDead(id)
-            : await deps.runs.discardNotification(id);
-      if (!done) throw new FramewiseError('ERR_DEAD_LETTER_NOT_FOUND', `${req.params.outbox}/${id}`);
-      req.log.warn({ event_id: id, outbox: req.params.outbox }, 'dead letter discarded');
-      return { status: 'ok' as const, outbox: req.params.outbox, event_id: id, action: 'discarded' as const };
-    },
+    actOn('discarded'),
   );
+};
+
+type OutboxName = 'jobs' | 'results' | 'webhooks';
+type DeadLetterActionName = 'replayed' | 'discarded';
+
+/** What replaying or discarding a dead letter does in each outbox; false: no such dead letter. */
+const ACTIONS: Record<DeadLetterActionName, Record<OutboxName, (deps: ApiDeps, id: string, now: Date) => Promise<boolean>>> = {
+  replayed: {
+    jobs: async (deps, id, now) => (await forgetUndispatched(deps, id)) && (await deps.outbox.replay(id, now)),
+    results: (deps, id, now) => deps.runs.replayDead(id, now),
+    webhooks: (deps, id, now) => deps.runs.replayNotification(id, now),
+  },
+  discarded: {
+    jobs: async (deps, id) => (await forgetUndispatched(deps, id)) && (await deps.outbox.discard(id)),
+    results: (deps, id) => deps.runs.discardDead(id),
+    webhooks: (deps, id) => deps.runs.discardNotification(id),
+  },
 };
 
 /**

@@ -7,8 +7,8 @@ import { annotatedKey, parseEventId } from '../../../core/ids.js';
 import { FramewiseError } from '../../../core/errors.js';
 import { jobStatus } from '../../../core/job.js';
 import { sendObject } from '../ranged-object.js';
-import { mayRead, principalOf } from '../auth.js';
-import { jobOwner } from '../job-view.js';
+import { principalOf } from '../auth.js';
+import { readableJob } from '../job-view.js';
 
 const RangeHeaders = Type.Object({
   range: Type.Optional(Type.String({ description: 'One byte range, e.g. `bytes=0-1023`, `bytes=1024-` or `bytes=-500` (several ranges: the whole video is sent)' })),
@@ -49,8 +49,7 @@ export const videoRoutes: FastifyPluginAsync<ApiDeps> = async (fastify, deps) =>
     },
     handler: async (req, reply) => {
       const id = parseEventId(req.params.event_id);
-      const [event, run] = await Promise.all([deps.outbox.get(id), deps.runs.get(id)]);
-      if ((!event && !run) || !mayRead(principalOf(req), jobOwner(event, run))) throw new FramewiseError('ERR_JOB_NOT_FOUND', id);
+      const { event, run } = await readableJob(deps.outbox, deps.runs, id, principalOf(req), () => new FramewiseError('ERR_JOB_NOT_FOUND', id));
       const input = event?.payload ?? run?.input;
       // Runner records of version 0.1 kept no input; their event is gone after its retention.
       if (!input) throw new FramewiseError('ERR_VIDEO_NOT_FOUND', id);
@@ -69,8 +68,7 @@ export const videoRoutes: FastifyPluginAsync<ApiDeps> = async (fastify, deps) =>
     },
     handler: async (req, reply) => {
       const id = parseEventId(req.params.event_id);
-      const [event, run] = await Promise.all([deps.outbox.get(id), deps.runs.get(id)]);
-      if ((!event && !run) || !mayRead(principalOf(req), jobOwner(event, run))) throw new FramewiseError('ERR_JOB_NOT_FOUND', id);
+      const { event, run } = await readableJob(deps.outbox, deps.runs, id, principalOf(req), () => new FramewiseError('ERR_JOB_NOT_FOUND', id));
       const asked = run?.parameters.annotate ?? event?.payload.options?.annotate ?? false;
       const status = jobStatus(event?.status, run?.status);
       const why = !asked
