@@ -1,45 +1,22 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createServer, type Server as HttpServer } from 'node:http';
-import { once } from 'node:events';
 import { readFile } from 'node:fs/promises';
 import { startStage, stopAll, type Stage, type StageProcess } from '../../scripts/cluster-local.js';
 import { FIXTURE, waitForResult } from '../e2e/server.js';
 import { infraUp } from './infra.js';
+import { startOtlpReceiver, type OtlpReceiver, type ReceivedSpan } from '../support/otlp-receiver.js';
 
 before(infraUp, { timeout: 45 * 60_000 });
 
-type OtlpSpan = { traceId: string; spanId: string; parentSpanId?: string; name: string; kind: number; service: string };
-
-/** An OTLP/HTTP (JSON) trace receiver: what a collector would get from every process. */
-let receiver: HttpServer;
+/** What a collector would get from every process. */
+let receiver: OtlpReceiver;
 let endpoint: string;
-const spans: OtlpSpan[] = [];
+let spans: ReceivedSpan[];
 before(async () => {
-  receiver = createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
-      if (req.url === '/v1/traces') {
-        const body = JSON.parse(Buffer.concat(chunks).toString()) as {
-          resourceSpans: Array<{ resource: { attributes: Array<{ key: string; value: { stringValue?: string } }> }; scopeSpans: Array<{ spans: Array<Omit<OtlpSpan, 'service'>> }> }>;
-        };
-        for (const rs of body.resourceSpans) {
-          const service = rs.resource.attributes.find((a) => a.key === 'service.name')?.value.stringValue ?? '';
-          for (const ss of rs.scopeSpans) for (const s of ss.spans) spans.push({ ...s, service });
-        }
-      }
-      res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
-    });
-  });
-  receiver.listen(0, '127.0.0.1');
-  await once(receiver, 'listening');
-  endpoint = `http://127.0.0.1:${(receiver.address() as { port: number }).port}`;
+  receiver = await startOtlpReceiver();
+  ({ endpoint, spans } = receiver);
 });
-after(async () => {
-  receiver.closeAllConnections();
-  await new Promise((r) => receiver.close(r));
-});
+after(() => receiver.close());
 
 test('cluster: one trace follows a job across the api, runner, inference and publisher processes', async () => {
   const otel = { OTEL_EXPORTER_OTLP_ENDPOINT: endpoint, OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json', OTEL_BSP_SCHEDULE_DELAY: '100' };

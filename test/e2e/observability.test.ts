@@ -1,12 +1,11 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createServer, type Server as HttpServer } from 'node:http';
-import { once } from 'node:events';
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FIXTURE, startServer, type Server } from './server.js';
+import { startOtlpReceiver, type OtlpReceiver, type ReceivedSpan } from '../support/otlp-receiver.js';
 
 /**
  * Observability of `framewise serve` as run: the job's trace id on every log line about it, /ready,
@@ -78,36 +77,15 @@ describe('embedded observability', () => {
   });
 
   describe('OpenTelemetry export (OTEL_* set) to a local OTLP/HTTP receiver', () => {
-    type OtlpSpan = { traceId: string; spanId: string; parentSpanId?: string; name: string; kind: number; attributes?: Array<{ key: string; value: Record<string, unknown> }> };
-    let receiver: HttpServer;
+    let receiver: OtlpReceiver;
     let endpoint: string;
-    const spans: Array<OtlpSpan & { service: string }> = [];
+    let spans: ReceivedSpan[];
 
     before(async () => {
-      receiver = createServer((req, res) => {
-        const chunks: Buffer[] = [];
-        req.on('data', (c: Buffer) => chunks.push(c));
-        req.on('end', () => {
-          if (req.url === '/v1/traces') {
-            const body = JSON.parse(Buffer.concat(chunks).toString()) as {
-              resourceSpans: Array<{ resource: { attributes: Array<{ key: string; value: { stringValue?: string } }> }; scopeSpans: Array<{ spans: OtlpSpan[] }> }>;
-            };
-            for (const rs of body.resourceSpans) {
-              const service = rs.resource.attributes.find((a) => a.key === 'service.name')?.value.stringValue ?? '';
-              for (const ss of rs.scopeSpans) for (const s of ss.spans) spans.push({ ...s, service });
-            }
-          }
-          res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
-        });
-      });
-      receiver.listen(0, '127.0.0.1');
-      await once(receiver, 'listening');
-      endpoint = `http://127.0.0.1:${(receiver.address() as { port: number }).port}`;
+      receiver = await startOtlpReceiver();
+      ({ endpoint, spans } = receiver);
     });
-    after(async () => {
-      receiver.closeAllConnections();
-      await new Promise((r) => receiver.close(r));
-    });
+    after(() => receiver.close());
 
     test('one trace follows the job: the upload’s HTTP server span (child of the client’s), then extract → detect → collect, and publish', async () => {
       const env = { OTEL_EXPORTER_OTLP_ENDPOINT: endpoint, OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json', OTEL_BSP_SCHEDULE_DELAY: '100' };
@@ -126,7 +104,7 @@ describe('embedded observability', () => {
         await server?.stop();
       }
       const trace = spans.filter((s) => s.traceId === TRACE_ID);
-      const attr = (s: OtlpSpan, key: string) => Object.values(s.attributes?.find((a) => a.key === key)?.value ?? {})[0];
+      const attr = (s: ReceivedSpan, key: string) => Object.values(s.attributes?.find((a) => a.key === key)?.value ?? {})[0];
       const SERVER = 2;
       const http = trace.find((s) => s.kind === SERVER && String(attr(s, 'url.path') ?? attr(s, 'http.target') ?? '').startsWith('/api/upload_video'));
       assert.ok(http, `an HTTP server span for the upload: ${JSON.stringify(trace.map((s) => [s.name, s.kind]))}`);
@@ -138,7 +116,7 @@ describe('embedded observability', () => {
       assert.ok(extract, 'an extract span');
       assert.equal(extract.parentSpanId, http.spanId, 'the job continues the upload request’s span');
       // A frame detected or collected twice (a redelivery) has a span per attempt: count frames.
-      const frames = (list: OtlpSpan[]) => new Set(list.map((s) => attr(s, 'framewise.frame') ?? s.spanId)).size;
+      const frames = (list: ReceivedSpan[]) => new Set(list.map((s) => attr(s, 'framewise.frame') ?? s.spanId)).size;
       const detects = named('detect');
       assert.equal(frames(detects), 20, 'a detect span per sampled frame');
       for (const d of detects) assert.equal(d.parentSpanId, extract.spanId, 'frames are sent from the extract span');
