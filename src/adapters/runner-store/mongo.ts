@@ -137,28 +137,33 @@ export class MongoRunnerStore implements RunnerStore {
   /** Claims through `MongoLeases` (a unique insert decides: racing publishers never share a job). */
   async claimPredictable(c: Claim): Promise<RunnerRecord[]> {
     // A record that never had a lease (or a failed publish) lacks the field (absent compares below
-    // any date in neither MongoDB nor FerretDB), so the filter accepts absent as free / due. The
-    // lease fields on the record are a hint for skipping; the lease itself is in runner_leases.
+    // any date in neither MongoDB nor FerretDB), so the filter accepts absent as free / due.
+    const claimed = await this.claimByLeases(c, 'publish:', { until: 'lease_until', owner: 'lease_owner' }, { status: 'predictable' }, {
+      $or: [{ publish_next_at: { $exists: false } }, { publish_next_at: { $lte: c.now } }],
+    });
+    return claimed.map((d) => normalize(d)!);
+  }
+
+  /**
+   * The claim both outboxes kept in runner records use: up to `c.limit` records matching `state`
+   * and `due` whose lease hint (`fields`) is free, expired or `c.owner`'s, oldest first; then the
+   * leases `{prefix}{id}` in `MongoLeases` decide (one racing claimer wins each); the winner's hint
+   * is written and the records it won, still in `state`, are read back. The hint only spares
+   * claimers a doomed try: the lease itself is the document in the leases collection.
+   */
+  private async claimByLeases(c: Claim, prefix: string, fields: { until: 'lease_until' | 'webhook_lease_until'; owner: 'lease_owner' | 'webhook_lease_owner' }, state: Filter<StoredRecord>, due: Filter<StoredRecord>): Promise<StoredRecord[]> {
+    const free: Filter<StoredRecord> = { $or: [{ [fields.until]: { $exists: false } }, { [fields.until]: { $lte: c.now } }, { [fields.owner]: c.owner }] };
     const candidates = await this.runs
-      .find(
-        {
-          status: 'predictable',
-          $and: [
-            { $or: [{ lease_until: { $exists: false } }, { lease_until: { $lte: c.now } }, { lease_owner: c.owner }] },
-            { $or: [{ publish_next_at: { $exists: false } }, { publish_next_at: { $lte: c.now } }] },
-          ],
-        },
-        { projection: { _id: 1 } },
-      )
+      .find({ ...state, $and: [free, due] }, { projection: { _id: 1 } })
       .sort({ created_at: 1, _id: 1 })
       .limit(c.limit)
       .toArray();
     if (candidates.length === 0) return [];
     const until = new Date(c.now.getTime() + c.leaseMs);
-    const won = [...(await this.leases.take(candidates.map((d) => `publish:${d._id}`), c.owner, c.now, until))].map((k) => k.slice('publish:'.length));
+    const won = [...(await this.leases.take(candidates.map((d) => `${prefix}${d._id}`), c.owner, c.now, until))].map((k) => k.slice(prefix.length));
     if (won.length === 0) return [];
-    await this.runs.updateMany({ _id: { $in: won } }, { $set: { lease_until: until, lease_owner: c.owner } });
-    return (await this.runs.find({ _id: { $in: won }, status: 'predictable' }).sort({ created_at: 1, _id: 1 }).toArray()).map((d) => normalize(d)!);
+    await this.runs.updateMany({ _id: { $in: won } }, { $set: { [fields.until]: until, [fields.owner]: c.owner } as MatchKeysAndValues<StoredRecord> });
+    return this.runs.find({ _id: { $in: won }, ...state }).sort({ created_at: 1, _id: 1 }).toArray();
   }
 
   async recordPublishFailure(jobId: string, error: string, nextAttemptAt: Date): Promise<boolean> {
@@ -309,25 +314,14 @@ export class MongoRunnerStore implements RunnerStore {
 
   /** Claims through `MongoLeases` (keys `notify:{id}`), as `claimPredictable` does. */
   async claimNotifications(c: Claim): Promise<Notification[]> {
-    const candidates = await this.runs
-      .find(
-        {
-          webhook_status: 'pending',
-          webhook_next_at: { $lte: c.now },
-          status: { $in: ['ready', 'failed'] },
-          $or: [{ webhook_lease_until: { $exists: false } }, { webhook_lease_until: { $lte: c.now } }, { webhook_lease_owner: c.owner }],
-        },
-        { projection: { _id: 1 } },
-      )
-      .sort({ created_at: 1, _id: 1 })
-      .limit(c.limit)
-      .toArray();
-    if (candidates.length === 0) return [];
-    const until = new Date(c.now.getTime() + c.leaseMs);
-    const won = [...(await this.leases.take(candidates.map((d) => notifyKey(d._id)), c.owner, c.now, until))].map((k) => k.slice(notifyKey('').length));
-    if (won.length === 0) return [];
-    await this.runs.updateMany({ _id: { $in: won } }, { $set: { webhook_lease_until: until, webhook_lease_owner: c.owner } });
-    return (await this.runs.find({ _id: { $in: won }, webhook_status: 'pending' }).sort({ created_at: 1, _id: 1 }).toArray()).map(toNotification);
+    const claimed = await this.claimByLeases(
+      c,
+      notifyKey(''),
+      { until: 'webhook_lease_until', owner: 'webhook_lease_owner' },
+      { webhook_status: 'pending', status: { $in: ['ready', 'failed'] } },
+      { webhook_next_at: { $lte: c.now } },
+    );
+    return claimed.map(toNotification);
   }
 
   async markNotified(n: NotificationRef, at: Date): Promise<boolean> {
