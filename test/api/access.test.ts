@@ -1,18 +1,16 @@
 import { after, before, describe, mock, test } from 'node:test';
 import assert from 'node:assert/strict';
 import crypto, { createHash, randomUUID } from 'node:crypto';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { readFile } from 'node:fs/promises';
 import pino from 'pino';
-import { openDatabase, type SqliteDatabase } from '../../src/adapters/sqlite/database.js';
-import { SqliteOutboxStore } from '../../src/adapters/outbox-store/sqlite.js';
-import { SqliteRunnerStore } from '../../src/adapters/runner-store/sqlite.js';
-import { LocalDirObjectStore } from '../../src/adapters/object-store/local-dir.js';
+import type { SqliteOutboxStore } from '../../src/adapters/outbox-store/sqlite.js';
+import type { SqliteRunnerStore } from '../../src/adapters/runner-store/sqlite.js';
+import type { LocalDirObjectStore } from '../../src/adapters/object-store/local-dir.js';
 import { buildApi, type Api, type ApiDeps } from '../../src/stages/api/app.js';
 import { apiKeys, KeyRing } from '../../src/stages/api/auth.js';
 import { decodeOutboxEvent, encodeOutboxEvent } from '../../src/core/messages.js';
 import { multipart } from '../support/multipart.js';
+import { startApiFixture, type ApiFixture } from '../support/api-fixture.js';
 
 const FIXTURE = new URL('../fixtures/vtest-10s.mp4', import.meta.url);
 const KEYS = { alice: 'alice-key-0123456789abcdef', bob: 'bob-key-0123456789abcdef', root: 'root-key-0123456789abcdef' };
@@ -25,16 +23,24 @@ const MODELS = { names: ['centernet-coco'], defaultModel: 'centernet-coco' };
  * `/api/request` may name.
  */
 describe('access: API keys, roles, job ownership, sessions, limits', () => {
-  let dir: string;
-  let db: SqliteDatabase;
+  let fx: ApiFixture;
   let outbox: SqliteOutboxStore;
   let runs: SqliteRunnerStore;
   let objects: LocalDirObjectStore;
   let video: Buffer;
+  /** Further APIs `make` built (the fixture closes its own). */
   const apis: Api[] = [];
 
-  /** An API on the shared stores: alice (client, plain key), bob (client, configured by its SHA-256 only), root (admin). */
+  /** An API on the shared stores, with the keys of `api` unless `extra` says otherwise. */
   const make = async (extra: Partial<ApiDeps> = {}) => {
+    const api = await buildApi({ ...fx.deps, ...extra });
+    apis.push(api);
+    return api;
+  };
+  /** The fixture's API, with three keys: alice (client, plain key), bob (client, configured by its SHA-256 only), root (admin). */
+  let api: Api;
+
+  before(async () => {
     const keys = apiKeys({
       apiKeys: [
         { id: 'alice', role: 'client', key: KEYS.alice },
@@ -42,25 +48,13 @@ describe('access: API keys, roles, job ownership, sessions, limits', () => {
         { id: 'root', role: 'admin', key: KEYS.root },
       ],
     });
-    const api = await buildApi({ outbox, runs, objects, log: pino({ level: 'silent' }), maxUploadBytes: 10_000_000, models: MODELS, auth: { keys }, ...extra });
-    apis.push(api);
-    return api;
-  };
-  let api: Api;
-
-  before(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'fw-access-'));
-    db = openDatabase(join(dir, 'db.sqlite'));
-    outbox = new SqliteOutboxStore(db);
-    runs = new SqliteRunnerStore(db);
-    objects = new LocalDirObjectStore(join(dir, 'objects'), 'videos');
+    fx = await startApiFixture('access', { models: MODELS, auth: { keys } });
+    ({ outbox, runs, objects, api } = fx);
     video = await readFile(FIXTURE);
-    api = await make();
   });
   after(async () => {
     for (const a of apis) await a.close();
-    db.close();
-    await rm(dir, { recursive: true, force: true });
+    await fx.close();
   });
 
   const upload = async (on: Api, key: string | undefined, headers: Record<string, string> = {}) => {

@@ -1,17 +1,15 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, readFile, rm, readdir } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
-import pino from 'pino';
-import { openDatabase, type SqliteDatabase } from '../../src/adapters/sqlite/database.js';
-import { SqliteOutboxStore } from '../../src/adapters/outbox-store/sqlite.js';
-import { SqliteRunnerStore } from '../../src/adapters/runner-store/sqlite.js';
-import { LocalDirObjectStore } from '../../src/adapters/object-store/local-dir.js';
-import { buildApi, type Api } from '../../src/stages/api/app.js';
+import type { SqliteOutboxStore } from '../../src/adapters/outbox-store/sqlite.js';
+import type { SqliteRunnerStore } from '../../src/adapters/runner-store/sqlite.js';
+import type { LocalDirObjectStore } from '../../src/adapters/object-store/local-dir.js';
+import type { Api } from '../../src/stages/api/app.js';
 import { detectionDocument } from '../../src/core/result-document.js';
 import { multipart } from '../support/multipart.js';
+import { startApiFixture, type ApiFixture } from '../support/api-fixture.js';
 
 const FIXTURES = new URL('../fixtures/', import.meta.url);
 const fixture = (name: string) => readFile(new URL(name, FIXTURES));
@@ -19,8 +17,8 @@ const fixture = (name: string) => readFile(new URL(name, FIXTURES));
 const MODELS = { names: ['centernet-coco', 'yolo-test'], defaultModel: 'centernet-coco' };
 
 describe('HTTP API (inject, embedded stores)', () => {
+  let fx: ApiFixture;
   let dir: string;
-  let db: SqliteDatabase;
   let api: Api;
   let outbox: SqliteOutboxStore;
   let runs: SqliteRunnerStore;
@@ -29,18 +27,10 @@ describe('HTTP API (inject, embedded stores)', () => {
   const MAX = 600_000;
 
   before(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'fw-api-'));
-    db = openDatabase(join(dir, 'db.sqlite'));
-    outbox = new SqliteOutboxStore(db);
-    runs = new SqliteRunnerStore(db);
-    objects = new LocalDirObjectStore(join(dir, 'objects'), 'videos');
-    api = await buildApi({ outbox, runs, objects, log: pino({ level: 'silent' }), maxUploadBytes: MAX, onAccepted: () => accepted++, models: MODELS });
+    fx = await startApiFixture('api', { maxUploadBytes: MAX, onAccepted: () => accepted++, models: MODELS });
+    ({ dir, api, outbox, runs, objects } = fx);
   });
-  after(async () => {
-    await api.close();
-    db.close();
-    await rm(dir, { recursive: true, force: true });
-  });
+  after(() => fx.close());
 
   const upload = async (content: Buffer, filename = 'clip.mp4', field = 'file') =>
     api.inject({ method: 'POST', url: '/api/upload_video', ...multipart(field, filename, content) });

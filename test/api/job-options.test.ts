@@ -1,38 +1,25 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import pino from 'pino';
-import { openDatabase, type SqliteDatabase } from '../../src/adapters/sqlite/database.js';
-import { SqliteOutboxStore } from '../../src/adapters/outbox-store/sqlite.js';
-import { SqliteRunnerStore } from '../../src/adapters/runner-store/sqlite.js';
-import { LocalDirObjectStore } from '../../src/adapters/object-store/local-dir.js';
-import { buildApi, type Api } from '../../src/stages/api/app.js';
+import { readFile } from 'node:fs/promises';
+import type { SqliteOutboxStore } from '../../src/adapters/outbox-store/sqlite.js';
+import type { Api } from '../../src/stages/api/app.js';
 import { COCO_CLASSES } from '../../src/adapters/detector/coco-classes.js';
 import { multipart } from '../support/multipart.js';
+import { startApiFixture, type ApiFixture } from '../support/api-fixture.js';
 
 const VIDEO = readFile(new URL('../fixtures/vtest-10s.mp4', import.meta.url));
 const MODELS = { names: ['centernet-coco', 'custom'], defaultModel: 'centernet-coco', classes: { 'centernet-coco': COCO_CLASSES } };
 
 describe('per-job options at upload (form fields, query, JSON)', () => {
-  let dir: string;
-  let db: SqliteDatabase;
+  let fx: ApiFixture;
   let api: Api;
   let outbox: SqliteOutboxStore;
 
   before(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'fw-options-'));
-    db = openDatabase(join(dir, 'db.sqlite'));
-    outbox = new SqliteOutboxStore(db);
-    const objects = new LocalDirObjectStore(join(dir, 'objects'), 'videos');
-    api = await buildApi({ outbox, runs: new SqliteRunnerStore(db), objects, log: pino({ level: 'silent' }), maxUploadBytes: 10_000_000, models: MODELS });
+    fx = await startApiFixture('options', { models: MODELS });
+    ({ api, outbox } = fx);
   });
-  after(async () => {
-    await api.close();
-    db.close();
-    await rm(dir, { recursive: true, force: true });
-  });
+  after(() => fx.close());
 
   const uploadWith = async (fields: Record<string, string>, query = '') =>
     api.inject({ method: 'POST', url: `/api/upload_video${query}`, ...multipart('file', 'clip.mp4', await VIDEO, 'video/mp4', fields) });

@@ -1,15 +1,13 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
-import { openDatabase, type SqliteDatabase } from '../../src/adapters/sqlite/database.js';
-import { SqliteOutboxStore } from '../../src/adapters/outbox-store/sqlite.js';
-import { SqliteRunnerStore } from '../../src/adapters/runner-store/sqlite.js';
-import { LocalDirObjectStore } from '../../src/adapters/object-store/local-dir.js';
+import type { SqliteOutboxStore } from '../../src/adapters/outbox-store/sqlite.js';
+import type { LocalDirObjectStore } from '../../src/adapters/object-store/local-dir.js';
 import { FfmpegFrameSource } from '../../src/adapters/frame-source/ffmpeg.js';
-import { buildApi, type Api, type ApiDeps } from '../../src/stages/api/app.js';
+import { buildApi, type Api } from '../../src/stages/api/app.js';
 import { clientKey, type RateLimits } from '../../src/stages/api/rate-limit.js';
 import { Metrics } from '../../src/observability/metrics.js';
 import { apiKeys } from '../../src/stages/api/auth.js';
@@ -17,6 +15,7 @@ import type { VideoLimits } from '../../src/core/video-limits.js';
 import type { ObjectStore } from '../../src/ports/object-store.js';
 import { multipart } from '../support/multipart.js';
 import { clipOfFixture, FIXTURE } from '../support/derived-videos.js';
+import { startApiFixture, type ApiFixture } from '../support/api-fixture.js';
 
 const log = pino({ level: 'silent' });
 const MODELS = { names: ['centernet-coco'], defaultModel: 'centernet-coco' };
@@ -32,31 +31,28 @@ function remote(store: ObjectStore): ObjectStore {
 const probeTemps = async () => new Set((await readdir(tmpdir())).filter((n) => n.startsWith('framewise-upload-')));
 
 describe('video limits: the API probes what it stored and refuses a video over a limit (422, no job)', () => {
+  // The fixture gives the stores and the lax deps (`fx.deps`); each test builds an API with the limits it tests (`apiWith`), not `fx.api`.
+  let fx: ApiFixture;
   let dir: string;
-  let db: SqliteDatabase;
   let outbox: SqliteOutboxStore;
   let objects: LocalDirObjectStore;
   const apis: Api[] = [];
   const clips: Record<'short' | 'wide' | 'tall', Buffer> = {} as never;
 
   before(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'fw-limits-'));
-    db = openDatabase(join(dir, 'db.sqlite'));
-    outbox = new SqliteOutboxStore(db);
-    objects = new LocalDirObjectStore(join(dir, 'objects'), 'videos');
+    fx = await startApiFixture('limits', { maxUploadBytes: 50_000_000, models: MODELS, probe: (p) => ffprobe.probe(p), videoLimits: LAX });
+    ({ dir, outbox, objects } = fx);
     clips.short = await readFile(await clipOfFixture(dir, 'short.mp4')); // 768×576, 1 s, 10 frames
     clips.wide = await readFile(await clipOfFixture(dir, 'wide.mp4', '1280x720'));
     clips.tall = await readFile(await clipOfFixture(dir, 'tall.mp4', '720x1280'));
   });
   after(async () => {
     for (const api of apis) await api.close();
-    db.close();
-    await rm(dir, { recursive: true, force: true });
+    await fx.close();
   });
 
   const apiWith = async (videoLimits: Partial<VideoLimits>, store: ObjectStore = objects) => {
-    const deps: ApiDeps = { outbox, runs: new SqliteRunnerStore(db), objects: store, log, maxUploadBytes: 50_000_000, models: MODELS, probe: (p) => ffprobe.probe(p), videoLimits: { ...LAX, ...videoLimits } };
-    const api = await buildApi(deps);
+    const api = await buildApi({ ...fx.deps, objects: store, videoLimits: { ...LAX, ...videoLimits } });
     apis.push(api);
     return api;
   };
@@ -148,8 +144,7 @@ describe('video limits: the API probes what it stored and refuses a video over a
 });
 
 describe('rate limits: per API key (else per client IP), 429 with Retry-After', () => {
-  let dir: string;
-  let db: SqliteDatabase;
+  let fx: ApiFixture;
   /** Authentication off: every client is its address. */
   let open: Api;
   /** Authentication on: a known key is its own client. */
@@ -159,27 +154,14 @@ describe('rate limits: per API key (else per client IP), 429 with Retry-After', 
   const KEYS = { one: 'client-one-key-0123456789', two: 'client-two-key-0123456789', three: 'client-three-key-0123456789' };
 
   before(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'fw-rate-'));
-    db = openDatabase(join(dir, 'db.sqlite'));
-    const deps: ApiDeps = {
-      outbox: new SqliteOutboxStore(db),
-      runs: new SqliteRunnerStore(db),
-      objects: new LocalDirObjectStore(join(dir, 'objects'), 'videos'),
-      log,
-      maxUploadBytes: 50_000_000,
-      models: MODELS,
-      metrics: new Metrics('test'),
-      rateLimits: LIMITS,
-    };
-    open = await buildApi(deps);
-    keyed = await buildApi({ ...deps, metrics: new Metrics('test'), auth: { keys: apiKeys({ apiKeys: Object.entries(KEYS).map(([id, key]) => ({ id, role: 'client' as const, key })) }) } });
+    fx = await startApiFixture('rate', { maxUploadBytes: 50_000_000, models: MODELS, metrics: new Metrics('test'), rateLimits: LIMITS });
+    open = fx.api;
+    keyed = await buildApi({ ...fx.deps, metrics: new Metrics('test'), auth: { keys: apiKeys({ apiKeys: Object.entries(KEYS).map(([id, key]) => ({ id, role: 'client' as const, key })) }) } });
     video = await readFile(FIXTURE);
   });
   after(async () => {
-    await open.close();
     await keyed.close();
-    db.close();
-    await rm(dir, { recursive: true, force: true });
+    await fx.close();
   });
 
   const bearer = (key: string) => ({ authorization: `Bearer ${key}` });
@@ -272,7 +254,7 @@ describe('rate limits: per API key (else per client IP), 429 with Retry-After', 
   });
 
   test('0 turns the limits off', async () => {
-    const unlimited = await buildApi({ outbox: new SqliteOutboxStore(db), runs: new SqliteRunnerStore(db), objects: new LocalDirObjectStore(join(dir, 'objects'), 'videos'), log, maxUploadBytes: 1000, models: MODELS, rateLimits: { perMinute: 0, uploadsPerMinute: 0 } });
+    const unlimited = await buildApi({ outbox: fx.outbox, runs: fx.runs, objects: fx.objects, log, maxUploadBytes: 1000, models: MODELS, rateLimits: { perMinute: 0, uploadsPerMinute: 0 } });
     try {
       for (let i = 0; i < 20; i++) assert.equal((await unlimited.inject({ url: '/api/status/all' })).statusCode, 200);
     } finally {

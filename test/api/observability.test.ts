@@ -1,19 +1,17 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import pino from 'pino';
 import { openDatabase, type SqliteDatabase } from '../../src/adapters/sqlite/database.js';
-import { SqliteOutboxStore } from '../../src/adapters/outbox-store/sqlite.js';
-import { SqliteRunnerStore } from '../../src/adapters/runner-store/sqlite.js';
-import { LocalDirObjectStore } from '../../src/adapters/object-store/local-dir.js';
-import { buildApi, type Api } from '../../src/stages/api/app.js';
+import type { SqliteOutboxStore } from '../../src/adapters/outbox-store/sqlite.js';
+import type { Api } from '../../src/stages/api/app.js';
 import { Metrics } from '../../src/observability/metrics.js';
 import { sqliteCheck } from '../../src/modes/ready-checks.js';
 import { traceIdOf } from '../../src/core/trace.js';
 import { multipart } from '../support/multipart.js';
+import { startApiFixture, type ApiFixture } from '../support/api-fixture.js';
 
 /** A Prometheus sample's value: `name{…labels…} value`, matched on the labels given. */
 function sample(text: string, name: string, labels: Record<string, string>): number | undefined {
@@ -25,8 +23,7 @@ function sample(text: string, name: string, labels: Record<string, string>): num
 }
 
 describe('API observability: /ready, HTTP request metrics, trace ids in request logs', () => {
-  let dir: string;
-  let db: SqliteDatabase;
+  let fx: ApiFixture;
   let spare: SqliteDatabase;
   let api: Api;
   let metrics: Metrics;
@@ -34,12 +31,6 @@ describe('API observability: /ready, HTTP request metrics, trace ids in request 
   const lines: Array<Record<string, unknown>> = [];
 
   before(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'fw-observability-'));
-    db = openDatabase(join(dir, 'db.sqlite'));
-    // A second, real database the test closes: its check then fails as a dead database's would.
-    spare = openDatabase(join(dir, 'spare.sqlite'));
-    outbox = new SqliteOutboxStore(db);
-    const objects = new LocalDirObjectStore(join(dir, 'objects'), 'videos');
     metrics = new Metrics('test');
     const log = pino(
       { level: 'info' },
@@ -50,22 +41,16 @@ describe('API observability: /ready, HTTP request metrics, trace ids in request 
         },
       }),
     );
-    api = await buildApi({
-      outbox,
-      runs: new SqliteRunnerStore(db),
-      objects,
-      log,
-      maxUploadBytes: 10_000_000,
-      metrics,
-      readyChecks: { sqlite: sqliteCheck(db), spare: sqliteCheck(spare), objects: () => objects.ping() },
-      models: { names: ['centernet-coco'], defaultModel: 'centernet-coco' },
+    fx = await startApiFixture('observability', ({ dir, db, objects }) => {
+      // A second, real database the test closes: its check then fails as a dead database's would.
+      spare = openDatabase(join(dir, 'spare.sqlite'));
+      return { log, metrics, readyChecks: { sqlite: sqliteCheck(db), spare: sqliteCheck(spare), objects: () => objects.ping() } };
     });
+    ({ api, outbox } = fx);
   });
   after(async () => {
-    await api.close();
-    db.close();
     if (spare.open) spare.close();
-    await rm(dir, { recursive: true, force: true });
+    await fx.close();
   });
 
   test('/ready and /api/ready: 200 with every check ok; 503 naming the dependency that fails; /health stays 200', async () => {

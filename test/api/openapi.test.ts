@@ -1,35 +1,18 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import pino from 'pino';
-import { openDatabase, type SqliteDatabase } from '../../src/adapters/sqlite/database.js';
-import { SqliteOutboxStore } from '../../src/adapters/outbox-store/sqlite.js';
-import { SqliteRunnerStore } from '../../src/adapters/runner-store/sqlite.js';
-import { LocalDirObjectStore } from '../../src/adapters/object-store/local-dir.js';
-import { buildApi, type Api } from '../../src/stages/api/app.js';
+import type { Api } from '../../src/stages/api/app.js';
 import { Metrics } from '../../src/observability/metrics.js';
 import { isWebPagePath } from '../../src/stages/api/web-page.js';
+import { startApiFixture, type ApiFixture } from '../support/api-fixture.js';
 
-let dir: string;
-let db: SqliteDatabase;
+let fx: ApiFixture;
 let api: Api;
 const routes: { method: string; url: string; hidden: boolean }[] = [];
 
 before(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'fw-openapi-'));
-  db = openDatabase(join(dir, 'db.sqlite'));
-  const deps = {
-    outbox: new SqliteOutboxStore(db),
-    runs: new SqliteRunnerStore(db),
-    objects: new LocalDirObjectStore(join(dir, 'objects'), 'videos'),
-    log: pino({ level: 'silent' }),
-    maxUploadBytes: 1_000_000,
-    metrics: new Metrics('openapi-test'),
-    models: { names: ['centernet-coco'], defaultModel: 'centernet-coco' },
-  };
-  api = await buildApi(deps);
+  // With metrics, so that /metrics is among the routes to describe.
+  fx = await startApiFixture('openapi', { maxUploadBytes: 1_000_000, metrics: new Metrics('openapi-test') });
+  api = fx.api;
   // Every route the app serves, from Fastify's route tree (each line: indent, segment, methods),
   // its own HEAD twins of GET routes aside.
   const stack: string[] = [];
@@ -43,11 +26,7 @@ before(async () => {
     for (const method of m[3]!.split(', ')) if (method !== 'HEAD') routes.push({ method, url, hidden: url.startsWith('/docs') || url === '/openapi.json' || isWebPagePath(url) });
   }
 });
-after(async () => {
-  await api.close();
-  db.close();
-  await rm(dir, { recursive: true, force: true });
-});
+after(() => fx.close());
 
 test('/openapi.json is OpenAPI 3 and describes every route the API serves', async () => {
   const res = await api.inject({ url: '/openapi.json' });

@@ -1,17 +1,14 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import pino from 'pino';
-import { openDatabase, type SqliteDatabase } from '../../src/adapters/sqlite/database.js';
-import { SqliteOutboxStore } from '../../src/adapters/outbox-store/sqlite.js';
-import { SqliteRunnerStore } from '../../src/adapters/runner-store/sqlite.js';
-import { LocalDirObjectStore } from '../../src/adapters/object-store/local-dir.js';
+import type { SqliteOutboxStore } from '../../src/adapters/outbox-store/sqlite.js';
+import type { SqliteRunnerStore } from '../../src/adapters/runner-store/sqlite.js';
 import { buildApi, type Api } from '../../src/stages/api/app.js';
 import { Metrics } from '../../src/observability/metrics.js';
 import { jobsBacklog, resultsBacklog } from '../../src/observability/backlog.js';
 import { parseTraceparent } from '../../src/core/trace.js';
+import { startApiFixture, type ApiFixture } from '../support/api-fixture.js';
 
 const video = () => readFile(new URL('../fixtures/vtest-10s.mp4', import.meta.url));
 
@@ -22,8 +19,8 @@ function multipart(content: Buffer) {
 }
 
 describe('HTTP API: idempotent submission, trace context, dead letters, metrics', () => {
+  let fx: ApiFixture;
   let dir: string;
-  let db: SqliteDatabase;
   let api: Api;
   let keyed: Api;
   let outbox: SqliteOutboxStore;
@@ -31,23 +28,19 @@ describe('HTTP API: idempotent submission, trace context, dead letters, metrics'
   const ADMIN_KEY = 'an-admin-key-for-the-tests';
 
   before(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'fw-outbox-api-'));
-    db = openDatabase(join(dir, 'db.sqlite'));
-    outbox = new SqliteOutboxStore(db);
-    runs = new SqliteRunnerStore(db);
-    const objects = new LocalDirObjectStore(join(dir, 'objects'), 'videos');
-    const metrics = new Metrics('test');
-    metrics.addBacklogSource(jobsBacklog(outbox));
-    metrics.addBacklogSource(resultsBacklog(runs));
-    const deps = { outbox, runs, objects, log: pino({ level: 'silent' }), maxUploadBytes: 10_000_000, metrics, models: { names: ['centernet-coco'], defaultModel: 'centernet-coco' } };
-    api = await buildApi(deps);
-    keyed = await buildApi({ ...deps, adminKey: ADMIN_KEY });
+    fx = await startApiFixture('outbox-api', (stores) => {
+      const metrics = new Metrics('test');
+      metrics.addBacklogSource(jobsBacklog(stores.outbox));
+      metrics.addBacklogSource(resultsBacklog(stores.runs));
+      return { metrics };
+    });
+    ({ dir, api, outbox, runs } = fx);
+    // The same stores and metrics behind an admin key.
+    keyed = await buildApi({ ...fx.deps, adminKey: ADMIN_KEY });
   });
   after(async () => {
-    await api.close();
     await keyed.close();
-    db.close();
-    await rm(dir, { recursive: true, force: true });
+    await fx.close();
   });
 
   const upload = async (headers: Record<string, string> = {}) => {

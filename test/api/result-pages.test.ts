@@ -1,18 +1,11 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { Readable } from 'node:stream';
-import pino from 'pino';
-import { openDatabase, type SqliteDatabase } from '../../src/adapters/sqlite/database.js';
-import { SqliteOutboxStore } from '../../src/adapters/outbox-store/sqlite.js';
-import { SqliteRunnerStore } from '../../src/adapters/runner-store/sqlite.js';
-import { LocalDirObjectStore } from '../../src/adapters/object-store/local-dir.js';
-import { buildApi, type Api } from '../../src/stages/api/app.js';
+import type { Api } from '../../src/stages/api/app.js';
 import { detectionDocument } from '../../src/core/result-document.js';
 import type { Box, FrameResult } from '../../src/core/types.js';
+import { startApiFixture, type ApiFixture } from '../support/api-fixture.js';
 
 const VIDEO = { width: 1000, height: 500, fps: 10, duration_ms: 250_000, frame_count: 2500, codec: 'h264', rotation: 0 };
 const FRAMES = 2500;
@@ -37,17 +30,14 @@ interface Page {
 }
 
 describe('GET /api/result_video/{id}: pages and filters over a published result', () => {
-  let dir: string;
-  let db: SqliteDatabase;
+  let fx: ApiFixture;
   let api: Api;
   const id = randomUUID();
 
   before(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'fw-pages-'));
-    db = openDatabase(join(dir, 'db.sqlite'));
-    const runs = new SqliteRunnerStore(db);
-    const objects = new LocalDirObjectStore(join(dir, 'objects'), 'videos');
-    api = await buildApi({ outbox: new SqliteOutboxStore(db), runs, objects, log: pino({ level: 'silent' }), maxUploadBytes: 1000, models: { names: ['m'], defaultModel: 'm' } });
+    fx = await startApiFixture('pages', { maxUploadBytes: 1000, models: { names: ['m'], defaultModel: 'm' } });
+    api = fx.api;
+    const { runs, objects } = fx;
     await runs.start({ _id: id, created_at: new Date(), expected_frames: FRAMES, parameters: { sample_every: 1 }, video: VIDEO });
     for (let i = 0; i < FRAMES; i++) await runs.addFrameResult(id, frameResult(i));
     await runs.setTotalFrames(id, FRAMES);
@@ -56,11 +46,7 @@ describe('GET /api/result_video/{id}: pages and filters over a published result'
     await objects.put(`detection/${id}.json`, Readable.from(doc));
     await runs.markReady(id, new Date(), { bucket: 'videos', object: `detection/${id}.json` });
   });
-  after(async () => {
-    await api.close();
-    db.close();
-    await rm(dir, { recursive: true, force: true });
-  });
+  after(() => fx.close());
 
   const get = async (query: string) => {
     const r = await api.inject({ url: `/api/result_video/${id}${query}` });

@@ -1,16 +1,10 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import pino from 'pino';
-import { openDatabase, type SqliteDatabase } from '../../src/adapters/sqlite/database.js';
-import { SqliteOutboxStore } from '../../src/adapters/outbox-store/sqlite.js';
-import { SqliteRunnerStore } from '../../src/adapters/runner-store/sqlite.js';
-import { LocalDirObjectStore } from '../../src/adapters/object-store/local-dir.js';
-import { buildApi, type Api } from '../../src/stages/api/app.js';
+import type { SqliteOutboxStore } from '../../src/adapters/outbox-store/sqlite.js';
+import type { SqliteRunnerStore } from '../../src/adapters/runner-store/sqlite.js';
 import { videoSubmitted } from '../../src/core/job.js';
+import { startApiFixture, type ApiFixture } from '../support/api-fixture.js';
 
 interface SseEvent {
   event: string;
@@ -42,27 +36,18 @@ async function readEvents(url: string, onEvent: (e: SseEvent) => Promise<void> |
 }
 
 describe('GET /api/status/{id}/events (Server-Sent Events over real HTTP)', () => {
-  let dir: string;
-  let db: SqliteDatabase;
-  let api: Api;
+  let fx: ApiFixture;
   let base: string;
   let outbox: SqliteOutboxStore;
   let runs: SqliteRunnerStore;
 
   before(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'fw-sse-'));
-    db = openDatabase(join(dir, 'db.sqlite'));
-    outbox = new SqliteOutboxStore(db);
-    runs = new SqliteRunnerStore(db);
-    const objects = new LocalDirObjectStore(join(dir, 'objects'), 'videos');
-    api = await buildApi({ outbox, runs, objects, log: pino({ level: 'silent' }), maxUploadBytes: 1000, statusPollMs: 20, models: { names: ['m'], defaultModel: 'm' } });
-    base = await api.listen({ host: '127.0.0.1', port: 0 });
+    fx = await startApiFixture('sse', { maxUploadBytes: 1000, statusPollMs: 20, models: { names: ['m'], defaultModel: 'm' } });
+    ({ outbox, runs } = fx);
+    // A real port: the stream is read as a browser's EventSource would, not through inject.
+    base = await fx.api.listen({ host: '127.0.0.1', port: 0 });
   });
-  after(async () => {
-    await api.close();
-    db.close();
-    await rm(dir, { recursive: true, force: true });
-  });
+  after(() => fx.close());
 
   test('streams each change of a job, frame by frame, and closes after ready', async () => {
     const id = randomUUID();

@@ -1,38 +1,26 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { readFile } from 'node:fs/promises';
 import { Readable } from 'node:stream';
-import pino from 'pino';
-import { openDatabase, type SqliteDatabase } from '../../src/adapters/sqlite/database.js';
-import { SqliteOutboxStore } from '../../src/adapters/outbox-store/sqlite.js';
-import { SqliteRunnerStore } from '../../src/adapters/runner-store/sqlite.js';
-import { LocalDirObjectStore } from '../../src/adapters/object-store/local-dir.js';
-import { buildApi, type Api } from '../../src/stages/api/app.js';
+import type { SqliteOutboxStore } from '../../src/adapters/outbox-store/sqlite.js';
+import type { LocalDirObjectStore } from '../../src/adapters/object-store/local-dir.js';
+import type { Api } from '../../src/stages/api/app.js';
 import { multipart } from '../support/multipart.js';
+import { startApiFixture, type ApiFixture } from '../support/api-fixture.js';
 
 /** Strict requests: undeclared query parameters and body fields are refused by name, never dropped. */
 describe('strict requests', () => {
-  let dir: string;
-  let db: SqliteDatabase;
+  let fx: ApiFixture;
   let api: Api;
   let outbox: SqliteOutboxStore;
   let objects: LocalDirObjectStore;
   const ID = '00000000-0000-4000-8000-000000000000';
 
   before(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'fw-strict-'));
-    db = openDatabase(join(dir, 'db.sqlite'));
-    outbox = new SqliteOutboxStore(db);
-    objects = new LocalDirObjectStore(join(dir, 'objects'), 'videos');
-    api = await buildApi({ outbox, runs: new SqliteRunnerStore(db), objects, log: pino({ level: 'silent' }), maxUploadBytes: 10_000_000, models: { names: ['centernet-coco'], defaultModel: 'centernet-coco' } });
+    fx = await startApiFixture('strict');
+    ({ api, outbox, objects } = fx);
   });
-  after(async () => {
-    await api.close();
-    db.close();
-    await rm(dir, { recursive: true, force: true });
-  });
+  after(() => fx.close());
 
   const refused = (r: { statusCode: number; json: () => any }, named: RegExp) => {
     assert.equal(r.statusCode, 400, JSON.stringify(r.json()));

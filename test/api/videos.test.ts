@@ -1,27 +1,22 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { readFile } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import { request } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import pino from 'pino';
-import { openDatabase, type SqliteDatabase } from '../../src/adapters/sqlite/database.js';
-import { SqliteOutboxStore } from '../../src/adapters/outbox-store/sqlite.js';
-import { SqliteRunnerStore } from '../../src/adapters/runner-store/sqlite.js';
-import { LocalDirObjectStore } from '../../src/adapters/object-store/local-dir.js';
+import type { SqliteOutboxStore } from '../../src/adapters/outbox-store/sqlite.js';
+import type { SqliteRunnerStore } from '../../src/adapters/runner-store/sqlite.js';
 import type { ObjectStore } from '../../src/ports/object-store.js';
-import { buildApi, type Api } from '../../src/stages/api/app.js';
+import type { Api } from '../../src/stages/api/app.js';
 import { annotatedKey, inputKey, newEventId } from '../../src/core/ids.js';
 import { videoSubmitted, type JobOptions } from '../../src/core/job.js';
 import { TOPICS } from '../../src/core/topics.js';
+import { startApiFixture, type ApiFixture } from '../support/api-fixture.js';
 
 const FIXTURE = new URL('../fixtures/vtest-10s.mp4', import.meta.url);
 
 describe('GET /api/video/{id} and /api/result_video/{id}/annotated.mp4 (range requests)', () => {
-  let dir: string;
-  let db: SqliteDatabase;
+  let fx: ApiFixture;
   let api: Api;
   let outbox: SqliteOutboxStore;
   let runs: SqliteRunnerStore;
@@ -29,19 +24,11 @@ describe('GET /api/video/{id} and /api/result_video/{id}/annotated.mp4 (range re
   let video: Buffer;
 
   before(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'fw-videos-'));
-    db = openDatabase(join(dir, 'db.sqlite'));
-    outbox = new SqliteOutboxStore(db);
-    runs = new SqliteRunnerStore(db);
-    objects = new LocalDirObjectStore(join(dir, 'objects'), 'videos');
-    api = await buildApi({ outbox, runs, objects, log: pino({ level: 'silent' }), maxUploadBytes: 1_000_000, models: { names: ['centernet-coco'], defaultModel: 'centernet-coco' } });
+    fx = await startApiFixture('videos', { maxUploadBytes: 1_000_000 });
+    ({ api, outbox, runs, objects } = fx);
     video = await readFile(FIXTURE);
   });
-  after(async () => {
-    await api.close();
-    db.close();
-    await rm(dir, { recursive: true, force: true });
-  });
+  after(() => fx.close());
 
   /** A job whose video is stored and whose event is in the outbox (as an upload leaves it). */
   const job = async (options?: JobOptions, mediaType = 'video/mp4') => {
