@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { randomFillSync } from 'node:crypto';
 
 /**
  * W3C Trace Context (https://www.w3.org/TR/trace-context/): the `traceparent` of the request that
@@ -17,15 +17,32 @@ export function parseTraceparent(raw: string | undefined): string | undefined {
   return m[0];
 }
 
+/**
+ * Random ids from a pool refilled 4 KiB at a time (as `crypto.randomUUID` does): every request
+ * without a `traceparent` gets a new trace, and a system call per id was a twentieth of a status
+ * read's CPU at 1,000 req/s (measured). Still the CSPRNG: ids must not be guessable or collide.
+ */
+const pool = Buffer.alloc(4096);
+let poolOffset = pool.length;
+function randomHex(bytes: number): string {
+  if (poolOffset + bytes > pool.length) {
+    randomFillSync(pool);
+    poolOffset = 0;
+  }
+  const hex = pool.toString('hex', poolOffset, poolOffset + bytes);
+  poolOffset += bytes;
+  return hex;
+}
+
 /** A new trace, sampled. */
 export function newTraceparent(): string {
-  return `00-${randomBytes(16).toString('hex')}-${randomBytes(8).toString('hex')}-01`;
+  return `00-${randomHex(16)}-${randomHex(8)}-01`;
 }
 
 /** The same trace, a new span: what a process passes on when it acts for the job. */
 export function childTraceparent(parent: string): string {
   const [version, traceId, , flags] = parent.split('-');
-  return `${version}-${traceId}-${randomBytes(8).toString('hex')}-${flags}`;
+  return `${version}-${traceId}-${randomHex(8)}-${flags}`;
 }
 
 /** The trace id (the part logs carry), or undefined. */

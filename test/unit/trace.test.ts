@@ -20,3 +20,11 @@ test('new traces are valid and distinct; a child keeps the trace id with a new s
   assert.equal(traceIdOf(child), traceIdOf(a));
   assert.notEqual(child.split('-')[2], a.split('-')[2]);
 });
+
+test('ids stay valid and distinct across many refills of the random pool', () => {
+  // 4 KiB of pool gives 170 traces: 2,000 cross it a dozen times, at varying offsets.
+  const traces = Array.from({ length: 2000 }, (_, i) => (i % 3 === 2 ? childTraceparent(newTraceparent()) : newTraceparent()));
+  for (const t of traces) assert.equal(parseTraceparent(t), t);
+  assert.equal(new Set(traces.map((t) => t.split('-')[1])).size, traces.length, 'trace ids distinct');
+  assert.equal(new Set(traces.map((t) => t.split('-')[2])).size, traces.length, 'span ids distinct');
+});
