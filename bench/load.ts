@@ -7,7 +7,7 @@
  *     RSS (VmHWM) and RSS sampled while they run.
  * Everything is bounded (duration, rate, uploads). Figures, not pass/fail: see bench/README.md.
  *
- *   npm run bench:load -- [--rate 1000] [--seconds 10] [--uploads 50] [--json]
+ *   npm run bench:load -- [--rate 1000] [--seconds 10] [--warmup 3] [--uploads 50] [--json]
  */
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -21,6 +21,7 @@ const { values: args } = parseArgs({
   options: {
     rate: { type: 'string', default: '1000' },
     seconds: { type: 'string', default: '10' },
+    warmup: { type: 'string', default: '3' },
     connections: { type: 'string', default: '20' },
     uploads: { type: 'string', default: '50' },
     video: { type: 'string', default: new URL('../test/fixtures/vtest-10s.mp4', import.meta.url).pathname },
@@ -29,6 +30,7 @@ const { values: args } = parseArgs({
 });
 const RATE = Number(args.rate);
 const SECONDS = Number(args.seconds);
+const WARMUP_SECONDS = Number(args.warmup);
 const CONNECTIONS = Number(args.connections);
 const UPLOADS = Number(args.uploads);
 
@@ -72,6 +74,10 @@ interface ReadFigures {
 }
 
 async function readLoad(route: string, url: string): Promise<ReadFigures> {
+  // A discarded warm-up at the same rate first: the figures are of a server whose code is
+  // compiled (V8 optimises a route's functions after its first few thousand calls), as it is
+  // after minutes of service, not of its first second.
+  await autocannon({ url, connections: CONNECTIONS, duration: WARMUP_SECONDS, overallRate: RATE });
   const r = await autocannon({ url, connections: CONNECTIONS, duration: SECONDS, overallRate: RATE });
   return {
     route,
@@ -90,14 +96,21 @@ async function readLoad(route: string, url: string): Promise<ReadFigures> {
 async function main(): Promise<void> {
   const dir = await mkdtemp(join(tmpdir(), 'fw-load-'));
   // Limits meant for clients are lifted so that the bench measures the service, not the limiter.
-  const server = await startStage('serve', 'embedded', {
-    FRAMEWISE_DATA_DIR: join(dir, 'data'),
-    FRAMEWISE_PORT: '0',
-    FRAMEWISE_LOG_LEVEL: 'info',
-    FRAMEWISE_RATE_LIMIT_PER_MINUTE: '10000000',
-    FRAMEWISE_UPLOAD_RATE_LIMIT_PER_MINUTE: '100000',
-    FRAMEWISE_MAX_ACTIVE_JOBS_PER_KEY: '100000',
-  });
+  // The server's log goes to a file, as a deployment's goes to its journal: read through a pipe by
+  // this process, every request's line would take CPU from the load generator beside it.
+  const server = await startStage(
+    'serve',
+    'embedded',
+    {
+      FRAMEWISE_DATA_DIR: join(dir, 'data'),
+      FRAMEWISE_PORT: '0',
+      FRAMEWISE_LOG_LEVEL: 'info',
+      FRAMEWISE_RATE_LIMIT_PER_MINUTE: '10000000',
+      FRAMEWISE_UPLOAD_RATE_LIMIT_PER_MINUTE: '100000',
+      FRAMEWISE_MAX_ACTIVE_JOBS_PER_KEY: '100000',
+    },
+    join(dir, 'server.log'),
+  );
   try {
     const url = server.url!;
     const pid = server.proc.pid!;
