@@ -40,5 +40,5 @@ outboxStoreContract('SQLite', async () => {
 
 runnerStoreContract('SQLite', async () => {
   const db = openDatabase(':memory:');
-  return { store: new SqliteRunnerStore(db), dispose: async () => void db.close() };
+  return { store: new SqliteRunnerStore(db), peer: () => new SqliteRunnerStore(db), dispose: async () => void db.close() };
 });

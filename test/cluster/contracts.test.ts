@@ -74,5 +74,5 @@ runnerStoreContract('MongoDB protocol (FerretDB)', async () => {
   const { db, dispose } = await mongoDb();
   const store = new MongoRunnerStore(db);
   await store.ensureIndexes();
-  return { store, dispose };
+  return { store, peer: () => new MongoRunnerStore(db), dispose };
 });

@@ -6,6 +6,13 @@ import { webhookUrlOf, type Notification, type NotificationRef, type Notificatio
 import { MongoLeases } from '../mongo/lease-claims.js';
 import { PerKeyQueue } from '../mongo/per-key-queue.js';
 
+/** `runner_totals`: the sampled frame count of a job, known once its extraction ended. */
+interface TotalDoc {
+  _id: string;
+  total: number;
+  at: Date;
+}
+
 interface FrameDoc {
   job_id: string;
   frame: number;
@@ -34,15 +41,23 @@ function normalize(d: RunnerRecord | null): RunnerRecord | undefined {
  * Counting a new frame is two writes (insert, then `$inc`); a crash between them is healed on the
  * redelivery, which finds the duplicate and recounts the job's frames.
  *
- * A job record's updates from this process run one at a time (`PerKeyQueue`): on FerretDB two
- * concurrent updates of one document can lose one — a frame's `$inc` could undo the extractor's
- * `total_frames`, and the job would wait for the stall sweep. Measured: with batched inference the
- * last results of a job arrive together with the end of its extraction, and one job in a bench run
- * stalled for the 10 min stall timeout before this queue.
+ * On FerretDB two concurrent updates of one document can lose one (it reads the document, applies
+ * the update and writes the whole document back). Two defences:
+ * - a job record's updates from this process run one at a time (`PerKeyQueue`);
+ * - across processes, the extractor (the runner that read the job's `outbox_events` partition) and
+ *   the collector (the runner that reads its `inference_results` partition) never write the same
+ *   document while frames arrive: the frame total goes to `runner_totals` (one document per job,
+ *   written by the extractor only), the count to the record (written by the collector). Each reads
+ *   both after its own write, so whichever writes last sees every frame in and marks the job.
+ *   Measured before this split: in a cluster e2e run with 2 runners a frame's `$inc` lost against
+ *   the extractor's write left a job at 5 of 6 frames until the 10 min stall sweep.
+ * The total is copied onto the record when the job becomes `predictable`, so records past that
+ * point are whole on their own.
  */
 export class MongoRunnerStore implements RunnerStore {
   private readonly runs: Collection<StoredRecord>;
   private readonly frames: Collection<FrameDoc>;
+  private readonly totals: Collection<TotalDoc>;
   private readonly leases: MongoLeases;
   private readonly recordUpdates = new PerKeyQueue();
 
@@ -50,6 +65,19 @@ export class MongoRunnerStore implements RunnerStore {
     this.leases = new MongoLeases(db, 'runner_leases');
     this.runs = db.collection<RunnerRecord>('runner_predictions');
     this.frames = db.collection<FrameDoc>('frame_results');
+    this.totals = db.collection<TotalDoc>('runner_totals');
+  }
+
+  /** Records as stored, with the frame totals of those still `processing` merged in. */
+  private async withTotals(docs: StoredRecord[]): Promise<RunnerRecord[]> {
+    const open = docs.filter((d) => d.status === 'processing').map((d) => d._id);
+    const totals = open.length === 0 ? [] : open.length === 1 ? await this.totals.find({ _id: open[0]! }).toArray() : await this.totals.find({ _id: { $in: open } }).toArray();
+    const byJob = new Map(totals.map((t) => [t._id, t.total]));
+    return docs.map((d) => {
+      const r = normalize(d)!;
+      const total = byJob.get(d._id);
+      return total === undefined ? r : { ...r, total_frames: total };
+    });
   }
 
   async ensureIndexes(): Promise<void> {
@@ -77,11 +105,12 @@ export class MongoRunnerStore implements RunnerStore {
   }
 
   async get(jobId: string): Promise<RunnerRecord | undefined> {
-    return normalize(await this.runs.findOne({ _id: jobId }));
+    const d = await this.runs.findOne({ _id: jobId });
+    return d ? (await this.withTotals([d]))[0] : undefined;
   }
 
   async list(): Promise<RunnerRecord[]> {
-    return (await this.runs.find({}).sort({ created_at: 1, _id: 1 }).toArray()).map((d) => normalize(d)!);
+    return this.withTotals(await this.runs.find({}).sort({ created_at: 1, _id: 1 }).toArray());
   }
 
   setTotalFrames(jobId: string, total: number): Promise<RunnerRecord | undefined> {
@@ -89,10 +118,16 @@ export class MongoRunnerStore implements RunnerStore {
   }
 
   private async setTotalFramesNow(jobId: string, total: number): Promise<RunnerRecord | undefined> {
-    // Recount while at it: on a server without atomic updates two racing `$inc`s may lose one
-    // (FerretDB); the stored frames are the truth, and the count only ever catches up to them.
-    const stored = await this.frames.countDocuments({ job_id: jobId });
-    await this.runs.updateOne({ _id: jobId, status: 'processing' }, { $set: { total_frames: total, updated_at: new Date() }, $max: { received_frames: stored } });
+    const record = await this.get(jobId);
+    if (!record || record.status !== 'processing') return record;
+    // Only extractors write here, and a re-driven extraction counts the same total.
+    const write = () => this.totals.updateOne({ _id: jobId }, { $set: { total, at: new Date() } }, { upsert: true });
+    try {
+      await write();
+    } catch (err) {
+      if (!isDuplicate(err)) throw err;
+      await write(); // a concurrent extractor inserted it first
+    }
     return this.get(jobId);
   }
 
@@ -130,7 +165,7 @@ export class MongoRunnerStore implements RunnerStore {
     // read followed by an update conditional on `processing` is safe without $expr.
     const r = await this.get(jobId);
     if (!r || r.status !== 'processing' || !allFramesIn(r)) return false;
-    const u = await this.runs.updateOne({ _id: jobId, status: 'processing' }, { $set: { status: 'predictable', updated_at: new Date() } });
+    const u = await this.runs.updateOne({ _id: jobId, status: 'processing' }, { $set: { status: 'predictable', total_frames: r.total_frames, updated_at: new Date() } });
     return u.modifiedCount === 1;
   }
 
@@ -215,7 +250,7 @@ export class MongoRunnerStore implements RunnerStore {
   }
 
   async claimStalled(stalledBefore: Date, now: Date, limit: number): Promise<RunnerRecord[]> {
-    const stalled = await this.runs.find({ status: 'processing', updated_at: { $lt: stalledBefore } }).sort({ updated_at: 1, _id: 1 }).limit(limit).toArray();
+    const stalled = await this.withTotals(await this.runs.find({ status: 'processing', updated_at: { $lt: stalledBefore } }).sort({ updated_at: 1, _id: 1 }).limit(limit).toArray());
     // The lease key names this stall (the job and the `updated_at` it stalled at): of several
     // sweepers exactly one wins it, and the next stall of the job is a new key.
     const keys = stalled.map((d) => `stall:${d._id}:${d.updated_at.getTime()}`);
@@ -223,8 +258,11 @@ export class MongoRunnerStore implements RunnerStore {
     const claimed: RunnerRecord[] = [];
     for (const [i, d] of stalled.entries()) {
       if (!won.has(keys[i]!)) continue;
-      await this.runs.updateOne({ _id: d._id, status: 'processing' }, { $set: { updated_at: now }, $inc: { drives: 1 } });
-      claimed.push({ ...normalize(d)!, updated_at: now, drives: (d.drives ?? 0) + 1 });
+      // No result has arrived for the stall timeout, so no collector is counting: the stored frames
+      // are the truth, and a count a lost update left behind catches up here.
+      const stored = await this.frames.countDocuments({ job_id: d._id });
+      await this.runs.updateOne({ _id: d._id, status: 'processing' }, { $set: { updated_at: now }, $inc: { drives: 1 }, $max: { received_frames: stored } });
+      claimed.push({ ...d, updated_at: now, drives: (d.drives ?? 0) + 1, received_frames: Math.max(d.received_frames, stored) });
     }
     return claimed;
   }
@@ -308,6 +346,7 @@ export class MongoRunnerStore implements RunnerStore {
 
   async deleteAll(): Promise<void> {
     await this.frames.deleteMany({});
+    await this.totals.deleteMany({});
     await this.runs.deleteMany({});
     await this.leases.deleteAll();
   }
