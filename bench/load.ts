@@ -1,13 +1,15 @@
 /**
  * Load bench (issue 7): `framewise serve` started as a user runs it, on loopback only, then
  *  1. reads at a fixed rate with autocannon — `GET /api/status/{id}`, `GET /api/result_video/{id}`
- *     (the whole result, streamed) and one page of it — reporting latency percentiles
+ *     (the whole result) and one page of it — reporting latency percentiles
  *     (coordinated omission corrected, as autocannon does at a fixed rate);
  *  2. N concurrent uploads of the fixture: all accepted, all `ready`, and the API process's peak
  *     RSS (VmHWM) and RSS sampled while they run.
  * Everything is bounded (duration, rate, uploads). Figures, not pass/fail: see bench/README.md.
  *
- *   npm run bench:load -- [--rate 1000] [--seconds 10] [--warmup 3] [--uploads 50] [--json]
+ *   npm run bench:load -- [--rate 1000] [--seconds 10] [--warmup 3] [--uploads 50] [--result-cache-bytes N] [--json]
+ *
+ * `--result-cache-bytes 0` reads results from the object store on every request (no result cache).
  */
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -25,6 +27,7 @@ const { values: args } = parseArgs({
     connections: { type: 'string', default: '20' },
     uploads: { type: 'string', default: '50' },
     video: { type: 'string', default: new URL('../test/fixtures/vtest-10s.mp4', import.meta.url).pathname },
+    'result-cache-bytes': { type: 'string' },
     json: { type: 'boolean', default: false },
   },
 });
@@ -108,6 +111,7 @@ async function main(): Promise<void> {
       FRAMEWISE_RATE_LIMIT_PER_MINUTE: '10000000',
       FRAMEWISE_UPLOAD_RATE_LIMIT_PER_MINUTE: '100000',
       FRAMEWISE_MAX_ACTIVE_JOBS_PER_KEY: '100000',
+      ...(args['result-cache-bytes'] !== undefined ? { FRAMEWISE_RESULT_CACHE_BYTES: args['result-cache-bytes'] } : {}),
     },
     join(dir, 'server.log'),
   );
@@ -121,7 +125,7 @@ async function main(): Promise<void> {
     const reads: ReadFigures[] = [];
     for (const [route, path] of [
       ['GET /api/status/{id}', `/api/status/${first.id}`],
-      ['GET /api/result_video/{id} (whole, streamed)', `/api/result_video/${first.id}`],
+      ['GET /api/result_video/{id} (whole)', `/api/result_video/${first.id}`],
       ['GET /api/result_video/{id}?limit=10', `/api/result_video/${first.id}?limit=10`],
     ] as const) {
       reads.push(await readLoad(route, `${url}${path}`));

@@ -149,6 +149,7 @@ export async function startClusterStage(stage: ClusterStage, config: Config, log
             metrics,
             readyChecks,
             ...access,
+            resultCacheBytes: config.resultCacheBytes,
             models: apiModels(config),
           }),
           config.port,

@@ -130,6 +130,7 @@ export async function startEmbedded(config: Config, log: Logger, injected: { det
     // The database also holds the bus and both outboxes: one check covers them.
     readyChecks: { sqlite: sqliteCheck(db), objects: () => objects.ping(), detector: detectorCheck(detectors) },
     ...access,
+    resultCacheBytes: config.resultCacheBytes,
     models: apiModels(config),
   });
   const url = await api.listen({ host: config.host, port: config.port });

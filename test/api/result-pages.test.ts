@@ -29,13 +29,20 @@ interface Page {
   total_frames: number;
 }
 
-describe('GET /api/result_video/{id}: pages and filters over a published result', () => {
+// The same answers whether the result is held in memory (indexed), over the cache's limit for one
+// result (a sixteenth of it: this one is about 1 MB), or the cache is off (both streamed).
+for (const [how, resultCacheBytes] of [
+  ['held in memory', 64 * 1024 ** 2],
+  ['too large to hold', 1024 ** 2],
+  ['no cache', 0],
+] as const)
+describe(`GET /api/result_video/{id}: pages and filters over a published result (${how})`, () => {
   let fx: ApiFixture;
   let api: Api;
   const id = randomUUID();
 
   before(async () => {
-    fx = await startApiFixture('pages', { maxUploadBytes: 1000, models: { names: ['m'], defaultModel: 'm' } });
+    fx = await startApiFixture('pages', { maxUploadBytes: 1000, models: { names: ['m'], defaultModel: 'm' }, resultCacheBytes });
     api = fx.api;
     const { runs, objects } = fx;
     await runs.start({ _id: id, created_at: new Date(), expected_frames: FRAMES, parameters: { sample_every: 1 }, video: VIDEO });

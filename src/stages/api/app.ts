@@ -56,6 +56,8 @@ export interface ApiDeps {
   requestBuckets?: readonly string[];
   /** Unfinished jobs one API key may have (0 or unset: no limit; none while authentication is off). */
   maxActiveJobsPerKey?: number;
+  /** Bytes of published results held in memory (`result-cache.ts`; default 64 MiB, 0: none). */
+  resultCacheBytes?: number;
   /** How often an event stream (`/api/status/{id}/events`) looks at its job, ms (default 500). */
   statusPollMs?: number;
   /** The models a job may choose (`model` at upload), and the one it gets otherwise. */

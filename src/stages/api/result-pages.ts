@@ -30,9 +30,9 @@ export interface ResultPage {
 }
 
 /** Cursors are opaque to clients: the last frame number a page held. */
-const encodeCursor = (frame: number) => Buffer.from(`f:${frame}`).toString('base64url');
+export const encodeCursor = (frame: number) => Buffer.from(`f:${frame}`).toString('base64url');
 
-function decodeCursor(cursor: string): number {
+export function decodeCursor(cursor: string): number {
   const m = /^f:(\d{1,12})$/.exec(Buffer.from(cursor, 'base64url').toString('latin1'));
   if (!m) throw new FramewiseError('ERR_RESULT_QUERY_INVALID', `cursor ${JSON.stringify(cursor.slice(0, 40))} is not one this server gave`);
   return Number(m[1]);
@@ -45,7 +45,7 @@ export function checkResultQuery(q: ResultQuery): void {
 }
 
 /** A frame with only the objects the query keeps, or undefined when the frame itself is out of range. */
-function filtered(f: PublishedFrame, q: ResultQuery, after: number): PublishedFrame | undefined {
+export function filtered(f: PublishedFrame, q: ResultQuery, after: number): PublishedFrame | undefined {
   if (f.frame <= after) return undefined;
   if (q.fromMs !== undefined || q.toMs !== undefined) {
     const t = f.timestamp_ms;
@@ -78,6 +78,7 @@ export async function readResultPage(doc: Readable, q: ResultQuery): Promise<Res
     for (let next = await lines.next(); !next.done; next = await lines.next()) {
       const line = next.value.endsWith(',') ? next.value.slice(0, -1) : next.value;
       if (line === ']}') break;
+      if (line === '') continue; // a result without frames: `[` and `]}` with an empty line between
       const frame = JSON.parse(line) as PublishedFrame;
       if (q.toMs !== undefined && frame.timestamp_ms !== undefined && frame.timestamp_ms > q.toMs) break;
       const kept = filtered(frame, q, after);

@@ -8,9 +8,13 @@ import { JOB_STATUSES, STATUS_DESCRIPTIONS } from '../../../core/job.js';
 import { findJob, openDocument, processingTime, statusOf, viewJob } from '../job-view.js';
 import { checkResultQuery, readResultPage, type ResultQuery as PageQuery } from '../result-pages.js';
 import { mayRead, principalOf } from '../auth.js';
+import { ResultCache } from '../result-cache.js';
+
+const JSON_TYPE = 'application/json; charset=utf-8';
 
 export const resultRoutes: FastifyPluginAsync<ApiDeps> = async (fastify, deps) => {
   const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
+  const results = new ResultCache(deps.resultCacheBytes ?? 64 * 1024 ** 2);
 
   app.get(
     '/api/result_video/:event_id',
@@ -40,15 +44,28 @@ export const resultRoutes: FastifyPluginAsync<ApiDeps> = async (fastify, deps) =
       checkResultQuery(query);
       const job = await findJob(deps.outbox, deps.runs, id, principalOf(req));
       const timing = processingTime(job);
-      const doc = job.status === 'ready' || job.status === 'predictable' ? await openDocument(deps.objects, id) : undefined;
-      if (doc && Object.keys(query).length === 0) {
+      const readyAt = job.status === 'ready' ? job.run?.ready_at : undefined;
+      // A job `predictable` with its result already written (the publisher marks it just after) is served uncached.
+      const opened =
+        readyAt !== undefined
+          ? await results.get(id, readyAt, () => openDocument(deps.objects, id))
+          : job.status === 'ready' || job.status === 'predictable'
+            ? await openDocument(deps.objects, id).then((stream) => stream && { stream })
+            : undefined;
+      const whole = Object.keys(query).length === 0;
+      // Answers made of the published JSON bypass the response serializer (the typed reply expects the object form).
+      if (opened && 'indexed' in opened) {
+        // The document's head names the job (`event_id`): the answer adds its status and timing.
+        const prefix = JSON.stringify({ status: 'ready', ...timing }).slice(1, -1) + ',';
+        return reply.type(JSON_TYPE).send((whole ? opened.indexed.whole(prefix) : opened.indexed.page(prefix, query)) as never);
+      }
+      if (opened && whole) {
         // The whole result, streamed as published (memory stays flat, whatever the video's length).
         const prefix = JSON.stringify({ status: 'ready', event_id: id, ...timing }).slice(0, -1) + ',';
-        // A stream bypasses the response serializer (the typed reply expects the object form).
-        return reply.type('application/json; charset=utf-8').send(Readable.from(wholeResult(prefix, doc)) as never);
+        return reply.type(JSON_TYPE).send(Readable.from(wholeResult(prefix, opened.stream)) as never);
       }
-      if (doc) {
-        const page = await readResultPage(doc, query);
+      if (opened) {
+        const page = await readResultPage(opened.stream, query);
         return { ...page.head, status: 'ready' as const, event_id: id, prediction: page.prediction, next_cursor: page.next_cursor, ...timing };
       }
       return {
