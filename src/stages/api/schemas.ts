@@ -199,7 +199,7 @@ export const Health = Type.Object({ status: Type.Literal('ok'), service: Type.St
 
 export const CleanupBody = Type.Object({ status: Type.Literal('ok'), deleted_jobs: Type.Integer() });
 
-const OutboxName = Type.Union([Type.Literal('jobs'), Type.Literal('results'), Type.Literal('webhooks')], {
+export const OutboxName = Type.Union([Type.Literal('jobs'), Type.Literal('results'), Type.Literal('webhooks')], {
   description: '`jobs`: events the relay could not publish; `results`: detections the publisher could not write; `webhooks`: job notifications the receiver did not accept',
 });
 

@@ -1,7 +1,8 @@
 import type { FastifyBaseLogger, FastifyPluginAsync } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import type { Static } from 'typebox';
 import type { ApiDeps } from '../app.js';
-import { DeadLetterAction, DeadLetterList, DeadLetterParams, DeadLetterQuery, ErrorBody } from '../schemas.js';
+import { DeadLetterAction, DeadLetterList, DeadLetterParams, DeadLetterQuery, ErrorBody, type OutboxName as OutboxNameSchema } from '../schemas.js';
 import { parseEventId } from '../../../core/ids.js';
 import { FramewiseError } from '../../../core/errors.js';
 import type { OutboxEvent, RunnerRecord } from '../../../core/job.js';
@@ -117,7 +118,8 @@ export const deadLetterRoutes: FastifyPluginAsync<ApiDeps> = async (fastify, dep
   );
 };
 
-type OutboxName = 'jobs' | 'results' | 'webhooks';
+/** The outboxes whose dead letters these routes list, replay and discard (the schema's names). */
+type OutboxName = Static<typeof OutboxNameSchema>;
 type DeadLetterActionName = 'replayed' | 'discarded';
 
 /** What replaying or discarding a dead letter does in each outbox; false: no such dead letter. */
