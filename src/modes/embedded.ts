@@ -77,7 +77,7 @@ export async function startEmbedded(config: Config, log: Logger, injected: { det
       log: log.child({ stage: 'notifier' }),
       ...claims,
       retry: { ...claims.retry, maxAttempts: config.webhookMaxAttempts },
-      webhook: { secret: config.webhookSecret, timeoutMs: config.webhookTimeoutMs },
+      webhook: { secret: config.webhookSecret, timeoutMs: config.webhookTimeoutMs, allowPrivate: config.webhookAllowPrivate },
       concurrency: config.webhookConcurrency,
       observer: webhookObserver(metrics),
     },
@@ -131,6 +131,7 @@ export async function startEmbedded(config: Config, log: Logger, injected: { det
     readyChecks: { sqlite: sqliteCheck(db), objects: () => objects.ping(), detector: detectorCheck(detectors) },
     ...access,
     resultCacheBytes: config.resultCacheBytes,
+    webhookAllowPrivate: config.webhookAllowPrivate,
     models: apiModels(config),
   });
   const url = await api.listen({ host: config.host, port: config.port });

@@ -5,6 +5,7 @@ import type { SqliteOutboxStore } from '../../src/adapters/outbox-store/sqlite.j
 import type { Api } from '../../src/stages/api/app.js';
 import { COCO_CLASSES } from '../../src/adapters/detector/coco-classes.js';
 import { multipart } from '../support/multipart.js';
+import { buildApi } from '../../src/stages/api/app.js';
 import { startApiFixture, type ApiFixture } from '../support/api-fixture.js';
 
 const VIDEO = readFile(new URL('../fixtures/vtest-10s.mp4', import.meta.url));
@@ -63,6 +64,9 @@ describe('per-job options at upload (form fields, query, JSON)', () => {
     ['a webhook that is not a URL', { webhook_url: 'not a url' }, /not an absolute URL/],
     ['a webhook on another scheme', { webhook_url: 'file:///etc/passwd' }, /only http and https/],
     ['a webhook with credentials', { webhook_url: 'https://u:p@example.com/' }, /credentials/],
+    ['a webhook to the cloud metadata service', { webhook_url: 'http://169.254.169.254/latest/meta-data' }, /169\.254\.169\.254 is a linkLocal address, not a public one/],
+    ['a webhook to this machine', { webhook_url: 'http://localhost:9000/hook' }, /localhost is a loopback address/],
+    ['a webhook to a private network', { webhook_url: 'http://[::ffff:10.0.0.7]:8080/' }, /is a private address/],
   ];
   for (const [what, fields, message] of refused) {
     test(`400 ERR_OPTION_INVALID for ${what}, and no job`, async () => {
@@ -74,6 +78,17 @@ describe('per-job options at upload (form fields, query, JSON)', () => {
       assert.equal((await outbox.list()).length, before, 'no job was created');
     });
   }
+
+  test('webhooks to non-public addresses are accepted where the operator allows them (FRAMEWISE_WEBHOOK_ALLOW_PRIVATE)', async () => {
+    const allowing = await buildApi({ ...fx.deps, webhookAllowPrivate: true });
+    try {
+      const r = await allowing.inject({ method: 'POST', url: '/api/upload_video', ...multipart('file', 'clip.mp4', await VIDEO, 'video/mp4', { webhook_url: 'http://localhost:9000/hook' }) });
+      assert.equal(r.statusCode, 200, r.body);
+      assert.equal((await optionsOf(r.json().event_id))?.webhook_url, 'http://localhost:9000/hook');
+    } finally {
+      await allowing.close();
+    }
+  });
 
   test('a bad query option is refused with the same code as a bad form field', async () => {
     const r = await uploadWith({}, '?iou=2');

@@ -39,11 +39,13 @@ describe('cluster mode: webhooks from the publisher process', () => {
     await new Promise<void>((r) => receiver.listen(0, '127.0.0.1', r));
     hook = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hook`;
     process.env.FRAMEWISE_WEBHOOK_SECRET = SECRET; // the stage processes inherit it
+    process.env.FRAMEWISE_WEBHOOK_ALLOW_PRIVATE = 'true'; // the receiver is on 127.0.0.1
     procs = await startCluster({ runners: 1, inference: 1 });
     mongo = await new MongoClient(ENDPOINTS.mongo, { serverSelectionTimeoutMS: 10_000 }).connect();
   });
   after(async () => {
     delete process.env.FRAMEWISE_WEBHOOK_SECRET;
+    delete process.env.FRAMEWISE_WEBHOOK_ALLOW_PRIVATE;
     await stopAll(procs);
     await mongo?.close();
     receiver?.closeAllConnections();

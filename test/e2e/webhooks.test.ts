@@ -34,7 +34,7 @@ describe('embedded mode: webhooks end to end', () => {
     await new Promise<void>((r) => receiver.listen(0, '127.0.0.1', r));
     hookUrl = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hooks/framewise?client=e2e`;
     dir = await mkdtemp(join(tmpdir(), 'fw-e2e-webhooks-'));
-    server = await startServer(join(dir, 'data'), { FRAMEWISE_WEBHOOK_SECRET: SECRET, FRAMEWISE_RETRY_BASE_MS: '200', FRAMEWISE_RETRY_CAP_MS: '400' });
+    server = await startServer(join(dir, 'data'), { FRAMEWISE_WEBHOOK_ALLOW_PRIVATE: 'true', FRAMEWISE_WEBHOOK_SECRET: SECRET, FRAMEWISE_RETRY_BASE_MS: '200', FRAMEWISE_RETRY_CAP_MS: '400' });
   });
   after(async () => {
     await server?.stop();

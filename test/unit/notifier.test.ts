@@ -86,6 +86,7 @@ describe('webhook notifier (SQLite, real HTTP)', () => {
     servers.push(r);
     return r;
   };
+  // The receivers listen on 127.0.0.1: a loopback receiver is allowed here (webhook-target.test.ts covers the refusal).
   const deps = (over: Partial<NotifyDeps> = {}): NotifyDeps => ({
     runs,
     log,
@@ -93,7 +94,7 @@ describe('webhook notifier (SQLite, real HTTP)', () => {
     owner: 'notifier-1',
     leaseMs: 60_000,
     retry: { baseMs: 1, capMs: 1, maxAttempts: 3 },
-    webhook: { secret: SECRET, timeoutMs: 2000 },
+    webhook: { secret: SECRET, timeoutMs: 2000, allowPrivate: true },
     ...over,
   });
   /** Rounds until one finds nothing due after the (1 ms) backoff has passed. */
@@ -319,7 +320,7 @@ describe('webhook notifier (SQLite, real HTTP)', () => {
     const a = await readyJob(`${slow.url}/h`);
     const b = await readyJob(`${moved.url}/h`);
     const c = await readyJob(`${closed.url}/h`);
-    await drain(deps({ webhook: { secret: SECRET, timeoutMs: 200 } }));
+    await drain(deps({ webhook: { secret: SECRET, timeoutMs: 200, allowPrivate: true } }));
     assert.equal(slow.calls.length, 3);
     assert.equal(moved.calls.length, 3);
     assert.ok(moved.calls.every((x) => x.path === '/h'), 'the redirect is not followed');
@@ -333,7 +334,7 @@ describe('webhook notifier (SQLite, real HTTP)', () => {
   test('unsigned when no secret is configured', async () => {
     const r = await hook();
     await readyJob(`${r.url}/h`);
-    await drain(deps({ webhook: { secret: undefined, timeoutMs: 2000 } }));
+    await drain(deps({ webhook: { secret: undefined, timeoutMs: 2000, allowPrivate: true } }));
     assert.equal(r.calls.length, 1);
     assert.equal(r.calls[0]!.headers['x-framewise-signature'], undefined);
     assert.ok(r.calls[0]!.headers['x-framewise-delivery']);
@@ -345,7 +346,7 @@ describe('webhook notifier (SQLite, real HTTP)', () => {
     await readyJob(`${slow.url}/h`, new Date(Date.now() - 2000));
     const quick = await Promise.all(Array.from({ length: 6 }, () => readyJob(`${fast.url}/h`)));
     const stage = startNotifier(
-      { runs, outbox, log, owner: 'stage', leaseMs: 60_000, retry: { baseMs: 60_000, capMs: 60_000, maxAttempts: 3 }, webhook: { secret: SECRET, timeoutMs: 5000 }, concurrency: 2 },
+      { runs, outbox, log, owner: 'stage', leaseMs: 60_000, retry: { baseMs: 60_000, capMs: 60_000, maxAttempts: 3 }, webhook: { secret: SECRET, timeoutMs: 5000, allowPrivate: true }, concurrency: 2 },
       { minIntervalMs: 5, maxIntervalMs: 20 },
       { sentMs: 1e9, deadMs: 1e9, sweepMs: 60_000 },
     );

@@ -56,6 +56,8 @@ export interface ApiDeps {
   requestBuckets?: readonly string[];
   /** Unfinished jobs one API key may have (0 or unset: no limit; none while authentication is off). */
   maxActiveJobsPerKey?: number;
+  /** Accept webhook URLs naming non-public addresses (`FRAMEWISE_WEBHOOK_ALLOW_PRIVATE`). */
+  webhookAllowPrivate?: boolean;
   /** Bytes of published results held in memory (`result-cache.ts`; default 64 MiB, 0: none). */
   resultCacheBytes?: number;
   /** How often an event stream (`/api/status/{id}/events`) looks at its job, ms (default 500). */

@@ -1,6 +1,7 @@
 import Type, { type Static } from 'typebox';
 import Value from 'typebox/value';
 import { FramewiseError } from '../../core/errors.js';
+import { nonPublicRange } from '../../core/public-address.js';
 import type { JobOptions } from '../../core/job.js';
 
 /**
@@ -33,6 +34,8 @@ export interface OptionContext {
   model: string;
   /** The model's class names, when the API knows them (else any name is accepted). */
   classesOf?: (model: string) => readonly string[] | undefined;
+  /** Accept webhook URLs naming loopback, private and other non-public addresses (default: refused). */
+  webhookAllowPrivate?: boolean;
 }
 
 /** Form fields (text) → typed options, by the same schema; a value that does not convert is reported by name. */
@@ -76,7 +79,7 @@ export function jobOptions(input: JobOptionsInput, ctx: OptionContext): JobOptio
   if (input.iou !== undefined) out.iou = input.iou;
   if (input.annotate !== undefined) out.annotate = input.annotate;
   if (input.classes !== undefined) out.classes = classList(input.classes, ctx);
-  if (input.webhook_url !== undefined) out.webhook_url = webhookUrl(input.webhook_url);
+  if (input.webhook_url !== undefined) out.webhook_url = webhookUrl(input.webhook_url, ctx.webhookAllowPrivate ?? false);
   return out;
 }
 
@@ -95,7 +98,7 @@ function classList(given: string | string[], ctx: OptionContext): string[] {
   return names;
 }
 
-function webhookUrl(given: string): string {
+function webhookUrl(given: string, allowPrivate: boolean): string {
   let url: URL;
   try {
     url = new URL(given);
@@ -104,5 +107,8 @@ function webhookUrl(given: string): string {
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new FramewiseError('ERR_OPTION_INVALID', `webhook_url: only http and https URLs, not ${url.protocol}`);
   if (url.username || url.password) throw new FramewiseError('ERR_OPTION_INVALID', 'webhook_url: credentials in the URL are not accepted; the call is signed instead');
+  // A name that resolves to such an address is refused when called (post-webhook.ts): DNS may change in between.
+  const range = allowPrivate ? undefined : nonPublicRange(url.hostname);
+  if (range) throw new FramewiseError('ERR_OPTION_INVALID', `webhook_url: ${url.hostname} is a ${range} address, not a public one; this server calls public addresses only (FRAMEWISE_WEBHOOK_ALLOW_PRIVATE)`);
   return url.toString();
 }

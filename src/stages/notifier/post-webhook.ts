@@ -1,3 +1,6 @@
+import { lookup as dnsLookup, type LookupAddress, type LookupOptions } from 'node:dns';
+import { Agent, fetch } from 'undici';
+import { addressRange } from '../../core/public-address.js';
 import { DELIVERY_HEADER, EVENT_HEADER, SIGNATURE_HEADER, TIMESTAMP_HEADER, sign } from '../../core/webhook-signature.js';
 import { webhookBody, webhookEvent, type Notification } from '../../core/notification.js';
 
@@ -6,7 +9,34 @@ export interface WebhookCallOptions {
   secret: string | undefined;
   /** Longest an attempt may take, answer included. */
   timeoutMs: number;
+  /** Call loopback, private and other non-public addresses too (`FRAMEWISE_WEBHOOK_ALLOW_PRIVATE`); default: public ones only. */
+  allowPrivate?: boolean;
 }
+
+const ALLOW_HINT = 'FRAMEWISE_WEBHOOK_ALLOW_PRIVATE=true allows it';
+
+type LookupCallback = (err: NodeJS.ErrnoException | null, address: string | LookupAddress[], family?: number) => void;
+
+/**
+ * `dns.lookup` keeping only public addresses. It runs inside the connection (undici hands it to
+ * `net.connect`), so the address checked is the address called: no second resolution in between
+ * for a DNS-rebinding receiver to answer differently.
+ */
+function publicOnlyLookup(hostname: string, options: LookupOptions, callback: LookupCallback): void {
+  dnsLookup(hostname, { ...options, all: true }, (err, addresses) => {
+    if (err) return callback(err, []);
+    const kept = addresses.filter((a) => addressRange(a.address) === undefined);
+    const first = addresses[0];
+    if (!first || kept.length === 0) {
+      return callback(new Error(`${hostname} resolves to ${first ? `${first.address}, a ${addressRange(first.address)} address` : 'no address'}, not a public one (${ALLOW_HINT})`), []);
+    }
+    if (options.all) callback(null, kept);
+    else callback(null, kept[0]!.address, kept[0]!.family);
+  });
+}
+
+/** Connections for webhook calls when only public receivers may be called. */
+const publicOnly = new Agent({ connect: { lookup: publicOnlyLookup as never } });
 
 /**
  * A failed attempt, for the outbox engine to count and back off. Deliberately not an outage: the
@@ -39,9 +69,22 @@ export async function postWebhook(n: Notification, opts: WebhookCallOptions): Pr
     [TIMESTAMP_HEADER]: String(timestamp),
     ...(opts.secret ? { [SIGNATURE_HEADER]: sign(opts.secret, timestamp, body) } : {}),
   };
+  if (!opts.allowPrivate) {
+    // An address literal is connected to without a lookup: checked here. Names go through `publicOnlyLookup`.
+    const host = new URL(n.webhook_url).hostname;
+    const range = addressRange(host);
+    if (range) throw new WebhookDeliveryError(`the receiver's address ${host} is a ${range} address, not a public one (${ALLOW_HINT})`);
+  }
   let status: number;
   try {
-    const res = await fetch(n.webhook_url, { method: 'POST', headers, body, redirect: 'manual', signal: AbortSignal.timeout(opts.timeoutMs) });
+    const res = await fetch(n.webhook_url, {
+      method: 'POST',
+      headers,
+      body,
+      redirect: 'manual',
+      signal: AbortSignal.timeout(opts.timeoutMs),
+      ...(opts.allowPrivate ? {} : { dispatcher: publicOnly }),
+    });
     status = res.status;
     await res.body?.cancel().catch(() => {}); // the answer's body is not read: free the connection
   } catch (err) {

@@ -55,7 +55,7 @@ export const uploadRoutes: FastifyPluginAsync<ApiDeps> = async (fastify, deps) =
   };
   /** The job's options, checked against its model; undefined when the client chose none (the payload stays as before). */
   const optionsOf = (input: JobOptionsInput, model: string) => {
-    const options = jobOptions(input, { model, classesOf: (m) => deps.models.classes?.[m] });
+    const options = jobOptions(input, { model, classesOf: (m) => deps.models.classes?.[m], webhookAllowPrivate: deps.webhookAllowPrivate });
     return Object.keys(options).length > 0 ? { options } : {};
   };
 
