@@ -237,7 +237,7 @@ export async function startClusterStage(stage: ClusterStage, config: Config, log
             leaseMs: config.claimLeaseMs,
             retry: retryPolicy(config),
             observer: metrics.resultsOutboxObserver(),
-            annotator: videoAnnotator(config),
+            annotator: videoAnnotator(config, log),
           },
           loopTiming(config),
           retention(config),

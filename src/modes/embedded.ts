@@ -66,7 +66,7 @@ export async function startEmbedded(config: Config, log: Logger, injected: { det
     retention(config),
   );
   const publisher = startResultPublisher(
-    { runs, objects, log: log.child({ stage: 'publisher' }), batchSize: 10, ...claims, observer: metrics.resultsOutboxObserver(), annotator: videoAnnotator(config) },
+    { runs, objects, log: log.child({ stage: 'publisher' }), batchSize: 10, ...claims, observer: metrics.resultsOutboxObserver(), annotator: videoAnnotator(config, log) },
     timing,
     retention(config),
   );

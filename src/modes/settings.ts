@@ -7,7 +7,8 @@ import type { RetryPolicy } from '../core/retry-policy.js';
 import type { Retention } from '../core/retention.js';
 import { FfmpegFrameSource } from '../adapters/frame-source/ffmpeg.js';
 import { resolveBinary } from '../adapters/frame-source/binaries.js';
-import { FfmpegVideoAnnotator } from '../adapters/video-annotator/ffmpeg-libass.js';
+import { FfmpegSandbox } from '../adapters/frame-source/ffmpeg-sandbox.js';
+import { FfmpegVideoAnnotator, FRAMES_PER_WINDOW } from '../adapters/video-annotator/ffmpeg-libass.js';
 import type { VideoLimits } from '../core/video-limits.js';
 import type { RateLimits } from '../stages/api/rate-limit.js';
 
@@ -61,9 +62,13 @@ export function frameSource(config: Config, log?: Pick<Logger, 'warn'>): FfmpegF
   });
 }
 
-/** Renders the annotated MP4s jobs ask for (`annotate`), with the same ffmpeg as the runner. */
-export function videoAnnotator(config: Config): FfmpegVideoAnnotator {
-  return new FfmpegVideoAnnotator(resolveBinary('ffmpeg', config.ffmpegPath));
+/** Renders the annotated MP4s jobs ask for (`annotate`), with the same ffmpeg and resource limits as the runner. */
+export function videoAnnotator(config: Config, log?: Logger): FfmpegVideoAnnotator {
+  const sandbox = new FfmpegSandbox({
+    limits: { memoryBytes: config.ffmpegMemoryMb * 1024 * 1024, cpuSeconds: config.ffmpegCpuSeconds },
+    ...(log ? { warn: (message: string) => log.warn(message) } : {}),
+  });
+  return new FfmpegVideoAnnotator(resolveBinary('ffmpeg', config.ffmpegPath), FRAMES_PER_WINDOW, sandbox);
 }
 
 export function loopTiming(config: Config) {

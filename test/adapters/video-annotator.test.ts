@@ -9,6 +9,7 @@ import { Readable } from 'node:stream';
 import { promisify } from 'node:util';
 import { FfmpegFrameSource } from '../../src/adapters/frame-source/ffmpeg.js';
 import { resolveBinary } from '../../src/adapters/frame-source/binaries.js';
+import { FfmpegSandbox } from '../../src/adapters/frame-source/ffmpeg-sandbox.js';
 import { LocalDirObjectStore } from '../../src/adapters/object-store/local-dir.js';
 import type { ObjectStore } from '../../src/ports/object-store.js';
 import { FfmpegVideoAnnotator, renderAnnotatedVideo } from '../../src/adapters/video-annotator/ffmpeg-libass.js';
@@ -201,6 +202,22 @@ describe('annotated video rendering (real ffmpeg, libass)', () => {
     await assert.rejects(renderAnnotatedVideo({ videoPath: corrupt, video, frames: from(scene()), outputPath, ffmpegPath }), AnnotationRenderError);
     await assert.rejects(stat(outputPath), { code: 'ENOENT' });
     await assert.rejects(renderAnnotatedVideo({ videoPath: join(dir, 'missing.mp4'), video, frames: from(scene()), outputPath, ffmpegPath }), AnnotationRenderError);
+    assert.deepEqual(await readdir(tmp), []);
+  });
+
+  test('every ffmpeg runs under the runner\'s resource limits: too little memory fails with the limit in the reason; enough renders', async () => {
+    const MiB = 1024 * 1024;
+    const outputPath = join(dir, 'limited-annotated.mp4');
+    const tiny = new FfmpegSandbox({ limits: { memoryBytes: 32 * MiB } });
+    await assert.rejects(renderAnnotatedVideo({ videoPath: FIXTURE, video, frames: from(scene()), outputPath, ffmpegPath, sandbox: tiny }), (err: unknown) => {
+      assert.ok(err instanceof AnnotationRenderError);
+      assert.match(err.message, /ffmpeg ran out of memory \(limit 32 MiB\)/);
+      return true;
+    });
+    await assert.rejects(stat(outputPath), { code: 'ENOENT' });
+    const roomy = new FfmpegSandbox({ limits: { memoryBytes: 1536 * MiB, cpuSeconds: 600 } });
+    await renderAnnotatedVideo({ videoPath: FIXTURE, video, frames: from(scene()), outputPath, ffmpegPath, sandbox: roomy });
+    assert.ok((await stat(outputPath)).size > 1000);
     assert.deepEqual(await readdir(tmp), []);
   });
 

@@ -10,6 +10,7 @@ import { finished, pipeline } from 'node:stream/promises';
 import { promisify } from 'node:util';
 import { AnnotationRenderError, type AnnotationInput, type VideoAnnotator } from '../../ports/video-annotator.js';
 import { assScript, FrameCursor, type FrameWindow } from './ass-script.js';
+import { FfmpegSandbox } from '../frame-source/ffmpeg-sandbox.js';
 
 /** The bundled DejaVu Sans (npm `dejavu-fonts-ttf`): labels look the same on every host, with no system fonts. */
 const FONT_FILE = join(dirname(createRequire(import.meta.url).resolve('dejavu-fonts-ttf/package.json')), 'ttf', 'DejaVuSans.ttf');
@@ -21,6 +22,8 @@ export interface RenderInput extends AnnotationInput {
   ffmpegPath: string;
   /** Decoded frames per drawing process (default `FRAMES_PER_WINDOW`). */
   framesPerWindow?: number;
+  /** Memory and CPU limits of every ffmpeg process (the runner's: `FRAMEWISE_FFMPEG_MEMORY_MB`, `FRAMEWISE_FFMPEG_CPU_SECONDS`); default none. */
+  sandbox?: FfmpegSandbox;
 }
 
 /** The VideoAnnotator on ffmpeg and libass (see `renderAnnotatedVideo`). */
@@ -28,10 +31,11 @@ export class FfmpegVideoAnnotator implements VideoAnnotator {
   constructor(
     private readonly ffmpegPath: string,
     private readonly framesPerWindow = FRAMES_PER_WINDOW,
+    private readonly sandbox?: FfmpegSandbox,
   ) {}
 
   render(input: AnnotationInput): Promise<void> {
-    return renderAnnotatedVideo({ ...input, ffmpegPath: this.ffmpegPath, framesPerWindow: this.framesPerWindow });
+    return renderAnnotatedVideo({ ...input, ffmpegPath: this.ffmpegPath, framesPerWindow: this.framesPerWindow, ...(this.sandbox ? { sandbox: this.sandbox } : {}) });
   }
 }
 
@@ -69,7 +73,7 @@ export async function renderAnnotatedVideo(input: RenderInput): Promise<void> {
   const fps = frameRate(video);
   const output = resolve(input.outputPath);
   const work = await mkdtemp(join(tmpdir(), 'framewise-annotate-'));
-  const procs = new Processes(input.ffmpegPath, work, signal);
+  const procs = new Processes(input.ffmpegPath, work, signal, input.sandbox ?? new FfmpegSandbox());
   const cursor = new FrameCursor(input.frames);
   try {
     await mkdir(join(work, 'fonts'));
@@ -80,7 +84,7 @@ export async function renderAnnotatedVideo(input: RenderInput): Promise<void> {
     const passthrough = await passthroughFlag(input.ffmpegPath);
     const raw = ['-f', 'rawvideo', '-pix_fmt', 'yuv420p', '-s', `${width}x${height}`];
 
-    const decoder = procs.start('decoding the video', [
+    const decoder = await procs.start('decoding the video', [
       '-i', `file:${resolve(input.videoPath)}`, '-map', '0:v:0',
       '-vf', `scale=${video.width}:${video.height},pad=${width}:${height}`,
       ...passthrough, ...raw, 'pipe:1',
@@ -93,12 +97,12 @@ export async function renderAnnotatedVideo(input: RenderInput): Promise<void> {
     /** Starts the drawing process of `window`, its output flowing on into the encoder. */
     const draw = async () => {
       await pipeline(Readable.from(assScript(video, window, cursor.window(window))), createWriteStream(join(work, 'window.ass')), { signal: procs.signal });
-      encoder ??= procs.start('encoding the MP4', [
+      encoder ??= await procs.start('encoding the MP4', [
         ...raw, '-framerate', `${fps.num}/${fps.den}`, '-i', 'pipe:0',
         '-c:v', 'libx264', '-preset', 'veryfast', '-crf', '23', '-pix_fmt', 'yuv420p',
         '-movflags', '+faststart', '-f', 'mp4', `file:${output}`,
       ]);
-      const d = procs.start('drawing the boxes', [
+      const d = await procs.start('drawing the boxes', [
         ...raw, '-framerate', '100', '-i', 'pipe:0',
         // Frame n of the window at n + ½ centiseconds, the script's clock (the ½ keeps float
         // rounding from moving a frame across a centisecond), then back to n for the output.
@@ -166,6 +170,7 @@ class Processes {
     private readonly ffmpeg: string,
     private readonly cwd: string,
     private readonly external: AbortSignal | undefined,
+    private readonly sandbox: FfmpegSandbox,
   ) {
     external?.addEventListener('abort', this.onExternalAbort, { once: true });
   }
@@ -180,11 +185,15 @@ class Processes {
     return this.abort.signal;
   }
 
-  start(what: string, args: string[]): Running {
+  async start(what: string, args: string[]): Promise<Running> {
     this.abort.signal.throwIfAborted();
     // Each process has one input (the stored video, or a pipe): it may open nothing else, whatever
     // the video names (the frame source's confinement; the runner refused playlists already).
-    const child = spawn(this.ffmpeg, ['-hide_banner', '-nostdin', '-v', 'error', '-y', '-protocol_whitelist', 'file,pipe', ...args], {
+    // Under the runner's memory and CPU limits too, so a video that got past the runner cannot
+    // make the publisher's renderer take the host's memory.
+    const command = await this.sandbox.command(this.ffmpeg, ['-hide_banner', '-nostdin', '-v', 'error', '-y', '-protocol_whitelist', 'file,pipe', ...args]);
+    this.abort.signal.throwIfAborted();
+    const child = spawn(command.file, command.args, {
       cwd: this.cwd,
       stdio: ['pipe', 'pipe', 'pipe'],
       env: { ...process.env, FONTCONFIG_FILE: join(this.cwd, 'fonts.conf') },
@@ -205,7 +214,8 @@ class Processes {
         this.abort.signal.removeEventListener('abort', kill);
         if (code === 0) return resolvePromise();
         const last = stderr.trim().split('\n').filter(Boolean).slice(-3).join(' | ').replace(/\[(\w+) @ 0x[0-9a-f]+\]\s*/g, '$1: ');
-        reject(new AnnotationRenderError(`${what} failed: ${last || `ffmpeg exited with ${code ?? sig}`}`.slice(0, 600)));
+        const limit = this.sandbox.explain({ code, signal: sig }, stderr);
+        reject(new AnnotationRenderError(`${what} failed: ${limit ?? (last || `ffmpeg exited with ${code ?? sig}`)}`.slice(0, 600)));
       });
     });
     const watched = done.catch((err: unknown) => this.fail(err));
