@@ -49,10 +49,16 @@ function saturate(v: number): number {
   return r - v === 0.5 && r % 2 === 1 ? r - 1 : r;
 }
 
-/** `convertScaleAbs` as a lookup table: |v·alpha + beta|, saturated. */
+/**
+ * `convertScaleAbs` as a lookup table: |v·alpha + beta|, saturated — in float32, as OpenCV computes
+ * it for 8-bit images (alpha and beta are floats there, and the product is rounded before the sum:
+ * in double arithmetic about 1 value in 60 of a real frame came out one higher or lower).
+ */
 export function contrastTable(alpha: number, beta: number): Uint8Array {
+  const a = Math.fround(alpha);
+  const b = Math.fround(beta);
   const lut = new Uint8Array(256);
-  for (let v = 0; v < 256; v++) lut[v] = saturate(Math.abs(v * alpha + beta));
+  for (let v = 0; v < 256; v++) lut[v] = saturate(Math.abs(Math.fround(Math.fround(v * a) + b)));
   return lut;
 }
 

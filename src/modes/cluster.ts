@@ -9,6 +9,7 @@ import { S3ObjectStore } from '../adapters/object-store/s3.js';
 import { MongoOutboxStore } from '../adapters/outbox-store/mongo.js';
 import { MongoRunnerStore } from '../adapters/runner-store/mongo.js';
 import { SharpFrameCodec } from '../adapters/frame-codec/sharp.js';
+import { WasmFramePreparer } from '../adapters/frame-preparer/wasm-simd.js';
 import { buildApi } from '../stages/api/app.js';
 import { buildHealthApp } from '../stages/health/app.js';
 import { startRelay } from '../stages/relay/index.js';
@@ -22,6 +23,7 @@ import { Metrics } from '../observability/metrics.js';
 import { jobsBacklog, resultsBacklog } from '../observability/backlog.js';
 import { videoAnnotator, apiModels, detectionDefaults, frameSource, loopTiming, preprocessing, rateLimits, retention, retryPolicy, samplingRule, videoLimits } from './settings.js';
 import { waitFor } from './wait-for.js';
+import { modelInputs } from './model-inputs.js';
 import { apiAccess } from './access.js';
 import { detectorCheck, mongoCheck } from './ready-checks.js';
 import type { ReadyCheck } from '../observability/readiness.js';
@@ -186,6 +188,8 @@ export async function startClusterStage(stage: ClusterStage, config: Config, log
           objects,
           runs,
           frames: frameSource(config, log),
+          preparer: new WasmFramePreparer(),
+          modelInput: await modelInputs(config, log),
           codec: new SharpFrameCodec(config.frameFormat, config.jpegQuality),
           sampling: samplingRule(config),
           detection: detectionDefaults(config),
@@ -193,6 +197,8 @@ export async function startClusterStage(stage: ClusterStage, config: Config, log
           log,
           signal,
           maxFramesInFlight: config.maxFramesInFlight,
+          // Kafka acknowledges a frame once stored: a frame is in flight until its result is.
+          pacing: 'results',
           maxFrameBytes: config.maxFrameBytes,
           maxAttempts: config.consumerMaxAttempts,
           stallTimeoutMs: config.stallTimeoutMs,

@@ -8,9 +8,29 @@ import { openDetectorCatalog, type DetectorCatalog, type DetectorFactory } from 
 import { measuredDetector, type InferenceStats } from '../stages/inference/stats.js';
 import { supervisedDetector } from '../stages/inference/supervised-detector.js';
 import { batchingDetector } from '../stages/inference/batching-detector.js';
+import { replicatedDetector } from '../stages/inference/replicated-detector.js';
+import { availableParallelism } from 'node:os';
+
+/**
+ * Replicas of a model per inference worker: the spec's, else FRAMEWISE_DETECTOR_REPLICAS, else one
+ * per core up to 4 on the CPU (one on CUDA, where the GPU runs a batch far faster than the CPU
+ * prepares the next).
+ */
+export function replicasOf(spec: Pick<ModelSpec, 'replicas' | 'provider'> | undefined, config: Pick<Config, 'detectorReplicas'>, cores = availableParallelism()): number {
+  if (spec?.replicas !== undefined) return spec.replicas;
+  if (config.detectorReplicas > 0) return config.detectorReplicas;
+  return spec?.provider === 'cuda' ? 1 : Math.max(1, Math.min(cores, 4));
+}
+
+/** Intra-op threads of each replica of a CPU YOLO model, unless its spec says: the cores shared among the replicas. */
+export function intraOpThreadsOf(spec: Pick<ModelSpec, 'intra_op_threads' | 'provider'>, replicas: number, cores = availableParallelism()): number | undefined {
+  if (spec.intra_op_threads !== undefined) return spec.intra_op_threads;
+  if (spec.provider === 'cuda') return undefined;
+  return Math.max(1, Math.floor(cores / replicas));
+}
 
 /** A configured YOLO ONNX model's detector (config names → adapter options). */
-const yolo = (spec: ModelSpec, config: Config, log: Logger): DetectorFactory => () =>
+const yolo = (spec: ModelSpec, config: Config, log: Logger, intraOpThreads: number | undefined): DetectorFactory => () =>
   createOnnxYoloDetector({
     name: spec.name,
     modelPath: spec.path,
@@ -21,7 +41,7 @@ const yolo = (spec: ModelSpec, config: Config, log: Logger): DetectorFactory => 
     ...(spec.input_size !== undefined ? { inputSize: spec.input_size } : {}),
     ...(spec.max_batch !== undefined ? { maxBatch: spec.max_batch } : {}),
     ...(spec.provider !== undefined ? { executionProvider: spec.provider } : {}),
-    ...(spec.intra_op_threads !== undefined ? { intraOpThreads: spec.intra_op_threads } : {}),
+    ...(intraOpThreads !== undefined && intraOpThreads > 0 ? { intraOpThreads } : {}),
     ...(spec.inter_op_threads !== undefined ? { interOpThreads: spec.inter_op_threads } : {}),
     log,
   });
@@ -33,17 +53,23 @@ const yolo = (spec: ModelSpec, config: Config, log: Logger): DetectorFactory => 
  * `stats` are the default model's (the inference worker's `GET /data`).
  */
 export async function openDetectors(config: Config, log: Logger, metrics: Metrics, injected?: Detector): Promise<{ detectors: DetectorCatalog; stats: () => InferenceStats }> {
-  const factories = new Map<string, DetectorFactory>();
+  const factories = new Map<string, { make: DetectorFactory; replicas: number }>();
+  // A test's stand-in is one detector: it is not replicated.
   const bundled: DetectorFactory = injected ? async () => injected : () => createCenternetDetector({ confidence: config.confidence, iou: config.iou });
-  factories.set(BUNDLED_MODEL, bundled);
-  for (const spec of config.models) factories.set(spec.name, yolo(spec, config, log));
+  factories.set(BUNDLED_MODEL, { make: bundled, replicas: injected ? 1 : replicasOf(undefined, config) });
+  for (const spec of config.models) {
+    const replicas = replicasOf(spec, config);
+    factories.set(spec.name, { make: yolo(spec, config, log, intraOpThreadsOf(spec, replicas)), replicas });
+  }
   const stats = new Map<string, () => InferenceStats>();
   const measured = new Map<string, DetectorFactory>();
-  for (const [name, make] of factories) {
+  for (const [name, { make, replicas }] of factories) {
     measured.set(name, async () => {
-      const m = measuredDetector(await supervisedDetector(make, log), metrics);
+      const each = await Promise.all(Array.from({ length: replicas }, () => supervisedDetector(make, log)));
+      const m = measuredDetector(replicatedDetector(each), metrics);
       stats.set(name, m.stats);
-      return batchingDetector(m.detector, { maxBatch: config.inferenceBatchSize, maxWaitMs: config.inferenceBatchWaitMs });
+      // Two batches per replica: one running, the next gathered and waiting.
+      return batchingDetector(m.detector, { maxBatch: config.inferenceBatchSize, maxWaitMs: config.inferenceBatchWaitMs, maxOutstanding: 2 * replicas });
     });
   }
   const detectors = await openDetectorCatalog(measured, config.defaultModel);

@@ -6,6 +6,10 @@ import { openDatabase } from '../adapters/sqlite/database.js';
 import { SqliteOutboxStore } from '../adapters/outbox-store/sqlite.js';
 import { SqliteRunnerStore } from '../adapters/runner-store/sqlite.js';
 import { SqliteLogBus } from '../adapters/bus/sqlite-log.js';
+import { MemoryBus } from '../adapters/bus/memory.js';
+import { RoutedBus } from '../adapters/bus/routed.js';
+import { WasmFramePreparer } from '../adapters/frame-preparer/wasm-simd.js';
+import { modelInputs } from './model-inputs.js';
 import { LocalDirObjectStore } from '../adapters/object-store/local-dir.js';
 import { SharpFrameCodec } from '../adapters/frame-codec/sharp.js';
 import { buildApi, type Api } from '../stages/api/app.js';
@@ -41,10 +45,18 @@ export async function startEmbedded(config: Config, log: Logger, injected: { det
   const db = openDatabase(join(dataDir, 'framewise.db'));
   const outbox = new SqliteOutboxStore(db);
   const runs = new SqliteRunnerStore(db);
-  const bus = new SqliteLogBus(db);
+  const durableBus = new SqliteLogBus(db);
+  // Frames and their detections are derived data: they travel in memory (no encoding, no disk,
+  // no transaction per frame) and are made again after a crash, because a job's event is only
+  // acknowledged once every frame's publish has resolved — on this bus, once the frame's result
+  // is stored by the collector. Everything else goes through the durable log.
+  const frameBus = new MemoryBus();
+  const transient = new Set<string>([TOPICS.inferenceTasks, TOPICS.inferenceResults]);
+  const bus = new RoutedBus({ [TOPICS.inferenceTasks]: frameBus, [TOPICS.inferenceResults]: frameBus }, durableBus);
   const objects = new LocalDirObjectStore(join(dataDir, 'objects'), config.bucket);
   const frames = frameSource(config, log);
-  const codec = new SharpFrameCodec(config.frameFormat, config.jpegQuality);
+  // Raw frames: on the in-memory bus an encoding only costs CPU.
+  const codec = new SharpFrameCodec('raw');
   const metrics = new Metrics('embedded');
   const { detectors } = await openDetectors(config, log.child({ stage: 'inference' }), metrics, injected.detector);
   const timing = loopTiming(config);
@@ -56,7 +68,7 @@ export async function startEmbedded(config: Config, log: Logger, injected: { det
     [TOPICS.inferenceTasks, GROUPS.inference],
     [TOPICS.inferenceResults, GROUPS.collector],
   ] as const;
-  metrics.addLagSource(async () => consumers.map(([topic, group]) => ({ labels: { topic, group }, value: bus.lag(topic, group) })));
+  metrics.addLagSource(async () => consumers.map(([topic, group]) => ({ labels: { topic, group }, value: transient.has(topic) ? frameBus.lag(topic, group) : durableBus.lag(topic, group) })));
 
   // One process owns the data directory: a stable owner name lets a restart re-claim at once.
   const claims = { owner: 'embedded', leaseMs: config.claimLeaseMs, retry: retryPolicy(config) };
@@ -90,6 +102,8 @@ export async function startEmbedded(config: Config, log: Logger, injected: { det
     objects,
     runs,
     frames,
+    preparer: new WasmFramePreparer(),
+    modelInput: await modelInputs(config, log),
     codec,
     sampling: samplingRule(config),
     detection: detectionDefaults(config),
@@ -97,6 +111,8 @@ export async function startEmbedded(config: Config, log: Logger, injected: { det
     log: log.child({ stage: 'runner' }),
     signal: shutdown.signal,
     maxFramesInFlight: config.maxFramesInFlight,
+    // The in-memory bus resolves a frame's publish once its result is stored.
+    pacing: 'publishes',
     maxFrameBytes: config.maxFrameBytes,
     onPredictable: publisher.poke,
     maxAttempts: config.consumerMaxAttempts,

@@ -31,10 +31,18 @@ export interface SampledFrame {
  * - `frames` yields every `every`-th frame (0, N, 2N, …) in display order, displayed size, one at a
  *   time: memory stays bounded whatever the video's length. Breaking out of the loop stops decoding.
  *   A decoding failure throws `VideoDecodeError` after the frames decoded before it.
+ * - With `reuse`, a frame's pixel buffer may be written over by a later frame once the consumer
+ *   asks for the next one (a consumer that keeps pixels copies them): a long video then costs no
+ *   allocation per frame. Without it, every frame's pixels are its own.
  */
 export interface FrameSource {
   probe(path: string): Promise<VideoInfo>;
-  frames(path: string, every: number): AsyncIterable<SampledFrame>;
+  frames(path: string, every: number, options?: FrameReadOptions): AsyncIterable<SampledFrame>;
+}
+
+export interface FrameReadOptions {
+  /** Let later frames reuse a frame's pixel buffer once the next frame is asked for. */
+  reuse?: boolean;
 }
 
 export class VideoDecodeError extends Error {

@@ -51,7 +51,7 @@ function stage() {
   return { deps, calls, published, topics };
 }
 
-const jpeg = () => codec.encode({ width: 16, height: 8, data: new Uint8Array(16 * 8 * 3).fill(128) });
+const jpeg = async () => (await codec.encode({ width: 16, height: 8, data: new Uint8Array(16 * 8 * 3).fill(128) })).bytes;
 
 async function run(s: ReturnType<typeof stage>, headers: Record<string, string>): Promise<string[]> {
   await detectFrame({ key: 'e1/5', value: await jpeg(), headers, topic: 'inference_tasks', offset: '0', attempt: 1 }, s.deps);

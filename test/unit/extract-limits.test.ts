@@ -9,6 +9,7 @@ import { openDatabase } from '../../src/adapters/sqlite/database.js';
 import { SqliteRunnerStore } from '../../src/adapters/runner-store/sqlite.js';
 import { LocalDirObjectStore } from '../../src/adapters/object-store/local-dir.js';
 import { FfmpegFrameSource } from '../../src/adapters/frame-source/ffmpeg.js';
+import { TypeScriptFramePreparer } from '../../src/adapters/frame-preparer/typescript.js';
 import { SharpFrameCodec } from '../../src/adapters/frame-codec/sharp.js';
 import { extractFrames, type ExtractDeps } from '../../src/stages/runner/extract.js';
 import { encodeOutboxEvent } from '../../src/core/messages.js';
@@ -47,6 +48,9 @@ describe('runner: a job over the video limits ends failed with the limit in its 
       runs,
       bus: { publish: async (_topic, messages) => void published.push(...messages), close: async () => {} },
       frames,
+      preparer: new TypeScriptFramePreparer(),
+      modelInput: () => undefined,
+      pacing: 'results',
       codec: new SharpFrameCodec('jpeg', 80),
       sampling: { everyNFrames: 5 },
       detection: { confidence: 0.25, iou: 0.45 },

@@ -1,14 +1,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { letterbox, letterboxPixels, unletterbox, PAD_VALUE } from '../../src/adapters/detector/yolo/letterbox.js';
-import type { Box, FrameImage } from '../../src/core/types.js';
+import { letterbox, travelSize, unletterbox } from '../../src/core/model-input.js';
+import type { Box } from '../../src/core/types.js';
 
 function near(actual: Box | null, expected: Box, tol = 1e-9): void {
   assert.ok(actual, `expected ${JSON.stringify(expected)}, got null`);
   actual.forEach((v, i) => assert.ok(Math.abs(v - expected[i]!) <= tol, `${JSON.stringify(actual)} ≠ ${JSON.stringify(expected)}`));
 }
 
-const solid = (width: number, height: number, v: number): FrameImage => ({ width, height, data: new Uint8Array(width * height * 3).fill(v) });
 
 test('landscape and portrait frames in a non-square 64×48 input', () => {
   // 320×180: r = min(48/180, 64/320) = 0.2 → 64×36; dh = 12 → top = round(6 − 0.1) = 6.
@@ -51,23 +50,25 @@ test('unletterbox clamps to the frame and drops boxes left with no area', () => 
   assert.equal(unletterbox(lb, 30, 10, 30, 20), null, 'zero width');
 });
 
-test('letterboxPixels pads with grey 114 around the scaled frame', async () => {
-  const landscape = await letterboxPixels(solid(320, 180, 200), letterbox(320, 180, 64, 48), 64, 48);
-  assert.equal(landscape.length, 64 * 48 * 3);
-  const row = (y: number) => landscape.subarray(y * 64 * 3, (y + 1) * 64 * 3);
-  for (const y of [0, 5, 42, 47]) assert.ok(row(y).every((v) => v === PAD_VALUE), `row ${y} is padding`);
-  for (const y of [6, 24, 41]) assert.ok(row(y).every((v) => v === 200), `row ${y} is frame`);
-
-  const portrait = await letterboxPixels(solid(180, 320, 10), letterbox(180, 320, 64, 48), 64, 48);
-  const at = (x: number, y: number) => portrait[(y * 64 + x) * 3]!;
-  for (const y of [0, 47]) {
-    for (const x of [0, 17, 45, 63]) assert.equal(at(x, y), PAD_VALUE, `(${x},${y}) is padding`);
-    for (const x of [18, 30, 44]) assert.equal(at(x, y), 10, `(${x},${y}) is frame`);
+test('frames travel at the size the model scales them to, never larger, and letterbox there with no resize', () => {
+  const yolo = { width: 640, height: 640, fit: 'letterbox' as const };
+  assert.deepEqual(travelSize(768, 576, yolo), { width: 640, height: 480 });
+  assert.deepEqual(travelSize(1920, 1080, yolo), { width: 640, height: 360 });
+  assert.deepEqual(travelSize(1080, 1920, yolo), { width: 360, height: 640 });
+  assert.deepEqual(travelSize(320, 240, yolo), { width: 320, height: 240 }, 'not enlarged');
+  assert.deepEqual(travelSize(640, 480, yolo), { width: 640, height: 480 });
+  assert.deepEqual(travelSize(768, 576, { width: 512, height: 512, fit: 'stretch' }), { width: 512, height: 512 });
+  assert.deepEqual(travelSize(400, 576, { width: 512, height: 512, fit: 'stretch' }), { width: 400, height: 576 }, 'stretched only when smaller on both axes');
+  // Sent at its travel size, a frame lands where the whole frame would, unscaled, and its boxes scale
+  // back per axis to exactly what the whole frame's letterbox gives.
+  for (const [w, h] of [[768, 576], [1000, 333], [1366, 768], [333, 1000], [4096, 2160]] as const) {
+    const t = travelSize(w, h, yolo);
+    const whole = letterbox(w, h, 640, 640);
+    const sent = letterbox(t.width, t.height, 640, 640);
+    assert.deepEqual([sent.unpadWidth, sent.unpadHeight, sent.left, sent.top], [whole.unpadWidth, whole.unpadHeight, whole.left, whole.top], `${w}x${h}`);
+    const [x1, y1, x2, y2] = unletterbox(sent, 100, 150, 300, 350)!;
+    const sx = w / t.width;
+    const sy = h / t.height;
+    near([x1 * sx, y1 * sy, x2 * sx, y2 * sy], unletterbox(whole, 100, 150, 300, 350)!, 1e-9);
   }
-});
-
-test('letterboxPixels passes a frame of the input size through unchanged', async () => {
-  const data = Uint8Array.from({ length: 8 * 4 * 3 }, (_, i) => (i * 37) % 256);
-  const out = await letterboxPixels({ width: 8, height: 4, data }, letterbox(8, 4, 8, 4), 8, 4);
-  assert.deepEqual([...out], [...data]);
 });

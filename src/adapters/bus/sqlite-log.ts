@@ -1,5 +1,5 @@
 import { EventEmitter } from 'node:events';
-import type { SqliteDatabase } from '../sqlite/database.js';
+import { prepared, type SqliteDatabase } from '../sqlite/database.js';
 import type { Publisher } from '../../ports/publisher.js';
 import type { MessageHandler, SubscribeOptions, Subscriber } from '../../ports/subscriber.js';
 import type { BusMessage } from '../../ports/bus-message.js';
@@ -55,7 +55,7 @@ export class SqliteLogBus implements Publisher, Subscriber {
 
   async publish(topic: string, messages: readonly BusMessage[]): Promise<void> {
     if (this.closed) throw new Error('bus is closed');
-    const insert = this.db.prepare('INSERT INTO bus_messages (topic, key, value, headers, created_at) VALUES (?, ?, ?, ?, ?)');
+    const insert = prepared(this.db, 'INSERT INTO bus_messages (topic, key, value, headers, created_at) VALUES (?, ?, ?, ?, ?)');
     const now = Date.now();
     this.db.transaction(() => {
       for (const m of messages) insert.run(topic, m.key, m.value, JSON.stringify(m.headers ?? {}), now);
@@ -69,7 +69,7 @@ export class SqliteLogBus implements Publisher, Subscriber {
       throw new Error(`group ${options.group} already subscribes to ${topic} in this process`);
     }
     // A group starts at the beginning of what the log still holds, as Kafka's auto.offset.reset=earliest.
-    this.db.prepare('INSERT INTO bus_offsets (group_id, topic, committed) VALUES (?, ?, 0) ON CONFLICT DO NOTHING').run(options.group, topic);
+    prepared(this.db, 'INSERT INTO bus_offsets (group_id, topic, committed) VALUES (?, ?, 0) ON CONFLICT DO NOTHING').run(options.group, topic);
     const sub = new Subscription(this.db, this.wake, topic, options.group, Math.max(1, options.concurrency ?? 1), handler, this.opts);
     this.subscriptions.push(sub);
     sub.start();
@@ -77,8 +77,7 @@ export class SqliteLogBus implements Publisher, Subscriber {
 
   /** Messages not yet committed by `group` on `topic` (consumer lag). */
   lag(topic: string, group: string): number {
-    const row = this.db
-      .prepare('SELECT COUNT(*) AS n FROM bus_messages WHERE topic = ? AND id > COALESCE((SELECT committed FROM bus_offsets WHERE group_id = ? AND topic = ?), 0)')
+    const row = prepared(this.db, 'SELECT COUNT(*) AS n FROM bus_messages WHERE topic = ? AND id > COALESCE((SELECT committed FROM bus_offsets WHERE group_id = ? AND topic = ?), 0)')
       .get(topic, group, topic) as { n: number };
     return row.n;
   }
@@ -111,7 +110,7 @@ class Subscription {
   }
 
   private committed(): number {
-    const row = this.db.prepare('SELECT committed FROM bus_offsets WHERE group_id = ? AND topic = ?').get(this.group, this.topic) as
+    const row = prepared(this.db, 'SELECT committed FROM bus_offsets WHERE group_id = ? AND topic = ?').get(this.group, this.topic) as
       | { committed: number }
       | undefined;
     return row?.committed ?? 0;
@@ -122,7 +121,7 @@ class Subscription {
   }
 
   private async run(): Promise<void> {
-    const fetch = this.db.prepare('SELECT id, key, value, headers FROM bus_messages WHERE topic = ? AND id > ? ORDER BY id LIMIT ?');
+    const fetch = prepared(this.db, 'SELECT id, key, value, headers FROM bus_messages WHERE topic = ? AND id > ? ORDER BY id LIMIT ?');
     while (!this.stopping) {
       const free = this.concurrency - this.running.size;
       const rows = free > 0 ? (fetch.all(this.topic, this.fetchedUpTo, free) as Row[]) : [];
@@ -171,9 +170,8 @@ class Subscription {
     let upTo: number | undefined;
     while (this.window.length > 0 && this.window[0]!.done) upTo = this.window.shift()!.id;
     if (upTo === undefined) return;
-    this.db.prepare('UPDATE bus_offsets SET committed = ? WHERE group_id = ? AND topic = ? AND committed < ?').run(upTo, this.group, this.topic, upTo);
-    this.db
-      .prepare('DELETE FROM bus_messages WHERE topic = ? AND id <= (SELECT MIN(committed) FROM bus_offsets WHERE topic = ?)')
+    prepared(this.db, 'UPDATE bus_offsets SET committed = ? WHERE group_id = ? AND topic = ? AND committed < ?').run(upTo, this.group, this.topic, upTo);
+    prepared(this.db, 'DELETE FROM bus_messages WHERE topic = ? AND id <= (SELECT MIN(committed) FROM bus_offsets WHERE topic = ?)')
       .run(this.topic, this.topic);
   }
 

@@ -7,11 +7,15 @@
 import { createRequire } from 'node:module';
 import { existsSync } from 'node:fs';
 import * as path from 'node:path';
+import type { ModelInput } from '../../core/model-input.js';
 import type { Detector, DetectorOptions } from '../../ports/detector.js';
 import { siblingModule, startDetectorThread } from './thread/host.js';
 import type { CenternetWorkerData } from './centernet-worker.js';
 
 export const CENTERNET_MODEL_NAME = 'centernet-coco';
+
+/** How the bundled CenterNet takes a frame: stretched to 512×512 (its graph's input; see the worker). */
+export const CENTERNET_INPUT: ModelInput = { width: 512, height: 512, fit: 'stretch' };
 
 export interface CenternetDetectorOptions extends DetectorOptions {
   /** Directory holding `centernet.json` + `centernet.bin`; defaults to `@vladmandic/human/models`. */

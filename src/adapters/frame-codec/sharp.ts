@@ -1,54 +1,73 @@
 import sharp from 'sharp';
-import type { EncodeOptions, FrameCodec, FrameFormat } from '../../ports/frame-codec.js';
+import type { EncodedFrame, EncodeOptions, FrameCodec, FrameFormat } from '../../ports/frame-codec.js';
 import type { FrameImage } from '../../core/types.js';
 
-/** Raw frames: this magic, width and height (uint32 LE), then packed RGB bytes. */
-const RAW_MAGIC = Buffer.from('FWRGB\x001\x00', 'latin1');
-const RAW_HEADER = RAW_MAGIC.length + 8;
+/** Raw frames before content types carried their size: this magic, width and height (uint32 LE), then RGB. */
+const LEGACY_RAW_MAGIC = Buffer.from('FWRGB\x001\x00', 'latin1');
+const LEGACY_RAW_HEADER = LEGACY_RAW_MAGIC.length + 8;
+
+const RAW_TYPE = 'image/x-raw-rgb';
+const JPEG_TYPE = 'image/jpeg';
+
+/** `image/x-raw-rgb; width=640; height=480` → its size; undefined for another type. */
+export function rawFrameSize(contentType: string | undefined): { width: number; height: number } | undefined {
+  if (!contentType) return undefined;
+  const [type, ...params] = contentType.split(';').map((p) => p.trim());
+  if (type !== RAW_TYPE) return undefined;
+  const value = (name: string): number => Number(params.find((p) => p.startsWith(`${name}=`))?.slice(name.length + 1));
+  return { width: value('width'), height: value('height') };
+}
+
+/** The bytes of `data`, as a Buffer over the same memory (no copy). */
+const bytesOf = (data: Uint8Array): Buffer => (Buffer.isBuffer(data) ? data : Buffer.from(data.buffer, data.byteOffset, data.byteLength));
 
 /**
  * Frames on the bus, via libvips (sharp; resizing and JPEG run on libuv's thread pool, off the
- * event loop). Encodes in one format — JPEG (quality 4:4:4), or raw RGB behind a small header —
- * and decodes either, told apart by their first bytes, so workers of mixed settings interoperate.
+ * event loop): JPEG (quality 4:4:4), raw RGB, or `auto` (raw when it fits `maxBytes`, else JPEG).
  */
 export class SharpFrameCodec implements FrameCodec {
   readonly lossy: boolean;
-  readonly contentType: string;
 
   constructor(
     readonly format: FrameFormat = 'jpeg',
     private readonly quality = 90,
   ) {
-    this.lossy = format === 'jpeg';
-    this.contentType = format === 'jpeg' ? 'image/jpeg' : 'application/x-framewise-rgb';
+    this.lossy = format !== 'raw';
   }
 
-  async encode(image: FrameImage, options: EncodeOptions = {}): Promise<Buffer> {
+  async encode(image: FrameImage, options: EncodeOptions = {}): Promise<EncodedFrame> {
     const scale = options.scale ?? 1;
-    let pipeline = scale < 1 || this.format === 'jpeg' ? sharp(image.data, { raw: { width: image.width, height: image.height, channels: 3 } }) : undefined;
     let { width, height } = image;
-    if (pipeline && scale < 1) {
+    if (scale < 1) {
       width = Math.max(1, Math.round(image.width * scale));
       height = Math.max(1, Math.round(image.height * scale));
-      pipeline = pipeline.resize(width, height, { fit: 'fill' });
     }
-    if (this.format === 'jpeg') return pipeline!.jpeg({ quality: options.quality ?? this.quality, chromaSubsampling: '4:4:4' }).toBuffer();
-    const pixels = pipeline ? await pipeline.raw().toBuffer() : image.data;
-    const header = Buffer.alloc(RAW_HEADER);
-    RAW_MAGIC.copy(header);
-    header.writeUInt32LE(width, RAW_MAGIC.length);
-    header.writeUInt32LE(height, RAW_MAGIC.length + 4);
-    return Buffer.concat([header, pixels]);
+    const rawBytes = width * height * 3;
+    const raw = this.format === 'raw' || (this.format === 'auto' && options.quality === undefined && rawBytes <= (options.maxBytes ?? Infinity));
+    const contentType = raw ? `${RAW_TYPE}; width=${width}; height=${height}` : JPEG_TYPE;
+    if (raw && scale >= 1) return { bytes: bytesOf(image.data), contentType };
+    let pipeline = sharp(image.data, { raw: { width: image.width, height: image.height, channels: 3 } });
+    if (scale < 1) pipeline = pipeline.resize(width, height, { fit: 'fill' });
+    if (raw) return { bytes: await pipeline.raw().toBuffer(), contentType };
+    return { bytes: await pipeline.jpeg({ quality: options.quality ?? this.quality, chromaSubsampling: '4:4:4' }).toBuffer(), contentType };
   }
 
-  async decode(encoded: Buffer): Promise<FrameImage> {
-    if (encoded.length >= RAW_HEADER && encoded.subarray(0, RAW_MAGIC.length).equals(RAW_MAGIC)) {
-      const width = encoded.readUInt32LE(RAW_MAGIC.length);
-      const height = encoded.readUInt32LE(RAW_MAGIC.length + 4);
-      if (width === 0 || height === 0 || encoded.length !== RAW_HEADER + width * height * 3) throw new Error(`raw frame of ${encoded.length} bytes does not hold ${width}x${height} RGB`);
-      return { width, height, data: new Uint8Array(encoded.buffer, encoded.byteOffset + RAW_HEADER, width * height * 3) };
+  async decode(bytes: Buffer, contentType?: string): Promise<FrameImage> {
+    const raw = rawFrameSize(contentType);
+    if (raw) {
+      const { width, height } = raw;
+      if (!Number.isInteger(width) || !Number.isInteger(height) || width <= 0 || height <= 0 || bytes.length !== width * height * 3) {
+        throw new Error(`raw frame of ${bytes.length} bytes does not hold ${width}x${height} RGB`);
+      }
+      return { width, height, data: new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.length) };
     }
-    const { data, info } = await sharp(encoded).removeAlpha().raw().toBuffer({ resolveWithObject: true });
+    if (bytes.length >= LEGACY_RAW_HEADER && bytes.subarray(0, LEGACY_RAW_MAGIC.length).equals(LEGACY_RAW_MAGIC)) {
+      const width = bytes.readUInt32LE(LEGACY_RAW_MAGIC.length);
+      const height = bytes.readUInt32LE(LEGACY_RAW_MAGIC.length + 4);
+      if (width === 0 || height === 0 || bytes.length !== LEGACY_RAW_HEADER + width * height * 3) throw new Error(`raw frame of ${bytes.length} bytes does not hold ${width}x${height} RGB`);
+      return { width, height, data: new Uint8Array(bytes.buffer, bytes.byteOffset + LEGACY_RAW_HEADER, width * height * 3) };
+    }
+    const { data, info } = await sharp(bytes).removeAlpha().raw().toBuffer({ resolveWithObject: true });
     return { width: info.width, height: info.height, data: new Uint8Array(data.buffer, data.byteOffset, data.length) };
   }
 }

@@ -1,7 +1,7 @@
 import { execFile, spawn } from 'node:child_process';
 import { constants as osConstants } from 'node:os';
 import { promisify } from 'node:util';
-import { VideoDecodeError, type FrameSource, type SampledFrame, type VideoInfo } from '../../ports/frame-source.js';
+import { VideoDecodeError, type FrameReadOptions, type FrameSource, type SampledFrame, type VideoInfo } from '../../ports/frame-source.js';
 import { readPpmFrames } from './ppm-stream.js';
 import { resolveBinary } from './binaries.js';
 import { FfmpegLog } from './ffmpeg-log.js';
@@ -152,7 +152,7 @@ export class FfmpegFrameSource implements FrameSource {
     return this.fpsModeFlag;
   }
 
-  async *frames(path: string, every: number): AsyncIterable<SampledFrame> {
+  async *frames(path: string, every: number, options: FrameReadOptions = {}): AsyncIterable<SampledFrame> {
     const args = [
       // Level-tagged lines: showinfo's frame times (info) apart from decoding errors.
       '-hide_banner', '-nostdin', '-nostats', '-loglevel', 'level+info',
@@ -181,7 +181,7 @@ export class FfmpegFrameSource implements FrameSource {
       let broken: Error | undefined;
       watchdog.arm();
       try {
-        for await (const image of readPpmFrames(child.stdout)) {
+        for await (const image of readPpmFrames(child.stdout, options)) {
           // ffmpeg reports damage on stderr and carries on; in strict mode stop at the first report.
           if (strict && log.errors.trim()) throw damaged(log.errors, k);
           const timestampMs = await log.timestampMs(k);

@@ -74,8 +74,7 @@ export class SqliteOutboxStore implements OutboxStore {
 
   async insert(e: NewOutboxEvent, idempotencyKey?: string): Promise<void> {
     try {
-      this.db
-        .prepare(
+      prepared(this.db, 
           `INSERT INTO outbox (_id, event_type, aggregate_type, aggregate_id, topic, status, payload, created_at, next_attempt_at, traceparent, idempotency_key)
            VALUES (?, ?, ?, ?, ?, 'new', ?, ?, ?, ?, ?)`,
         )
@@ -103,15 +102,13 @@ export class SqliteOutboxStore implements OutboxStore {
   }
 
   async recordFailure(id: string, error: string, nextAttemptAt: Date): Promise<boolean> {
-    const r = this.db
-      .prepare("UPDATE outbox SET attempts = attempts + 1, last_error = ?, next_attempt_at = ?, lease_until = 0, lease_owner = NULL WHERE _id = ? AND status = 'new'")
+    const r = prepared(this.db, "UPDATE outbox SET attempts = attempts + 1, last_error = ?, next_attempt_at = ?, lease_until = 0, lease_owner = NULL WHERE _id = ? AND status = 'new'")
       .run(error, nextAttemptAt.getTime(), id);
     return r.changes === 1;
   }
 
   async markDead(id: string, error: string, at: Date): Promise<boolean> {
-    const r = this.db
-      .prepare("UPDATE outbox SET status = 'dead', attempts = attempts + 1, last_error = ?, dead_at = ?, lease_until = 0, lease_owner = NULL WHERE _id = ? AND status = 'new'")
+    const r = prepared(this.db, "UPDATE outbox SET status = 'dead', attempts = attempts + 1, last_error = ?, dead_at = ?, lease_until = 0, lease_owner = NULL WHERE _id = ? AND status = 'new'")
       .run(error, at.getTime(), id);
     return r.changes === 1;
   }
@@ -121,8 +118,7 @@ export class SqliteOutboxStore implements OutboxStore {
   }
 
   async replay(id: string, at: Date): Promise<boolean> {
-    const r = this.db
-      .prepare("UPDATE outbox SET status = 'new', attempts = 0, next_attempt_at = ?, dead_at = NULL WHERE _id = ? AND status = 'dead'")
+    const r = prepared(this.db, "UPDATE outbox SET status = 'new', attempts = 0, next_attempt_at = ?, dead_at = NULL WHERE _id = ? AND status = 'dead'")
       .run(at.getTime(), id);
     return r.changes === 1;
   }
@@ -153,8 +149,7 @@ export class SqliteOutboxStore implements OutboxStore {
   }
 
   async idsOfOwner(owner: string, statuses: readonly OutboxStatus[]): Promise<string[]> {
-    const rows = this.db
-      .prepare("SELECT _id FROM outbox WHERE json_extract(payload, '$.owner') = ? AND status IN (SELECT value FROM json_each(?))")
+    const rows = prepared(this.db, "SELECT _id FROM outbox WHERE json_extract(payload, '$.owner') = ? AND status IN (SELECT value FROM json_each(?))")
       .all(owner, JSON.stringify(statuses)) as Array<{ _id: string }>;
     return rows.map((r) => r._id);
   }

@@ -104,8 +104,7 @@ export class SqliteRunnerStore implements RunnerStore {
 
   async start(s: RunnerStart): Promise<RunnerRecord> {
     const now = Date.now();
-    this.db
-      .prepare(
+    prepared(this.db, 
         `INSERT INTO runner_predictions (_id, status, expected_frames, parameters, created_at, updated_at, input, video, traceparent)
          VALUES (?, 'processing', ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (_id) DO NOTHING`,
       )
@@ -122,8 +121,7 @@ export class SqliteRunnerStore implements RunnerStore {
   }
 
   async setTotalFrames(jobId: string, total: number): Promise<RunnerRecord | undefined> {
-    this.db
-      .prepare("UPDATE runner_predictions SET total_frames = ?, updated_at = ? WHERE _id = ? AND status = 'processing'")
+    prepared(this.db, "UPDATE runner_predictions SET total_frames = ?, updated_at = ? WHERE _id = ? AND status = 'processing'")
       .run(total, Date.now(), jobId);
     return this.row(jobId);
   }
@@ -131,12 +129,10 @@ export class SqliteRunnerStore implements RunnerStore {
   private readonly addFrame = (jobId: string, result: FrameResult): RunnerRecord | undefined => {
     const record = this.row(jobId);
     if (!record || record.status !== 'processing') return record;
-    const ins = this.db
-      .prepare('INSERT INTO frame_results (job_id, frame, objects, model, timestamp_ms) VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING')
+    const ins = prepared(this.db, 'INSERT INTO frame_results (job_id, frame, objects, model, timestamp_ms) VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING')
       .run(jobId, result.frame, JSON.stringify(result.objects), result.model ? JSON.stringify(result.model) : null, result.timestamp_ms ?? null);
     if (ins.changes === 0) return record; // a redelivered result: already counted
-    this.db
-      .prepare('UPDATE runner_predictions SET received_frames = received_frames + 1, updated_at = ? WHERE _id = ?')
+    prepared(this.db, 'UPDATE runner_predictions SET received_frames = received_frames + 1, updated_at = ? WHERE _id = ?')
       .run(Date.now(), jobId);
     return this.row(jobId);
   };
@@ -146,8 +142,7 @@ export class SqliteRunnerStore implements RunnerStore {
   }
 
   async markPredictable(jobId: string): Promise<boolean> {
-    const r = this.db
-      .prepare(
+    const r = prepared(this.db, 
         `UPDATE runner_predictions SET status = 'predictable', updated_at = ?
          WHERE _id = ? AND status = 'processing' AND total_frames IS NOT NULL AND received_frames >= total_frames`,
       )
@@ -160,8 +155,7 @@ export class SqliteRunnerStore implements RunnerStore {
   }
 
   async recordPublishFailure(jobId: string, error: string, nextAttemptAt: Date): Promise<boolean> {
-    const r = this.db
-      .prepare(
+    const r = prepared(this.db, 
         `UPDATE runner_predictions SET publish_attempts = publish_attempts + 1, publish_error = ?, publish_next_at = ?,
            lease_until = 0, lease_owner = NULL WHERE _id = ? AND status = 'predictable'`,
       )
@@ -170,8 +164,7 @@ export class SqliteRunnerStore implements RunnerStore {
   }
 
   async markPublishDead(jobId: string, reason: string, at: Date): Promise<boolean> {
-    const r = this.db
-      .prepare(
+    const r = prepared(this.db, 
         `UPDATE runner_predictions SET status = 'failed', error = ?, publish_error = ?, publish_attempts = publish_attempts + 1,
            failed_at = ?, dead_at = ?, updated_at = ?, lease_until = 0, lease_owner = NULL, ${notifyIfAsked('input', '?')} WHERE _id = ? AND status = 'predictable'`,
       )
@@ -184,8 +177,7 @@ export class SqliteRunnerStore implements RunnerStore {
   }
 
   async replayDead(jobId: string, at: Date): Promise<boolean> {
-    const r = this.db
-      .prepare(
+    const r = prepared(this.db, 
         `UPDATE runner_predictions SET status = 'predictable', publish_attempts = 0, publish_next_at = ?, dead_at = NULL,
            error = NULL, failed_at = NULL, updated_at = ? WHERE _id = ? AND status = 'failed' AND dead_at IS NOT NULL`,
       )
@@ -203,8 +195,7 @@ export class SqliteRunnerStore implements RunnerStore {
 
   async claimStalled(stalledBefore: Date, now: Date, limit: number): Promise<RunnerRecord[]> {
     return this.db.transaction(() => {
-      const rows = this.db
-        .prepare("SELECT * FROM runner_predictions WHERE status = 'processing' AND updated_at < ? ORDER BY updated_at, _id LIMIT ?")
+      const rows = prepared(this.db, "SELECT * FROM runner_predictions WHERE status = 'processing' AND updated_at < ? ORDER BY updated_at, _id LIMIT ?")
         .all(stalledBefore.getTime(), limit) as Row[];
       const bump = prepared(this.db, 'UPDATE runner_predictions SET updated_at = ?, drives = drives + 1 WHERE _id = ?');
       for (const r of rows) bump.run(now.getTime(), r._id);
@@ -213,8 +204,7 @@ export class SqliteRunnerStore implements RunnerStore {
   }
 
   async markReady(jobId: string, at: Date, output: { bucket: string; object: string }): Promise<boolean> {
-    const r = this.db
-      .prepare(
+    const r = prepared(this.db, 
         `UPDATE runner_predictions SET status = 'ready', ready_at = ?, output_s3 = ?, updated_at = ?, ${notifyIfAsked('input', '?')}
          WHERE _id = ? AND status = 'predictable'`,
       )
@@ -223,8 +213,7 @@ export class SqliteRunnerStore implements RunnerStore {
   }
 
   async markFailed(jobId: string, reason: string, at: Date, input?: VideoRef): Promise<boolean> {
-    const r = this.db
-      .prepare(
+    const r = prepared(this.db, 
         `INSERT INTO runner_predictions (_id, status, parameters, created_at, updated_at, failed_at, error, input, webhook_status, webhook_next_at)
          VALUES (?, 'failed', '{}', ?, ?, ?, ?, ?, ?, ?)
          ON CONFLICT (_id) DO UPDATE SET status = 'failed', failed_at = excluded.failed_at,
@@ -262,8 +251,7 @@ export class SqliteRunnerStore implements RunnerStore {
 
   async countActive(owner: string, dispatched: readonly string[]): Promise<number> {
     const ids = JSON.stringify(dispatched);
-    const row = this.db
-      .prepare(
+    const row = prepared(this.db, 
         `SELECT
            (SELECT COUNT(*) FROM (SELECT DISTINCT value AS id FROM json_each(?)) d LEFT JOIN runner_predictions r ON r._id = d.id
              WHERE r._id IS NULL OR r.status IN ('processing', 'predictable'))
@@ -284,8 +272,7 @@ export class SqliteRunnerStore implements RunnerStore {
   async claimNotifications(c: Claim): Promise<Notification[]> {
     const now = c.now.getTime();
     return this.db.transaction(() => {
-      const rows = this.db
-        .prepare(
+      const rows = prepared(this.db, 
           `SELECT * FROM runner_predictions WHERE webhook_status = 'pending' AND webhook_next_at <= ? AND status IN ('ready', 'failed')
              AND (webhook_lease_until <= ? OR webhook_lease_owner = ?) ORDER BY created_at, _id LIMIT ?`,
         )
@@ -302,30 +289,26 @@ export class SqliteRunnerStore implements RunnerStore {
 
   async recordNotificationFailure(n: NotificationRef, error: string, nextAttemptAt: Date): Promise<boolean> {
     return (
-      this.db
-        .prepare(`UPDATE runner_predictions SET webhook_attempts = webhook_attempts + 1, webhook_error = ?, webhook_next_at = ?, ${FREE_LEASE} WHERE ${THE_PENDING}`)
+      prepared(this.db, `UPDATE runner_predictions SET webhook_attempts = webhook_attempts + 1, webhook_error = ?, webhook_next_at = ?, ${FREE_LEASE} WHERE ${THE_PENDING}`)
         .run(error, nextAttemptAt.getTime(), ...refArgs(n)).changes === 1
     );
   }
 
   async markNotificationDead(n: NotificationRef, error: string, at: Date): Promise<boolean> {
     return (
-      this.db
-        .prepare(`UPDATE runner_predictions SET webhook_status = 'dead', webhook_attempts = webhook_attempts + 1, webhook_error = ?, webhook_dead_at = ?, ${FREE_LEASE} WHERE ${THE_PENDING}`)
+      prepared(this.db, `UPDATE runner_predictions SET webhook_status = 'dead', webhook_attempts = webhook_attempts + 1, webhook_error = ?, webhook_dead_at = ?, ${FREE_LEASE} WHERE ${THE_PENDING}`)
         .run(error, at.getTime(), ...refArgs(n)).changes === 1
     );
   }
 
   async listDeadNotifications(limit: number): Promise<Notification[]> {
-    const rows = this.db
-      .prepare("SELECT * FROM runner_predictions WHERE webhook_status = 'dead' AND status IN ('ready', 'failed') ORDER BY webhook_dead_at, _id LIMIT ?")
+    const rows = prepared(this.db, "SELECT * FROM runner_predictions WHERE webhook_status = 'dead' AND status IN ('ready', 'failed') ORDER BY webhook_dead_at, _id LIMIT ?")
       .all(limit) as NotificationRow[];
     return rows.map(toNotification);
   }
 
   async replayNotification(jobId: string, at: Date): Promise<boolean> {
-    const r = this.db
-      .prepare(
+    const r = prepared(this.db, 
         `UPDATE runner_predictions SET webhook_status = 'pending', webhook_attempts = 0, webhook_next_at = ?, webhook_dead_at = NULL
          WHERE _id = ? AND webhook_status = 'dead' AND status IN ('ready', 'failed')`,
       )
@@ -342,8 +325,7 @@ export class SqliteRunnerStore implements RunnerStore {
   }
 
   async failUndispatched(job: { _id: string; created_at: Date; input: VideoRef; traceparent?: string }, reason: string, at: Date): Promise<boolean> {
-    const r = this.db
-      .prepare(
+    const r = prepared(this.db, 
         `INSERT INTO runner_predictions (_id, status, parameters, created_at, updated_at, failed_at, error, input, traceparent, undispatched, webhook_status, webhook_next_at)
          VALUES (?, 'failed', '{}', ?, ?, ?, ?, ?, ?, 1, ?, ?) ON CONFLICT (_id) DO NOTHING`,
       )

@@ -1,4 +1,4 @@
-import type { SqliteDatabase } from './database.js';
+import { prepared, type SqliteDatabase } from './database.js';
 import type { Claim } from '../../core/job.js';
 
 /** The lease columns every claimable table has (`lease_until` 0 = free). */
@@ -18,10 +18,9 @@ export function addColumns(db: SqliteDatabase, table: string, columns: Record<st
 export function claimRows<R extends { _id: string }>(db: SqliteDatabase, table: string, status: string, claim: Claim, dueColumn: string): R[] {
   const now = claim.now.getTime();
   return db.transaction(() => {
-    const rows = db
-      .prepare(`SELECT * FROM ${table} WHERE status = ? AND ${dueColumn} <= ? AND (lease_until <= ? OR lease_owner = ?) ORDER BY created_at, _id LIMIT ?`)
+    const rows = prepared(db, `SELECT * FROM ${table} WHERE status = ? AND ${dueColumn} <= ? AND (lease_until <= ? OR lease_owner = ?) ORDER BY created_at, _id LIMIT ?`)
       .all(status, now, now, claim.owner, claim.limit) as R[];
-    const lease = db.prepare(`UPDATE ${table} SET lease_until = ?, lease_owner = ? WHERE _id = ?`);
+    const lease = prepared(db, `UPDATE ${table} SET lease_until = ?, lease_owner = ? WHERE _id = ?`);
     for (const r of rows) lease.run(now + claim.leaseMs, claim.owner, r._id);
     return rows;
   })();

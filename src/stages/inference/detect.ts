@@ -23,7 +23,7 @@ export interface DetectDeps {
 export const detectFrame: Handler<DetectDeps> = async (message, deps) => {
   const task = decodeInferenceTask(message.headers);
   const detector = deps.detectors.get(task.model);
-  const image = await deps.codec.decode(message.value);
+  const image = await deps.codec.decode(message.value, message.headers.content_type);
   const [found = []] = await detector.detect([image], thresholdsOf(task.options));
   const objects = inFrameSize(ofClasses(found, task.options?.classes), image.width, image.height, task.width, task.height);
   const model = { name: detector.name, sha256: detector.sha256 };

@@ -4,9 +4,11 @@ import { localCopy } from '../shared/local-copy.js';
 import type { RunnerStore } from '../../ports/runner-store.js';
 import type { Publisher } from '../../ports/publisher.js';
 import type { FrameCodec } from '../../ports/frame-codec.js';
+import type { FramePreparer } from '../../ports/frame-preparer.js';
 import { VideoDecodeError, type FrameSource } from '../../ports/frame-source.js';
 import { decodeOutboxEvent, inferenceTaskHeaders } from '../../core/messages.js';
-import { preprocess, type PreprocessOptions } from '../../core/preprocess.js';
+import type { PreprocessOptions } from '../../core/preprocess.js';
+import { travelSize, type ModelInput } from '../../core/model-input.js';
 import { encodeFrameWithin } from './frame-message.js';
 import { sampleEvery, sampledFrameCount, type SamplingRule } from '../../core/sampling.js';
 import { allFramesIn, type JobParameters, type VideoRef } from '../../core/job.js';
@@ -22,7 +24,14 @@ export interface ExtractDeps {
   runs: RunnerStore;
   bus: Publisher;
   frames: FrameSource;
+  /** Preprocesses each sampled frame and resizes it to the size its model scales it to. */
+  preparer: FramePreparer;
   codec: FrameCodec;
+  /**
+   * The input of a job's model (by name; undefined: the default model), where the runner knows it:
+   * frames then travel at the size the model scales them to (`travelSize`). Undefined: full size.
+   */
+  modelInput: (model: string | undefined) => ModelInput | undefined;
   /** The sampling rule of jobs that do not choose theirs. */
   sampling: SamplingRule;
   /** The detection thresholds of jobs that do not choose theirs; every task states the job's. */
@@ -35,6 +44,12 @@ export interface ExtractDeps {
   maxFrameBytes: number;
   /** Extracted-but-undetected frames a job may have before extraction waits for detection. */
   maxFramesInFlight: number;
+  /**
+   * How a frame counts as detected: `results` — once its result is stored (frames on a durable bus,
+   * whose publishes resolve at once: the runner reads the job's count of results); `publishes` —
+   * once its publish resolves (a transient bus, whose publish resolves when the frame is handled).
+   */
+  pacing: 'results' | 'publishes';
   /** Told when a job became `predictable` (embedded mode wakes the result publisher). */
   onPredictable?: () => void;
   metrics?: Metrics;
@@ -100,9 +115,18 @@ export const extractFrames: Handler<ExtractDeps> = async (message, deps) => {
     const options = { ...(confidence !== undefined ? { confidence } : {}), ...(iou !== undefined ? { iou } : {}), ...(classes ? { classes } : {}) };
     const done = new Set<number>();
     if (record.received_frames > 0) for await (const r of deps.runs.frameResults(id)) done.add(r.frame);
-    log.info({ every, codec: info.codec, width: info.width, height: info.height, resumed: done.size }, 'extracting frames');
+    const input = deps.modelInput(model);
+    const size = input && travelSize(info.width, info.height, input);
+    log.info({ every, codec: info.codec, width: info.width, height: info.height, resumed: done.size, frame_size: size && `${size.width}x${size.height}` }, 'extracting frames');
     let total = 0;
-    for await (const { frame, timestampMs, image } of deps.frames.frames(local.path, every)) {
+    /** Publishes not yet resolved: on a transient bus, the frames in flight. */
+    const publishing = new Set<Promise<void>>();
+    /** Pixel buffers of frames whose publish resolved: nothing reads them any more. */
+    const spare: Uint8Array[] = [];
+    /** The job's count of stored results, as last read (pacing by results). */
+    let received = record.received_frames;
+    // `reuse`: each decoded frame is prepared (copied) before the next one is asked for.
+    for await (const { frame, timestampMs, image } of deps.frames.frames(local.path, every, { reuse: true })) {
       deps.signal.throwIfAborted();
       total++;
       const over = deps.limits && decodedFrameBreach(frame, timestampMs, deps.limits);
@@ -113,23 +137,46 @@ export const extractFrames: Handler<ExtractDeps> = async (message, deps) => {
         return;
       }
       if (done.has(frame)) continue;
-      if (!(await paced(deps, id, total - 1))) {
-        log.info('job ended while extracting; extraction stopped');
-        return;
+      while (publishing.size >= deps.maxFramesInFlight) await Promise.race(publishing);
+      if (total - 1 - received >= deps.maxFramesInFlight) {
+        // Pacing by results waits here for detection; pacing by publishes only looks whether the
+        // job is still on (once per maxFramesInFlight frames).
+        const now = deps.pacing === 'results' ? await paced(deps, id, total - 1) : await stillProcessing(deps, id, total - 1);
+        if (now === false) {
+          log.info('job ended while extracting; extraction stopped');
+          await Promise.allSettled(publishing);
+          return;
+        }
+        received = now;
       }
-      const frameBytes = await encodeFrameWithin(deps.codec, preprocess(image, deps.preprocessing), deps.maxFrameBytes);
-      await deps.bus.publish(TOPICS.inferenceTasks, [
-        {
-          key: `${id}/${frame}`,
-          value: frameBytes,
-          headers: inferenceTaskHeaders({ eventId: id, frame, model, options, ...(timestampMs !== undefined ? { timestampMs } : {}) }, image.width, image.height, traceparentToSend(traceparent, traceparent && childTraceparent(traceparent)), deps.codec.contentType),
-        },
-      ]);
-      deps.metrics?.framesExtracted.inc();
+      const prepared = deps.preparer.prepare(image, { preprocess: deps.preprocessing, ...(size ? { size } : {}) }, spare.pop());
+      const encoded = await encodeFrameWithin(deps.codec, prepared, deps.maxFrameBytes);
+      const sent: Promise<void> = deps.bus
+        .publish(TOPICS.inferenceTasks, [
+          {
+            key: `${id}/${frame}`,
+            value: encoded.bytes,
+            headers: inferenceTaskHeaders({ eventId: id, frame, model, options, ...(timestampMs !== undefined ? { timestampMs } : {}) }, image.width, image.height, traceparentToSend(traceparent, traceparent && childTraceparent(traceparent)), encoded.contentType),
+          },
+        ])
+        .then(() => {
+          publishing.delete(sent);
+          if (spare.length < 4) spare.push(prepared.data);
+          deps.metrics?.framesExtracted.inc();
+        });
+      // A rejection is seen below (the race or the final wait); this only keeps it from being reported unhandled meanwhile.
+      sent.catch(() => undefined);
+      publishing.add(sent);
     }
+    // Every frame's publish must have resolved before the job's event is acknowledged.
+    await Promise.all(publishing);
     const after = await deps.runs.setTotalFrames(id, total);
-    if (after && allFramesIn(after) && (await deps.runs.markPredictable(id))) deps.onPredictable?.();
     log.info({ total_frames: total }, 'frames extracted');
+    // Whichever of the extractor and the collector writes last sees every frame in.
+    if (after && allFramesIn(after) && (await deps.runs.markPredictable(id))) {
+      log.info({ total_frames: total }, 'all frames detected; job predictable');
+      deps.onPredictable?.();
+    }
   } catch (err) {
     if (!(err instanceof VideoDecodeError)) throw err;
     log.warn({ reason: err.message }, 'video cannot be decoded; job failed');
@@ -157,16 +204,23 @@ function jobParameters(payload: VideoRef, deps: Pick<ExtractDeps, 'sampling' | '
   };
 }
 
+/** `extracted` while the job is processing (the next look is due `maxFramesInFlight` frames on), else false. */
+async function stillProcessing(deps: ExtractDeps, id: string, extracted: number): Promise<number | false> {
+  const record = await deps.runs.get(id);
+  return record?.status === 'processing' ? extracted : false;
+}
+
 /**
- * Waits while `extracted` frames are more than `maxFramesInFlight` ahead of the job's detected
+ * Waits while `extracted` frames are `maxFramesInFlight` or more ahead of the job's detected
  * frames, so extraction runs alongside detection instead of in a burst that competes with it for
- * CPU (and fills the bus). Returns false when the job is no longer processing (failed, deleted).
+ * CPU (and fills the bus). Returns the job's count of results once it may go on, or false when the
+ * job is no longer processing (failed, deleted).
  */
-async function paced(deps: ExtractDeps, id: string, extracted: number): Promise<boolean> {
+async function paced(deps: ExtractDeps, id: string, extracted: number): Promise<number | false> {
   for (let wait = 5; ; wait = Math.min(wait * 2, 100)) {
     const record = await deps.runs.get(id);
     if (!record || record.status !== 'processing') return false;
-    if (extracted - record.received_frames < deps.maxFramesInFlight) return true;
+    if (extracted - record.received_frames < deps.maxFramesInFlight) return record.received_frames;
     deps.signal.throwIfAborted();
     await new Promise((r) => setTimeout(r, wait));
   }

@@ -5,7 +5,7 @@
 import type { DetectedObject } from '../../../core/types.js';
 import type { DetectOptions } from '../../../ports/detector.js';
 
-/** A frame as posted to the worker (its buffer is transferred when it can be). */
+/** A frame as posted to the worker: its pixels in shared memory lent for the call (see `host.ts`). */
 export interface ThreadFrame {
   width: number;
   height: number;

@@ -2,16 +2,17 @@
  * An Ultralytics YOLO ONNX model on onnxruntime-node, in the calling thread. `../onnx-yolo.ts` runs
  * this inside a worker thread; use that.
  *
- * Per call: frames are letterboxed as Ultralytics does (`yolo/letterbox.ts`, with sharp on libuv's
- * thread pool), batched up to the model's batch size, run, decoded, mapped back to frame pixels,
+ * Per call: frames are letterboxed as Ultralytics does (`core/model-input.ts`: OpenCV's linear resize
+ * where the frame is not already the letterbox's size, grey 114 padding, RGB / 255 in planar
+ * float32, written by the SIMD frame kernels straight into the model's input batch), batched up to
+ * the model's batch size, run, decoded, mapped back to frame pixels,
  * clamped, then de-duplicated by class-wise NMS in frame pixels (so no two returned boxes of one
  * class overlap by more than `iou`). Boxes and confidences are returned unrounded. `confidence` and
  * `iou` are the call's options where given, else the detector's (`opts`); the confidence is also
  * the decode's floor, so a call asking less than the default really sees the lower-scored boxes.
  *
  * Note: onnxruntime-node runs a session synchronously on the calling thread, so a run blocks this
- * thread's event loop for the inference time — hence the worker thread. Letterboxing is async
- * (sharp) and starts as soon as a call arrives, so it overlaps the run of the call before it.
+ * thread's event loop for the inference time — hence the worker thread.
  */
 import * as path from 'node:path';
 import * as ort from 'onnxruntime-node';
@@ -21,9 +22,12 @@ import { sha256OfFiles } from '../model-hash.js';
 import { callThresholds } from '../thresholds.js';
 import { decodeYolo, type YoloLayout } from './decode.js';
 import { halfsToFloats } from './float16.js';
-import { batchWriter, type InputType } from './input-tensor.js';
+import { toHalf } from './float16.js';
+/** The model input's element type. */
+type InputType = 'float32' | 'float16';
 import { resolveLayout } from './layout.js';
-import { letterbox, letterboxPixels, unletterbox, type Letterbox } from './letterbox.js';
+import { letterbox, PAD_VALUE, unletterbox, type Letterbox } from '../../../core/model-input.js';
+import { FrameKernels } from '../../frame-kernels/wasm-kernels.js';
 import { className, parseFlag, parseImgsz, parseNames, readLabels } from './model-info.js';
 import { classwiseNms, type Candidate } from './nms.js';
 import { readOnnxMetadata } from './onnx-metadata.js';
@@ -137,7 +141,9 @@ async function openDetector(
   const batch = typeof b === 'number' && b > 0 ? b : 'dynamic';
   const perRun = batch === 'dynamic' ? (opts.maxBatch ?? 8) : batch;
   const maxDetections = opts.maxDetections ?? 300;
-  const writeBatch = batchWriter(input.type, perRun, inputSize.height, inputSize.width);
+  const kernels = FrameKernels.create();
+  kernels.reserveInput(perRun, inputSize.width, inputSize.height);
+  const halves = input.type === 'float16' ? new Uint16Array(perRun * 3 * inputSize.width * inputSize.height) : undefined;
 
   const toObjects = (values: ArrayLike<number>, dims: readonly number[], slot: number, lb: Letterbox, t: DetectorOptions): DetectedObject[] => {
     const mapped: Candidate[] = [];
@@ -155,28 +161,30 @@ async function openDetector(
 
   const { width: W, height: H } = inputSize;
   const letterboxes = (frames: readonly FrameImage[]): Letterbox[] => frames.map((f) => letterbox(f.width, f.height, W, H));
-  const prepare = (frames: readonly FrameImage[], boxes: Letterbox[], start: number): Promise<Buffer[]> => {
-    const pixels = Promise.all(frames.slice(start, start + perRun).map((f, i) => letterboxPixels(f, boxes[start + i]!, W, H)));
-    // Its rejection is seen when it is awaited; the no-op catch only keeps it from being reported unhandled meanwhile.
-    pixels.catch(() => undefined);
-    return pixels;
+  const plane = 3 * W * H;
+
+  /** The model input of `frames` (at most `perRun`) in `slots` batch slots; slots past the frames are zero. */
+  const inputOf = (frames: readonly FrameImage[], boxes: readonly Letterbox[], slots: number): ort.Tensor => {
+    frames.forEach((f, i) => kernels.fillInput(i, f, boxes[i]!, W, H, PAD_VALUE));
+    const data = kernels.inputBatch(slots, W, H);
+    data.fill(0, frames.length * plane);
+    if (!halves) return new ort.Tensor('float32', data, [slots, 3, H, W]);
+    const h = halves.subarray(0, slots * plane);
+    for (let i = 0; i < h.length; i++) h[i] = toHalf(data[i]!);
+    return new ort.Tensor('float16', h, [slots, 3, H, W]);
   };
 
-  /** Runs `frames` in runs of `perRun`; `first` is the first run's letterboxed pixels, already under way. */
-  const runAll = async (frames: readonly FrameImage[], boxes: Letterbox[], first: Promise<Buffer[]>, t: DetectorOptions): Promise<DetectedObject[][]> => {
+  /** Runs `frames` in runs of `perRun`. */
+  const runAll = async (frames: readonly FrameImage[], boxes: Letterbox[], t: DetectorOptions): Promise<DetectedObject[][]> => {
     const results: DetectedObject[][] = [];
-    let next = first;
     for (let start = 0; start < frames.length; start += perRun) {
-      const pixels = await next;
-      // Letterbox the next run's frames on the thread pool while this one infers.
-      if (start + perRun < frames.length) next = prepare(frames, boxes, start + perRun);
-      const slots = batch === 'dynamic' ? pixels.length : batch; // fixed batch: zero slots pad the last run
-      const data = writeBatch(pixels, slots);
-      const out = (await session.run({ [input.name]: new ort.Tensor(input.type, data, [slots, 3, H, W]) }))[output.name]!;
+      const part = frames.slice(start, start + perRun);
+      const slots = batch === 'dynamic' ? part.length : batch; // fixed batch: zero slots pad the last run
+      const out = (await session.run({ [input.name]: inputOf(part, boxes.slice(start, start + perRun), slots) }))[output.name]!;
       resolveLayout({ file, shape: out.dims }, layout); // the actual dims fit the layout
-      if (out.dims[0]! < pixels.length) throw new Error(`${file}: output shape [${out.dims.join(', ')}] for a batch of ${slots}`);
+      if (out.dims[0]! < part.length) throw new Error(`${file}: output shape [${out.dims.join(', ')}] for a batch of ${slots}`);
       const values = out.data instanceof Uint16Array ? halfsToFloats(out.data) : (out.data as ArrayLike<number>);
-      pixels.forEach((_, i) => results.push(toObjects(values, out.dims, i, boxes[start + i]!, t)));
+      part.forEach((_, i) => results.push(toObjects(values, out.dims, i, boxes[start + i]!, t)));
     }
     return results;
   };
@@ -204,10 +212,9 @@ async function openDetector(
           return Promise.reject(new Error(`frame ${i}: not ${f?.width}x${f?.height} packed RGB bytes`));
         }
       }
-      // Calls run one after another, in arrival order; each one's first letterboxing starts now.
+      // Calls run one after another, in arrival order.
       const boxes = letterboxes(frames);
-      const first = prepare(frames, boxes, 0);
-      const run = queue.then(() => runAll(frames, boxes, first, t));
+      const run = queue.then(() => runAll(frames, boxes, t));
       queue = run.catch(() => undefined);
       return run;
     },

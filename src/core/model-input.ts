@@ -1,10 +1,19 @@
 /**
- * Ultralytics' letterbox (`ultralytics.data.augment.LetterBox`, centred, scale-up allowed): scale
- * the frame by r = min(H/h, W/w) keeping its aspect, then pad it to the model's W×H with grey 114,
- * splitting the padding between both sides. And the exact inverse for boxes.
+ * How a model takes a frame, and the frame's geometry on the way there.
+ *
+ * A model's input is `width`×`height`; a frame is fitted into it by `letterbox` (Ultralytics'
+ * `LetterBox`: scaled by r = min(H/h, W/w), aspect kept, centred, padded with grey 114 — the YOLO
+ * models) or by `stretch` (scaled to the input size on each axis — the bundled CenterNet). The
+ * runner sends each frame at the size the model will scale it to anyway (`travelSize`), so fewer
+ * bytes are copied and sent; the detector maps boxes back to the frame as displayed.
  */
-import sharp from 'sharp';
-import type { Box, FrameImage } from '../../../core/types.js';
+import type { Box } from './types.js';
+
+export interface ModelInput {
+  width: number;
+  height: number;
+  fit: 'letterbox' | 'stretch';
+}
 
 /** Where a frame of `width`×`height` lands inside the model input. */
 export interface Letterbox {
@@ -59,22 +68,16 @@ export function unletterbox(lb: Letterbox, x1: number, y1: number, x2: number, y
 }
 
 /**
- * The letterboxed frame as tightly packed RGB bytes of the model input's size (sharp: bilinear
- * resize, then the grey border). Runs on libuv's thread pool.
+ * The size a `width`×`height` frame travels at to a model of `input`: the size the model scales it
+ * to (the letterbox's unpadded size, or the input size when stretched) when that is smaller on both
+ * axes, else its own (a frame is never enlarged on the way: the detector scales it up itself).
+ * A frame sent at this size letterboxes to the same placement with no resize (its r is 1), so the
+ * detector's boxes, scaled back by `width / travel width` per axis, equal those of the full frame's
+ * letterbox exactly.
  */
-export async function letterboxPixels(frame: FrameImage, lb: Letterbox, inputWidth: number, inputHeight: number): Promise<Buffer> {
-  let img = sharp(frame.data, { raw: { width: frame.width, height: frame.height, channels: 3 } });
-  if (lb.unpadWidth !== frame.width || lb.unpadHeight !== frame.height) {
-    img = img.resize(lb.unpadWidth, lb.unpadHeight, { fit: 'fill', kernel: 'linear' });
-  }
-  const right = inputWidth - lb.unpadWidth - lb.left;
-  const bottom = inputHeight - lb.unpadHeight - lb.top;
-  if (lb.left || lb.top || right || bottom) {
-    img = img.extend({ left: lb.left, top: lb.top, right, bottom, background: { r: PAD_VALUE, g: PAD_VALUE, b: PAD_VALUE } });
-  }
-  const { data, info } = await img.raw().toBuffer({ resolveWithObject: true });
-  if (info.width !== inputWidth || info.height !== inputHeight || info.channels !== 3) {
-    throw new Error(`letterbox produced ${info.width}x${info.height}x${info.channels}, expected ${inputWidth}x${inputHeight}x3`);
-  }
-  return data;
+export function travelSize(width: number, height: number, input: ModelInput): { width: number; height: number } {
+  const to = input.fit === 'stretch' ? { width: input.width, height: input.height } : letterbox(width, height, input.width, input.height);
+  const w = input.fit === 'stretch' ? to.width : (to as Letterbox).unpadWidth;
+  const h = input.fit === 'stretch' ? to.height : (to as Letterbox).unpadHeight;
+  return w < width && h < height ? { width: w, height: h } : { width, height };
 }
