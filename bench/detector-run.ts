@@ -1,65 +1,115 @@
 /**
- * Bench, detector alone: a video's sampled frames decoded (decode frames/s), preprocessed and
- * encoded and decoded for the bus as the pipeline does (outside any timing), then one detector timed on them at
- * batch 1 (one frame per call, one call at a time) and at batch B (B frames per call, two calls
- * outstanding — what the inference stage's batching does).
+ * Bench, detector alone: the video's sampled frames decoded (decode frames/s and the decoder's CPU),
+ * prepared exactly as the runner prepares them (the design's preprocessing, resized to the size
+ * the model scales them to), then one detector timed on them — as the inference stage deploys it
+ * (its replicas; batch 1, one call at a time, and batch B, two calls per replica outstanding) —
+ * and the model itself: onnxruntime sessions run on the letterboxed inputs and nothing else, whose
+ * CPU per frame is what the pipelines' CPU is compared with ("Framewise's own CPU" is the rest).
  */
 import { performance } from 'node:perf_hooks';
+import * as ort from 'onnxruntime-node';
 import { SharpFrameCodec } from '../src/adapters/frame-codec/sharp.js';
-import { preprocess } from '../src/core/preprocess.js';
+import { WasmFramePreparer } from '../src/adapters/frame-preparer/wasm-simd.js';
+import { TypeScriptFramePreparer } from '../src/adapters/frame-preparer/typescript.js';
+import { FrameKernels } from '../src/adapters/frame-kernels/wasm-kernels.js';
 import { sampleEvery } from '../src/core/sampling.js';
+import { letterbox, PAD_VALUE, travelSize, type ModelInput } from '../src/core/model-input.js';
 import { frameSource, preprocessing } from '../src/modes/settings.js';
 import type { Config } from '../src/core/config.js';
 import type { Detector } from '../src/ports/detector.js';
 import type { FrameImage } from '../src/core/types.js';
+import { cpuOfSelfSync } from './proc-stat.js';
 
 export interface SampledVideo {
-  frames: FrameImage[];
+  /** Decoded sampled frames at display size. */
+  decoded: FrameImage[];
   every: number;
   width: number;
   height: number;
-  /** Sampled frames per second of ffmpeg decoding (every frame is decoded; the sampled ones kept). */
+  /** Sampled frames per second of ffmpeg decoding alone (every frame is decoded; the sampled ones kept). */
   decodeFps: number;
-  /** Per sampled frame, single-threaded: preprocess, frame encode and decode (ms, in `FRAMEWISE_FRAME_FORMAT`) and message size (KB). */
-  costs: { preprocess_ms: number; frame_encode_ms: number; frame_decode_ms: number; frame_kb: number };
+  /** ffmpeg's CPU per sampled frame when decoding alone (ms). */
+  decodeCpuMs: number;
 }
 
 export async function sampleVideo(video: string, config: Config): Promise<SampledVideo> {
   const source = frameSource(config);
-  const codec = new SharpFrameCodec(config.frameFormat, config.jpegQuality);
   const info = await source.probe(video);
   const every = sampleEvery(config.sampleFps ? { targetFps: config.sampleFps } : { everyNFrames: config.sampleEvery }, info.fps);
-
   // Decoding alone first, so its rate is not mixed with the work done on each frame.
   let n = 0;
-  let start = performance.now();
-  for await (const _ of source.frames(video, every)) n++;
+  const cpu0 = cpuOfSelfSync().childrenMs;
+  const start = performance.now();
+  for await (const _ of source.frames(video, every, { reuse: true })) n++;
   const decodeFps = n / ((performance.now() - start) / 1000);
+  const decodeCpuMs = (cpuOfSelfSync().childrenMs - cpu0) / n;
+  const decoded: FrameImage[] = [];
+  for await (const { image } of source.frames(video, every)) decoded.push(image);
+  if (decoded.length === 0) throw new Error(`no frames decoded from ${video}`);
+  return { decoded, every, width: info.width, height: info.height, decodeFps, decodeCpuMs };
+}
 
-  const frames: FrameImage[] = [];
-  const t = { pre: 0, enc: 0, dec: 0, bytes: 0 };
-  for await (const { image } of source.frames(video, every)) {
-    start = performance.now();
-    const pre = preprocess(image, preprocessing(config));
-    t.pre += performance.now() - start;
-    start = performance.now();
-    const jpeg = await codec.encode(pre);
-    t.enc += performance.now() - start;
-    t.bytes += jpeg.length;
-    start = performance.now();
-    const back = await codec.decode(jpeg);
-    t.dec += performance.now() - start;
-    frames.push({ width: back.width, height: back.height, data: back.data.slice() });
+/** What a frame costs on its way, per sampled frame, single-threaded (ms), at a model's travel size. */
+export interface FrameCosts {
+  travel: { width: number; height: number };
+  /** The SIMD kernels: preprocessing, and preprocessing + resize to the travel size. */
+  preprocess_ms: number;
+  prepare_ms: number;
+  /** The TypeScript reference of the same (what the runner did before the kernels). */
+  reference_prepare_ms: number;
+  /** JPEG (quality 90) at the travel size: encode, decode, size. */
+  jpeg_encode_ms: number;
+  jpeg_decode_ms: number;
+  jpeg_kb: number;
+  /** Raw RGB at the travel size, KB (no codec CPU). */
+  raw_kb: number;
+  /** The letterboxed model input, written by the kernels (ms). */
+  model_input_ms: number;
+}
+
+const time = async (n: number, f: (i: number) => unknown): Promise<number> => {
+  const t = performance.now();
+  for (let i = 0; i < n; i++) await f(i);
+  return (performance.now() - t) / n;
+};
+
+/** The frames as the runner sends them to a model of `input`, and what preparing them costs. */
+export async function prepareFrames(video: SampledVideo, config: Config, input: ModelInput | undefined): Promise<{ frames: FrameImage[]; costs: FrameCosts }> {
+  const pre = preprocessing(config);
+  const travel = input ? travelSize(video.width, video.height, input) : { width: video.width, height: video.height };
+  const preparer = new WasmFramePreparer();
+  const frames = video.decoded.map((f) => preparer.prepare(f, { preprocess: pre, size: travel }));
+  const sample = video.decoded.slice(0, Math.min(40, video.decoded.length));
+  const k = sample.length;
+  await time(3, (i) => preparer.prepare(sample[i % k]!, { preprocess: pre, size: travel })); // warm-up
+  const preprocess_ms = await time(k, (i) => preparer.prepare(sample[i]!, { preprocess: pre }));
+  const prepare_ms = await time(k, (i) => preparer.prepare(sample[i]!, { preprocess: pre, size: travel }));
+  const reference = new TypeScriptFramePreparer();
+  const reference_prepare_ms = await time(Math.min(k, 10), (i) => reference.prepare(sample[i]!, { preprocess: pre, size: travel }));
+  const jpeg = new SharpFrameCodec('jpeg', config.jpegQuality);
+  const encoded = await Promise.all(frames.slice(0, k).map((f) => jpeg.encode(f)));
+  const jpeg_encode_ms = await time(k, (i) => jpeg.encode(frames[i]!));
+  const jpeg_decode_ms = await time(k, (i) => jpeg.decode(encoded[i]!.bytes, encoded[i]!.contentType));
+  let model_input_ms = Number.NaN;
+  if (input) {
+    const kernels = FrameKernels.create();
+    kernels.reserveInput(1, input.width, input.height);
+    const lb = letterbox(travel.width, travel.height, input.width, input.height);
+    model_input_ms = await time(k, (i) => kernels.fillInput(0, frames[i]!, lb, input.width, input.height, PAD_VALUE));
   }
-  if (frames.length === 0) throw new Error(`no frames decoded from ${video}`);
-  const per = (v: number) => v / frames.length;
   return {
     frames,
-    every,
-    width: info.width,
-    height: info.height,
-    decodeFps,
-    costs: { preprocess_ms: per(t.pre), frame_encode_ms: per(t.enc), frame_decode_ms: per(t.dec), frame_kb: per(t.bytes) / 1024 },
+    costs: {
+      travel,
+      preprocess_ms,
+      prepare_ms,
+      reference_prepare_ms,
+      jpeg_encode_ms,
+      jpeg_decode_ms,
+      jpeg_kb: encoded.reduce((a, e) => a + e.bytes.length, 0) / k / 1024,
+      raw_kb: (travel.width * travel.height * 3) / 1024,
+      model_input_ms,
+    },
   };
 }
 
@@ -83,16 +133,46 @@ async function framesPerSecond(detector: Detector, frames: FrameImage[], passes:
   return (passes * frames.length) / ((performance.now() - start) / 1000);
 }
 
-export async function detectorSpeed(open: () => Promise<Detector>, frames: FrameImage[], passes: number, batch: number): Promise<DetectorSpeed> {
+/** `open` makes the detector as deployed; `replicas` calls run at once at batch 1, two per replica at batch B. */
+export async function detectorSpeed(open: () => Promise<Detector>, frames: FrameImage[], passes: number, batch: number, replicas: number): Promise<DetectorSpeed> {
   const detector = await open();
   try {
     // Warm-up: first calls compile kernels and let V8 optimise pre/post-processing.
     await detector.detect(frames.slice(0, batch));
-    await detector.detect(frames.slice(0, 1));
-    const batch1Fps = await framesPerSecond(detector, frames, passes, 1, 1);
-    const batchFps = await framesPerSecond(detector, frames, passes, batch, 2);
+    await Promise.all(Array.from({ length: replicas }, (_, i) => detector.detect(frames.slice(i, i + 1))));
+    const batch1Fps = await framesPerSecond(detector, frames, passes, 1, replicas);
+    const batchFps = await framesPerSecond(detector, frames, passes, batch, 2 * replicas);
     return { batch1Fps, batchFps, peakRssMb: process.resourceUsage().maxRSS / 1024 };
   } finally {
     await detector.close();
+  }
+}
+
+/**
+ * The model alone: one onnxruntime session (`intraOpThreads` threads) run on the letterboxed model
+ * inputs of `frames`, one frame per run, nothing else timed. Returns its frames/s and its CPU per
+ * frame (this process's CPU over the runs: the session's threads and the run calls).
+ */
+export async function modelAlone(modelPath: string, input: ModelInput, frames: FrameImage[], intraOpThreads: number | undefined): Promise<{ fps: number; cpuMsPerFrame: number }> {
+  const options: ort.InferenceSession.SessionOptions = { graphOptimizationLevel: 'all', executionProviders: ['cpu'] };
+  if (intraOpThreads) options.intraOpNumThreads = intraOpThreads;
+  const session = await ort.InferenceSession.create(modelPath, options);
+  try {
+    const kernels = FrameKernels.create();
+    kernels.reserveInput(1, input.width, input.height);
+    const tensors = frames.map((f) => {
+      kernels.fillInput(0, f, letterbox(f.width, f.height, input.width, input.height), input.width, input.height, PAD_VALUE);
+      return new ort.Tensor('float32', kernels.inputBatch(1, input.width, input.height).slice(), [1, 3, input.height, input.width]);
+    });
+    const name = session.inputNames[0]!;
+    for (let i = 0; i < 3; i++) await session.run({ [name]: tensors[i % tensors.length]! });
+    const cpu0 = process.cpuUsage();
+    const t0 = performance.now();
+    for (const t of tensors) await session.run({ [name]: t });
+    const ms = performance.now() - t0;
+    const cpu = process.cpuUsage(cpu0);
+    return { fps: tensors.length / (ms / 1000), cpuMsPerFrame: (cpu.user + cpu.system) / 1000 / tensors.length };
+  } finally {
+    await session.release();
   }
 }

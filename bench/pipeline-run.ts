@@ -2,15 +2,18 @@
  * Bench, whole pipeline: Framewise started as it is deployed — embedded mode as one `framewise
  * serve` process, or cluster mode as one process per stage on the local Kafka, MinIO and
  * MongoDB-protocol server (scripts/infra) — the video uploaded `jobs` times at once over HTTP, and
- * the wall time from the first upload to the last job `ready`. Peak RSS of every process is read
- * from /proc (VmHWM) just before it is stopped.
+ * the wall time from the first upload to the last job `ready`. For every process: its CPU over that
+ * time (its own, and its waited-for children's: the runner's ffmpeg) from /proc/<pid>/stat, read
+ * just before the first upload and just after the last job is ready, and its peak RSS (VmHWM) just
+ * before it is stopped. The local servers' CPU is read the same way from their pid files.
  */
 import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { homedir, tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { startCluster, startStage, stopAll, type StageProcess } from '../scripts/cluster-local.js';
+import { cpuOf, peakRssMb, type CpuSample } from './proc-stat.js';
 
 export type Mode = 'embedded' | 'cluster';
 
@@ -18,15 +21,18 @@ export interface PipelineRun {
   wallSeconds: number;
   frames: number;
   e2eFps: number;
+  /** Seconds from the first upload to each job's `ready`, in upload order. */
+  readySeconds: number[];
   /** Peak RSS (MB) by process name (`embedded`, or `api`, `relay`, `runner-1`, …). */
   peakRssMb: Record<string, number>;
+  /** CPU (ms) during the run by Framewise process name: its own, and its children's (ffmpeg). */
+  cpuMs: Record<string, CpuSample>;
+  /** CPU (ms) during the run of the local servers (cluster mode): kafka, minio, mongo. */
+  serverCpuMs: Record<string, number>;
 }
 
 interface ResultBody {
-  status: string;
-  reason?: string;
   prediction?: unknown[];
-  progress?: { frames_done?: number };
 }
 
 async function upload(url: string, video: Blob, name: string): Promise<string> {
@@ -39,76 +45,103 @@ async function upload(url: string, video: Blob, name: string): Promise<string> {
   return body.event_id;
 }
 
-/** Polls until the job is `ready` (its frame count) or `failed` (an error). */
+/** Polls the job's status until `ready` (then its frame count, from the result) or `failed` (an error). */
 async function framesWhenReady(url: string, id: string, onProgress: (done: number) => void): Promise<number> {
   for (;;) {
-    const res = await fetch(`${url}/api/result_video/${id}`);
-    const body = (await res.json()) as ResultBody;
-    if (body.status === 'ready') return body.prediction?.length ?? 0;
+    const res = await fetch(`${url}/api/status/${id}`);
+    const body = (await res.json()) as { status: string; reason?: string; frames_done?: number };
+    if (body.status === 'ready') {
+      const result = (await (await fetch(`${url}/api/result_video/${id}`)).json()) as ResultBody;
+      return result.prediction?.length ?? 0;
+    }
     if (body.status === 'failed') throw new Error(`job ${id} failed: ${body.reason}`);
-    onProgress(body.progress?.frames_done ?? 0);
-    await sleep(100);
+    onProgress(body.frames_done ?? 0);
+    await sleep(50);
   }
 }
 
-/** VmHWM (peak resident set) of a live process, in MB. */
-async function peakRssMb(pid: number | undefined): Promise<number> {
-  if (pid === undefined) return Number.NaN;
-  const status = await readFile(`/proc/${pid}/status`, 'utf8').catch(() => '');
-  const kb = /VmHWM:\s+(\d+) kB/.exec(status)?.[1];
-  return kb ? Number(kb) / 1024 : Number.NaN;
+const SERVERS = ['kafka', 'minio', 'mongo'] as const;
+
+async function serverPids(): Promise<Record<string, number>> {
+  const dir = join(process.env.FRAMEWISE_INFRA_DIR ?? join(homedir(), '.cache', 'framewise-infra'), 'run', 'pids');
+  const out: Record<string, number> = {};
+  for (const s of SERVERS) {
+    const pid = Number((await readFile(join(dir, `${s}.pid`), 'utf8').catch(() => '')).trim());
+    if (pid > 0) out[s] = pid;
+  }
+  return out;
 }
 
-async function start(mode: Mode, env: Record<string, string>, dataDir: string, logDir?: string): Promise<StageProcess[]> {
+async function start(mode: Mode, env: Record<string, string>, dataDir: string, runners: number, logDir?: string): Promise<StageProcess[]> {
   if (logDir) await mkdir(logDir, { recursive: true });
   if (mode === 'embedded') return [await startStage('serve', 'embedded', { ...env, FRAMEWISE_PORT: '0', FRAMEWISE_DATA_DIR: dataDir }, logDir && join(logDir, 'embedded.log'))];
   for (const [k, v] of Object.entries(env)) process.env[k] = v; // startCluster passes this process's env on
-  return startCluster({ runners: 1, inference: 1 }, logDir);
+  return startCluster({ runners, inference: 1 }, logDir);
 }
 
-/**
- * Runs `jobs` uploads of `video` at once through `mode` with the stage env `env` (the model
- * settings); `expectFrames` is each job's sampled frame count.
- */
-export async function runPipeline(
-  mode: Mode,
-  env: Record<string, string>,
-  video: string,
-  jobs: number,
-  expectFrames: number,
-  onProgress: (done: number, total: number) => void,
+export interface PipelineOptions {
+  mode: Mode;
+  /** Stage env (the model settings). */
+  env: Record<string, string>;
+  video: string;
+  jobs: number;
+  /** Each job's sampled frame count. */
+  expectFrames: number;
+  onProgress: (done: number, total: number) => void;
+  /** Runners in cluster mode (default 1). */
+  runners?: number;
   /** Where each process logs (`<name>.log`); default: kept in memory, its tail shown on failure. */
-  logDir?: string,
-): Promise<PipelineRun> {
+  logDir?: string;
+}
+
+/** Runs `jobs` uploads of `video` at once through `mode`. */
+export async function runPipeline(o: PipelineOptions): Promise<PipelineRun> {
   const dataDir = await mkdtemp(join(tmpdir(), 'framewise-bench-'));
   let procs: StageProcess[] = [];
   try {
-    procs = await start(mode, env, dataDir, logDir);
+    procs = await start(o.mode, o.env, dataDir, o.runners ?? 1, o.logDir);
     const url = procs.find((p) => p.stage === 'api' || p.stage === 'serve')!.url!;
-    const blob = new Blob([await readFile(video)]);
-    const done = new Array<number>(jobs).fill(0);
-    const report = () => onProgress(done.reduce((a, b) => a + b, 0), jobs * expectFrames);
+    const blob = new Blob([await readFile(o.video)]);
+    const done = new Array<number>(o.jobs).fill(0);
+    const report = () => o.onProgress(done.reduce((a, b) => a + b, 0), o.jobs * o.expectFrames);
+    const servers = o.mode === 'cluster' ? await serverPids() : {};
+    // Let start-up work (model warm-up, consumer joins) settle before the CPU is read.
+    await sleep(1000);
+    const cpu0 = await Promise.all(procs.map((p) => cpuOf(p.proc.pid!)));
+    const server0 = await Promise.all(Object.values(servers).map((pid) => cpuOf(pid)));
     const t0 = performance.now();
-    const ids = await Promise.all(Array.from({ length: jobs }, () => upload(url, blob, basename(video))));
+    const ids: string[] = [];
+    // In upload order, each as soon as the previous is accepted (as a user submitting a queue).
+    for (let i = 0; i < o.jobs; i++) ids.push(await upload(url, blob, basename(o.video)));
+    const readySeconds: number[] = [];
     const counts = await Promise.all(
       ids.map((id, i) =>
         framesWhenReady(url, id, (n) => {
           done[i] = n;
           report();
+        }).then((c) => {
+          readySeconds[i] = (performance.now() - t0) / 1000;
+          return c;
         }),
       ),
     );
     const wallSeconds = (performance.now() - t0) / 1000;
+    const cpu1 = await Promise.all(procs.map((p) => cpuOf(p.proc.pid!)));
+    const server1 = await Promise.all(Object.values(servers).map((pid) => cpuOf(pid)));
     counts.forEach((c, i) => {
-      if (c !== expectFrames) throw new Error(`job ${ids[i]} is ready with ${c} frames, expected ${expectFrames}`);
+      if (c !== o.expectFrames) throw new Error(`job ${ids[i]} is ready with ${c} frames, expected ${o.expectFrames}`);
     });
+    const cpuMs: Record<string, CpuSample> = {};
+    procs.forEach((p, i) => (cpuMs[p.name] = { ownMs: cpu1[i]!.ownMs - cpu0[i]!.ownMs, childrenMs: cpu1[i]!.childrenMs - cpu0[i]!.childrenMs }));
+    const serverCpuMs: Record<string, number> = {};
+    Object.keys(servers).forEach((s, i) => (serverCpuMs[s] = server1[i]!.ownMs - server0[i]!.ownMs));
     const peak: Record<string, number> = {};
     for (const p of procs) peak[p.name] = await peakRssMb(p.proc.pid);
-    const frames = jobs * expectFrames;
-    return { wallSeconds, frames, e2eFps: frames / wallSeconds, peakRssMb: peak };
+    const frames = o.jobs * o.expectFrames;
+    return { wallSeconds, frames, e2eFps: frames / wallSeconds, readySeconds, peakRssMb: peak, cpuMs, serverCpuMs };
   } catch (err) {
     const tails = procs.map((p) => `--- ${p.name}\n${p.log.slice(-15).join('\n')}`).join('\n');
-    throw new Error(`${mode} run failed: ${(err as Error).message}\n${tails}`, { cause: err });
+    throw new Error(`${o.mode} run failed: ${(err as Error).message}\n${tails}`, { cause: err });
   } finally {
     await stopAll(procs);
     await rm(dataDir, { recursive: true, force: true });

@@ -96,3 +96,13 @@ test('as the stage wires it, a malformed task is dead-lettered at once and its j
   assert.match(result.error ?? '', /classes header is not JSON/);
   assert.deepEqual(s.calls, []);
 });
+
+test('published boxes are rounded to hundredths of a pixel and confidences to four decimals', async () => {
+  const s = stage();
+  const detector = s.deps.detectors.get();
+  detector.detect = async () => [[{ class: 'person', box: [254.12314453124998, 0.005, 99.994999, 12.3456], conf: 0.87654321 }]];
+  await detectFrame({ key: 'e1/5', value: await jpeg(), headers: headers(), topic: 'inference_tasks', offset: '0', attempt: 1 }, s.deps);
+  const [o] = decodeInferenceResult(s.published.at(-1)!.value).objects;
+  assert.deepEqual(o, { class: 'person', box: [254.12, 0.01, 99.99, 12.35], conf: 0.8765 });
+  assert.equal(JSON.stringify(o!.box), '[254.12,0.01,99.99,12.35]');
+});

@@ -25,7 +25,7 @@ export const detectFrame: Handler<DetectDeps> = async (message, deps) => {
   const detector = deps.detectors.get(task.model);
   const image = await deps.codec.decode(message.value, message.headers.content_type);
   const [found = []] = await detector.detect([image], thresholdsOf(task.options));
-  const objects = inFrameSize(ofClasses(found, task.options?.classes), image.width, image.height, task.width, task.height);
+  const objects = inFrameSize(ofClasses(found, task.options?.classes), image.width, image.height, task.width, task.height).map(rounded);
   const model = { name: detector.name, sha256: detector.sha256 };
   await deps.bus.publish(TOPICS.inferenceResults, [encodeInferenceResult(task.eventId, task.frame, objects, undefined, traceparentToSend(message.headers.traceparent), model, task.timestampMs)]);
 };
@@ -56,6 +56,12 @@ function inFrameSize(objects: DetectedObject[], decodedWidth: number, decodedHei
   const sx = width / decodedWidth;
   const sy = height / decodedHeight;
   return objects.map((o) => ({ ...o, box: [o.box[0] * sx, o.box[1] * sy, o.box[2] * sx, o.box[3] * sy] }));
+}
+
+/** Hundredths of a pixel and four decimals of confidence: what a box is known to; the rest is float noise. */
+export function rounded(o: DetectedObject): DetectedObject {
+  const px = (v: number): number => Math.round(v * 100) / 100;
+  return { class: o.class, box: [px(o.box[0]), px(o.box[1]), px(o.box[2]), px(o.box[3])], conf: Math.round(o.conf * 10_000) / 10_000 };
 }
 
 /**

@@ -20,6 +20,7 @@ export function decodeYolo(
   layout: YoloLayout,
   b: number,
   confidence: number,
+  compact = false,
 ): Candidate[] {
   const [, d1 = 0, d2 = 0] = dims;
   const base = b * d1 * d2;
@@ -27,6 +28,23 @@ export function decodeYolo(
   const push = (cx: number, cy: number, w: number, h: number, score: number, cls: number): void => {
     out.push({ box: [cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2], score, cls });
   };
+  if (compact) {
+    // `compact-output.ts`: per anchor cx, cy, w, h, best score, its class — v8 attribute-major
+    // [B, 6, A]; v5 row-major [B, N, 7], objectness before the best score.
+    if (layout === 'v8') {
+      for (let i = 0; i < d2; i++) {
+        const s = data[base + 4 * d2 + i]!;
+        if (s >= confidence) push(data[base + i]!, data[base + d2 + i]!, data[base + 2 * d2 + i]!, data[base + 3 * d2 + i]!, s, data[base + 5 * d2 + i]!);
+      }
+    } else {
+      for (let i = 0; i < d1; i++) {
+        const p = base + i * d2;
+        const score = data[p + 4]! * data[p + 5]!;
+        if (score >= confidence) push(data[p]!, data[p + 1]!, data[p + 2]!, data[p + 3]!, score, data[p + 6]!);
+      }
+    }
+    return out;
+  }
   if (layout === 'v8') {
     // Attribute-major: scan each class's row of all anchors in turn (sequential memory; reading
     // anchor by anchor would stride d2 elements per class).

@@ -32,6 +32,8 @@ import { className, parseFlag, parseImgsz, parseNames, readLabels } from './mode
 import { classwiseNms, type Candidate } from './nms.js';
 import { readOnnxMetadata } from './onnx-metadata.js';
 import { openSession, type SessionChoice } from './session.js';
+import { COMPACT_OUTPUT, ELEM, withCompactOutput } from './compact-output.js';
+import { readFile } from 'node:fs/promises';
 
 export interface OnnxYoloOptions extends DetectorOptions, SessionChoice {
   /** Model name recorded with results. */
@@ -98,18 +100,20 @@ export async function openOnnxYolo(opts: OnnxYoloOptions): Promise<OnnxYoloDetec
 
 async function openDetector(
   file: string,
-  session: ort.InferenceSession,
-  provider: string,
+  loaded: ort.InferenceSession,
+  loadedOn: string,
   opts: OnnxYoloOptions,
 ): Promise<OnnxYoloDetector> {
+  let session = loaded;
+  let provider = loadedOn;
   const [sha256, meta, labels] = await Promise.all([
     sha256OfFiles([file]),
     readOnnxMetadata(file),
     opts.labelsPath === undefined ? undefined : readLabels(path.resolve(opts.labelsPath)),
   ]);
   if (labels?.length === 0) throw new Error(`${opts.labelsPath}: no class names`);
-  const input = tensorMetadata(file, 'input', session.inputMetadata[0]);
-  const output = tensorMetadata(file, 'output', session.outputMetadata[0]);
+  const input = tensorMetadata(file, 'input', loaded.inputMetadata[0]);
+  const output = tensorMetadata(file, 'output', loaded.outputMetadata[0]);
   const [b, c, h, w] = input.shape;
   if (input.shape.length !== 4 || (typeof c === 'number' && c !== 3)) {
     throw new Error(`${file}: input shape [${input.shape.join(', ')}] is not [batch, 3, height, width]`);
@@ -132,6 +136,28 @@ async function openDetector(
   const nc = layout === 'end2end' || typeof classDim !== 'number' ? 0 : classDim - (layout === 'v8' ? 4 : 5);
   const classes = names ?? Array.from({ length: nc }, (_, i) => className([], i));
 
+  // The compact output (`compact-output.ts`): the session computes each anchor's best class and
+  // returns 6 floats an anchor instead of 4 + nc. Where it cannot be added, the full output is decoded.
+  let fetch = output.name;
+  if (layout !== 'end2end' && typeof classDim === 'number' && nc > 0) {
+    const bytes = withCompactOutput(await readFile(file), { output: output.name, layout, classes: nc, elemType: output.type === 'float16' ? ELEM.FLOAT16 : ELEM.FLOAT });
+    if (bytes) {
+      try {
+        // On the provider the first session got (a CUDA fallback is not tried, and warned about, twice).
+        const compact = await openSession(file, { ...opts, executionProvider: provider === 'cuda' ? 'cuda' : 'cpu' }, bytes);
+        if (compact.session.outputNames.includes(COMPACT_OUTPUT)) {
+          await loaded.release();
+          session = compact.session;
+          provider = compact.provider;
+          fetch = COMPACT_OUTPUT;
+        } else await compact.session.release();
+      } catch (err) {
+        opts.log?.warn({ model: file, reason: (err as Error).message }, 'cannot add the compact output; decoding the full output');
+      }
+    }
+  }
+  const compact = fetch === COMPACT_OUTPUT;
+
   const side = opts.inputSize ?? parseImgsz(meta.get('imgsz')) ?? 640;
   const fallback = typeof side === 'number' ? { height: side, width: side } : side;
   const inputSize = {
@@ -147,7 +173,7 @@ async function openDetector(
 
   const toObjects = (values: ArrayLike<number>, dims: readonly number[], slot: number, lb: Letterbox, t: DetectorOptions): DetectedObject[] => {
     const mapped: Candidate[] = [];
-    for (const c of decodeYolo(values, dims, layout, slot, t.confidence)) {
+    for (const c of decodeYolo(values, dims, layout, slot, t.confidence, compact)) {
       const box = unletterbox(lb, ...c.box);
       if (box) mapped.push({ ...c, box });
     }
@@ -180,8 +206,8 @@ async function openDetector(
     for (let start = 0; start < frames.length; start += perRun) {
       const part = frames.slice(start, start + perRun);
       const slots = batch === 'dynamic' ? part.length : batch; // fixed batch: zero slots pad the last run
-      const out = (await session.run({ [input.name]: inputOf(part, boxes.slice(start, start + perRun), slots) }))[output.name]!;
-      resolveLayout({ file, shape: out.dims }, layout); // the actual dims fit the layout
+      const out = (await session.run({ [input.name]: inputOf(part, boxes.slice(start, start + perRun), slots) }, [fetch]))[fetch]!;
+      if (!compact) resolveLayout({ file, shape: out.dims }, layout); // the actual dims fit the layout
       if (out.dims[0]! < part.length) throw new Error(`${file}: output shape [${out.dims.join(', ')}] for a batch of ${slots}`);
       const values = out.data instanceof Uint16Array ? halfsToFloats(out.data) : (out.data as ArrayLike<number>);
       part.forEach((_, i) => results.push(toObjects(values, out.dims, i, boxes[start + i]!, t)));
