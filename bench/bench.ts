@@ -47,6 +47,7 @@ interface Options {
   jobs: number[];
   clusterJobs: number[];
   passes: number;
+  rounds: number;
   detectors: string[];
   model: string[];
   modes: Mode[];
@@ -90,6 +91,7 @@ function parseArgs(argv: string[]): Options {
     .option('--jobs <list>', 'embedded: uploads submitted at once, one run per count', ints, [1, 2])
     .option('--cluster-jobs <list>', 'cluster: uploads submitted at once, one run per count', ints, [2])
     .option('--passes <n>', 'passes over the frames when timing the detector alone', positiveInt, 2)
+    .option('--rounds <n>', 'rounds of plain loop, then pipelines, alternating (ratios are taken within a round)', positiveInt, 2)
     .option('--detectors <list>', `detectors to measure (${REAL_YOLO} where ../shared/models has it)`, list(known), defaults)
     .option('--model <path.onnx>', 'also measure this YOLO ONNX model (repeatable)', (v: string, prev: string[]) => [...prev, resolve(v)], [] as string[])
     .option('--modes <list>', 'pipeline modes to measure', list(['embedded', 'cluster']), ['embedded', 'cluster'])
@@ -183,6 +185,8 @@ interface Entry {
   wall_seconds: number;
   ready_seconds: number[];
   frames: number;
+  /** Which round (see `--rounds`). */
+  round: number;
 }
 
 async function main(): Promise<void> {
@@ -199,25 +203,17 @@ async function main(): Promise<void> {
   note(`${videoPath}: ${perJob} sampled frames (every ${video.every}) of ${video.width}x${video.height}; ffmpeg decodes ${video.decodeFps.toFixed(0)} sampled frames/s alone (${video.decodeCpuMs.toFixed(1)} ms CPU each)`);
 
   const entries: Entry[] = [];
-  const plainLoops: Record<string, PlainLoopRun & { cpu_ms_per_frame: number }> = {};
-  const modelsAlone: Record<string, { fps: number; cpu_ms_per_frame: number; intra_op_threads: number | 'default' }> = {};
+  const plainLoops: Record<string, Array<PlainLoopRun & { cpu_ms_per_frame: number }>> = {};
+  const modelsAlone: Record<string, { fps: number; cpu_ms_per_frame: number; sessions: number; intra_op_threads: number | 'default' }> = {};
   const costs: Record<string, FrameCosts> = {};
   for (const d of await benchDetectors(opts, config)) {
     const { frames, costs: c } = await prepareFrames(video, config, d.input);
     costs[d.name] = c;
-    let plain: (PlainLoopRun & { cpu_ms_per_frame: number }) | undefined;
-    if (d.path && opts.plainLoop) {
-      note(`${d.name}: the plain loop (Python: OpenCV + onnxruntime)`);
-      const p = await runPlainLoop({ model: d.path, video: videoPath, every: video.every, confidence: config.confidence, iou: config.iou, ...(opts.intraOpThreads ? { intraOpThreads: opts.intraOpThreads } : {}) });
-      plain = { ...p, cpu_ms_per_frame: (p.cpu_seconds * 1000) / p.frames };
-      plainLoops[d.name] = plain;
-      note(`${d.name}: plain loop ${p.fps.toFixed(2)} frames/s (onnxruntime ${p.onnxruntime}: ${p.phase_ms_per_frame.infer!.toFixed(1)} ms a run)`);
-    }
     let model: { fps: number; cpuMsPerFrame: number } | undefined;
     if (d.path) {
-      model = await modelAlone(d.path, d.input, frames, d.intraOpThreads);
-      modelsAlone[d.name] = { fps: round(model.fps), cpu_ms_per_frame: round(model.cpuMsPerFrame, 1), intra_op_threads: d.intraOpThreads ?? 'default' };
-      note(`${d.name}: the model alone (Node onnxruntime, ${d.intraOpThreads ?? 'default'} thread(s)): ${model.fps.toFixed(2)} frames/s, ${model.cpuMsPerFrame.toFixed(1)} ms CPU a frame`);
+      model = await modelAlone(d.path, d.input, frames, d.intraOpThreads, d.replicas);
+      modelsAlone[d.name] = { fps: round(model.fps), cpu_ms_per_frame: round(model.cpuMsPerFrame, 1), sessions: d.replicas, intra_op_threads: d.intraOpThreads ?? 'default' };
+      note(`${d.name}: the model alone (Node onnxruntime, ${d.replicas} session(s) of ${d.intraOpThreads ?? 'default'} thread(s)): ${model.fps.toFixed(2)} frames/s, ${model.cpuMsPerFrame.toFixed(1)} ms CPU a frame`);
     }
     note(`${d.name}: detector alone (${d.replicas} replica(s)), batch 1 and batch ${batch}, ${opts.passes} pass(es)`);
     const cpu0 = cpuOfSelfSync().ownMs;
@@ -228,6 +224,17 @@ async function main(): Promise<void> {
     const runs: Array<[Mode, number]> = [];
     if (opts.modes.includes('embedded')) for (const j of opts.jobs) runs.push(['embedded', j]);
     if (opts.modes.includes('cluster')) for (const j of opts.clusterJobs) runs.push(['cluster', j]);
+    // The machine's speed drifts (other VMs share it): each round runs the plain loop, then the
+    // pipelines, and each ratio compares runs of one round.
+    for (let roundNo = 1; roundNo <= opts.rounds; roundNo++) {
+      let plain: (PlainLoopRun & { cpu_ms_per_frame: number }) | undefined;
+      if (d.path && opts.plainLoop) {
+        note(`${d.name}: the plain loop (Python: OpenCV + onnxruntime)`);
+        const p = await runPlainLoop({ model: d.path, video: videoPath, every: video.every, confidence: config.confidence, iou: config.iou, ...(opts.intraOpThreads ? { intraOpThreads: opts.intraOpThreads } : {}) });
+        plain = { ...p, cpu_ms_per_frame: (p.cpu_seconds * 1000) / p.frames };
+        (plainLoops[d.name] ??= []).push(plain);
+        note(`${d.name}: plain loop ${p.fps.toFixed(2)} frames/s (onnxruntime ${p.onnxruntime}: ${p.phase_ms_per_frame.infer!.toFixed(1)} ms a run)`);
+      }
     for (const [mode, jobs] of runs) {
       const bar = opts.json
         ? undefined
@@ -274,9 +281,11 @@ async function main(): Promise<void> {
         wall_seconds: round(run.wallSeconds),
         ready_seconds: run.readySeconds.map((s) => round(s, 1)),
         frames: run.frames,
+        round: roundNo,
       });
       const e = entries.at(-1)!;
-      note(`${d.name} ${mode} ×${jobs}: ${run.frames} frames in ${run.wallSeconds.toFixed(1)} s = ${run.e2eFps.toFixed(2)} frames/s (${e.ratio_vs_plain_loop === null ? '' : `${e.ratio_vs_plain_loop.toFixed(2)}× the plain loop, `}Framewise CPU ${e.cpu_ms_per_frame.framewise.toFixed(1)} ms a frame)`);
+      note(`${d.name} ${mode} ×${jobs} (round ${roundNo}): ${run.frames} frames in ${run.wallSeconds.toFixed(1)} s = ${run.e2eFps.toFixed(2)} frames/s (${e.ratio_vs_plain_loop === null ? '' : `${e.ratio_vs_plain_loop.toFixed(2)}× the plain loop, `}Framewise CPU ${e.cpu_ms_per_frame.framewise.toFixed(1)} ms a frame)`);
+    }
     }
   }
 
@@ -296,7 +305,8 @@ async function main(): Promise<void> {
     yolo_intra_op_threads: opts.intraOpThreads ?? 'default (cores ÷ replicas)',
     decode_fps: round(video.decodeFps, 1),
     decode_cpu_ms_per_frame: round(video.decodeCpuMs, 2),
-    plain_loop: Object.fromEntries(Object.entries(plainLoops).map(([k, p]) => [k, { fps: round(p.fps), cpu_ms_per_frame: round(p.cpu_ms_per_frame, 1), phase_ms_per_frame: Object.fromEntries(Object.entries(p.phase_ms_per_frame).map(([n, v]) => [n, round(v)])), onnxruntime: p.onnxruntime, opencv: p.opencv }])),
+    rounds: opts.rounds,
+    plain_loop: Object.fromEntries(Object.entries(plainLoops).map(([k, ps]) => [k, ps.map((p, i) => ({ round: i + 1, fps: round(p.fps), cpu_ms_per_frame: round(p.cpu_ms_per_frame, 1), phase_ms_per_frame: Object.fromEntries(Object.entries(p.phase_ms_per_frame).map(([n, v]) => [n, round(v)])), onnxruntime: p.onnxruntime, opencv: p.opencv }))])),
     model_alone: modelsAlone,
     frame_costs_ms: Object.fromEntries(Object.entries(costs).map(([k, c]) => [k, Object.fromEntries(Object.entries(c).map(([n, v]) => [n, typeof v === 'number' ? round(v) : v]))])),
   };
@@ -309,11 +319,11 @@ async function main(): Promise<void> {
     '',
     table([
       ['detector', 'run', 'jobs', 'frames/s', '× plain loop', '× model alone', 'Framewise CPU ms/frame', 'ffmpeg ms/frame', 'servers ms/frame', 'peak RSS MB'],
-      ...Object.entries(plainLoops).map(([name, p]) => [name, `plain loop (Python, onnxruntime ${p.onnxruntime}, OpenCV ${p.opencv})`, '1', fmt(p.fps), '1.00', fmt(modelsAlone[name] ? p.fps / modelsAlone[name].fps : undefined), '–', '–', '–', '–']),
-      ...Object.entries(modelsAlone).map(([name, m]) => [name, `model alone (Node onnxruntime, ${m.intra_op_threads} thread(s), ${m.cpu_ms_per_frame} ms CPU/frame)`, '1', fmt(m.fps), fmt(plainLoops[name] ? m.fps / plainLoops[name].fps : undefined), '1.00', '–', '–', '–', '–']),
+      ...Object.entries(plainLoops).flatMap(([name, ps]) => ps.map((p, i) => [name, `plain loop, round ${i + 1} (Python, onnxruntime ${p.onnxruntime}, OpenCV ${p.opencv})`, '1', fmt(p.fps), '1.00', fmt(modelsAlone[name] ? p.fps / modelsAlone[name].fps : undefined), '–', '–', '–', '–'])),
+      ...Object.entries(modelsAlone).map(([name, m]) => [name, `model alone (Node onnxruntime, ${m.sessions} session(s) × ${m.intra_op_threads} thread(s), ${m.cpu_ms_per_frame} ms CPU/frame)`, '1', fmt(m.fps), '–', '1.00', '–', '–', '–', '–']),
       ...entries.map((e) => [
         e.name,
-        `${e.mode} (${e.replicas} replica(s); detector alone ${fmt(e.detector_fps_batch1)} / ${fmt(e.detector_fps)} fps at b=1 / b=${e.batch})`,
+        `${e.mode}, round ${e.round} (${e.replicas} replica(s); detector alone ${fmt(e.detector_fps_batch1)} / ${fmt(e.detector_fps)} fps at b=1 / b=${e.batch})`,
         String(e.jobs),
         fmt(e.e2e_fps),
         fmt(e.ratio_vs_plain_loop ?? undefined),
@@ -326,7 +336,7 @@ async function main(): Promise<void> {
     ]),
     '',
     'Framewise CPU = every Framewise process\'s own CPU during the run (/proc/<pid>/stat utime+stime) minus the model\'s (its CPU per frame alone × frames), per sampled frame; ffmpeg = the runner\'s children; servers = Kafka, MinIO and FerretDB.',
-    ...entries.map((e) => `  ${e.name} ${e.mode} ×${e.jobs}: by process ${Object.entries(e.cpu_ms_per_frame.by_process).map(([k, v]) => `${k} ${v.own.toFixed(1)} (+ffmpeg ${v.decoder.toFixed(1)})`).join(', ')}${Object.keys(e.cpu_ms_per_frame.servers_by_process).length ? `; servers ${Object.entries(e.cpu_ms_per_frame.servers_by_process).map(([k, v]) => `${k} ${v.toFixed(1)}`).join(', ')}` : ''}; ready at ${e.ready_seconds.join(', ')} s`),
+    ...entries.map((e) => `  ${e.name} ${e.mode} ×${e.jobs}, round ${e.round}: by process ${Object.entries(e.cpu_ms_per_frame.by_process).map(([k, v]) => `${k} ${v.own.toFixed(1)} (+ffmpeg ${v.decoder.toFixed(1)})`).join(', ')}${Object.keys(e.cpu_ms_per_frame.servers_by_process).length ? `; servers ${Object.entries(e.cpu_ms_per_frame.servers_by_process).map(([k, v]) => `${k} ${v.toFixed(1)}`).join(', ')}` : ''}; ready at ${e.ready_seconds.join(', ')} s`),
     '',
     'Per sampled frame, single-threaded, at each model\'s travel size:',
     ...Object.entries(costs).map(([name, c]) => `  ${name} (${c.travel.width}x${c.travel.height}): prepare ${c.prepare_ms.toFixed(2)} ms (preprocess alone ${c.preprocess_ms.toFixed(2)}; the TypeScript reference ${c.reference_prepare_ms.toFixed(1)}), model input ${fmt(c.model_input_ms)} ms; raw ${c.raw_kb.toFixed(0)} KB vs JPEG ${c.jpeg_kb.toFixed(0)} KB (encode ${c.jpeg_encode_ms.toFixed(1)} ms + decode ${c.jpeg_decode_ms.toFixed(1)} ms)`),

@@ -197,6 +197,7 @@ export async function startClusterStage(stage: ClusterStage, config: Config, log
           log,
           signal,
           maxFramesInFlight: config.maxFramesInFlight,
+          concurrency: config.runnerConcurrency,
           // Kafka acknowledges a frame once stored: a frame is in flight until its result is.
           pacing: 'results',
           maxFrameBytes: config.maxFrameBytes,

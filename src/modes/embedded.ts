@@ -111,6 +111,7 @@ export async function startEmbedded(config: Config, log: Logger, injected: { det
     log: log.child({ stage: 'runner' }),
     signal: shutdown.signal,
     maxFramesInFlight: config.maxFramesInFlight,
+    concurrency: config.runnerConcurrency,
     // The in-memory bus resolves a frame's publish once its result is stored.
     pacing: 'publishes',
     maxFrameBytes: config.maxFrameBytes,

@@ -1,7 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { FIXTURE, getResult, isFinished, uploadFile, uploadFixture, waitForResult } from './server.js';
+import { loopOfFixture } from '../support/derived-videos.js';
 
 export type Prediction = Array<{ frame: number; objects: Array<{ class: string; box: number[]; conf: number }> }>;
 
@@ -136,6 +140,38 @@ export function endToEndScenarios(target: () => string): { reference: () => Pred
     assert.equal(text.status, 415);
     assert.equal((await fetch(`${url}/api/result_video/nope`)).status, 400);
     assert.equal((await fetch(`${url}/api/result_video/3f2b8c1e-4a5d-4e6f-8a7b-9c0d1e2f3a4b`)).status, 404);
+  });
+
+  test('a long video, then a short one: the short one is ready first (jobs share the detector round-robin)', async () => {
+    const url = target();
+    const dir = await mkdtemp(join(tmpdir(), 'fw-fair-'));
+    try {
+      // 60 s at every 2nd frame: 300 frames; then the 10 s fixture at every 10th: 10 frames.
+      const long = await uploadFile(url, await readFile(await loopOfFixture(dir, 'long.mp4', 6)), 'long.mp4', { sample_every: '2' });
+      assert.equal(long.status, 200, JSON.stringify(long.body));
+      // The short one arrives once the long one holds the detector.
+      for (const until = Date.now() + 60_000; ; ) {
+        const s: any = await (await fetch(`${url}/api/status/${long.body.event_id}`)).json();
+        if (s.frames_done > 0) break;
+        assert.ok(Date.now() < until, `the long job did not start: ${JSON.stringify(s)}`);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      const short = await uploadFile(url, await readFile(FIXTURE), 'short.mp4', { sample_every: '10' });
+      assert.equal(short.status, 200, JSON.stringify(short.body));
+      const readyAt: Record<string, number> = {};
+      await Promise.all(
+        [long.body.event_id, short.body.event_id].map(async (id: string) => {
+          const r = await waitForResult(url, id, isFinished, 300_000);
+          assert.equal(r.status, 'ready', JSON.stringify(r).slice(0, 300));
+          readyAt[id] = Date.now();
+        }),
+      );
+      const longResult = await getResult(url, long.body.event_id);
+      assert.equal(longResult.prediction.length, 300);
+      assert.ok(readyAt[short.body.event_id]! < readyAt[long.body.event_id]!, `the short job was ready ${(readyAt[short.body.event_id]! - readyAt[long.body.event_id]!) / 1000} s after the long one`);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 
   return { reference: () => reference };

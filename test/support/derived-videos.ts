@@ -20,3 +20,13 @@ export async function clipOfFixture(dir: string, name: string, size?: string): P
   ]);
   return file;
 }
+
+/**
+ * The fixture `times` times over, one after another (ffmpeg `-stream_loop`, streams copied: the
+ * same frames, timestamps running on), into `dir`; returns its path. A long video from the fixture.
+ */
+export async function loopOfFixture(dir: string, name: string, times: number): Promise<string> {
+  const file = join(dir, name);
+  await run(resolveBinary('ffmpeg'), ['-v', 'error', '-y', '-stream_loop', String(times - 1), '-i', FIXTURE, '-c', 'copy', file]);
+  return file;
+}

@@ -10,6 +10,7 @@ import { decodeOutboxEvent, inferenceTaskHeaders } from '../../core/messages.js'
 import type { PreprocessOptions } from '../../core/preprocess.js';
 import { travelSize, type ModelInput } from '../../core/model-input.js';
 import { encodeFrameWithin } from './frame-message.js';
+import type { RoundRobinGate } from './round-robin-gate.js';
 import { sampleEvery, sampledFrameCount, type SamplingRule } from '../../core/sampling.js';
 import { allFramesIn, type JobParameters, type VideoRef } from '../../core/job.js';
 import { TOPICS } from '../../core/topics.js';
@@ -50,6 +51,11 @@ export interface ExtractDeps {
    * once its publish resolves (a transient bus, whose publish resolves when the frame is handled).
    */
   pacing: 'results' | 'publishes';
+  /**
+   * The runner's frame slots, shared by the jobs it extracts at once and handed out round-robin
+   * by job (a frame holds its slot until its publish resolves). Absent: none (one job at a time).
+   */
+  gate?: RoundRobinGate;
   /** Told when a job became `predictable` (embedded mode wakes the result publisher). */
   onPredictable?: () => void;
   metrics?: Metrics;
@@ -149,8 +155,16 @@ export const extractFrames: Handler<ExtractDeps> = async (message, deps) => {
         }
         received = now;
       }
-      const prepared = deps.preparer.prepare(image, { preprocess: deps.preprocessing, ...(size ? { size } : {}) }, spare.pop());
-      const encoded = await encodeFrameWithin(deps.codec, prepared, deps.maxFrameBytes);
+      const release = deps.gate ? await deps.gate.acquire(id) : () => undefined;
+      let prepared, encoded;
+      try {
+        prepared = deps.preparer.prepare(image, { preprocess: deps.preprocessing, ...(size ? { size } : {}) }, spare.pop());
+        encoded = await encodeFrameWithin(deps.codec, prepared, deps.maxFrameBytes);
+      } catch (err) {
+        release();
+        throw err;
+      }
+      const pixels = prepared.data;
       const sent: Promise<void> = deps.bus
         .publish(TOPICS.inferenceTasks, [
           {
@@ -159,11 +173,18 @@ export const extractFrames: Handler<ExtractDeps> = async (message, deps) => {
             headers: inferenceTaskHeaders({ eventId: id, frame, model, options, ...(timestampMs !== undefined ? { timestampMs } : {}) }, image.width, image.height, traceparentToSend(traceparent, traceparent && childTraceparent(traceparent)), encoded.contentType),
           },
         ])
-        .then(() => {
-          publishing.delete(sent);
-          if (spare.length < 4) spare.push(prepared.data);
-          deps.metrics?.framesExtracted.inc();
-        });
+        .then(
+          () => {
+            release();
+            publishing.delete(sent);
+            if (spare.length < 4) spare.push(pixels);
+            deps.metrics?.framesExtracted.inc();
+          },
+          (err: unknown) => {
+            release();
+            throw err;
+          },
+        );
       // A rejection is seen below (the race or the final wait); this only keeps it from being reported unhandled meanwhile.
       sent.catch(() => undefined);
       publishing.add(sent);

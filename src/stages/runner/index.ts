@@ -9,9 +9,12 @@ import { decodeOutboxEvent } from '../../core/messages.js';
 import { extractFrames, type ExtractDeps } from './extract.js';
 import { collectResult } from './collect.js';
 import { redriveStalled } from './redrive.js';
+import { RoundRobinGate } from './round-robin-gate.js';
 
 export interface RunnerDeps extends ExtractDeps {
   subscriber: Subscriber;
+  /** Jobs this runner extracts at once; their frames share its slots round-robin (`RoundRobinGate`). */
+  concurrency: number;
   /** Deliveries of a message whose handler keeps failing before it is dead-lettered. */
   maxAttempts: number;
   stallTimeoutMs: number;
@@ -23,7 +26,9 @@ export interface RunnerDeps extends ExtractDeps {
  * sweep that drives stalled jobs again. Resolves once subscribed; `stop` ends the sweep (the
  * subscriptions end when the bus closes).
  */
-export async function startRunner(deps: RunnerDeps): Promise<{ stop: () => Promise<void> }> {
+export async function startRunner(runner: RunnerDeps): Promise<{ stop: () => Promise<void> }> {
+  // One gate for every job this runner extracts: frames in flight, round-robin by job.
+  const deps: RunnerDeps = { ...runner, gate: runner.gate ?? new RoundRobinGate(runner.maxFramesInFlight) };
   await deps.subscriber.subscribe(
     TOPICS.outboxEvents,
     route(
@@ -43,7 +48,7 @@ export async function startRunner(deps: RunnerDeps): Promise<{ stop: () => Promi
         },
       }),
     ),
-    { group: GROUPS.runner },
+    { group: GROUPS.runner, concurrency: deps.concurrency },
   );
   await deps.subscriber.subscribe(
     TOPICS.inferenceResults,
