@@ -176,6 +176,8 @@ export interface RunnerStart {
   /** The video's metadata (absent for jobs started by version 0.1). */
   video?: VideoMetadata;
   traceparent?: string;
+  /** Segments the video is extracted in (`core/segments.ts`); absent: 1. */
+  segments?: number;
 }
 
 export interface RunnerRecord extends RunnerStart {

@@ -223,3 +223,32 @@ export function encodeInferenceResult(
 }
 
 export const decodeInferenceResult = (bytes: Buffer) => decodeJson(InferenceResultMessage, 'inference result', bytes);
+
+/**
+ * `video_segments`: one segment of a job's video to extract (see `core/segments.ts`), keyed
+ * `{event_id}/{segment}`. Self-contained: the segment's frames and where it starts; the job's
+ * parameters and video are on its runner record.
+ */
+const SegmentTaskMessage = Type.Object({
+  event_id: Type.String({ minLength: 1 }),
+  segment: Type.Integer({ minimum: 0 }),
+  segments: Type.Integer({ minimum: 1 }),
+  first_frame: Type.Integer({ minimum: 0 }),
+  from_pts: Type.Number(),
+  to_pts: Type.Union([Type.Number(), Type.Null()]),
+  seek_seconds: Type.Number({ minimum: 0 }),
+  pts_offset: Type.Number(),
+  sampled_pts: Type.Array(Type.Number()),
+  traceparent: Type.Optional(Type.String()),
+});
+export type SegmentTaskMessage = Static<typeof SegmentTaskMessage>;
+
+export function encodeSegmentTask(m: SegmentTaskMessage): BusMessage {
+  return {
+    key: `${m.event_id}/${m.segment}`,
+    value: Buffer.from(JSON.stringify(m)),
+    headers: { event_id: m.event_id, segment: String(m.segment), ...(m.traceparent ? { traceparent: m.traceparent } : {}) },
+  };
+}
+
+export const decodeSegmentTask = (bytes: Buffer) => decodeJson(SegmentTaskMessage, 'video segment', bytes);

@@ -198,6 +198,7 @@ export async function startClusterStage(stage: ClusterStage, config: Config, log
           signal,
           maxFramesInFlight: config.maxFramesInFlight,
           concurrency: config.runnerConcurrency,
+          segmentSeconds: config.segmentSeconds,
           // Kafka acknowledges a frame once stored: a frame is in flight until its result is.
           pacing: 'results',
           maxFrameBytes: config.maxFrameBytes,

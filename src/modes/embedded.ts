@@ -65,6 +65,7 @@ export async function startEmbedded(config: Config, log: Logger, injected: { det
   metrics.addBacklogSource(resultsBacklog(runs));
   const consumers = [
     [TOPICS.outboxEvents, GROUPS.runner],
+    [TOPICS.videoSegments, GROUPS.segmentRunner],
     [TOPICS.inferenceTasks, GROUPS.inference],
     [TOPICS.inferenceResults, GROUPS.collector],
   ] as const;
@@ -112,6 +113,7 @@ export async function startEmbedded(config: Config, log: Logger, injected: { det
     signal: shutdown.signal,
     maxFramesInFlight: config.maxFramesInFlight,
     concurrency: config.runnerConcurrency,
+    segmentSeconds: config.segmentSeconds,
     // The in-memory bus resolves a frame's publish once its result is stored.
     pacing: 'publishes',
     maxFrameBytes: config.maxFrameBytes,

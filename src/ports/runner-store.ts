@@ -7,8 +7,10 @@ import type { Notification, NotificationRef } from '../core/notification.js';
  *
  * Contract (every write is atomic and conditional, so redelivered messages are harmless):
  * - `start` creates the record in `processing`, or returns the existing one unchanged.
- * - `setTotalFrames` records how many sampled frames the job has (known once extraction ends).
- *   Only for `processing` records; returns the record after the write.
+ * - `setTotalFrames` records how many sampled frames the job has (known once extraction ends), or,
+ *   for a job extracted in segments (`RunnerStart.segments` > 1), how many segment `segment` has:
+ *   the job's total is then known, the sum, once every segment has reported (a segment reporting
+ *   again replaces its count). Only for `processing` records; returns the record after the write.
  * - `addFrameResult` stores a frame result once per (job, frame): a duplicate changes nothing.
  *   `received_frames` counts distinct frames. Returns `undefined` when the job is unknown.
  * - `markPredictable` moves `processing` → `predictable` only when every frame is in;
@@ -58,7 +60,7 @@ export interface RunnerStore {
   start(init: RunnerStart): Promise<RunnerRecord>;
   get(jobId: string): Promise<RunnerRecord | undefined>;
   list(): Promise<RunnerRecord[]>;
-  setTotalFrames(jobId: string, total: number): Promise<RunnerRecord | undefined>;
+  setTotalFrames(jobId: string, total: number, segment?: number): Promise<RunnerRecord | undefined>;
   addFrameResult(jobId: string, result: FrameResult): Promise<RunnerRecord | undefined>;
   markPredictable(jobId: string): Promise<boolean>;
   claimPredictable(claim: Claim): Promise<RunnerRecord[]>;

@@ -290,6 +290,29 @@ export function runnerStoreContract(name: string, make: () => Promise<{ store: R
       await dispose();
     });
 
+    test('a job in segments: its total is the sum once every segment has reported, from any process; a segment reporting again replaces its count', async () => {
+      const { store, peer, dispose } = await make();
+      const other = peer();
+      const s = { ...start(), segments: 3 };
+      await store.start(s);
+      assert.equal((await store.get(s._id))?.segments, 3);
+      assert.equal((await store.setTotalFrames(s._id, 4, 0))?.total_frames, null, 'one of three');
+      assert.equal((await other.setTotalFrames(s._id, 5, 2))?.total_frames, null, 'two of three, from another runner');
+      assert.equal((await other.setTotalFrames(s._id, 5, 2))?.total_frames, null, 'the same segment again');
+      const all = await store.setTotalFrames(s._id, 3, 1);
+      assert.equal(all?.total_frames, 12, '4 + 3 + 5');
+      assert.equal((await other.get(s._id))?.total_frames, 12);
+      await Promise.all(Array.from({ length: 12 }, (_, f) => (f % 2 ? store : other).addFrameResult(s._id, obj(f))));
+      assert.equal(await store.markPredictable(s._id), true);
+      assert.equal((await other.get(s._id))?.total_frames, 12, 'kept once predictable');
+      // A job in one segment is unchanged: no segment argument, total at once.
+      const one = start();
+      await store.start(one);
+      assert.equal((await store.setTotalFrames(one._id, 7))?.total_frames, 7);
+      assert.equal((await store.get(one._id))?.segments, undefined);
+      await dispose();
+    });
+
     test('predictable needs every frame; ready needs predictable; failed is final', async () => {
       const { store, dispose } = await make();
       const s = start();

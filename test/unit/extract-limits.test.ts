@@ -90,6 +90,7 @@ describe('runner: a job over the video limits ends failed with the limit in its 
   const silentProbe: FrameSource = {
     probe: async (path) => ({ ...(await ffmpeg.probe(path)), durationSeconds: undefined, frameCount: undefined }),
     frames: (path, every) => ffmpeg.frames(path, every),
+    index: async () => undefined,
   };
 
   test('a frame count the container does not state is caught while decoding', async () => {

@@ -1,15 +1,33 @@
 import type { Readable } from 'node:stream';
 import { createInterface } from 'node:readline';
 
+/** The name of the `showinfo` instance after the sampling `select`, whose lines are read. */
+export const SAMPLED_SHOWINFO = 'showinfo@sampled';
+
+export interface FfmpegLogOptions {
+  /** Added to every logged timestamp (`pts`) before it is turned into time: a segment's shift (see `VideoIndex.ptsOffset`). */
+  ptsOffset?: number;
+  /**
+   * Error lines logged before the first sampled frame are not the video's damage but the seek's:
+   * a decode started at a keyframe mid-stream cannot decode the frames that refer to the ones
+   * before it (they are the previous segment's, which decodes them whole).
+   */
+  ignoreErrorsBeforeFirstFrame?: boolean;
+}
+
 /**
- * Reads ffmpeg's stderr when it runs with `-loglevel level+info` and a `showinfo` filter after the
- * sampling `select`: every line is tagged with its level, so the presentation times showinfo logs
- * (one `pts_time:` line per frame that leaves the filter) are told apart from the decoder's
- * errors. The k-th time belongs to the k-th frame on stdout; stdout and stderr are separate pipes,
- * so a frame may arrive before its line and `timestampMs(k)` waits for it.
+ * Reads ffmpeg's stderr when it runs with `-loglevel level+info` and a `showinfo@sampled` filter
+ * after the sampling `select`: every line is tagged with its level, so what showinfo logs (its
+ * input time base once, then one line per frame that leaves the filter, with the frame's integer
+ * timestamp `pts`) is told apart from the decoder's errors. The k-th line belongs to the k-th frame
+ * on stdout; stdout and stderr are separate pipes, so a frame may arrive before its line and
+ * `timestampMs(k)` waits for it. Times come from the integer timestamp and the time base (exact to
+ * the microsecond), else from showinfo's `pts_time` (six significant digits).
  */
 export class FfmpegLog {
   private readonly times: number[] = [];
+  private readonly ptsValues: Array<number | undefined> = [];
+  private timeBase: { num: number; den: number } | undefined;
   private readonly waiters = new Map<number, Array<(ms: number | undefined) => void>>();
   private ended = false;
   /** The last error lines (level `error` or worse), tail-capped. */
@@ -20,7 +38,7 @@ export class FfmpegLog {
    */
   receivedSignal: number | undefined;
 
-  constructor(stderr: Readable) {
+  constructor(stderr: Readable, private readonly opts: FfmpegLogOptions = {}) {
     const lines = createInterface({ input: stderr, crlfDelay: Infinity });
     lines.on('line', (line) => this.line(line));
     lines.once('close', () => {
@@ -38,13 +56,24 @@ export class FfmpegLog {
       return;
     }
     if (level === 'info' && line.includes('received signal')) this.receivedSignal = Number(/received signal (\d+)/.exec(line)?.[1]) || undefined;
-    if (level !== 'info' || !line.includes('Parsed_showinfo')) return;
+    if (level !== 'info' || !line.includes(`[${SAMPLED_SHOWINFO} @`)) return;
+    const tb = /config in time_base: (\d+)\/(\d+)/.exec(line);
+    if (tb) {
+      if (Number(tb[1]) > 0 && Number(tb[2]) > 0) this.timeBase = { num: Number(tb[1]), den: Number(tb[2]) };
+      return;
+    }
     const m = /\bpts_time:\s*(-?[\d.]+(?:e[-+]?\d+)?)/.exec(line);
     if (!m) return;
+    const pts = Number(/\bpts:\s*(-?\d+)/.exec(line)?.[1]);
     const seconds = Number(m[1]);
     const k = this.times.length;
+    if (k === 0 && this.opts.ignoreErrorsBeforeFirstFrame) this.errors = '';
+    const shifted = pts + (this.opts.ptsOffset ?? 0);
+    const exact = this.timeBase && Number.isSafeInteger(pts) ? Math.round((shifted * this.timeBase.num * 1e6) / this.timeBase.den) / 1e3 : undefined;
+    this.ptsValues.push(Number.isSafeInteger(pts) ? pts : undefined);
     // A stream without timestamps logs NOPTS as a huge or negative value: report none.
-    this.times.push(Number.isFinite(seconds) && seconds >= 0 ? Math.round(seconds * 1e6) / 1e3 : NaN);
+    const ms = exact ?? (Number.isFinite(seconds) ? Math.round(seconds * 1e6) / 1e3 : NaN);
+    this.times.push(Number.isFinite(seconds) && seconds >= 0 && ms >= 0 ? ms : NaN);
     const ws = this.waiters.get(k);
     if (ws) {
       this.waiters.delete(k);
@@ -55,6 +84,11 @@ export class FfmpegLog {
   private timeAt(k: number): number | undefined {
     const t = this.times[k];
     return t === undefined || Number.isNaN(t) ? undefined : t;
+  }
+
+  /** The integer timestamp showinfo logged for the k-th frame (call after `timestampMs(k)` resolved). */
+  ptsOf(k: number): number | undefined {
+    return this.ptsValues[k];
   }
 
   /** Presentation time (ms, µs precision) of the k-th frame out of the filter; undefined if ffmpeg logged none. */

@@ -4,7 +4,9 @@ import { promisify } from 'node:util';
 import { VideoDecodeError, type FrameReadOptions, type FrameSource, type SampledFrame, type VideoInfo } from '../../ports/frame-source.js';
 import { readPpmFrames } from './ppm-stream.js';
 import { resolveBinary } from './binaries.js';
-import { FfmpegLog } from './ffmpeg-log.js';
+import { FfmpegLog, SAMPLED_SHOWINFO } from './ffmpeg-log.js';
+import { sampledFrames, type VideoIndex } from '../../core/segments.js';
+import { createInterface } from 'node:readline';
 import { FfmpegSandbox, type Exit, type ResourceLimits } from './ffmpeg-sandbox.js';
 
 const run = promisify(execFile);
@@ -127,6 +129,71 @@ export class FfmpegFrameSource implements FrameSource {
     };
   }
 
+  async index(path: string): Promise<VideoIndex | undefined> {
+    const timeoutMs = this.opts.probeTimeoutMs ?? 30_000;
+    const input = [...(await this.sandbox.inputOptions(this.ffprobe)), `file:${path}`];
+    const head = await this.sandbox.command(this.ffprobe, ['-v', 'error', ...input.slice(0, -1), '-select_streams', 'v:0', '-show_entries', 'stream=time_base:format=start_time', '-of', 'json', input.at(-1)!], timeoutMs / 1000);
+    let timeBase: { num: number; den: number };
+    let startUs = 0;
+    try {
+      const { stdout } = await run(head.file, head.args, { timeout: timeoutMs, killSignal: 'SIGKILL', maxBuffer: 1024 * 1024 });
+      const j = JSON.parse(stdout) as { streams?: Array<{ time_base?: string }>; format?: { start_time?: string } };
+      const [num, den] = (j.streams?.[0]?.time_base ?? '').split('/').map(Number);
+      if (!num || !den) return undefined;
+      timeBase = { num, den };
+      const start = Number(j.format?.start_time);
+      if (Number.isFinite(start)) startUs = Math.round(start * 1e6);
+    } catch (err) {
+      throw this.probeFailure(err, timeoutMs);
+    }
+    // Every packet's timestamp and flags (K: keyframe, D: discarded by the demuxer: never output).
+    const list = await this.sandbox.command(this.ffprobe, ['-v', 'error', ...input.slice(0, -1), '-select_streams', 'v:0', '-show_entries', 'packet=pts,flags', '-of', 'csv=p=0', input.at(-1)!], timeoutMs / 1000);
+    const child = spawn(list.file, list.args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => void (stderr = (stderr + d.toString()).slice(-4096)));
+    const exited = new Promise<number | null>((resolve) => child.once('close', (code) => resolve(code)));
+    let pts = new Float64Array(1024);
+    let n = 0;
+    const keyPts: number[] = [];
+    let unusable = false;
+    try {
+      for await (const line of createInterface({ input: child.stdout, crlfDelay: Infinity })) {
+        if (!line) continue;
+        const [t, flags = ''] = line.split(',');
+        if (flags.includes('D')) continue;
+        const v = Number(t);
+        if (!Number.isSafeInteger(v)) {
+          unusable = true; // a packet without a timestamp: frames cannot be placed by it
+          child.kill('SIGKILL');
+          break;
+        }
+        if (n === pts.length) {
+          const grown = new Float64Array(n * 2);
+          grown.set(pts);
+          pts = grown;
+        }
+        pts[n++] = v;
+        if (flags.includes('K')) keyPts.push(v);
+      }
+    } finally {
+      clearTimeout(timer);
+    }
+    const code = await exited;
+    if (unusable) return undefined;
+    if (code !== 0) throw new VideoDecodeError(`not a readable video: ${lastLines(stderr) || `ffprobe exited with ${code}`}`);
+    const sorted = pts.slice(0, n).sort();
+    for (let i = 1; i < n; i++) if (sorted[i] === sorted[i - 1]) return undefined; // two frames at one time
+    const keyframes = keyPts.map((k) => binarySearch(sorted, k)).filter((i) => i >= 0);
+    if (keyframes.length === 0) return undefined;
+    keyframes.sort((a, b) => a - b);
+    // What ffmpeg adds to timestamps when it shifts the file's start to zero (av_rescale_q: to
+    // the nearest, halves away from zero).
+    const shift = (-startUs * timeBase.den) / (1e6 * timeBase.num);
+    const ptsOffset = Math.sign(shift) * Math.round(Math.abs(shift));
+    return { timeBase, ptsOffset, pts: sorted, keyframes };
+  }
+
   private probeFailure(err: unknown, timeoutMs: number): VideoDecodeError {
     const e = err as { stderr?: string; killed?: boolean; code?: unknown; signal?: NodeJS.Signals | null; message: string };
     const stderr = e.stderr ?? '';
@@ -153,22 +220,27 @@ export class FfmpegFrameSource implements FrameSource {
   }
 
   async *frames(path: string, every: number, options: FrameReadOptions = {}): AsyncIterable<SampledFrame> {
+    const segment = options.segment;
     const args = [
       // Level-tagged lines: showinfo's frame times (info) apart from decoding errors.
       '-hide_banner', '-nostdin', '-nostats', '-loglevel', 'level+info',
       '-threads', String(this.opts.threads ?? 0),
       ...(await this.sandbox.inputOptions(this.ffmpeg)),
+      // A segment: the stream's own timestamps (its frames are chosen by them), and a seek to its
+      // keyframe that keeps whatever the decoder outputs from there (the range select decides).
+      ...(segment ? ['-copyts', ...(segment.seekSeconds > 0 ? ['-noaccurate_seek', '-ss', segment.seekSeconds.toFixed(6)] : [])] : []),
       '-i', `file:${path}`,
       '-map', '0:v:0',
       // Sampling happens inside ffmpeg, so unsampled frames never cross the pipe; showinfo logs
       // each sampled frame's presentation time (right for variable frame rate too).
-      '-vf', `select=not(mod(n\\,${every})),showinfo`,
+      '-vf', segment ? `${segmentRange(segment)},select=not(mod(n+${segment.firstFrame}\\,${every})),${SAMPLED_SHOWINFO}` : `select=not(mod(n\\,${every})),${SAMPLED_SHOWINFO}`,
       ...(await this.passthroughFlag()),
       '-f', 'image2pipe', '-c:v', 'ppm', 'pipe:1',
     ];
     const command = await this.sandbox.command(this.ffmpeg, args);
     const child = spawn(command.file, command.args, { stdio: ['ignore', 'pipe', 'pipe'] });
-    const log = new FfmpegLog(child.stderr);
+    const log = new FfmpegLog(child.stderr, segment ? { ptsOffset: segment.ptsOffset, ignoreErrorsBeforeFirstFrame: segment.seekSeconds > 0 } : {});
+    const numbers = segment && sampledFrames(segment, every);
     const exited = new Promise<Exit>((resolve) => child.once('close', (code, signal) => resolve({ code, signal })));
     const spawnError = new Promise<never>((_, reject) => child.once('error', (e) => reject(new VideoDecodeError(`cannot run ffmpeg: ${e.message}`))));
     spawnError.catch(() => {});
@@ -182,12 +254,18 @@ export class FfmpegFrameSource implements FrameSource {
       watchdog.arm();
       try {
         for await (const image of readPpmFrames(child.stdout, options)) {
+          const timestampMs = await log.timestampMs(k);
           // ffmpeg reports damage on stderr and carries on; in strict mode stop at the first report.
           if (strict && log.errors.trim()) throw damaged(log.errors, k);
-          const timestampMs = await log.timestampMs(k);
+          if (segment && numbers) {
+            const want = segment.sampledPts[k];
+            if (want === undefined || log.ptsOf(k) !== want) throw segmentMismatch(segment, numbers[k], log.ptsOf(k), want);
+          }
           watchdog.disarm();
-          yield { frame: k * every, image, ...(timestampMs !== undefined ? { timestampMs } : {}) };
+          yield { frame: numbers ? numbers[k]! : k * every, image, ...(timestampMs !== undefined ? { timestampMs } : {}) };
           k++;
+          // A segment ends with its last sampled frame: the rest of the video is other segments'.
+          if (segment && k === segment.sampledPts.length) break;
           watchdog.arm();
         }
       } catch (err) {
@@ -197,6 +275,11 @@ export class FfmpegFrameSource implements FrameSource {
         child.kill('SIGKILL');
       }
       watchdog.disarm();
+      if (segment && k === segment.sampledPts.length) {
+        finished = true;
+        child.kill('SIGKILL');
+        return;
+      }
       const exit = await Promise.race([exited, spawnError]);
       finished = true;
       if (watchdog.fired) throw new VideoDecodeError(`decoding stalled: no frame from ffmpeg for ${stallMs / 1000} s after sampled frame ${k}`);
@@ -209,12 +292,37 @@ export class FfmpegFrameSource implements FrameSource {
         throw new VideoDecodeError(`decoding failed after ${k} sampled frames: ${why}`);
       }
       if (strict && log.errors.trim()) throw damaged(log.errors, k);
-      if (k === 0) throw new VideoDecodeError('no frame of the video could be decoded');
+      if (segment && k < segment.sampledPts.length) throw segmentMismatch(segment, numbers?.[k], undefined, segment.sampledPts[k]);
+      if (k === 0 && !segment) throw new VideoDecodeError('no frame of the video could be decoded');
     } finally {
       watchdog.disarm();
       if (!finished) child.kill('SIGKILL');
     }
   }
+}
+
+function binarySearch(sorted: Float64Array, v: number): number {
+  let lo = 0;
+  let hi = sorted.length - 1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >> 1;
+    if (sorted[mid]! < v) lo = mid + 1;
+    else if (sorted[mid]! > v) hi = mid - 1;
+    else return mid;
+  }
+  return -1;
+}
+
+/** The range select of a segment: its frames by their own timestamps. */
+function segmentRange(segment: NonNullable<FrameReadOptions['segment']>): string {
+  return segment.toPts === null ? `select=gte(pts\\,${segment.fromPts})` : `select=gte(pts\\,${segment.fromPts})*lt(pts\\,${segment.toPts})`;
+}
+
+/** A segment's decode did not give the frames its index promised. */
+function segmentMismatch(segment: NonNullable<FrameReadOptions['segment']>, frame: number | undefined, got: number | undefined, want: number | undefined): VideoDecodeError {
+  return new VideoDecodeError(
+    `the video cannot be split at its keyframes: in segment ${segment.segment}, frame ${frame ?? '?'} decoded ${got === undefined ? 'missing' : `at timestamp ${got}`} where the container lists ${want === undefined ? 'no frame' : `timestamp ${want}`} (a damaged or unusual stream)`,
+  );
 }
 
 /**

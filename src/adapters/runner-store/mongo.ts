@@ -21,6 +21,9 @@ interface FrameDoc {
   model?: FrameResult['model'];
 }
 
+/** The `runner_totals` document of segment `k` of a job extracted in segments. */
+const segmentTotalId = (jobId: string, k: number): string => `${jobId}#${k}`;
+
 const isDuplicate = (err: unknown) => err instanceof MongoServerError && err.code === 11000;
 
 /**
@@ -68,15 +71,32 @@ export class MongoRunnerStore implements RunnerStore {
     this.totals = db.collection<TotalDoc>('runner_totals');
   }
 
-  /** Records as stored, with the frame totals of those still `processing` merged in. */
+  /**
+   * Records as stored, with the frame totals of those still `processing` merged in: a job in one
+   * segment has one `runner_totals` document (its id); a job in N segments one per segment
+   * (`{id}#{k}`), each written by its segment's extractor only, and its total is their sum once all
+   * N are there.
+   */
   private async withTotals(docs: StoredRecord[]): Promise<RunnerRecord[]> {
-    const open = docs.filter((d) => d.status === 'processing').map((d) => d._id);
-    const totals = open.length === 0 ? [] : open.length === 1 ? await this.totals.find({ _id: open[0]! }).toArray() : await this.totals.find({ _id: { $in: open } }).toArray();
-    const byJob = new Map(totals.map((t) => [t._id, t.total]));
+    const open = docs.filter((d) => d.status === 'processing');
+    const ids = open.flatMap((d) => ((d.segments ?? 1) <= 1 ? [d._id] : Array.from({ length: d.segments! }, (_, k) => segmentTotalId(d._id, k))));
+    const totals = ids.length === 0 ? [] : ids.length === 1 ? await this.totals.find({ _id: ids[0]! }).toArray() : await this.totals.find({ _id: { $in: ids } }).toArray();
+    const byId = new Map(totals.map((t) => [t._id, t.total]));
     return docs.map((d) => {
       const r = normalize(d)!;
-      const total = byJob.get(d._id);
-      return total === undefined ? r : { ...r, total_frames: total };
+      if (d.status !== 'processing') return r;
+      const segments = d.segments ?? 1;
+      if (segments <= 1) {
+        const total = byId.get(d._id);
+        return total === undefined ? r : { ...r, total_frames: total };
+      }
+      let sum = 0;
+      for (let k = 0; k < segments; k++) {
+        const t = byId.get(segmentTotalId(d._id, k));
+        if (t === undefined) return r;
+        sum += t;
+      }
+      return { ...r, total_frames: sum };
     });
   }
 
@@ -113,15 +133,16 @@ export class MongoRunnerStore implements RunnerStore {
     return this.withTotals(await this.runs.find({}).sort({ created_at: 1, _id: 1 }).toArray());
   }
 
-  setTotalFrames(jobId: string, total: number): Promise<RunnerRecord | undefined> {
-    return this.recordUpdates.run(jobId, () => this.setTotalFramesNow(jobId, total));
+  setTotalFrames(jobId: string, total: number, segment = 0): Promise<RunnerRecord | undefined> {
+    return this.recordUpdates.run(jobId, () => this.setTotalFramesNow(jobId, total, segment));
   }
 
-  private async setTotalFramesNow(jobId: string, total: number): Promise<RunnerRecord | undefined> {
+  private async setTotalFramesNow(jobId: string, total: number, segment: number): Promise<RunnerRecord | undefined> {
     const record = await this.get(jobId);
     if (!record || record.status !== 'processing') return record;
-    // Only extractors write here, and a re-driven extraction counts the same total.
-    const write = () => this.totals.updateOne({ _id: jobId }, { $set: { total, at: new Date() } }, { upsert: true });
+    // Only extractors write here (a segment's only), and a re-driven extraction counts the same total.
+    const id = (record.segments ?? 1) <= 1 ? jobId : segmentTotalId(jobId, segment);
+    const write = () => this.totals.updateOne({ _id: id }, { $set: { total, at: new Date() } }, { upsert: true });
     try {
       await write();
     } catch (err) {

@@ -26,6 +26,7 @@ interface Row {
   publish_next_at: number;
   publish_error: string | null;
   dead_at: number | null;
+  segments: number;
 }
 
 /** Columns added after version 0.1 (re-drive, the result outbox's bookkeeping, video metadata). */
@@ -38,6 +39,7 @@ const LATER_COLUMNS = {
   publish_next_at: 'INTEGER NOT NULL DEFAULT 0',
   publish_error: 'TEXT',
   dead_at: 'INTEGER',
+  segments: 'INTEGER NOT NULL DEFAULT 1',
 };
 
 const toRecord = (r: Row): RunnerRecord => ({
@@ -56,6 +58,7 @@ const toRecord = (r: Row): RunnerRecord => ({
   ...(r.input !== null ? { input: JSON.parse(r.input) as RunnerRecord['input'] } : {}),
   ...(r.video !== null ? { video: JSON.parse(r.video) as RunnerRecord['video'] } : {}),
   ...(r.traceparent !== null ? { traceparent: r.traceparent } : {}),
+  ...(r.segments > 1 ? { segments: r.segments } : {}),
   drives: r.drives,
   publish_attempts: r.publish_attempts,
   ...(r.publish_next_at > 0 ? { publish_next_at: new Date(r.publish_next_at) } : {}),
@@ -82,6 +85,12 @@ export class SqliteRunnerStore implements RunnerStore {
         error TEXT
       );
       CREATE INDEX IF NOT EXISTS runner_status_created ON runner_predictions (status, created_at);
+      CREATE TABLE IF NOT EXISTS segment_totals (
+        job_id TEXT NOT NULL,
+        segment INTEGER NOT NULL,
+        total INTEGER NOT NULL,
+        PRIMARY KEY (job_id, segment)
+      ) WITHOUT ROWID;
       CREATE TABLE IF NOT EXISTS frame_results (
         job_id TEXT NOT NULL,
         frame INTEGER NOT NULL,
@@ -104,11 +113,11 @@ export class SqliteRunnerStore implements RunnerStore {
 
   async start(s: RunnerStart): Promise<RunnerRecord> {
     const now = Date.now();
-    prepared(this.db, 
-        `INSERT INTO runner_predictions (_id, status, expected_frames, parameters, created_at, updated_at, input, video, traceparent)
-         VALUES (?, 'processing', ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (_id) DO NOTHING`,
-      )
-      .run(s._id, s.expected_frames, JSON.stringify(s.parameters), s.created_at.getTime(), now, s.input ? JSON.stringify(s.input) : null, s.video ? JSON.stringify(s.video) : null, s.traceparent ?? null);
+    prepared(
+      this.db,
+      `INSERT INTO runner_predictions (_id, status, expected_frames, parameters, created_at, updated_at, input, video, traceparent, segments)
+         VALUES (?, 'processing', ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (_id) DO NOTHING`,
+    ).run(s._id, s.expected_frames, JSON.stringify(s.parameters), s.created_at.getTime(), now, s.input ? JSON.stringify(s.input) : null, s.video ? JSON.stringify(s.video) : null, s.traceparent ?? null, s.segments ?? 1);
     return this.row(s._id)!;
   }
 
@@ -120,9 +129,19 @@ export class SqliteRunnerStore implements RunnerStore {
     return (prepared(this.db, 'SELECT * FROM runner_predictions ORDER BY created_at, _id').all() as Row[]).map(toRecord);
   }
 
-  async setTotalFrames(jobId: string, total: number): Promise<RunnerRecord | undefined> {
-    prepared(this.db, "UPDATE runner_predictions SET total_frames = ?, updated_at = ? WHERE _id = ? AND status = 'processing'")
-      .run(total, Date.now(), jobId);
+  async setTotalFrames(jobId: string, total: number, segment = 0): Promise<RunnerRecord | undefined> {
+    this.db.transaction(() => {
+      const r = this.row(jobId);
+      if (!r || r.status !== 'processing') return;
+      const segments = r.segments ?? 1;
+      if (segments <= 1) {
+        prepared(this.db, "UPDATE runner_predictions SET total_frames = ?, updated_at = ? WHERE _id = ? AND status = 'processing'").run(total, Date.now(), jobId);
+        return;
+      }
+      prepared(this.db, 'INSERT INTO segment_totals (job_id, segment, total) VALUES (?, ?, ?) ON CONFLICT (job_id, segment) DO UPDATE SET total = excluded.total').run(jobId, segment, total);
+      const sum = prepared(this.db, 'SELECT COUNT(*) AS n, SUM(total) AS frames FROM segment_totals WHERE job_id = ? AND segment < ?').get(jobId, segments) as { n: number; frames: number };
+      if (sum.n === segments) prepared(this.db, "UPDATE runner_predictions SET total_frames = ?, updated_at = ? WHERE _id = ? AND status = 'processing'").run(sum.frames, Date.now(), jobId);
+    })();
     return this.row(jobId);
   }
 
@@ -265,6 +284,7 @@ export class SqliteRunnerStore implements RunnerStore {
   async deleteAll(): Promise<void> {
     this.db.transaction(() => {
       prepared(this.db, 'DELETE FROM frame_results').run();
+      prepared(this.db, 'DELETE FROM segment_totals').run();
       prepared(this.db, 'DELETE FROM runner_predictions').run();
     })();
   }

@@ -5,14 +5,15 @@ import type { RunnerStore } from '../../ports/runner-store.js';
 import type { Publisher } from '../../ports/publisher.js';
 import type { FrameCodec } from '../../ports/frame-codec.js';
 import type { FramePreparer } from '../../ports/frame-preparer.js';
-import { VideoDecodeError, type FrameSource } from '../../ports/frame-source.js';
-import { decodeOutboxEvent, inferenceTaskHeaders } from '../../core/messages.js';
+import { VideoDecodeError, type FrameReadOptions, type FrameSource } from '../../ports/frame-source.js';
+import { decodeOutboxEvent, decodeSegmentTask, encodeSegmentTask, inferenceTaskHeaders } from '../../core/messages.js';
+import { planSegments, sampledFrames } from '../../core/segments.js';
 import type { PreprocessOptions } from '../../core/preprocess.js';
 import { travelSize, type ModelInput } from '../../core/model-input.js';
 import { encodeFrameWithin } from './frame-message.js';
 import type { RoundRobinGate } from './round-robin-gate.js';
 import { sampleEvery, sampledFrameCount, type SamplingRule } from '../../core/sampling.js';
-import { allFramesIn, type JobParameters, type VideoRef } from '../../core/job.js';
+import { allFramesIn, type JobParameters, type RunnerRecord, type VideoRef } from '../../core/job.js';
 import { TOPICS } from '../../core/topics.js';
 import { childTraceparent, traceIdOf } from '../../core/trace.js';
 import type { Handler } from '../../middleware/handler.js';
@@ -56,6 +57,13 @@ export interface ExtractDeps {
    * by job (a frame holds its slot until its publish resolves). Absent: none (one job at a time).
    */
   gate?: RoundRobinGate;
+  /**
+   * The runner's extraction slots (its concurrency), shared by the whole videos and the segments it
+   * extracts, handed out round-robin by job. Absent: none.
+   */
+  extractionGate?: RoundRobinGate;
+  /** A video at least twice this long is extracted in segments of about this length (0 or absent: never). */
+  segmentSeconds?: number;
   /** Told when a job became `predictable` (embedded mode wakes the result publisher). */
   onPredictable?: () => void;
   metrics?: Metrics;
@@ -69,8 +77,10 @@ export interface ExtractDeps {
 
 /**
  * Runner, first half: an `outbox_events` message → the job's sampled, preprocessed frames on
- * `inference_tasks`. Safe to redeliver: a finished job is skipped, and a job interrupted mid-way
- * resumes by re-extracting while skipping frames that already have a result.
+ * `inference_tasks`. A video at least two `segmentSeconds` long is split into segments instead
+ * (`core/segments.ts`), published to `video_segments` for any runner to extract (`extractSegment`).
+ * Safe to redeliver: a finished job is skipped, and a job interrupted mid-way resumes by
+ * re-extracting while skipping frames that already have a result.
  */
 export const extractFrames: Handler<ExtractDeps> = async (message, deps) => {
   const event = decodeOutboxEvent(message.value);
@@ -98,6 +108,10 @@ export const extractFrames: Handler<ExtractDeps> = async (message, deps) => {
     }
     const parameters = jobParameters(event.payload, deps, info.fps);
     const every = parameters.sample_every;
+    // Long enough to split: its segments, from the container's index (no decoding).
+    const segmentSeconds = deps.segmentSeconds ?? 0;
+    const index = segmentSeconds > 0 && (info.durationSeconds ?? 0) >= 2 * segmentSeconds ? await deps.frames.index(local.path) : undefined;
+    const plan = index && planSegments(index, (existing?.parameters.sample_every ?? every), segmentSeconds);
     const record = await deps.runs.start({
       _id: id,
       created_at: new Date(event.created_at),
@@ -114,90 +128,33 @@ export const extractFrames: Handler<ExtractDeps> = async (message, deps) => {
       },
       input: event.payload,
       ...(traceparent ? { traceparent } : {}),
+      ...(plan && plan.length > 1 ? { segments: plan.length } : {}),
     });
     if (record.status !== 'processing') return;
-    // The record's parameters, not this delivery's: a resumed job keeps what it started with.
-    const { model, confidence, iou, classes } = record.parameters;
-    const options = { ...(confidence !== undefined ? { confidence } : {}), ...(iou !== undefined ? { iou } : {}), ...(classes ? { classes } : {}) };
-    const done = new Set<number>();
-    if (record.received_frames > 0) for await (const r of deps.runs.frameResults(id)) done.add(r.frame);
-    const input = deps.modelInput(model);
-    const size = input && travelSize(info.width, info.height, input);
-    log.info({ every, codec: info.codec, width: info.width, height: info.height, resumed: done.size, frame_size: size && `${size.width}x${size.height}` }, 'extracting frames');
-    let total = 0;
-    /** Publishes not yet resolved: on a transient bus, the frames in flight. */
-    const publishing = new Set<Promise<void>>();
-    /** Pixel buffers of frames whose publish resolved: nothing reads them any more. */
-    const spare: Uint8Array[] = [];
-    /** The job's count of stored results, as last read (pacing by results). */
-    let received = record.received_frames;
-    // `reuse`: each decoded frame is prepared (copied) before the next one is asked for.
-    for await (const { frame, timestampMs, image } of deps.frames.frames(local.path, every, { reuse: true })) {
-      deps.signal.throwIfAborted();
-      total++;
-      const over = deps.limits && decodedFrameBreach(frame, timestampMs, deps.limits);
-      if (over) {
-        // Breaking out of the loop stops ffmpeg; results of frames already sent change nothing once the job is failed.
-        log.warn({ reason: over.message, frame }, 'video over a limit while decoding; job failed');
-        await deps.runs.markFailed(id, over.message, new Date(), event.payload);
-        return;
-      }
-      if (done.has(frame)) continue;
-      while (publishing.size >= deps.maxFramesInFlight) await Promise.race(publishing);
-      if (total - 1 - received >= deps.maxFramesInFlight) {
-        // Pacing by results waits here for detection; pacing by publishes only looks whether the
-        // job is still on (once per maxFramesInFlight frames).
-        const now = deps.pacing === 'results' ? await paced(deps, id, total - 1) : await stillProcessing(deps, id, total - 1);
-        if (now === false) {
-          log.info('job ended while extracting; extraction stopped');
-          await Promise.allSettled(publishing);
-          return;
-        }
-        received = now;
-      }
-      const release = deps.gate ? await deps.gate.acquire(id) : () => undefined;
-      let prepared, encoded;
-      try {
-        prepared = deps.preparer.prepare(image, { preprocess: deps.preprocessing, ...(size ? { size } : {}) }, spare.pop());
-        encoded = await encodeFrameWithin(deps.codec, prepared, deps.maxFrameBytes);
-      } catch (err) {
-        release();
-        throw err;
-      }
-      const pixels = prepared.data;
-      const sent: Promise<void> = deps.bus
-        .publish(TOPICS.inferenceTasks, [
-          {
-            key: `${id}/${frame}`,
-            value: encoded.bytes,
-            headers: inferenceTaskHeaders({ eventId: id, frame, model, options, ...(timestampMs !== undefined ? { timestampMs } : {}) }, image.width, image.height, traceparentToSend(traceparent, traceparent && childTraceparent(traceparent)), encoded.contentType),
-          },
-        ])
-        .then(
-          () => {
-            release();
-            publishing.delete(sent);
-            if (spare.length < 4) spare.push(pixels);
-            deps.metrics?.framesExtracted.inc();
-          },
-          (err: unknown) => {
-            release();
-            throw err;
-          },
-        );
-      // A rejection is seen below (the race or the final wait); this only keeps it from being reported unhandled meanwhile.
-      sent.catch(() => undefined);
-      publishing.add(sent);
+    // The record decides: a job started before (resumed, re-driven) keeps its segments.
+    if ((record.segments ?? 1) > 1) {
+      if (!plan || plan.length !== record.segments) throw new Error(`job ${id} was planned in ${record.segments} segments, the video now gives ${plan?.length ?? 1}`);
+      await deps.bus.publish(
+        TOPICS.videoSegments,
+        plan.map((p) =>
+          encodeSegmentTask({
+            event_id: id,
+            segment: p.segment,
+            segments: p.segments,
+            first_frame: p.firstFrame,
+            from_pts: p.fromPts,
+            to_pts: p.toPts,
+            seek_seconds: p.seekSeconds,
+            pts_offset: index!.ptsOffset,
+            sampled_pts: p.sampledPts,
+            ...(traceparent ? { traceparent } : {}),
+          }),
+        ),
+      );
+      log.info({ segments: plan.length, segment_seconds: segmentSeconds }, 'video split into segments');
+      return;
     }
-    // Every frame's publish must have resolved before the job's event is acknowledged.
-    await Promise.all(publishing);
-    const after = await deps.runs.setTotalFrames(id, total);
-    log.info({ total_frames: total }, 'frames extracted');
-    // Whichever of the extractor and the collector writes last sees every frame in.
-    if (after && allFramesIn(after) && (await deps.runs.markPredictable(id))) {
-      log.info({ total_frames: total }, 'all frames detected; job predictable');
-      deps.onPredictable?.();
-    }
+    await withExtractionSlot(deps, id, () => extractRange(deps, record, local.path, info, log, traceparent, undefined));
   } catch (err) {
     if (!(err instanceof VideoDecodeError)) throw err;
     log.warn({ reason: err.message }, 'video cannot be decoded; job failed');
@@ -206,6 +163,158 @@ export const extractFrames: Handler<ExtractDeps> = async (message, deps) => {
     await local.release();
   }
 };
+
+/**
+ * Runner, first half for a long video: a `video_segments` message → that segment's sampled,
+ * preprocessed frames on `inference_tasks`, numbered and timed as in an unsplit run; its count
+ * goes to the record, and the segment reporting last (with every frame's result in) makes the job
+ * `predictable`. Safe to redeliver, as `extractFrames`: a runner killed mid-segment costs only
+ * that segment, re-extracted by whichever runner takes it next.
+ */
+export const extractSegment: Handler<ExtractDeps> = async (message, deps) => {
+  const task = decodeSegmentTask(message.value);
+  const id = task.event_id;
+  const traceparent = message.headers.traceparent ?? task.traceparent;
+  const log = deps.log.child({ event_id: id, trace_id: traceIdOf(traceparent), segment: task.segment });
+  const record = await deps.runs.get(id);
+  if (!record || record.status !== 'processing' || !record.input || !record.video) {
+    log.debug({ status: record?.status }, 'segment of a job that is not being extracted; ignored');
+    return;
+  }
+  const local = await localCopy(deps.objects, record.input.object);
+  try {
+    const segment = { segment: task.segment, firstFrame: task.first_frame, fromPts: task.from_pts, toPts: task.to_pts, seekSeconds: task.seek_seconds, sampledPts: task.sampled_pts, ptsOffset: task.pts_offset };
+    const info = { width: record.video.width, height: record.video.height, codec: record.video.codec };
+    await withExtractionSlot(deps, id, () => extractRange(deps, record, local.path, info, log, traceparent, segment));
+  } catch (err) {
+    if (!(err instanceof VideoDecodeError)) throw err;
+    log.warn({ reason: err.message }, 'video segment cannot be decoded; job failed');
+    await deps.runs.markFailed(id, err.message, new Date(), record.input);
+  } finally {
+    await local.release();
+  }
+};
+
+/** Runs `work` holding one of the runner's extraction slots (round-robin by job), if it has them. */
+async function withExtractionSlot<T>(deps: ExtractDeps, job: string, work: () => Promise<T>): Promise<T> {
+  const release = deps.extractionGate ? await deps.extractionGate.acquire(job) : () => undefined;
+  try {
+    return await work();
+  } finally {
+    release();
+  }
+}
+
+type Segment = NonNullable<FrameReadOptions['segment']>;
+
+/**
+ * The frame loop: decodes `segment` (undefined: the whole video) of the job's video, skips frames
+ * that already have a result, prepares and publishes the rest, paced, and records the count; the
+ * job becomes `predictable` here when every frame's result is already in.
+ */
+async function extractRange(
+  deps: ExtractDeps,
+  record: RunnerRecord,
+  path: string,
+  info: { width: number; height: number; codec: string },
+  log: Logger,
+  traceparent: string | undefined,
+  segment: Segment | undefined,
+): Promise<void> {
+  const id = record._id;
+  // The record's parameters, not this delivery's: a resumed job keeps what it started with.
+  const { model, confidence, iou, classes, sample_every: every } = record.parameters;
+  const options = { ...(confidence !== undefined ? { confidence } : {}), ...(iou !== undefined ? { iou } : {}), ...(classes ? { classes } : {}) };
+  const done = new Set<number>();
+  if (record.received_frames > 0) for await (const r of deps.runs.frameResults(id)) done.add(r.frame);
+  if (segment && sampledFrames(segment, every).every((f) => done.has(f))) {
+    // A re-driven job's finished segment: nothing to decode; its count is what it samples.
+    await finish(deps, id, segment.sampledPts.length, segment, log);
+    return;
+  }
+  const input = deps.modelInput(model);
+  const size = input && travelSize(info.width, info.height, input);
+  log.info({ every, codec: info.codec, width: info.width, height: info.height, resumed: done.size, frame_size: size && `${size.width}x${size.height}`, ...(segment ? { first_frame: segment.firstFrame, frames: segment.sampledPts.length } : {}) }, 'extracting frames');
+  let total = 0;
+  /** Publishes not yet resolved: on a transient bus, the frames in flight. */
+  const publishing = new Set<Promise<void>>();
+  /** Pixel buffers of frames whose publish resolved: nothing reads them any more. */
+  const spare: Uint8Array[] = [];
+  /** The job's count of stored results, as last read (pacing by results). */
+  let received = record.received_frames;
+  // `reuse`: each decoded frame is prepared (copied) before the next one is asked for.
+  for await (const { frame, timestampMs, image } of deps.frames.frames(path, every, { reuse: true, ...(segment ? { segment } : {}) })) {
+    deps.signal.throwIfAborted();
+    total++;
+    const over = deps.limits && decodedFrameBreach(frame, timestampMs, deps.limits);
+    if (over) {
+      // Breaking out of the loop stops ffmpeg; results of frames already sent change nothing once the job is failed.
+      log.warn({ reason: over.message, frame }, 'video over a limit while decoding; job failed');
+      await deps.runs.markFailed(id, over.message, new Date(), record.input);
+      return;
+    }
+    if (done.has(frame)) continue;
+    while (publishing.size >= deps.maxFramesInFlight) await Promise.race(publishing);
+    if (total - 1 - received >= deps.maxFramesInFlight) {
+      // Pacing by results waits here for detection; pacing by publishes only looks whether the
+      // job is still on (once per maxFramesInFlight frames).
+      const now = deps.pacing === 'results' ? await paced(deps, id, total - 1) : await stillProcessing(deps, id, total - 1);
+      if (now === false) {
+        log.info('job ended while extracting; extraction stopped');
+        await Promise.allSettled(publishing);
+        return;
+      }
+      received = now;
+    }
+    const release = deps.gate ? await deps.gate.acquire(id) : () => undefined;
+    let prepared, encoded;
+    try {
+      prepared = deps.preparer.prepare(image, { preprocess: deps.preprocessing, ...(size ? { size } : {}) }, spare.pop());
+      encoded = await encodeFrameWithin(deps.codec, prepared, deps.maxFrameBytes);
+    } catch (err) {
+      release();
+      throw err;
+    }
+    const pixels = prepared.data;
+    const sent: Promise<void> = deps.bus
+      .publish(TOPICS.inferenceTasks, [
+        {
+          key: `${id}/${frame}`,
+          value: encoded.bytes,
+          headers: inferenceTaskHeaders({ eventId: id, frame, model, options, ...(timestampMs !== undefined ? { timestampMs } : {}) }, image.width, image.height, traceparentToSend(traceparent, traceparent && childTraceparent(traceparent)), encoded.contentType),
+        },
+      ])
+      .then(
+        () => {
+          release();
+          publishing.delete(sent);
+          if (spare.length < 4) spare.push(pixels);
+          deps.metrics?.framesExtracted.inc();
+        },
+        (err: unknown) => {
+          release();
+          throw err;
+        },
+      );
+    // A rejection is seen below (the race or the final wait); this only keeps it from being reported unhandled meanwhile.
+    sent.catch(() => undefined);
+    publishing.add(sent);
+  }
+  // Every frame's publish must have resolved before the job's event is acknowledged.
+  await Promise.all(publishing);
+  await finish(deps, id, total, segment, log);
+}
+
+/** Records the count of sampled frames (of the segment); marks the job when every frame's result is in. */
+async function finish(deps: ExtractDeps, id: string, total: number, segment: Segment | undefined, log: Logger): Promise<void> {
+  const after = await deps.runs.setTotalFrames(id, total, segment?.segment);
+  log.info({ total_frames: total, ...(segment ? { segment: segment.segment } : {}) }, segment ? 'segment extracted' : 'frames extracted');
+  // Whichever of the extractors and the collector writes last sees every frame in.
+  if (after && allFramesIn(after) && (await deps.runs.markPredictable(id))) {
+    log.info({ total_frames: after.total_frames }, 'all frames detected; job predictable');
+    deps.onPredictable?.();
+  }
+}
 
 /**
  * What the job runs with: its own sampling rule and thresholds, else the server's, resolved

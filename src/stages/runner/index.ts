@@ -5,8 +5,9 @@ import { route } from '../../middleware/handler.js';
 import { logging } from '../../middleware/logging.js';
 import { tracing } from '../../middleware/tracing.js';
 import { deadLetter } from '../../middleware/dead-letter.js';
-import { decodeOutboxEvent } from '../../core/messages.js';
-import { extractFrames, type ExtractDeps } from './extract.js';
+import { decodeOutboxEvent, decodeSegmentTask } from '../../core/messages.js';
+import type { DeliveredMessage } from '../../ports/bus-message.js';
+import { extractFrames, extractSegment, type ExtractDeps } from './extract.js';
 import { collectResult } from './collect.js';
 import { redriveStalled } from './redrive.js';
 import { RoundRobinGate } from './round-robin-gate.js';
@@ -27,8 +28,13 @@ export interface RunnerDeps extends ExtractDeps {
  * subscriptions end when the bus closes).
  */
 export async function startRunner(runner: RunnerDeps): Promise<{ stop: () => Promise<void> }> {
-  // One gate for every job this runner extracts: frames in flight, round-robin by job.
-  const deps: RunnerDeps = { ...runner, gate: runner.gate ?? new RoundRobinGate(runner.maxFramesInFlight) };
+  // One gate for every job this runner extracts: frames in flight, round-robin by job; and one
+  // for its extraction slots (whole videos and segments alike), round-robin by job too.
+  const deps: RunnerDeps = {
+    ...runner,
+    gate: runner.gate ?? new RoundRobinGate(runner.maxFramesInFlight),
+    extractionGate: runner.extractionGate ?? new RoundRobinGate(runner.concurrency),
+  };
   await deps.subscriber.subscribe(
     TOPICS.outboxEvents,
     route(
@@ -50,6 +56,31 @@ export async function startRunner(runner: RunnerDeps): Promise<{ stop: () => Pro
     ),
     { group: GROUPS.runner, concurrency: deps.concurrency },
   );
+  const failJob = async (message: DeliveredMessage, err: unknown, d: ExtractDeps): Promise<void> => {
+    const id = tryEventId(message.value) ?? tryJobOfSegment(message.value);
+    if (id) await d.runs.markFailed(id, `frame extraction failed: ${err instanceof Error ? err.message : String(err)}`, new Date());
+  };
+  // A runner takes only the segments it can extract now (its concurrency): the rest stay on the bus
+  // for the other runners. Short videos are not segmented (they are extracted from outbox_events),
+  // and every extraction takes its slot from one gate, round-robin by job, so a short job is never
+  // queued behind a long one's segments.
+  await deps.subscriber.subscribe(
+    TOPICS.videoSegments,
+    route(
+      extractSegment,
+      deps,
+      tracing('extract'),
+      logging(deps.log),
+      deadLetter<ExtractDeps>({
+        publisher: deps.bus,
+        log: deps.log,
+        maxAttempts: deps.maxAttempts,
+        onDeadLettered: (m) => deps.metrics?.consumerDeadLetters.inc({ topic: m.topic }),
+        onGiveUp: failJob,
+      }),
+    ),
+    { group: GROUPS.segmentRunner, concurrency: deps.concurrency },
+  );
   await deps.subscriber.subscribe(
     TOPICS.inferenceResults,
     route(collectResult, deps, tracing('collect'), logging(deps.log), deadLetter({
@@ -64,6 +95,14 @@ export async function startRunner(runner: RunnerDeps): Promise<{ stop: () => Pro
   return startPolling(() => redriveStalled(deps), { minIntervalMs: sweepMs, maxIntervalMs: sweepMs }, (err) =>
     deps.log.warn({ err }, 'stalled-job sweep failed'),
   );
+}
+
+function tryJobOfSegment(value: Buffer): string | undefined {
+  try {
+    return decodeSegmentTask(value).event_id;
+  } catch {
+    return undefined;
+  }
 }
 
 function tryEventId(value: Buffer): string | undefined {
