@@ -31,9 +31,9 @@ import { intraOpThreadsOf, replicasOf } from '../src/modes/detectors.js';
 import type { Detector } from '../src/ports/detector.js';
 import { ROOT } from '../scripts/cluster-local.js';
 import { detectorSpeed, modelAlone, prepareFrames, sampleVideo, type FrameCosts } from './detector-run.js';
-import { runPipeline, type Mode, type PipelineRun } from './pipeline-run.js';
+import { runExtraction, runPipeline, type ExtractionRun, type Mode, type PipelineRun } from './pipeline-run.js';
 import { runPlainLoop, type PlainLoopRun } from './plain-loop.js';
-import { defaultVideo } from './bench-video.js';
+import { defaultVideo, loopedFixture } from './bench-video.js';
 import { yolov8nModelPath } from './yolov8n-model.js';
 import { cpuOfSelfSync } from './proc-stat.js';
 
@@ -55,6 +55,7 @@ interface Options {
   plainLoop: boolean;
   logs?: string;
   intraOpThreads?: number;
+  extractionRunners: number[];
 }
 
 interface BenchDetector {
@@ -97,6 +98,7 @@ function parseArgs(argv: string[]): Options {
     .option('--modes <list>', 'pipeline modes to measure', list(['embedded', 'cluster']), ['embedded', 'cluster'])
     .option('--intra-op-threads <n>', 'the YOLO model on one session of n threads (the shape of a GPU deployment at n = 1), alone, in the pipeline and in the plain loop', positiveInt)
     .addOption(new Option('--no-plain-loop', 'skip the plain-loop baseline'))
+    .option('--extraction-runners <list>', 'cluster: extraction throughput of one long video (a 120 s loop of the fixture, 10 s segments) on each count of runners, no inference; empty: skip', (v: string) => (v === '' ? [] : ints(v)), [1, 2])
     .option('--logs <dir>', "keep every pipeline process's log under <dir>/<detector>-<mode>-<jobs>/")
     .option('--json', 'print one JSON object on stdout, nothing else', false)
     .configureOutput({ writeOut: (s) => process.stderr.write(s), writeErr: (s) => process.stderr.write(s) })
@@ -289,8 +291,20 @@ async function main(): Promise<void> {
     }
   }
 
+  const extraction: ExtractionRun[] = [];
+  if (opts.modes.includes('cluster') && opts.extractionRunners.length > 0) {
+    const long = await loopedFixture(120);
+    for (const runners of opts.extractionRunners) {
+      note(`extraction alone: one 120 s video in 10 s segments on ${runners} runner(s), no inference`);
+      const r = await runExtraction({ env: { FRAMEWISE_SEGMENT_SECONDS: '10', FRAMEWISE_MODELS: '[]', FRAMEWISE_DEFAULT_MODEL: BUNDLED_MODEL }, video: long, runners, brokers: config.kafkaBootstrapServers === 'kafka:9092' ? ['127.0.0.1:9092'] : config.kafkaBootstrapServers.split(',') });
+      extraction.push(r);
+      note(`  ${r.frames} frames in ${r.segments} segments in ${r.wallSeconds.toFixed(1)} s = ${r.extractedFps.toFixed(1)} frames/s`);
+    }
+  }
+
   const summary = {
     detectors: entries,
+    extraction: extraction.map((r) => ({ runners: r.runners, frames: r.frames, segments: r.segments, wall_seconds: round(r.wallSeconds), extracted_fps: round(r.extractedFps, 1), runner_cpu_ms_per_frame: { own: round(r.runnerCpuMsPerFrame.own), decoder: round(r.runnerCpuMsPerFrame.decoder) }, speedup: round(r.extractedFps / extraction[0]!.extractedFps, 2) })),
     video: videoPath,
     sampled_frames: perJob,
     every: video.every,
@@ -337,6 +351,8 @@ async function main(): Promise<void> {
     '',
     'Framewise CPU = every Framewise process\'s own CPU during the run (/proc/<pid>/stat utime+stime) minus the model\'s (its CPU per frame alone × frames), per sampled frame; ffmpeg = the runner\'s children; servers = Kafka, MinIO and FerretDB.',
     ...entries.map((e) => `  ${e.name} ${e.mode} ×${e.jobs}, round ${e.round}: by process ${Object.entries(e.cpu_ms_per_frame.by_process).map(([k, v]) => `${k} ${v.own.toFixed(1)} (+ffmpeg ${v.decoder.toFixed(1)})`).join(', ')}${Object.keys(e.cpu_ms_per_frame.servers_by_process).length ? `; servers ${Object.entries(e.cpu_ms_per_frame.servers_by_process).map(([k, v]) => `${k} ${v.toFixed(1)}`).join(', ')}` : ''}; ready at ${e.ready_seconds.join(', ')} s`),
+    '',
+    ...(extraction.length ? ['', `Extraction alone (cluster, no inference; a 120 s loop of the fixture in 10 s segments): ${extraction.map((r) => `${r.runners} runner(s) ${r.extractedFps.toFixed(1)} frames/s (${(r.extractedFps / extraction[0]!.extractedFps).toFixed(2)}×; runners ${r.runnerCpuMsPerFrame.own.toFixed(1)} + ffmpeg ${r.runnerCpuMsPerFrame.decoder.toFixed(1)} ms CPU a frame)`).join(', ')}`] : []),
     '',
     'Per sampled frame, single-threaded, at each model\'s travel size:',
     ...Object.entries(costs).map(([name, c]) => `  ${name} (${c.travel.width}x${c.travel.height}): prepare ${c.prepare_ms.toFixed(2)} ms (preprocess alone ${c.preprocess_ms.toFixed(2)}; the TypeScript reference ${c.reference_prepare_ms.toFixed(1)}), model input ${fmt(c.model_input_ms)} ms; raw ${c.raw_kb.toFixed(0)} KB vs JPEG ${c.jpeg_kb.toFixed(0)} KB (encode ${c.jpeg_encode_ms.toFixed(1)} ms + decode ${c.jpeg_decode_ms.toFixed(1)} ms)`),

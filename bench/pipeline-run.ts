@@ -147,3 +147,67 @@ export async function runPipeline(o: PipelineOptions): Promise<PipelineRun> {
     await rm(dataDir, { recursive: true, force: true });
   }
 }
+
+export interface ExtractionRun {
+  runners: number;
+  frames: number;
+  segments: number;
+  wallSeconds: number;
+  /** Sampled frames extracted (decoded, prepared, published) per second. */
+  extractedFps: number;
+  /** CPU (ms) per sampled frame of the runners: their own, and their ffmpeg's. */
+  runnerCpuMsPerFrame: { own: number; decoder: number };
+}
+
+/**
+ * Extraction alone, in cluster mode: one upload of `video` through api, relay, publisher and
+ * `runners` runners with no inference worker, pacing off (frames wait in Kafka), timed from the
+ * upload until the job's frame total is known (every segment extracted). The frames left on
+ * `inference_tasks` are deleted afterwards (Kafka DeleteRecords), so no later run sees them.
+ */
+export async function runExtraction(o: { env: Record<string, string>; video: string; runners: number; brokers: string[]; logDir?: string }): Promise<ExtractionRun> {
+  const { Admin, Consumer } = await import('@platformatic/kafka');
+  const env = { ...o.env, FRAMEWISE_MAX_FRAMES_IN_FLIGHT: '1000000' };
+  const saved = Object.fromEntries(Object.keys(env).map((k) => [k, process.env[k]]));
+  Object.assign(process.env, env); // startCluster passes this process's env on
+  const procs = await startCluster({ runners: o.runners, inference: 0 }, o.logDir).finally(() => {
+    for (const [k, v] of Object.entries(saved)) if (v === undefined) delete process.env[k];
+    else process.env[k] = v;
+  });
+  try {
+    const url = procs.find((p) => p.stage === 'api')!.url!;
+    const runners = procs.filter((p) => p.stage === 'runner');
+    await sleep(1000);
+    const cpu0 = await Promise.all(runners.map((p) => cpuOf(p.proc.pid!)));
+    const t0 = performance.now();
+    const id = await upload(url, new Blob([await readFile(o.video)]), basename(o.video));
+    let frames = 0;
+    for (;;) {
+      const s = (await (await fetch(`${url}/api/status/${id}`)).json()) as { status: string; reason?: string; frames_total?: number | null };
+      if (s.status === 'failed') throw new Error(`job ${id} failed: ${s.reason}`);
+      if (typeof s.frames_total === 'number') {
+        frames = s.frames_total;
+        break;
+      }
+      await sleep(50);
+    }
+    const wallSeconds = (performance.now() - t0) / 1000;
+    const cpu1 = await Promise.all(runners.map((p) => cpuOf(p.proc.pid!)));
+    const own = cpu1.reduce((a, c, i) => a + c.ownMs - cpu0[i]!.ownMs, 0);
+    const decoder = cpu1.reduce((a, c, i) => a + c.childrenMs - cpu0[i]!.childrenMs, 0);
+    const segments = runners.reduce((n, p) => n + p.log.filter((l) => l.includes('"segment extracted"')).length, 0);
+    return { runners: o.runners, frames, segments: Math.max(1, segments), wallSeconds, extractedFps: frames / wallSeconds, runnerCpuMsPerFrame: { own: own / frames, decoder: decoder / frames } };
+  } finally {
+    await stopAll(procs);
+    // The frames no inference worker took: gone, so the next run's workers do not meet them.
+    const reader = new Consumer({ clientId: 'framewise-bench-offsets', groupId: `bench-offsets-${process.pid}`, bootstrapBrokers: o.brokers });
+    const admin = new Admin({ clientId: 'framewise-bench-admin', bootstrapBrokers: o.brokers });
+    try {
+      const ends = (await reader.listOffsets({ topics: ['inference_tasks'] })).get('inference_tasks') ?? [];
+      await admin.deleteRecords({ topics: [{ name: 'inference_tasks', partitions: ends.map((offset, partition) => ({ partition, offset })) }] });
+    } finally {
+      await reader.close().catch(() => undefined);
+      await admin.close().catch(() => undefined);
+    }
+  }
+}
