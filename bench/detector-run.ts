@@ -175,7 +175,10 @@ export async function modelAlone(modelPath: string, input: ModelInput, frames: F
       if (d.threads) options.intraOpNumThreads = d.threads;
       const session = await ort.InferenceSession.create(d.model, options);
       const name = session.inputNames[0];
-      const tensor = (i) => new ort.Tensor('float32', new Float32Array(d.shared, i * d.plane * 4, d.plane), [1, 3, d.h, d.w]);
+      // onnxruntime-node refuses shared memory: this worker's frames are copied out once, before timing.
+      const mine = new Map();
+      for (let i = d.first; i < d.count; i += d.step) mine.set(i, new ort.Tensor('float32', new Float32Array(d.shared, i * d.plane * 4, d.plane).slice(), [1, 3, d.h, d.w]));
+      const tensor = (i) => mine.get(i) ?? new ort.Tensor('float32', new Float32Array(d.shared, i * d.plane * 4, d.plane).slice(), [1, 3, d.h, d.w]);
       for (let i = 0; i < 2; i++) await session.run({ [name]: tensor(i % d.count) });
       parentPort.postMessage('warm');
       parentPort.once('message', async () => {

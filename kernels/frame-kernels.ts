@@ -46,9 +46,18 @@ function blurRow(src: usize, dst: usize, stride: i32): void {
   }
 }
 
-/** `convertScaleAbs` of 4 lanes: |v·alpha + beta| in float32, rounded half to even, as i32. */
+/**
+ * `convertScaleAbs` of 4 lanes: |v·alpha + beta| rounded once to float32 (OpenCV computes it with a
+ * fused multiply-add: the product of an 8-bit value and a float32 alpha, plus a float32 beta, is
+ * exact in float64, so computing there and narrowing once is the same), then rounded half to
+ * even, as i32. `alpha` and `beta` are float64 lanes of the float32 values.
+ */
 @inline function scaleAbs4(v: v128, alpha: v128, beta: v128): v128 {
-  return i32x4.trunc_sat_f32x4_s(f32x4.nearest(f32x4.abs(f32x4.add(f32x4.mul(f32x4.convert_i32x4_u(v), alpha), beta))));
+  const lo = f32x4.demote_f64x2_zero(f64x2.add(f64x2.mul(f64x2.convert_low_i32x4_u(v), alpha), beta));
+  const high = i8x16.shuffle(v, v, 8, 9, 10, 11, 12, 13, 14, 15, 0, 1, 2, 3, 4, 5, 6, 7);
+  const hi = f32x4.demote_f64x2_zero(f64x2.add(f64x2.mul(f64x2.convert_low_i32x4_u(high), alpha), beta));
+  const x = i8x16.shuffle(lo, hi, 0, 1, 2, 3, 4, 5, 6, 7, 16, 17, 18, 19, 20, 21, 22, 23);
+  return i32x4.trunc_sat_f32x4_s(f32x4.nearest(f32x4.abs(x)));
 }
 
 /** 16 u8 lanes held as two i16x8 (0–255) → contrast → 16 saturated u8. */
@@ -61,7 +70,7 @@ function blurRow(src: usize, dst: usize, stride: i32): void {
 }
 
 @inline function scaleAbs1(v: i32, alpha: f32, beta: f32): u8 {
-  const r = nearest<f32>(Mathf.abs(<f32>v * alpha + beta));
+  const r = nearest<f32>(Mathf.abs(<f32>(<f64>v * <f64>alpha + <f64>beta)));
   return <u8>(r >= 255 ? 255 : r);
 }
 
@@ -69,13 +78,13 @@ function blurRow(src: usize, dst: usize, stride: i32): void {
  * The design's preprocessing of one frame, `w`×`h` packed RGB at `src` into `dst` (same size):
  * `blur` → OpenCV's `GaussianBlur(ksize 3×3, sigma 0)` for 8-bit images (taps 1 2 1 in each
  * direction, sum rounded half up, BORDER_REFLECT_101 — bit-exact), then `contrast` →
- * `convertScaleAbs(alpha, beta)` (float32 multiply-add, absolute value, rounded half to even,
- * saturated). `rows` is scratch for three rows of u16 sums: 3 × (6·w + 32) bytes.
+ * `convertScaleAbs(alpha, beta)` (a float32 fused multiply-add, absolute value, rounded half to
+ * even, saturated). `rows` is scratch for three rows of u16 sums: 3 × (6·w + 32) bytes.
  */
 export function preprocess(src: usize, dst: usize, rows: usize, w: i32, h: i32, blur: bool, contrast: bool, alpha: f32, beta: f32): void {
   const stride = w * 3;
-  const va = f32x4.splat(alpha);
-  const vb = f32x4.splat(beta);
+  const va = f64x2.splat(<f64>alpha);
+  const vb = f64x2.splat(<f64>beta);
   if (!blur) {
     if (!contrast) {
       memory.copy(dst, src, <usize>(stride * h));

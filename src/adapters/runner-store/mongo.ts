@@ -157,8 +157,9 @@ export class MongoRunnerStore implements RunnerStore {
   }
 
   private async addFrameResultNow(jobId: string, result: FrameResult): Promise<RunnerRecord | undefined> {
-    const record = await this.get(jobId);
-    if (!record || record.status !== 'processing') return record;
+    // No read first: the count's update is conditional on `processing`, and a frame stored for a
+    // job that ended meanwhile changes nothing (its result was published without it). Every read
+    // is a query the MongoDB-protocol server pays for per frame.
     try {
       await this.frames.insertOne({
         job_id: jobId,
