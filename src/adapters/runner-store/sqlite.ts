@@ -157,7 +157,17 @@ export class SqliteRunnerStore implements RunnerStore {
   };
 
   async addFrameResult(jobId: string, result: FrameResult): Promise<RunnerRecord | undefined> {
-    return this.db.transaction(this.addFrame)(jobId, result);
+    // A frame's result is derived data: a power loss that rolls back the latest results costs only
+    // their frames, which the stall sweep extracts again (as after kill -9). So its commit skips the
+    // WAL fsync (`synchronous=NORMAL`); the WAL is appended in order, so the next FULL commit — an
+    // upload, a status change — makes every result before it durable too. Safe to toggle: the
+    // connection is synchronous, nothing else runs on it between the pragmas.
+    prepared(this.db, 'PRAGMA synchronous = NORMAL').run();
+    try {
+      return this.db.transaction(this.addFrame)(jobId, result);
+    } finally {
+      prepared(this.db, 'PRAGMA synchronous = FULL').run();
+    }
   }
 
   async markPredictable(jobId: string): Promise<boolean> {
