@@ -56,6 +56,7 @@ interface Options {
   logs?: string;
   intraOpThreads?: number;
   extractionRunners: number[];
+  extractionConcurrency: number;
 }
 
 interface BenchDetector {
@@ -99,6 +100,7 @@ function parseArgs(argv: string[]): Options {
     .option('--intra-op-threads <n>', 'the YOLO model on one session of n threads (the shape of a GPU deployment at n = 1), alone, in the pipeline and in the plain loop', positiveInt)
     .addOption(new Option('--no-plain-loop', 'skip the plain-loop baseline'))
     .option('--extraction-runners <list>', 'cluster: extraction throughput of one long video (a 120 s loop of the fixture, 10 s segments) on each count of runners, no inference; empty: skip', (v: string) => (v === '' ? [] : ints(v)), [1, 2])
+    .option('--extraction-concurrency <n>', 'segments each runner extracts at once in that phase (1: one decoder a runner, so runners, not one runner\'s slots, share the cores)', positiveInt, 1)
     .option('--logs <dir>', "keep every pipeline process's log under <dir>/<detector>-<mode>-<jobs>/")
     .option('--json', 'print one JSON object on stdout, nothing else', false)
     .configureOutput({ writeOut: (s) => process.stderr.write(s), writeErr: (s) => process.stderr.write(s) })
@@ -295,8 +297,9 @@ async function main(): Promise<void> {
   if (opts.modes.includes('cluster') && opts.extractionRunners.length > 0) {
     const long = await loopedFixture(120);
     for (const runners of opts.extractionRunners) {
-      note(`extraction alone: one 120 s video in 10 s segments on ${runners} runner(s), no inference`);
-      const r = await runExtraction({ env: { FRAMEWISE_SEGMENT_SECONDS: '10', FRAMEWISE_MODELS: '[]', FRAMEWISE_DEFAULT_MODEL: BUNDLED_MODEL }, video: long, runners, brokers: config.kafkaBootstrapServers === 'kafka:9092' ? ['127.0.0.1:9092'] : config.kafkaBootstrapServers.split(',') });
+      note(`extraction alone: one 120 s video in 10 s segments on ${runners} runner(s) of ${opts.extractionConcurrency} segment(s) at once, no inference`);
+      const env = { FRAMEWISE_SEGMENT_SECONDS: '10', FRAMEWISE_RUNNER_CONCURRENCY: String(opts.extractionConcurrency), FRAMEWISE_MODELS: '[]', FRAMEWISE_DEFAULT_MODEL: BUNDLED_MODEL };
+      const r = await runExtraction({ env, video: long, runners, brokers: config.kafkaBootstrapServers === 'kafka:9092' ? ['127.0.0.1:9092'] : config.kafkaBootstrapServers.split(',') });
       extraction.push(r);
       note(`  ${r.frames} frames in ${r.segments} segments in ${r.wallSeconds.toFixed(1)} s = ${r.extractedFps.toFixed(1)} frames/s`);
     }
@@ -304,7 +307,7 @@ async function main(): Promise<void> {
 
   const summary = {
     detectors: entries,
-    extraction: extraction.map((r) => ({ runners: r.runners, frames: r.frames, segments: r.segments, wall_seconds: round(r.wallSeconds), extracted_fps: round(r.extractedFps, 1), runner_cpu_ms_per_frame: { own: round(r.runnerCpuMsPerFrame.own), decoder: round(r.runnerCpuMsPerFrame.decoder) }, speedup: round(r.extractedFps / extraction[0]!.extractedFps, 2) })),
+    extraction: extraction.map((r) => ({ runners: r.runners, concurrency: opts.extractionConcurrency, frames: r.frames, segments: r.segments, wall_seconds: round(r.wallSeconds), extracted_fps: round(r.extractedFps, 1), runner_cpu_ms_per_frame: { own: round(r.runnerCpuMsPerFrame.own), decoder: round(r.runnerCpuMsPerFrame.decoder) }, speedup: round(r.extractedFps / extraction[0]!.extractedFps, 2) })),
     video: videoPath,
     sampled_frames: perJob,
     every: video.every,

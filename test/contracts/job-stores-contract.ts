@@ -264,6 +264,31 @@ export function runnerStoreContract(name: string, make: () => Promise<{ store: R
       await dispose();
     });
 
+    test('many results of one job at once, redeliveries among them: each stored and counted once, each caller told after its own is in', async () => {
+      // A collector holds several results at once, and a store may write a job's results together
+      // (the MongoDB store does). A redelivered result in such a write must not keep the others out
+      // nor be counted again; a result for a job that is not processing changes nothing.
+      const { store, dispose } = await make();
+      const s = start();
+      await store.start(s);
+      await store.addFrameResult(s._id, obj(3));
+      const frames = [0, 1, 2, 3, 4, 5, 2, 6, 7, 3, 8, 9, 10, 11, 0, 12];
+      const records = await Promise.all(frames.map((f) => store.addFrameResult(s._id, obj(f))));
+      for (const r of records) {
+        assert.equal(r?.status, 'processing');
+        assert.ok(r.received_frames >= 2 && r.received_frames <= 13, `a record read after the caller's write (${r.received_frames})`);
+      }
+      assert.equal(Math.max(...records.map((r) => r?.received_frames ?? 0)), 13, 'the last caller sees every frame');
+      assert.equal((await store.get(s._id))?.received_frames, 13);
+      const read: number[] = [];
+      for await (const r of store.frameResults(s._id)) read.push(r.frame);
+      assert.deepEqual(read, Array.from({ length: 13 }, (_, i) => i));
+      await store.markFailed(s._id, 'stopped', new Date());
+      await Promise.all([store.addFrameResult(s._id, obj(20)), store.addFrameResult(s._id, obj(21))]);
+      assert.equal((await store.get(s._id))?.received_frames, 13, 'nothing counted once the job is failed');
+      await dispose();
+    });
+
     test('extractor and collector in two processes: the job always ends with every frame in, and predictable', async () => {
       // In a cluster the runner that extracts a job is often not the one collecting its results.
       // Each does what its stage does (extract.ts, collect.ts): write, then mark if all is in.

@@ -1,4 +1,4 @@
-import { MongoServerError, type Collection, type Db, type Filter, type MatchKeysAndValues } from 'mongodb';
+import { MongoBulkWriteError, MongoServerError, type Collection, type Db, type Filter, type MatchKeysAndValues } from 'mongodb';
 import type { RunnerStore } from '../../ports/runner-store.js';
 import { allFramesIn, type Claim, type RunnerRecord, type RunnerStart, type RunnerStatus, type VideoRef } from '../../core/job.js';
 import type { FrameResult } from '../../core/types.js';
@@ -25,6 +25,17 @@ interface FrameDoc {
 const segmentTotalId = (jobId: string, k: number): string => `${jobId}#${k}`;
 
 const isDuplicate = (err: unknown) => err instanceof MongoServerError && err.code === 11000;
+
+/** An unordered insert's failure where every failed document was a duplicate key. */
+const onlyDuplicates = (err: unknown): boolean => {
+  // A bulk error is a server error too, its code the first failure's: look at every failure.
+  if (!(err instanceof MongoBulkWriteError)) return isDuplicate(err);
+  const errors = Array.isArray(err.writeErrors) ? err.writeErrors : [err.writeErrors];
+  return errors.length > 0 && errors.every((e) => e.code === 11000);
+};
+
+/** Results of one job waiting for one write (see `addFrameResult`). */
+type ResultBatch = Array<{ result: FrameResult; resolve: (r: RunnerRecord | undefined) => void; reject: (err: unknown) => void }>;
 
 /**
  * Nullable fields read back as null: FerretDB v1 drops null values written by `$setOnInsert`
@@ -63,6 +74,7 @@ export class MongoRunnerStore implements RunnerStore {
   private readonly totals: Collection<TotalDoc>;
   private readonly leases: MongoLeases;
   private readonly recordUpdates = new PerKeyQueue();
+  private readonly resultBatches = new Map<string, ResultBatch>();
 
   constructor(db: Db) {
     this.leases = new MongoLeases(db, 'runner_leases');
@@ -152,28 +164,54 @@ export class MongoRunnerStore implements RunnerStore {
     return this.get(jobId);
   }
 
+  /**
+   * Group commit: a job's results that arrive while one of its writes is in hand are written
+   * together, one insert, one count update and one read for all of them (each a query the
+   * MongoDB-protocol server pays for: three a frame otherwise). Each caller's promise settles with
+   * the write of its own result, so a message is still acknowledged only once its result is stored.
+   */
   addFrameResult(jobId: string, result: FrameResult): Promise<RunnerRecord | undefined> {
-    return this.recordUpdates.run(jobId, () => this.addFrameResultNow(jobId, result));
+    return new Promise((resolve, reject) => {
+      const waiting = this.resultBatches.get(jobId);
+      if (waiting) {
+        waiting.push({ result, resolve, reject });
+        return;
+      }
+      const batch: ResultBatch = [{ result, resolve, reject }];
+      this.resultBatches.set(jobId, batch);
+      void this.recordUpdates.run(jobId, async () => {
+        // From here on, new results start the next batch (queued behind this write).
+        this.resultBatches.delete(jobId);
+        try {
+          const record = await this.addFrameResultsNow(jobId, batch.map((b) => b.result));
+          for (const b of batch) b.resolve(record);
+        } catch (err) {
+          for (const b of batch) b.reject(err);
+        }
+      });
+    });
   }
 
-  private async addFrameResultNow(jobId: string, result: FrameResult): Promise<RunnerRecord | undefined> {
+  private async addFrameResultsNow(jobId: string, results: FrameResult[]): Promise<RunnerRecord | undefined> {
     // No read first: the count's update is conditional on `processing`, and a frame stored for a
-    // job that ended meanwhile changes nothing (its result was published without it). Every read
-    // is a query the MongoDB-protocol server pays for per frame.
+    // job that ended meanwhile changes nothing (its result was published without it).
+    const docs = results.map((result) => ({
+      job_id: jobId,
+      frame: result.frame,
+      ...(result.timestamp_ms !== undefined ? { timestamp_ms: result.timestamp_ms } : {}),
+      objects: result.objects,
+      ...(result.model ? { model: result.model } : {}),
+    }));
     try {
-      await this.frames.insertOne({
-        job_id: jobId,
-        frame: result.frame,
-        ...(result.timestamp_ms !== undefined ? { timestamp_ms: result.timestamp_ms } : {}),
-        objects: result.objects,
-        ...(result.model ? { model: result.model } : {}),
-      });
-      await this.runs.updateOne({ _id: jobId, status: 'processing' }, { $inc: { received_frames: 1 }, $set: { updated_at: new Date() } });
+      // Unordered: a duplicate (a redelivered result) does not keep the others out.
+      await this.frames.insertMany(docs, { ordered: false });
+      await this.runs.updateOne({ _id: jobId, status: 'processing' }, { $inc: { received_frames: docs.length }, $set: { updated_at: new Date() } });
     } catch (err) {
-      if (!isDuplicate(err)) throw err;
-      // Already stored: make sure it was counted (a crash may have fallen between the two writes).
+      if (!onlyDuplicates(err)) throw err;
+      // Some were stored already: count what is stored (a crash may also have fallen between a
+      // result's insert and its count).
       const stored = await this.frames.countDocuments({ job_id: jobId });
-      await this.runs.updateOne({ _id: jobId, status: 'processing' }, { $max: { received_frames: stored } });
+      await this.runs.updateOne({ _id: jobId, status: 'processing' }, { $max: { received_frames: stored }, $set: { updated_at: new Date() } });
     }
     return this.get(jobId);
   }

@@ -347,12 +347,16 @@ async function stillProcessing(deps: ExtractDeps, id: string, extracted: number)
  * job is no longer processing (failed, deleted).
  */
 async function paced(deps: ExtractDeps, id: string, extracted: number): Promise<number | false> {
-  // Each look is a read of the job's record; a frame takes tens of milliseconds to detect, so
-  // looking every 20–200 ms keeps the window full at a tenth of the reads of a tighter poll.
+  // Each look is a read of the job's record (a query the MongoDB-protocol server pays for); a frame
+  // takes tens of milliseconds to detect, so looking every 20–200 ms keeps the window full at a
+  // tenth of the reads of a tighter poll. And once the window is full, it waits for a quarter of
+  // it to free: the next quarter's frames then go out without a read each (a read per frame
+  // otherwise), while three quarters stay in flight to keep every model busy.
+  const refill = Math.max(1, Math.floor(deps.maxFramesInFlight / 4));
   for (let wait = 20; ; wait = Math.min(wait * 2, 200)) {
     const record = await deps.runs.get(id);
     if (!record || record.status !== 'processing') return false;
-    if (extracted - record.received_frames < deps.maxFramesInFlight) return record.received_frames;
+    if (extracted - record.received_frames <= deps.maxFramesInFlight - refill) return record.received_frames;
     deps.signal.throwIfAborted();
     await new Promise((r) => setTimeout(r, wait));
   }

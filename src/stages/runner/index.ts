@@ -23,6 +23,13 @@ export interface RunnerDeps extends ExtractDeps {
 }
 
 /**
+ * Results a runner collects at once. Storing one is a few database round trips; with several in
+ * hand, a store may write a job's results together (the MongoDB store does: one insert, one count
+ * update, one read for all of them), and a slow write no longer holds up the next message.
+ */
+const COLLECTOR_CONCURRENCY = 16;
+
+/**
  * The runner stage: extraction from `outbox_events`, collection from `inference_results`, and a
  * sweep that drives stalled jobs again. Resolves once subscribed; `stop` ends the sweep (the
  * subscriptions end when the bus closes).
@@ -89,7 +96,7 @@ export async function startRunner(runner: RunnerDeps): Promise<{ stop: () => Pro
         maxAttempts: deps.maxAttempts,
         onDeadLettered: (m) => deps.metrics?.consumerDeadLetters.inc({ topic: m.topic }),
       })),
-    { group: GROUPS.collector },
+    { group: GROUPS.collector, concurrency: COLLECTOR_CONCURRENCY },
   );
   const sweepMs = Math.min(60_000, Math.max(250, Math.floor(deps.stallTimeoutMs / 4)));
   return startPolling(() => redriveStalled(deps), { minIntervalMs: sweepMs, maxIntervalMs: sweepMs }, (err) =>
