@@ -183,7 +183,7 @@ interface Entry {
   model_alone_fps: number | null;
   ratio_vs_model_alone: number | null;
   /** Per sampled frame, ms: Framewise's own (every Framewise process, the model's CPU taken out), the decoder's (ffmpeg), the model's, the local servers'. */
-  cpu_ms_per_frame: { framewise: number; decoder: number; model: number; servers: number | null; by_process: Record<string, { own: number; decoder: number }>; servers_by_process: Record<string, number> };
+  cpu_ms_per_frame: { framewise: number; outside_detector_threads: number; detector_threads: number; decoder: number; model: number; servers: number | null; by_process: Record<string, { own: number; decoder: number }>; servers_by_process: Record<string, number> };
   peak_rss_mb_by_process: Record<string, number>;
   detector_alone_peak_rss_mb: number;
   wall_seconds: number;
@@ -253,6 +253,7 @@ async function main(): Promise<void> {
       const per = (ms: number): number => round(ms / run.frames, 2);
       const own = Object.values(run.cpuMs).reduce((a, c) => a + c.ownMs, 0);
       const decoder = Object.values(run.cpuMs).reduce((a, c) => a + c.childrenMs, 0);
+      const detectorThreads = Object.values(run.detectorThreadsMs).reduce((a, c) => a + c, 0);
       const servers = Object.values(run.serverCpuMs).reduce((a, v) => a + v, 0);
       const plainFps = plain?.fps;
       entries.push({
@@ -274,6 +275,8 @@ async function main(): Promise<void> {
         ratio_vs_model_alone: model ? round(run.e2eFps / model.fps, 3) : null,
         cpu_ms_per_frame: {
           framewise: per(own - modelCpuMs * run.frames),
+          outside_detector_threads: per(own - detectorThreads),
+          detector_threads: per(detectorThreads),
           decoder: per(decoder),
           model: round(modelCpuMs, 1),
           servers: mode === 'cluster' ? per(servers) : null,
@@ -335,9 +338,9 @@ async function main(): Promise<void> {
     `Framewise bench: ${videoPath} — ${perJob} sampled frames (every ${video.every}) of ${video.width}x${video.height}, ${summary.cores} cores, batch B = ${batch}, YOLO intra-op threads ${summary.yolo_intra_op_threads}`,
     '',
     table([
-      ['detector', 'run', 'jobs', 'frames/s', '× plain loop', '× model alone', 'Framewise CPU ms/frame', 'ffmpeg ms/frame', 'servers ms/frame', 'peak RSS MB'],
-      ...Object.entries(plainLoops).flatMap(([name, ps]) => ps.map((p, i) => [name, `plain loop, round ${i + 1} (Python, onnxruntime ${p.onnxruntime}, OpenCV ${p.opencv})`, '1', fmt(p.fps), '1.00', fmt(modelsAlone[name] ? p.fps / modelsAlone[name].fps : undefined), '–', '–', '–', '–'])),
-      ...Object.entries(modelsAlone).map(([name, m]) => [name, `model alone (Node onnxruntime, ${m.sessions} session(s) × ${m.intra_op_threads} thread(s), ${m.cpu_ms_per_frame} ms CPU/frame)`, '1', fmt(m.fps), '–', '1.00', '–', '–', '–', '–']),
+      ['detector', 'run', 'jobs', 'frames/s', '× plain loop', '× model alone', 'Framewise CPU ms/frame', 'outside detector threads', 'ffmpeg ms/frame', 'servers ms/frame', 'peak RSS MB'],
+      ...Object.entries(plainLoops).flatMap(([name, ps]) => ps.map((p, i) => [name, `plain loop, round ${i + 1} (Python, onnxruntime ${p.onnxruntime}, OpenCV ${p.opencv})`, '1', fmt(p.fps), '1.00', fmt(modelsAlone[name] ? p.fps / modelsAlone[name].fps : undefined), '–', '–', '–', '–', '–'])),
+      ...Object.entries(modelsAlone).map(([name, m]) => [name, `model alone (Node onnxruntime, ${m.sessions} session(s) × ${m.intra_op_threads} thread(s), ${m.cpu_ms_per_frame} ms CPU/frame)`, '1', fmt(m.fps), '–', '1.00', '–', '–', '–', '–', '–']),
       ...entries.map((e) => [
         e.name,
         `${e.mode}, round ${e.round} (${e.replicas} replica(s); detector alone ${fmt(e.detector_fps_batch1)} / ${fmt(e.detector_fps)} fps at b=1 / b=${e.batch})`,
@@ -346,13 +349,14 @@ async function main(): Promise<void> {
         fmt(e.ratio_vs_plain_loop ?? undefined),
         fmt(e.ratio_vs_model_alone ?? undefined),
         fmt(e.cpu_ms_per_frame.framewise, 1),
+        fmt(e.cpu_ms_per_frame.outside_detector_threads, 1),
         fmt(e.cpu_ms_per_frame.decoder, 1),
         fmt(e.cpu_ms_per_frame.servers ?? undefined, 1),
         Object.entries(e.peak_rss_mb_by_process).map(([k, v]) => `${k} ${v.toFixed(0)}`).join(', '),
       ]),
     ]),
     '',
-    'Framewise CPU = every Framewise process\'s own CPU during the run (/proc/<pid>/stat utime+stime) minus the model\'s (its CPU per frame alone × frames), per sampled frame; ffmpeg = the runner\'s children; servers = Kafka, MinIO and FerretDB.',
+    'Framewise CPU = every Framewise process\'s own CPU during the run (/proc/<pid>/stat utime+stime) minus the model\'s (its CPU per frame alone × frames), per sampled frame; outside detector threads = the same CPU minus that of the threads named fw-detector (the model and the model input made beside it), which does not depend on how fast the model ran alone; ffmpeg = the runner\'s children; servers = Kafka, MinIO and FerretDB.',
     ...entries.map((e) => `  ${e.name} ${e.mode} ×${e.jobs}, round ${e.round}: by process ${Object.entries(e.cpu_ms_per_frame.by_process).map(([k, v]) => `${k} ${v.own.toFixed(1)} (+ffmpeg ${v.decoder.toFixed(1)})`).join(', ')}${Object.keys(e.cpu_ms_per_frame.servers_by_process).length ? `; servers ${Object.entries(e.cpu_ms_per_frame.servers_by_process).map(([k, v]) => `${k} ${v.toFixed(1)}`).join(', ')}` : ''}; ready at ${e.ready_seconds.join(', ')} s`),
     '',
     ...(extraction.length ? ['', `Extraction alone (cluster, no inference; a 120 s loop of the fixture in 10 s segments): ${extraction.map((r) => `${r.runners} runner(s) ${r.extractedFps.toFixed(1)} frames/s (${(r.extractedFps / extraction[0]!.extractedFps).toFixed(2)}×; runners ${r.runnerCpuMsPerFrame.own.toFixed(1)} + ffmpeg ${r.runnerCpuMsPerFrame.decoder.toFixed(1)} ms CPU a frame)`).join(', ')}`] : []),

@@ -13,7 +13,8 @@ import { basename, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { startCluster, startStage, stopAll, type StageProcess } from '../scripts/cluster-local.js';
-import { cpuOf, peakRssMb, type CpuSample } from './proc-stat.js';
+import { cpuOf, peakRssMb, threadsCpuMs, type CpuSample } from './proc-stat.js';
+import { DETECTOR_THREAD_NAME } from '../src/adapters/detector/thread/serve.js';
 
 export type Mode = 'embedded' | 'cluster';
 
@@ -27,6 +28,8 @@ export interface PipelineRun {
   peakRssMb: Record<string, number>;
   /** CPU (ms) during the run by Framewise process name: its own, and its children's (ffmpeg). */
   cpuMs: Record<string, CpuSample>;
+  /** Of that, the CPU (ms) of each process's detector threads (the model, and the model input made there). */
+  detectorThreadsMs: Record<string, number>;
   /** CPU (ms) during the run of the local servers (cluster mode): kafka, minio, mongo. */
   serverCpuMs: Record<string, number>;
 }
@@ -109,6 +112,7 @@ export async function runPipeline(o: PipelineOptions): Promise<PipelineRun> {
     // Let start-up work (model warm-up, consumer joins) settle before the CPU is read.
     await sleep(1000);
     const cpu0 = await Promise.all(procs.map((p) => cpuOf(p.proc.pid!)));
+    const detector0 = await Promise.all(procs.map((p) => threadsCpuMs(p.proc.pid, DETECTOR_THREAD_NAME)));
     const server0 = await Promise.all(Object.values(servers).map((pid) => cpuOf(pid)));
     const t0 = performance.now();
     const ids: string[] = [];
@@ -128,18 +132,21 @@ export async function runPipeline(o: PipelineOptions): Promise<PipelineRun> {
     );
     const wallSeconds = (performance.now() - t0) / 1000;
     const cpu1 = await Promise.all(procs.map((p) => cpuOf(p.proc.pid!)));
+    const detector1 = await Promise.all(procs.map((p) => threadsCpuMs(p.proc.pid, DETECTOR_THREAD_NAME)));
     const server1 = await Promise.all(Object.values(servers).map((pid) => cpuOf(pid)));
     counts.forEach((c, i) => {
       if (c !== o.expectFrames) throw new Error(`job ${ids[i]} is ready with ${c} frames, expected ${o.expectFrames}`);
     });
     const cpuMs: Record<string, CpuSample> = {};
     procs.forEach((p, i) => (cpuMs[p.name] = { ownMs: cpu1[i]!.ownMs - cpu0[i]!.ownMs, childrenMs: cpu1[i]!.childrenMs - cpu0[i]!.childrenMs }));
+    const detectorThreadsMs: Record<string, number> = {};
+    procs.forEach((p, i) => (detectorThreadsMs[p.name] = detector1[i]! - detector0[i]!));
     const serverCpuMs: Record<string, number> = {};
     Object.keys(servers).forEach((s, i) => (serverCpuMs[s] = server1[i]!.ownMs - server0[i]!.ownMs));
     const peak: Record<string, number> = {};
     for (const p of procs) peak[p.name] = await peakRssMb(p.proc.pid);
     const frames = o.jobs * o.expectFrames;
-    return { wallSeconds, frames, e2eFps: frames / wallSeconds, readySeconds, peakRssMb: peak, cpuMs, serverCpuMs };
+    return { wallSeconds, frames, e2eFps: frames / wallSeconds, readySeconds, peakRssMb: peak, cpuMs, detectorThreadsMs, serverCpuMs };
   } catch (err) {
     const tails = procs.map((p) => `--- ${p.name}\n${p.log.slice(-15).join('\n')}`).join('\n');
     throw new Error(`${o.mode} run failed: ${(err as Error).message}\n${tails}`, { cause: err });

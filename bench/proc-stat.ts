@@ -4,7 +4,7 @@
  * its threads) are the 12th and 13th, cutime and cstime (its waited-for children: ffmpeg, ffprobe)
  * the 14th and 15th, in clock ticks (100 a second on Linux).
  */
-import { readFile } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
 import { readFileSync } from 'node:fs';
 
 const TICK_MS = 10;
@@ -40,4 +40,21 @@ export async function peakRssMb(pid: number | undefined): Promise<number> {
   const status = await readFile(`/proc/${pid}/status`, 'utf8').catch(() => '');
   const kb = /VmHWM:\s+(\d+) kB/.exec(status)?.[1];
   return kb ? Number(kb) / 1024 : Number.NaN;
+}
+
+/**
+ * The CPU (ms) of `pid`'s live threads named `name` (`/proc/<pid>/task/<tid>/comm`): the detector
+ * threads, named `fw-detector` by `serve.ts`. Threads that already exited are not in it.
+ */
+export async function threadsCpuMs(pid: number | undefined, name: string): Promise<number> {
+  if (pid === undefined) return Number.NaN;
+  const tids = await readdir(`/proc/${pid}/task`).catch(() => [] as string[]);
+  let total = 0;
+  for (const tid of tids) {
+    const comm = await readFile(`/proc/${pid}/task/${tid}/comm`, 'utf8').catch(() => '');
+    if (comm.trim() !== name) continue;
+    const stat = await readFile(`/proc/${pid}/task/${tid}/stat`, 'utf8').catch(() => '');
+    if (stat) total += parse(stat).ownMs;
+  }
+  return total;
 }

@@ -372,3 +372,20 @@ test('clear errors: unknown shape, not a model, bad frames, bad options', async 
   const ok = await open(await model('v8-ok.onnx', { layout: 'v8', rows: [[...A_V8, 0.9]], metadata: ultralyticsMetadata({ names: ['x'] }) }));
   await assert.rejects(ok.detect([{ width: 4, height: 4, data: new Uint8Array(10) }]), /frame 0/);
 });
+
+test('the model runs on threads named fw-detector, so its CPU can be told from the process’s (Linux)', { skip: process.platform !== 'linux' && 'thread names are read from /proc' }, async () => {
+  const { readdir, readFile } = await import('node:fs/promises');
+  const { DETECTOR_THREAD_NAME } = await import('../../src/adapters/detector/thread/serve.js');
+  const named = async () => {
+    const tids = await readdir('/proc/self/task');
+    const comms = await Promise.all(tids.map((t) => readFile(`/proc/self/task/${t}/comm`, 'utf8').catch(() => '')));
+    return comms.filter((c) => c.trim() === DETECTOR_THREAD_NAME).length;
+  };
+  const before = await named();
+  const file = await model('v8-named.onnx', { layout: 'v8', batch: 1, metadata: ultralyticsMetadata({ names: NAMES }), rows: [[...A_V8, 0.3, 0, 0]] });
+  const d = await open(file, { intraOpThreads: 2 });
+  await d.detect([solid(64, 64, 100)]);
+  // The worker thread itself, and onnxruntime's intra-op thread it started, inherit the name.
+  assert.ok((await named()) >= before + 2, `threads named ${DETECTOR_THREAD_NAME}: ${before} before, ${await named()} after`);
+  assert.notEqual((await readFile('/proc/thread-self/comm', 'utf8')).trim(), DETECTOR_THREAD_NAME, 'the calling thread keeps its name');
+});
