@@ -132,6 +132,9 @@ describe('HTTP API (inject, embedded stores)', () => {
     });
     await runs.start({ _id: id, created_at: new Date(Date.now() - 10_000), expected_frames: 20, parameters: { sample_every: 5 } });
     for (let f = 0; f < 5; f++) await runs.addFrameResult(id, { frame: f * 5, objects: [] });
+    // The rate is frames over time since the upload (kept to 0.01 s): let some time pass, or an
+    // answer within 5 ms of the upload has no rate yet.
+    await new Promise((r) => setTimeout(r, 20));
     const busy = (await api.inject({ url: `/api/status/${id}` })).json();
     assert.equal(busy.status, 'processing');
     assert.equal(busy.stage, 'detecting');

@@ -22,6 +22,9 @@ test('stage, percent of the total (else the estimate) and ETA at the average rat
   assert.equal(jobProgress('processing', run(10, 20, 40), 5).percent, 50);
   assert.equal(jobProgress('processing', run(10, 20, 40), 5).eta_seconds, 5);
   assert.equal(jobProgress('processing', run(0, null, 40), 5).eta_seconds, null, 'no rate yet');
+  // A fast start (5 of 20 frames in 10 ms: 30 ms to go) still shows frames to come: rounded up.
+  assert.equal(jobProgress('processing', run(5, null, 20), 0.01).eta_seconds, 0.1);
+  assert.equal(jobProgress('processing', run(20, 20, 20), 0.01).eta_seconds, 0, 'nothing left');
   assert.deepEqual(jobProgress('predictable', run(20, 20, 20), 9), { stage: 'publishing', frames_done: 20, frames_total: 20, frames_expected: 20, percent: 100, eta_seconds: null });
   assert.equal(jobProgress('ready', run(20, 20, 40), 9).percent, 100);
   assert.equal(jobProgress('failed', run(3, null, 40), 9).stage, 'failed');
