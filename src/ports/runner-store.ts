@@ -15,8 +15,12 @@ import type { Notification, NotificationRef } from '../core/notification.js';
  *   `received_frames` counts distinct frames. Returns `undefined` when the job is unknown.
  * - `markPredictable` moves `processing` → `predictable` only when every frame is in;
  *   returns whether it moved.
- * - `markReady` moves `predictable` → `ready` (with `ready_at`, `output_s3`); `markFailed` moves any
- *   non-final record (creating it if needed) → `failed` with a reason. Both return whether they moved.
+ * - `markReady` moves `predictable` → `ready` (with `ready_at`, `output_s3`) and drops the job's frame
+ *   results: the published document holds them from then on, and a store that kept every job's
+ *   results would make each later read slower (a MongoDB-protocol server without indexed queries
+ *   scans them all). `markFailed` moves any non-final record (creating it if needed) → `failed`
+ *   with a reason, keeping the results (a dead publish may be replayed). Both return whether they
+ *   moved.
  * - `claimPredictable` atomically claims up to `limit` `predictable` records that are due
  *   (`publish_next_at` ≤ now or unset) and whose lease is free, expired or the claimer's, oldest
  *   first (the result publisher's work list — the second outbox; see `Claim`).
@@ -29,7 +33,8 @@ import type { Notification, NotificationRef } from '../core/notification.js';
  * - `claimStalled` finds `processing` records not updated since `stalledBefore` (their frames
  *   stopped arriving), and claims each atomically by bumping `updated_at` to `now` and `drives` by
  *   one: of several sweepers only one gets a given record per stall.
- * - `frameResults` yields a job's frame results ascending by frame, without loading them all at once.
+ * - `frameResults` yields a job's frame results ascending by frame, without loading them all at once;
+ *   nothing once the job is `ready`.
  * - `countActive(owner, dispatched)` counts the owner's jobs that are not final: of `dispatched`
  *   (job ids the outbox holds as `new` or `sent`; duplicates count once) those with no record or a
  *   `processing`/`predictable` one, plus the owner's (`input.owner`) `processing`/`predictable`

@@ -364,6 +364,9 @@ export function runnerStoreContract(name: string, make: () => Promise<{ store: R
       assert.deepEqual(ready?.output_s3, { bucket: 'b', object: 'detection/x.json' });
       assert.equal(await store.markFailed(s._id, 'too late', new Date()), false, 'ready is final');
       assert.equal((await store.claimPredictable({ owner: 'p3', limit: 10, leaseMs: 1000, now: new Date(99_000) })).length, 0, 'ready jobs are never claimed');
+      const kept: number[] = [];
+      for await (const r of store.frameResults(s._id)) kept.push(r.frame);
+      assert.deepEqual(kept, [], "a ready job's results live in its published document, not in the store");
       await dispose();
     });
 
@@ -409,6 +412,9 @@ export function runnerStoreContract(name: string, make: () => Promise<{ store: R
       assert.deepEqual((await store.listDead(10)).map((x) => x._id), [a]);
       assert.equal(await store.replayDead(b, new Date(7000)), false, 'b is not dead');
       assert.equal(await store.replayDead(a, new Date(7000)), true);
+      const replayed: number[] = [];
+      for await (const r of store.frameResults(a)) replayed.push(r.frame);
+      assert.deepEqual(replayed, [0], 'a dead publish keeps its results, for the replay to publish');
       const back = await store.get(a);
       assert.equal(back?.status, 'predictable');
       assert.equal(back?.publish_attempts, 0);

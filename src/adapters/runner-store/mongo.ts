@@ -5,6 +5,7 @@ import type { FrameResult } from '../../core/types.js';
 import { webhookUrlOf, type Notification, type NotificationRef, type NotificationStatus, type NotifiedStatus } from '../../core/notification.js';
 import { MongoLeases } from '../mongo/lease-claims.js';
 import { PerKeyQueue } from '../mongo/per-key-queue.js';
+import { ClaimSignal } from '../mongo/claim-signal.js';
 
 /** `runner_totals`: the sampled frame count of a job, known once its extraction ended. */
 interface TotalDoc {
@@ -75,9 +76,14 @@ export class MongoRunnerStore implements RunnerStore {
   private readonly leases: MongoLeases;
   private readonly recordUpdates = new PerKeyQueue();
   private readonly resultBatches = new Map<string, ResultBatch>();
+  /** Raised by every write that makes a record's publish (or notification) claimable; see `ClaimSignal`. */
+  private readonly publishable: ClaimSignal;
+  private readonly notifiable: ClaimSignal;
 
   constructor(db: Db) {
     this.leases = new MongoLeases(db, 'runner_leases');
+    this.publishable = new ClaimSignal(db, 'runner_signals', 'publish');
+    this.notifiable = new ClaimSignal(db, 'runner_signals', 'notify');
     this.runs = db.collection<RunnerRecord>('runner_predictions');
     this.frames = db.collection<FrameDoc>('frame_results');
     this.totals = db.collection<TotalDoc>('runner_totals');
@@ -202,18 +208,22 @@ export class MongoRunnerStore implements RunnerStore {
       objects: result.objects,
       ...(result.model ? { model: result.model } : {}),
     }));
+    let counted: StoredRecord | null;
     try {
       // Unordered: a duplicate (a redelivered result) does not keep the others out.
       await this.frames.insertMany(docs, { ordered: false });
-      await this.runs.updateOne({ _id: jobId, status: 'processing' }, { $inc: { received_frames: docs.length }, $set: { updated_at: new Date() } });
+      // One command that counts and reads back (FerretDB looks the record up by `_id` for
+      // findAndModify, where an update with a second condition scans every record).
+      counted = await this.runs.findOneAndUpdate({ _id: jobId, status: 'processing' }, { $inc: { received_frames: docs.length }, $set: { updated_at: new Date() } }, { returnDocument: 'after' });
     } catch (err) {
       if (!onlyDuplicates(err)) throw err;
       // Some were stored already: count what is stored (a crash may also have fallen between a
       // result's insert and its count).
       const stored = await this.frames.countDocuments({ job_id: jobId });
-      await this.runs.updateOne({ _id: jobId, status: 'processing' }, { $max: { received_frames: stored }, $set: { updated_at: new Date() } });
+      counted = await this.runs.findOneAndUpdate({ _id: jobId, status: 'processing' }, { $max: { received_frames: stored }, $set: { updated_at: new Date() } }, { returnDocument: 'after' });
     }
-    return this.get(jobId);
+    // Not processing (ended meanwhile, or unknown): the record as it is.
+    return counted ? (await this.withTotals([counted]))[0] : this.get(jobId);
   }
 
   markPredictable(jobId: string): Promise<boolean> {
@@ -226,6 +236,7 @@ export class MongoRunnerStore implements RunnerStore {
     const r = await this.get(jobId);
     if (!r || r.status !== 'processing' || !allFramesIn(r)) return false;
     const u = await this.runs.updateOne({ _id: jobId, status: 'processing' }, { $set: { status: 'predictable', total_frames: r.total_frames, updated_at: new Date() } });
+    if (u.modifiedCount === 1) await this.publishable.raise();
     return u.modifiedCount === 1;
   }
 
@@ -233,7 +244,7 @@ export class MongoRunnerStore implements RunnerStore {
   async claimPredictable(c: Claim): Promise<RunnerRecord[]> {
     // A record that never had a lease (or a failed publish) lacks the field (absent compares below
     // any date in neither MongoDB nor FerretDB), so the filter accepts absent as free / due.
-    const claimed = await this.claimByLeases(c, 'publish:', { until: 'lease_until', owner: 'lease_owner' }, { status: 'predictable' }, {
+    const claimed = await this.claimByLeases(c, this.publishable, 'publish:', { until: 'lease_until', owner: 'lease_owner' }, { status: 'predictable' }, {
       $or: [{ publish_next_at: { $exists: false } }, { publish_next_at: { $lte: c.now } }],
     });
     return claimed.map((d) => normalize(d)!);
@@ -246,17 +257,28 @@ export class MongoRunnerStore implements RunnerStore {
    * is written and the records it won, still in `state`, are read back. The hint only spares
    * claimers a doomed try: the lease itself is the document in the leases collection.
    */
-  private async claimByLeases(c: Claim, prefix: string, fields: { until: 'lease_until' | 'webhook_lease_until'; owner: 'lease_owner' | 'webhook_lease_owner' }, state: Filter<StoredRecord>, due: Filter<StoredRecord>): Promise<StoredRecord[]> {
+  private async claimByLeases(
+    c: Claim,
+    signal: ClaimSignal,
+    prefix: string,
+    fields: { until: 'lease_until' | 'webhook_lease_until'; owner: 'lease_owner' | 'webhook_lease_owner' },
+    state: Filter<StoredRecord>,
+    due: Filter<StoredRecord>,
+  ): Promise<StoredRecord[]> {
     const free: Filter<StoredRecord> = { $or: [{ [fields.until]: { $exists: false } }, { [fields.until]: { $lte: c.now } }, { [fields.owner]: c.owner }] };
-    const candidates = await this.runs
-      .find({ ...state, $and: [free, due] }, { projection: { _id: 1 } })
-      .sort({ created_at: 1, _id: 1 })
-      .limit(c.limit)
-      .toArray();
+    const candidates = await signal.scan(c.owner, c.now, () =>
+      this.runs
+        .find({ ...state, $and: [free, due] }, { projection: { _id: 1 } })
+        .sort({ created_at: 1, _id: 1 })
+        .limit(c.limit)
+        .toArray(),
+    );
     if (candidates.length === 0) return [];
     const until = new Date(c.now.getTime() + c.leaseMs);
     const won = [...(await this.leases.take(candidates.map((d) => `${prefix}${d._id}`), c.owner, c.now, until))].map((k) => k.slice(prefix.length));
     if (won.length === 0) return [];
+    // Should the winner die holding them, the work is claimable again when the leases expire.
+    await signal.raise(until);
     await this.runs.updateMany({ _id: { $in: won } }, { $set: { [fields.until]: until, [fields.owner]: c.owner } as MatchKeysAndValues<StoredRecord> });
     return this.runs.find({ _id: { $in: won }, ...state }).sort({ created_at: 1, _id: 1 }).toArray();
   }
@@ -267,6 +289,7 @@ export class MongoRunnerStore implements RunnerStore {
       { _id: jobId, status: 'predictable' },
       { $inc: { publish_attempts: 1 }, $set: { publish_error: error, publish_next_at: nextAttemptAt, lease_until: new Date(0) }, $unset: { lease_owner: '' } },
     );
+    if (u.modifiedCount === 1) await this.publishable.raise(nextAttemptAt);
     return u.modifiedCount === 1;
   }
 
@@ -297,6 +320,7 @@ export class MongoRunnerStore implements RunnerStore {
       { _id: jobId, status: 'failed', dead_at: { $exists: true } },
       { $set: { status: 'predictable', publish_attempts: 0, publish_next_at: at, updated_at: at }, $unset: { dead_at: '', error: '', failed_at: '' } },
     );
+    if (u.modifiedCount === 1) await this.publishable.raise(at);
     return u.modifiedCount === 1;
   }
 
@@ -329,7 +353,18 @@ export class MongoRunnerStore implements RunnerStore {
 
   async markReady(jobId: string, at: Date, output: { bucket: string; object: string }): Promise<boolean> {
     const done = await this.finalize({ _id: jobId, status: 'predictable' }, { $set: { status: 'ready', ready_at: at, output_s3: output, updated_at: at } }, at);
-    if (done) await this.leases.forget([`publish:${jobId}`]);
+    if (done) {
+      await this.leases.forget([`publish:${jobId}`]);
+      // The published document holds the results now (see the port). FerretDB scans a collection
+      // for any filter but `_id`: every job's results kept here made each publish read them all
+      // (560 ms of its CPU a publish with 1,200 results stored). A crash before this delete leaves
+      // results nothing reads; a redelivered result stored after it likewise (the record is not
+      // `processing`, so it is not counted).
+      await this.frames.deleteMany({ job_id: jobId });
+      // Its totals too: the record has carried the total since `predictable`.
+      const segments = (await this.runs.findOne({ _id: jobId }, { projection: { segments: 1 } }))?.segments ?? 1;
+      await this.totals.deleteMany({ _id: { $in: segments <= 1 ? [jobId] : Array.from({ length: segments }, (_, k) => segmentTotalId(jobId, k)) } });
+    }
     return done;
   }
 
@@ -341,7 +376,10 @@ export class MongoRunnerStore implements RunnerStore {
    */
   private async finalize(filter: Filter<StoredRecord>, update: { $set: MatchKeysAndValues<StoredRecord>; $inc?: Record<string, number>; $unset?: Record<string, ''> }, at: Date): Promise<boolean> {
     const notified = await this.runs.updateOne({ ...filter, ...ASKS_FOR_WEBHOOK }, { ...update, $set: { ...update.$set, ...pendingNotification(at) }, $unset: { ...update.$unset, ...FRESH_NOTIFICATION } });
-    if (notified.modifiedCount === 1) return true;
+    if (notified.modifiedCount === 1) {
+      await this.notifiable.raise(at);
+      return true;
+    }
     return (await this.runs.updateOne(filter, update)).modifiedCount === 1;
   }
 
@@ -352,7 +390,10 @@ export class MongoRunnerStore implements RunnerStore {
   private async markFailedNow(jobId: string, reason: string, at: Date, input?: VideoRef): Promise<boolean> {
     const active: Filter<StoredRecord> = { _id: jobId, status: { $in: ['processing', 'predictable'] } };
     const failed = { status: 'failed' as const, error: reason, failed_at: at, updated_at: at };
-    if ((await this.runs.updateOne({ ...active, ...ASKS_FOR_WEBHOOK }, { $set: { ...failed, ...pendingNotification(at) }, $unset: FRESH_NOTIFICATION })).modifiedCount === 1) return true;
+    if ((await this.runs.updateOne({ ...active, ...ASKS_FOR_WEBHOOK }, { $set: { ...failed, ...pendingNotification(at) }, $unset: FRESH_NOTIFICATION })).modifiedCount === 1) {
+      await this.notifiable.raise(at);
+      return true;
+    }
     try {
       const u = await this.runs.updateOne(
         active,
@@ -370,6 +411,7 @@ export class MongoRunnerStore implements RunnerStore {
         },
         { upsert: true },
       );
+      if (u.upsertedCount === 1 && webhookUrlOf(input)) await this.notifiable.raise(at);
       return u.modifiedCount === 1 || u.upsertedCount === 1;
     } catch (err) {
       if (isDuplicate(err)) return false; // the record exists in a final status
@@ -409,12 +451,15 @@ export class MongoRunnerStore implements RunnerStore {
     await this.totals.deleteMany({});
     await this.runs.deleteMany({});
     await this.leases.deleteAll();
+    await this.publishable.deleteAll();
+    await this.notifiable.deleteAll();
   }
 
   /** Claims through `MongoLeases` (keys `notify:{id}`), as `claimPredictable` does. */
   async claimNotifications(c: Claim): Promise<Notification[]> {
     const claimed = await this.claimByLeases(
       c,
+      this.notifiable,
       notifyKey(''),
       { until: 'webhook_lease_until', owner: 'webhook_lease_owner' },
       { webhook_status: 'pending', status: { $in: ['ready', 'failed'] } },
@@ -436,6 +481,7 @@ export class MongoRunnerStore implements RunnerStore {
       $set: { webhook_error: error, webhook_next_at: nextAttemptAt, webhook_lease_until: new Date(0) },
       $unset: { webhook_lease_owner: '' },
     });
+    if (u.modifiedCount === 1) await this.notifiable.raise(nextAttemptAt);
     return u.modifiedCount === 1;
   }
 
@@ -459,6 +505,7 @@ export class MongoRunnerStore implements RunnerStore {
       { _id: jobId, webhook_status: 'dead', status: { $in: ['ready', 'failed'] } },
       { $set: { webhook_status: 'pending', webhook_attempts: 0, webhook_next_at: at }, $unset: { webhook_dead_at: '' } },
     );
+    if (u.modifiedCount === 1) await this.notifiable.raise(at);
     return u.modifiedCount === 1;
   }
 
@@ -494,6 +541,7 @@ export class MongoRunnerStore implements RunnerStore {
           },
           { upsert: true },
         );
+        if (u.upsertedCount === 1 && webhookUrlOf(job.input)) await this.notifiable.raise(at);
         return u.upsertedCount === 1;
       } catch (err) {
         if (isDuplicate(err)) return false; // a concurrent write created the record

@@ -233,12 +233,16 @@ export class SqliteRunnerStore implements RunnerStore {
   }
 
   async markReady(jobId: string, at: Date, output: { bucket: string; object: string }): Promise<boolean> {
-    const r = prepared(this.db, 
-        `UPDATE runner_predictions SET status = 'ready', ready_at = ?, output_s3 = ?, updated_at = ?, ${notifyIfAsked('input', '?')}
-         WHERE _id = ? AND status = 'predictable'`,
-      )
-      .run(at.getTime(), JSON.stringify(output), at.getTime(), at.getTime(), jobId);
-    return r.changes === 1;
+    return this.db.transaction(() => {
+      const r = prepared(this.db, 
+          `UPDATE runner_predictions SET status = 'ready', ready_at = ?, output_s3 = ?, updated_at = ?, ${notifyIfAsked('input', '?')}
+           WHERE _id = ? AND status = 'predictable'`,
+        )
+        .run(at.getTime(), JSON.stringify(output), at.getTime(), at.getTime(), jobId);
+      // The published document holds the results now (see the port).
+      if (r.changes === 1) prepared(this.db, 'DELETE FROM frame_results WHERE job_id = ?').run(jobId);
+      return r.changes === 1;
+    })();
   }
 
   async markFailed(jobId: string, reason: string, at: Date, input?: VideoRef): Promise<boolean> {
