@@ -76,8 +76,9 @@ export class ClaimSignal {
     return [];
   }
 
-  async deleteAll(): Promise<void> {
-    await this.signals.deleteMany({});
+  /** Deletes this kind's signal and what this store saw of it (the store's `deleteAll`). */
+  async forget(): Promise<void> {
+    await this.signals.deleteOne({ _id: this.kind });
     this.emptyScans.clear();
   }
 }

@@ -25,6 +25,9 @@ interface FrameDoc {
 /** The `runner_totals` document of segment `k` of a job extracted in segments. */
 const segmentTotalId = (jobId: string, k: number): string => `${jobId}#${k}`;
 
+/** The `runner_totals` documents of a job in `segments` segments: its id, or one per segment. */
+const totalIds = (jobId: string, segments = 1): string[] => (segments <= 1 ? [jobId] : Array.from({ length: segments }, (_, k) => segmentTotalId(jobId, k)));
+
 const isDuplicate = (err: unknown) => err instanceof MongoServerError && err.code === 11000;
 
 /** An unordered insert's failure where every failed document was a duplicate key. */
@@ -97,7 +100,7 @@ export class MongoRunnerStore implements RunnerStore {
    */
   private async withTotals(docs: StoredRecord[]): Promise<RunnerRecord[]> {
     const open = docs.filter((d) => d.status === 'processing');
-    const ids = open.flatMap((d) => ((d.segments ?? 1) <= 1 ? [d._id] : Array.from({ length: d.segments! }, (_, k) => segmentTotalId(d._id, k))));
+    const ids = open.flatMap((d) => totalIds(d._id, d.segments));
     const totals = ids.length === 0 ? [] : ids.length === 1 ? await this.totals.find({ _id: ids[0]! }).toArray() : await this.totals.find({ _id: { $in: ids } }).toArray();
     const byId = new Map(totals.map((t) => [t._id, t.total]));
     return docs.map((d) => {
@@ -362,8 +365,8 @@ export class MongoRunnerStore implements RunnerStore {
       // `processing`, so it is not counted).
       await this.frames.deleteMany({ job_id: jobId });
       // Its totals too: the record has carried the total since `predictable`.
-      const segments = (await this.runs.findOne({ _id: jobId }, { projection: { segments: 1 } }))?.segments ?? 1;
-      await this.totals.deleteMany({ _id: { $in: segments <= 1 ? [jobId] : Array.from({ length: segments }, (_, k) => segmentTotalId(jobId, k)) } });
+      const segments = (await this.runs.findOne({ _id: jobId }, { projection: { segments: 1 } }))?.segments;
+      await this.totals.deleteMany({ _id: { $in: totalIds(jobId, segments) } });
     }
     return done;
   }
@@ -451,8 +454,8 @@ export class MongoRunnerStore implements RunnerStore {
     await this.totals.deleteMany({});
     await this.runs.deleteMany({});
     await this.leases.deleteAll();
-    await this.publishable.deleteAll();
-    await this.notifiable.deleteAll();
+    await this.publishable.forget();
+    await this.notifiable.forget();
   }
 
   /** Claims through `MongoLeases` (keys `notify:{id}`), as `claimPredictable` does. */
