@@ -69,6 +69,32 @@ function blurRow(src: usize, dst: usize, stride: i32): void {
   return i8x16.narrow_i16x8_u(i16x8.narrow_i32x4_s(f0, f1), i16x8.narrow_i32x4_s(f2, f3));
 }
 
+/** 2^23 as float32: adding it rounds a float32 in [0, 2^23) half to even, at bit 0 of its mantissa. */
+const MAGIC: f32 = 8388608.0;
+
+/**
+ * The contrast of 4 lanes (0–255) in float32: `|v·alpha + beta|` with two roundings (product, then
+ * sum) where `scaleAbs4` rounds once; rounded half to even and made an integer by adding 2^23 and
+ * subtracting its bits. Only used where the host has checked it equal to `scaleAbs4` for every
+ * value 0–255 (see `FrameKernels.float32Contrast`): a third of the float64 path's instructions.
+ */
+@inline function scaleAbs4f(v: v128, alpha: v128, beta: v128, magic: v128, magicBits: v128): v128 {
+  const x = f32x4.abs(f32x4.add(f32x4.mul(f32x4.convert_i32x4_s(v), alpha), beta));
+  // Past 2^23 the trick fails; such values saturate to 255 anyway.
+  return i32x4.sub(f32x4.add(f32x4.min(x, f32x4.splat(4096)), magic), magicBits);
+}
+
+/** `scaleAbs16` in float32 (see `scaleAbs4f`). */
+@inline function scaleAbs16f(lo: v128, hi: v128, alpha: v128, beta: v128): v128 {
+  const magic = f32x4.splat(MAGIC);
+  const bits = i32x4.splat(0x4b000000);
+  const f0 = scaleAbs4f(i32x4.extend_low_i16x8_u(lo), alpha, beta, magic, bits);
+  const f1 = scaleAbs4f(i32x4.extend_high_i16x8_u(lo), alpha, beta, magic, bits);
+  const f2 = scaleAbs4f(i32x4.extend_low_i16x8_u(hi), alpha, beta, magic, bits);
+  const f3 = scaleAbs4f(i32x4.extend_high_i16x8_u(hi), alpha, beta, magic, bits);
+  return i8x16.narrow_i16x8_u(i16x8.narrow_i32x4_s(f0, f1), i16x8.narrow_i32x4_s(f2, f3));
+}
+
 @inline function scaleAbs1(v: i32, alpha: f32, beta: f32): u8 {
   const r = nearest<f32>(Mathf.abs(<f32>(<f64>v * <f64>alpha + <f64>beta)));
   return <u8>(r >= 255 ? 255 : r);
@@ -80,11 +106,15 @@ function blurRow(src: usize, dst: usize, stride: i32): void {
  * direction, sum rounded half up, BORDER_REFLECT_101 — bit-exact), then `contrast` →
  * `convertScaleAbs(alpha, beta)` (a float32 fused multiply-add, absolute value, rounded half to
  * even, saturated). `rows` is scratch for three rows of u16 sums: 3 × (6·w + 32) bytes.
+ * `float32`: the vector lanes' contrast is `scaleAbs16f`, which the host uses only where it gives
+ * the same bytes; the scalar tails always take the exact path.
  */
-export function preprocess(src: usize, dst: usize, rows: usize, w: i32, h: i32, blur: bool, contrast: bool, alpha: f32, beta: f32): void {
+export function preprocess(src: usize, dst: usize, rows: usize, w: i32, h: i32, blur: bool, contrast: bool, alpha: f32, beta: f32, float32: bool): void {
   const stride = w * 3;
   const va = f64x2.splat(<f64>alpha);
   const vb = f64x2.splat(<f64>beta);
+  const fa = f32x4.splat(alpha);
+  const fb = f32x4.splat(beta);
   if (!blur) {
     if (!contrast) {
       memory.copy(dst, src, <usize>(stride * h));
@@ -92,9 +122,16 @@ export function preprocess(src: usize, dst: usize, rows: usize, w: i32, h: i32, 
     }
     const n = stride * h;
     let i = 0;
-    for (; i + 16 <= n; i += 16) {
-      const v = v128.load(src + <usize>i);
-      v128.store(dst + <usize>i, scaleAbs16(i16x8.extend_low_i8x16_u(v), i16x8.extend_high_i8x16_u(v), va, vb));
+    if (float32) {
+      for (; i + 16 <= n; i += 16) {
+        const v = v128.load(src + <usize>i);
+        v128.store(dst + <usize>i, scaleAbs16f(i16x8.extend_low_i8x16_u(v), i16x8.extend_high_i8x16_u(v), fa, fb));
+      }
+    } else {
+      for (; i + 16 <= n; i += 16) {
+        const v = v128.load(src + <usize>i);
+        v128.store(dst + <usize>i, scaleAbs16(i16x8.extend_low_i8x16_u(v), i16x8.extend_high_i8x16_u(v), va, vb));
+      }
     }
     for (; i < n; i++) store<u8>(dst + <usize>i, scaleAbs1(<i32>load<u8>(src + <usize>i), alpha, beta));
     return;
@@ -115,7 +152,7 @@ export function preprocess(src: usize, dst: usize, rows: usize, w: i32, h: i32, 
       const o = <usize>i << 1;
       const lo = i16x8.shr_u(i16x8.add(i16x8.add(i16x8.add(v128.load(r0 + o), v128.load(r2 + o)), i16x8.shl(v128.load(r1 + o), 1)), eight), 4);
       const hi = i16x8.shr_u(i16x8.add(i16x8.add(i16x8.add(v128.load(r0 + o, 16), v128.load(r2 + o, 16)), i16x8.shl(v128.load(r1 + o, 16), 1)), eight), 4);
-      v128.store(out + <usize>i, contrast ? scaleAbs16(lo, hi, va, vb) : i8x16.narrow_i16x8_u(lo, hi));
+      v128.store(out + <usize>i, !contrast ? i8x16.narrow_i16x8_u(lo, hi) : float32 ? scaleAbs16f(lo, hi, fa, fb) : scaleAbs16(lo, hi, va, vb));
     }
     for (; i < stride; i++) {
       const o = <usize>i << 1;

@@ -46,9 +46,20 @@ test('the SIMD preprocessing equals the TypeScript reference byte for byte, ever
   }
   // Other gains and offsets, a negative offset (convertScaleAbs takes the absolute value), saturation.
   const frame = noise(97, 31);
-  for (const [alpha, beta] of [[0.5, 0], [2, -100], [1, -255], [10, 255], [0.37, 3.3]] as const) {
+  for (const [alpha, beta] of [[0.5, 0], [2, -100], [1, -255], [10, 255], [0.37, 3.3], [3.9, -100], [1.1, 0.3]] as const) {
     assert.equal(firstDifference(kernels.prepare(frame, options(true, true, alpha, beta)).data, preprocess(frame, options(true, true, alpha, beta)).data), undefined, `alpha ${alpha} beta ${beta}`);
   }
+});
+
+test('the contrast takes the float32 path only where it gives the exact path\'s bytes for all 256 values', () => {
+  const kernels = FrameKernels.create();
+  // The design's 1.3 / 5 (and the identity) agree; these two do not (a product rounded to float32
+  // and then a sum rounded again lands on the other side of a .5 for some byte), so they keep the
+  // exact path, and the test above shows both paths equal to the reference.
+  assert.equal(kernels.float32Contrast(1.3, 5), true);
+  assert.equal(kernels.float32Contrast(1, 0), true);
+  assert.equal(kernels.float32Contrast(3.9, -100), false);
+  assert.equal(kernels.float32Contrast(1.1, 0.3), false);
 });
 
 test('the SIMD resize equals the fixed-point reference, down and up, and preprocessing comes first', () => {

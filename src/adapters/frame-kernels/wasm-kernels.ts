@@ -26,7 +26,7 @@ const wasm = (globalThis as unknown as { WebAssembly: WasmApi }).WebAssembly;
 
 interface KernelExports {
   memory: WasmMemory;
-  preprocess(src: number, dst: number, rows: number, w: number, h: number, blur: number, contrast: number, alpha: number, beta: number): void;
+  preprocess(src: number, dst: number, rows: number, w: number, h: number, blur: number, contrast: number, alpha: number, beta: number, float32: number): void;
   resizeLinear(src: number, sw: number, sh: number, dst: number, dw: number, dh: number, blocks: number, count: number, per: number, yofs: number, ybeta: number, hrows: number): void;
   fillInput(src: number, fw: number, fh: number, dst: number, w: number, h: number, left: number, top: number, pad: number): void;
 }
@@ -145,6 +145,8 @@ export class FrameKernels {
   /** Bytes at the start of memory held by the model input batch (`fillInput`). */
   private inputBytes = 0;
   private tapsCache = new Map<string, { blocks: HorizontalBlocks; y: { index: Int32Array; weights: Int32Array } }>();
+  /** Whether the float32 contrast gives the exact bytes, by `alpha:beta`. */
+  private float32Checked = new Map<string, boolean>();
 
   private constructor(instance: { exports: unknown }) {
     this.k = instance.exports as KernelExports;
@@ -179,6 +181,36 @@ export class FrameKernels {
   }
 
   /**
+   * Whether `convertScaleAbs(alpha, beta)` computed in float32 (a product and a sum, each rounded)
+   * gives exactly the bytes of the kernel's exact path (one rounding, as OpenCV's fused
+   * multiply-add) for every byte 0–255 — a contrast is a function of one byte, so 256 values
+   * settle it. Checked once per pair by running both paths; the fast one is used only where they
+   * agree (for the design's 1.3 / 5 they do).
+   */
+  float32Contrast(alpha: number, beta: number): boolean {
+    const key = `${alpha}:${beta}`;
+    let same = this.float32Checked.get(key);
+    if (same === undefined) {
+      // One row of 86 pixels holding the bytes 0–255 (and two more), in the vector loop.
+      const n = 258;
+      const src = this.inputBytes + GUARD;
+      const dst = src + align(n) + GUARD;
+      this.ensure(dst + align(n) + GUARD);
+      const run = (float32: boolean): Uint8Array => {
+        this.bytes().set(Uint8Array.from({ length: n }, (_, i) => i & 255), src);
+        this.k.preprocess(src, dst, 0, n / 3, 1, 0, 1, alpha, beta, float32 ? 1 : 0);
+        return this.bytes().slice(dst, dst + 256);
+      };
+      const exact = run(false);
+      const fast = run(true);
+      same = fast.every((v, i) => v === exact[i]);
+      if (this.float32Checked.size > 64) this.float32Checked.clear();
+      this.float32Checked.set(key, same);
+    }
+    return same;
+  }
+
+  /**
    * The design's preprocessing of `frame` (3×3 blur, contrast; see `PreprocessOptions`), then,
    * when `size` differs from the frame's, OpenCV's linear resize to `size`. A new frame; `frame`
    * is not changed. Blur kernels other than 3×3 are the caller's to do (see `canPreprocess`). The
@@ -205,9 +237,13 @@ export class FrameKernels {
     const ybeta = yofs + align(4 * dh);
     const hrows = ybeta + align(8 * dh);
     this.ensure(hrows + 2 * align(4 * (3 * dw + 16)) + GUARD);
+    // Decided before the frame is copied in: the first check of a pair runs the kernel on scratch
+    // bytes where the frame goes.
+    const { alpha, beta } = pre.contrast;
+    const float32 = contrast && this.float32Contrast(alpha, beta);
     this.bytes().set(frame.data, src);
     const preprocessed = blur || contrast;
-    if (preprocessed) this.k.preprocess(src, mid, rows, w, h, blur ? 1 : 0, contrast ? 1 : 0, pre.contrast.alpha, pre.contrast.beta);
+    if (preprocessed) this.k.preprocess(src, mid, rows, w, h, blur ? 1 : 0, contrast ? 1 : 0, alpha, beta, float32 ? 1 : 0);
     if (taps) {
       const mem = this.k.memory.buffer;
       new Uint8Array(mem, blocks, taps.blocks.table.length).set(taps.blocks.table);
