@@ -36,6 +36,8 @@ import { runPlainLoop, type PlainLoopRun } from './plain-loop.js';
 import { defaultVideo, loopedFixture } from './bench-video.js';
 import { yolov8nModelPath } from './yolov8n-model.js';
 import { cpuOfSelfSync } from './proc-stat.js';
+import { measureQuality, qualityText, type QualitySummary } from './quality-run.js';
+import { modelDefaults, YOLO_DEFAULTS, type ModelDefaults } from '../src/core/model-defaults.js';
 
 const YOLO_ARCH = 'yolov8n-arch';
 const REAL_YOLO = 'yolov8n-coco-int8';
@@ -57,6 +59,9 @@ interface Options {
   intraOpThreads?: number;
   extractionRunners: number[];
   extractionConcurrency: number;
+  /** Only the quality figures. */
+  quality: boolean;
+  skipQuality: boolean;
 }
 
 interface BenchDetector {
@@ -68,6 +73,10 @@ interface BenchDetector {
   /** onnxruntime threads per replica (YOLO). */
   intraOpThreads?: number;
   open: () => Promise<Detector>;
+  /** What its jobs detect with by default (the model catalogue's). */
+  defaults: ModelDefaults;
+  /** Why it has no quality figure (random weights); absent: it has one. */
+  noQuality?: string;
   /** Stage env that makes it every job's model. */
   env: Record<string, string>;
 }
@@ -102,6 +111,8 @@ function parseArgs(argv: string[]): Options {
     .option('--extraction-runners <list>', 'cluster: extraction throughput of one long video (a 120 s loop of the fixture, 10 s segments) on each count of runners, no inference; empty: skip', (v: string) => (v === '' ? [] : ints(v)), [1, 2])
     .option('--extraction-concurrency <n>', 'segments each runner extracts at once in that phase (1: one decoder a runner, so runners, not one runner\'s slots, share the cores)', positiveInt, 1)
     .option('--logs <dir>', "keep every pipeline process's log under <dir>/<detector>-<mode>-<jobs>/")
+    .option('--quality', 'only the quality figures: each detector\'s precision / recall / F1 against the reference, at every threshold (no speed runs)', false)
+    .option('--skip-quality', 'no quality figures', false)
     .option('--json', 'print one JSON object on stdout, nothing else', false)
     .configureOutput({ writeOut: (s) => process.stderr.write(s), writeErr: (s) => process.stderr.write(s) })
     .parse(argv)
@@ -120,7 +131,11 @@ async function benchDetectors(opts: Options, config: Config): Promise<BenchDetec
       name: BUNDLED_MODEL,
       input: CENTERNET_INPUT,
       replicas,
-      open: async () => replicatedDetector(await Promise.all(Array.from({ length: replicas }, () => createCenternetDetector(config)))),
+      defaults: modelDefaults(config, BUNDLED_MODEL),
+      open: async () => {
+        const { confidence, iou } = modelDefaults(config, BUNDLED_MODEL);
+        return replicatedDetector(await Promise.all(Array.from({ length: replicas }, () => createCenternetDetector({ confidence, iou }))));
+      },
       env: { FRAMEWISE_MODELS: '[]', FRAMEWISE_DEFAULT_MODEL: BUNDLED_MODEL, FRAMEWISE_DETECTOR_REPLICAS: String(replicas) },
     });
   }
@@ -141,11 +156,13 @@ async function benchDetectors(opts: Options, config: Config): Promise<BenchDetec
       input: await yoloModelInput(path),
       replicas,
       ...(intraOpThreads ? { intraOpThreads } : {}),
+      defaults: modelDefaults(config, name),
+      ...(name === YOLO_ARCH ? { noQuality: 'random weights: its speed is the graph\'s, its boxes mean nothing' } : {}),
       open: async () =>
         replicatedDetector(
           await Promise.all(
             Array.from({ length: replicas }, () =>
-              createOnnxYoloDetector({ name, modelPath: path, confidence: config.confidence, iou: config.iou, maxBatch: config.inferenceBatchSize, ...(intraOpThreads ? { intraOpThreads } : {}) }),
+              createOnnxYoloDetector({ name, modelPath: path, confidence: modelDefaults(config, name).confidence, iou: modelDefaults(config, name).iou, maxBatch: config.inferenceBatchSize, ...(intraOpThreads ? { intraOpThreads } : {}) }),
             ),
           ),
         ),
@@ -160,7 +177,7 @@ const fmt = (v: number | undefined, digits = 2): string => (v === undefined || !
 
 function table(rows: string[][]): string {
   const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => r[c]!.length)));
-  const line = (r: string[]) => '| ' + r.map((cell, c) => (c <= 1 ? cell.padEnd(widths[c]!) : cell.padStart(widths[c]!))).join(' | ') + ' |';
+  const line = (r: string[]) => '| ' + r.map((cell, c) => (c === 0 || c === 2 ? cell.padEnd(widths[c]!) : cell.padStart(widths[c]!))).join(' | ') + ' |';
   return [line(rows[0]!), '|' + widths.map((w) => '-'.repeat(w + 2)).join('|') + '|', ...rows.slice(1).map(line)].join('\n');
 }
 
@@ -206,11 +223,34 @@ async function main(): Promise<void> {
   const perJob = video.decoded.length;
   note(`${videoPath}: ${perJob} sampled frames (every ${video.every}) of ${video.width}x${video.height}; ffmpeg decodes ${video.decodeFps.toFixed(0)} sampled frames/s alone (${video.decodeCpuMs.toFixed(1)} ms CPU each)`);
 
+  const benched = await benchDetectors(opts, config);
+  let qualitySummary: QualitySummary | undefined;
+  if (!opts.skipQuality) {
+    const referenceModel = existsSync(REAL_YOLO_PATH)
+      ? { name: REAL_YOLO, input: await yoloModelInput(REAL_YOLO_PATH), open: () => createOnnxYoloDetector({ name: REAL_YOLO, modelPath: REAL_YOLO_PATH, ...YOLO_DEFAULTS, maxBatch: config.inferenceBatchSize }) }
+      : undefined;
+    qualitySummary = await measureQuality(
+      video,
+      videoPath,
+      config,
+      benched.map((d) => ({ name: d.name, input: d.input, open: d.open, defaults: d.defaults, ...(d.noQuality ? { skip: d.noQuality } : d.path === REAL_YOLO_PATH && referenceModel ? { skip: 'it is the reference' } : {}) })),
+      referenceModel,
+      note,
+      !opts.json,
+    );
+  }
+  const f1At = (name: string): number | undefined => qualitySummary?.detectors.find((q) => q.detector === name)?.at_default.f1;
+  if (opts.quality) {
+    if (opts.json) process.stdout.write(JSON.stringify({ quality: qualitySummary ?? null, video: videoPath, sampled_frames: perJob, every: video.every }) + '\n');
+    else process.stdout.write([`Framewise bench, quality: ${videoPath} — ${perJob} sampled frames (every ${video.every}) of ${video.width}x${video.height}`, '', ...qualityText(qualitySummary!)].join('\n') + '\n');
+    return;
+  }
+
   const entries: Entry[] = [];
   const plainLoops: Record<string, Array<PlainLoopRun & { cpu_ms_per_frame: number }>> = {};
   const modelsAlone: Record<string, { fps: number; cpu_ms_per_frame: number; sessions: number; intra_op_threads: number | 'default' }> = {};
   const costs: Record<string, FrameCosts> = {};
-  for (const d of await benchDetectors(opts, config)) {
+  for (const d of opts.quality ? [] : benched) {
     const { frames, costs: c } = await prepareFrames(video, config, d.input);
     costs[d.name] = c;
     let model: { fps: number; cpuMsPerFrame: number } | undefined;
@@ -234,7 +274,7 @@ async function main(): Promise<void> {
       let plain: (PlainLoopRun & { cpu_ms_per_frame: number }) | undefined;
       if (d.path && opts.plainLoop) {
         note(`${d.name}: the plain loop (Python: OpenCV + onnxruntime)`);
-        const p = await runPlainLoop({ model: d.path, video: videoPath, every: video.every, confidence: config.confidence, iou: config.iou, ...(opts.intraOpThreads ? { intraOpThreads: opts.intraOpThreads } : {}) });
+        const p = await runPlainLoop({ model: d.path, video: videoPath, every: video.every, confidence: d.defaults.confidence, iou: d.defaults.iou, ...(opts.intraOpThreads ? { intraOpThreads: opts.intraOpThreads } : {}) });
         plain = { ...p, cpu_ms_per_frame: (p.cpu_seconds * 1000) / p.frames };
         (plainLoops[d.name] ??= []).push(plain);
         note(`${d.name}: plain loop ${p.fps.toFixed(2)} frames/s (onnxruntime ${p.onnxruntime}: ${p.phase_ms_per_frame.infer!.toFixed(1)} ms a run)`);
@@ -328,6 +368,7 @@ async function main(): Promise<void> {
     rounds: opts.rounds,
     plain_loop: Object.fromEntries(Object.entries(plainLoops).map(([k, ps]) => [k, ps.map((p, i) => ({ round: i + 1, fps: round(p.fps), cpu_ms_per_frame: round(p.cpu_ms_per_frame, 1), phase_ms_per_frame: Object.fromEntries(Object.entries(p.phase_ms_per_frame).map(([n, v]) => [n, round(v)])), onnxruntime: p.onnxruntime, opencv: p.opencv }))])),
     model_alone: modelsAlone,
+    quality: qualitySummary ?? null,
     frame_costs_ms: Object.fromEntries(Object.entries(costs).map(([k, c]) => [k, Object.fromEntries(Object.entries(c).map(([n, v]) => [n, typeof v === 'number' ? round(v) : v]))])),
   };
   if (opts.json) {
@@ -338,11 +379,12 @@ async function main(): Promise<void> {
     `Framewise bench: ${videoPath} — ${perJob} sampled frames (every ${video.every}) of ${video.width}x${video.height}, ${summary.cores} cores, batch B = ${batch}, YOLO intra-op threads ${summary.yolo_intra_op_threads}`,
     '',
     table([
-      ['detector', 'run', 'jobs', 'frames/s', '× plain loop', '× model alone', 'Framewise CPU ms/frame', 'outside detector threads', 'ffmpeg ms/frame', 'servers ms/frame', 'peak RSS MB'],
-      ...Object.entries(plainLoops).flatMap(([name, ps]) => ps.map((p, i) => [name, `plain loop, round ${i + 1} (Python, onnxruntime ${p.onnxruntime}, OpenCV ${p.opencv})`, '1', fmt(p.fps), '1.00', fmt(modelsAlone[name] ? p.fps / modelsAlone[name].fps : undefined), '–', '–', '–', '–', '–'])),
-      ...Object.entries(modelsAlone).map(([name, m]) => [name, `model alone (Node onnxruntime, ${m.sessions} session(s) × ${m.intra_op_threads} thread(s), ${m.cpu_ms_per_frame} ms CPU/frame)`, '1', fmt(m.fps), '–', '1.00', '–', '–', '–', '–', '–']),
+      ['detector', 'F1 at default', 'run', 'jobs', 'frames/s', '× plain loop', '× model alone', 'Framewise CPU ms/frame', 'outside detector threads', 'ffmpeg ms/frame', 'servers ms/frame', 'peak RSS MB'],
+      ...Object.entries(plainLoops).flatMap(([name, ps]) => ps.map((p, i) => [name, fmt(f1At(name), 3), `plain loop, round ${i + 1} (Python, onnxruntime ${p.onnxruntime}, OpenCV ${p.opencv})`, '1', fmt(p.fps), '1.00', fmt(modelsAlone[name] ? p.fps / modelsAlone[name].fps : undefined), '–', '–', '–', '–', '–'])),
+      ...Object.entries(modelsAlone).map(([name, m]) => [name, fmt(f1At(name), 3), `model alone (Node onnxruntime, ${m.sessions} session(s) × ${m.intra_op_threads} thread(s), ${m.cpu_ms_per_frame} ms CPU/frame)`, '1', fmt(m.fps), '–', '1.00', '–', '–', '–', '–', '–']),
       ...entries.map((e) => [
         e.name,
+        fmt(f1At(e.name), 3),
         `${e.mode}, round ${e.round} (${e.replicas} replica(s); detector alone ${fmt(e.detector_fps_batch1)} / ${fmt(e.detector_fps)} fps at b=1 / b=${e.batch})`,
         String(e.jobs),
         fmt(e.e2e_fps),
@@ -361,6 +403,7 @@ async function main(): Promise<void> {
     '',
     ...(extraction.length ? ['', `Extraction alone (cluster, no inference; a 120 s loop of the fixture in 10 s segments): ${extraction.map((r) => `${r.runners} runner(s) ${r.extractedFps.toFixed(1)} frames/s (${(r.extractedFps / extraction[0]!.extractedFps).toFixed(2)}×; runners ${r.runnerCpuMsPerFrame.own.toFixed(1)} + ffmpeg ${r.runnerCpuMsPerFrame.decoder.toFixed(1)} ms CPU a frame)`).join(', ')}`] : []),
     '',
+    ...(qualitySummary ? [...qualityText(qualitySummary), ''] : []),
     'Per sampled frame, single-threaded, at each model\'s travel size:',
     ...Object.entries(costs).map(([name, c]) => `  ${name} (${c.travel.width}x${c.travel.height}): prepare ${c.prepare_ms.toFixed(2)} ms (preprocess alone ${c.preprocess_ms.toFixed(2)}; the TypeScript reference ${c.reference_prepare_ms.toFixed(1)}), model input ${fmt(c.model_input_ms)} ms; raw ${c.raw_kb.toFixed(0)} KB vs JPEG ${c.jpeg_kb.toFixed(0)} KB (encode ${c.jpeg_encode_ms.toFixed(1)} ms + decode ${c.jpeg_decode_ms.toFixed(1)} ms)`),
   ];

@@ -84,6 +84,8 @@ export interface JobParameters {
   iou?: number;
   /** Classes kept; absent: all. */
   classes?: string[];
+  /** Boxes of different classes suppressed each other too (the model's default); absent: class-wise NMS only. */
+  class_agnostic_nms?: boolean;
   /** Whether an annotated MP4 was asked for. */
   annotate?: boolean;
 }

@@ -97,6 +97,8 @@ export interface TaskDetectOptions {
   iou?: number;
   /** Keep only objects of these classes (names exactly as the model reports them); absent: all, empty: none. */
   classes?: string[];
+  /** Boxes of different classes suppress each other too, at `iou` (after the class filter); absent: class-wise only. */
+  class_agnostic_nms?: boolean;
 }
 
 /** `inference_tasks`: the frame (JPEG, or raw RGB: `content_type`); which job and frame it is travels in headers. */
@@ -127,6 +129,7 @@ export function inferenceTaskHeaders(t: InferenceTask, width: number, height: nu
   if (o?.iou !== undefined) h.iou = String(o.iou);
   // JSON, not a comma list: a custom model's class names may contain commas.
   if (o?.classes !== undefined) h.classes = JSON.stringify(o.classes);
+  if (o?.class_agnostic_nms) h.class_agnostic_nms = 'true';
   if (traceparent) h.traceparent = traceparent;
   return h;
 }
@@ -161,8 +164,10 @@ function taskDetectOptions(headers: Record<string, string>): TaskDetectOptions |
   const confidence = unitHeader(headers, 'confidence');
   const iou = unitHeader(headers, 'iou');
   const classes = classesHeader(headers);
-  if (confidence === undefined && iou === undefined && classes === undefined) return undefined;
-  return { ...(confidence !== undefined ? { confidence } : {}), ...(iou !== undefined ? { iou } : {}), ...(classes ? { classes } : {}) };
+  const agnostic = headers.class_agnostic_nms;
+  if (agnostic !== undefined && agnostic !== 'true' && agnostic !== 'false') throw new MalformedMessageError(`inference task: class_agnostic_nms header must be true or false, got ${JSON.stringify(agnostic)}`);
+  if (confidence === undefined && iou === undefined && classes === undefined && agnostic !== 'true') return undefined;
+  return { ...(confidence !== undefined ? { confidence } : {}), ...(iou !== undefined ? { iou } : {}), ...(classes ? { classes } : {}), ...(agnostic === 'true' ? { class_agnostic_nms: true } : {}) };
 }
 
 /**

@@ -10,6 +10,7 @@ import { supervisedDetector } from '../stages/inference/supervised-detector.js';
 import { batchingDetector } from '../stages/inference/batching-detector.js';
 import { replicatedDetector } from '../stages/inference/replicated-detector.js';
 import { availableParallelism } from 'node:os';
+import { modelDefaults, type ModelDefaults } from '../core/model-defaults.js';
 
 /**
  * Replicas of a model per inference worker: the spec's, else FRAMEWISE_DETECTOR_REPLICAS, else one
@@ -29,14 +30,16 @@ export function intraOpThreadsOf(spec: Pick<ModelSpec, 'intra_op_threads' | 'pro
   return Math.max(1, Math.floor(cores / replicas));
 }
 
+/** A model's default thresholds, as its detector is made with them (tasks state their own anyway). */
+const thresholdsOf = (d: ModelDefaults): { confidence: number; iou: number } => ({ confidence: d.confidence, iou: d.iou });
+
 /** A configured YOLO ONNX model's detector (config names → adapter options). */
 const yolo = (spec: ModelSpec, config: Config, log: Logger, intraOpThreads: number | undefined): DetectorFactory => () =>
   createOnnxYoloDetector({
     name: spec.name,
     modelPath: spec.path,
     ...(spec.labels !== undefined ? { labelsPath: spec.labels } : {}),
-    confidence: config.confidence,
-    iou: config.iou,
+    ...thresholdsOf(modelDefaults(config, spec.name)),
     ...(spec.layout !== undefined ? { layout: spec.layout } : {}),
     ...(spec.input_size !== undefined ? { inputSize: spec.input_size } : {}),
     ...(spec.max_batch !== undefined ? { maxBatch: spec.max_batch } : {}),
@@ -55,7 +58,7 @@ const yolo = (spec: ModelSpec, config: Config, log: Logger, intraOpThreads: numb
 export async function openDetectors(config: Config, log: Logger, metrics: Metrics, injected?: Detector): Promise<{ detectors: DetectorCatalog; stats: () => InferenceStats }> {
   const factories = new Map<string, { make: DetectorFactory; replicas: number }>();
   // A test's stand-in is one detector: it is not replicated.
-  const bundled: DetectorFactory = injected ? async () => injected : () => createCenternetDetector({ confidence: config.confidence, iou: config.iou });
+  const bundled: DetectorFactory = injected ? async () => injected : () => createCenternetDetector(thresholdsOf(modelDefaults(config, BUNDLED_MODEL)));
   factories.set(BUNDLED_MODEL, { make: bundled, replicas: injected ? 1 : replicasOf(undefined, config) });
   for (const spec of config.models) {
     const replicas = replicasOf(spec, config);

@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import { BUNDLED_MODEL, modelNames, type Config } from '../core/config.js';
 import { COCO_CLASSES } from '../adapters/detector/coco-classes.js';
+import { modelDefaults, type ModelDefaults } from '../core/model-defaults.js';
 import type { PreprocessOptions } from '../core/preprocess.js';
 import type { SamplingRule } from '../core/sampling.js';
 import type { RetryPolicy } from '../core/retry-policy.js';
@@ -15,13 +16,13 @@ import type { RateLimits } from '../stages/api/rate-limit.js';
 /** Settings both composition roots derive from the config in the same way. */
 
 /** The models the API offers; the bundled one's classes are known, so a job's `classes` are checked against them. */
-export function apiModels(config: Config): { names: string[]; defaultModel: string; classes: Record<string, readonly string[]> } {
-  return { names: modelNames(config), defaultModel: config.defaultModel, classes: { [BUNDLED_MODEL]: COCO_CLASSES } };
+export function apiModels(config: Config): { names: string[]; defaultModel: string; classes: Record<string, readonly string[]>; defaults: (model: string) => ModelDefaults } {
+  return { names: modelNames(config), defaultModel: config.defaultModel, classes: { [BUNDLED_MODEL]: COCO_CLASSES }, defaults: (model) => modelDefaults(config, model) };
 }
 
-/** The detection thresholds of jobs that do not choose theirs. */
-export function detectionDefaults(config: Config): { confidence: number; iou: number } {
-  return { confidence: config.confidence, iou: config.iou };
+/** The detection defaults of a job's model (undefined: the default model), for jobs that choose none. */
+export function detectionDefaults(config: Config): (model: string | undefined) => ModelDefaults {
+  return (model) => modelDefaults(config, model ?? config.defaultModel);
 }
 /** The most a job's video may be: checked by the API at upload (422) and by the runner (job failed). */
 export function videoLimits(config: Config): VideoLimits {

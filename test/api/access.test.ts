@@ -11,11 +11,12 @@ import { apiKeys, KeyRing } from '../../src/stages/api/auth.js';
 import { decodeOutboxEvent, encodeOutboxEvent } from '../../src/core/messages.js';
 import { multipart } from '../support/multipart.js';
 import { startApiFixture, type ApiFixture } from '../support/api-fixture.js';
+import { modelDefaults } from '../../src/core/model-defaults.js';
 
 const FIXTURE = new URL('../fixtures/vtest-10s.mp4', import.meta.url);
 const KEYS = { alice: 'alice-key-0123456789abcdef', bob: 'bob-key-0123456789abcdef', root: 'root-key-0123456789abcdef' };
 const bearer = (key: string) => ({ authorization: `Bearer ${key}` });
-const MODELS = { names: ['centernet-coco'], defaultModel: 'centernet-coco' };
+const MODELS = { names: ['centernet-coco'], defaultModel: 'centernet-coco', defaults: (m: string) => modelDefaults({ models: [] }, m) };
 
 /**
  * Access control over the HTTP API (inject, real SQLite stores and files): keys and roles, who

@@ -10,11 +10,12 @@ import type { Api } from '../../src/stages/api/app.js';
 import { detectionDocument } from '../../src/core/result-document.js';
 import { multipart } from '../support/multipart.js';
 import { startApiFixture, type ApiFixture } from '../support/api-fixture.js';
+import { modelDefaults } from '../../src/core/model-defaults.js';
 
 const FIXTURES = new URL('../fixtures/', import.meta.url);
 const fixture = (name: string) => readFile(new URL(name, FIXTURES));
 
-const MODELS = { names: ['centernet-coco', 'yolo-test'], defaultModel: 'centernet-coco' };
+const MODELS = { names: ['centernet-coco', 'yolo-test'], defaultModel: 'centernet-coco', defaults: (m: string) => modelDefaults({ models: [] }, m) };
 
 describe('HTTP API (inject, embedded stores)', () => {
   let fx: ApiFixture;
@@ -151,7 +152,14 @@ describe('HTTP API (inject, embedded stores)', () => {
 
   test('a job chooses its model by name (query or form field before the file); an unknown model is a 400 that stores nothing', async () => {
     const models = await api.inject({ url: '/api/models' });
-    assert.deepEqual(models.json(), { default: 'centernet-coco', models: [{ name: 'centernet-coco' }, { name: 'yolo-test' }] });
+    // Each model with its defaults: the bundled CenterNet's measured ones, the design's for a YOLO model.
+    assert.deepEqual(models.json(), {
+      default: 'centernet-coco',
+      models: [
+        { name: 'centernet-coco', defaults: { confidence: 0.35, iou: 0.45, class_agnostic_nms: true } },
+        { name: 'yolo-test', defaults: { confidence: 0.25, iou: 0.45, class_agnostic_nms: false } },
+      ],
+    });
     const video = await fixture('vtest-10s.mp4');
     const byField = await api.inject({ method: 'POST', url: '/api/upload_video', ...multipart('file', 'clip.mp4', video, 'video/mp4', { model: 'yolo-test' }) });
     assert.equal(byField.statusCode, 200);

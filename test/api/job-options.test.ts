@@ -7,9 +7,10 @@ import { COCO_CLASSES } from '../../src/adapters/detector/coco-classes.js';
 import { multipart } from '../support/multipart.js';
 import { buildApi } from '../../src/stages/api/app.js';
 import { startApiFixture, type ApiFixture } from '../support/api-fixture.js';
+import { modelDefaults } from '../../src/core/model-defaults.js';
 
 const VIDEO = readFile(new URL('../fixtures/vtest-10s.mp4', import.meta.url));
-const MODELS = { names: ['centernet-coco', 'custom'], defaultModel: 'centernet-coco', classes: { 'centernet-coco': COCO_CLASSES } };
+const MODELS = { names: ['centernet-coco', 'custom'], defaultModel: 'centernet-coco', defaults: (m: string) => modelDefaults({ models: [] }, m), classes: { 'centernet-coco': COCO_CLASSES } };
 
 describe('per-job options at upload (form fields, query, JSON)', () => {
   let fx: ApiFixture;

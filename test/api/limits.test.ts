@@ -16,9 +16,10 @@ import type { ObjectStore } from '../../src/ports/object-store.js';
 import { multipart } from '../support/multipart.js';
 import { clipOfFixture, FIXTURE } from '../support/derived-videos.js';
 import { startApiFixture, type ApiFixture } from '../support/api-fixture.js';
+import { modelDefaults } from '../../src/core/model-defaults.js';
 
 const log = pino({ level: 'silent' });
-const MODELS = { names: ['centernet-coco'], defaultModel: 'centernet-coco' };
+const MODELS = { names: ['centernet-coco'], defaultModel: 'centernet-coco', defaults: (m: string) => modelDefaults({ models: [] }, m) };
 const LAX: VideoLimits = { maxDurationSeconds: 3 * 3600, maxWidth: 3840, maxHeight: 2160, maxFrames: 1_000_000 };
 const ffprobe = new FfmpegFrameSource({ decodeErrors: 'fail' });
 

@@ -6,6 +6,7 @@ import type { Api } from '../../src/stages/api/app.js';
 import { detectionDocument } from '../../src/core/result-document.js';
 import type { Box, FrameResult } from '../../src/core/types.js';
 import { startApiFixture, type ApiFixture } from '../support/api-fixture.js';
+import { modelDefaults } from '../../src/core/model-defaults.js';
 
 const VIDEO = { width: 1000, height: 500, fps: 10, duration_ms: 250_000, frame_count: 2500, codec: 'h264', rotation: 0 };
 const FRAMES = 2500;
@@ -42,7 +43,7 @@ describe(`GET /api/result_video/{id}: pages and filters over a published result 
   const id = randomUUID();
 
   before(async () => {
-    fx = await startApiFixture('pages', { maxUploadBytes: 1000, models: { names: ['m'], defaultModel: 'm' }, resultCacheBytes });
+    fx = await startApiFixture('pages', { maxUploadBytes: 1000, models: { names: ['m'], defaultModel: 'm', defaults: (m: string) => modelDefaults({ models: [] }, m) }, resultCacheBytes });
     api = fx.api;
     const { runs, objects } = fx;
     await runs.start({ _id: id, created_at: new Date(), expected_frames: FRAMES, parameters: { sample_every: 1 }, video: VIDEO });

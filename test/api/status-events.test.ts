@@ -5,6 +5,7 @@ import type { SqliteOutboxStore } from '../../src/adapters/outbox-store/sqlite.j
 import type { SqliteRunnerStore } from '../../src/adapters/runner-store/sqlite.js';
 import { videoSubmitted } from '../../src/core/job.js';
 import { startApiFixture, type ApiFixture } from '../support/api-fixture.js';
+import { modelDefaults } from '../../src/core/model-defaults.js';
 
 interface SseEvent {
   event: string;
@@ -42,7 +43,7 @@ describe('GET /api/status/{id}/events (Server-Sent Events over real HTTP)', () =
   let runs: SqliteRunnerStore;
 
   before(async () => {
-    fx = await startApiFixture('sse', { maxUploadBytes: 1000, statusPollMs: 20, models: { names: ['m'], defaultModel: 'm' } });
+    fx = await startApiFixture('sse', { maxUploadBytes: 1000, statusPollMs: 20, models: { names: ['m'], defaultModel: 'm', defaults: (m: string) => modelDefaults({ models: [] }, m) } });
     ({ outbox, runs } = fx);
     // A real port: the stream is read as a browser's EventSource would, not through inject.
     base = await fx.api.listen({ host: '127.0.0.1', port: 0 });

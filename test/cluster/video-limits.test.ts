@@ -16,6 +16,7 @@ import type { VideoLimits } from '../../src/core/video-limits.js';
 import { multipart } from '../support/multipart.js';
 import { clipOfFixture } from '../support/derived-videos.js';
 import { ENDPOINTS, infraUp } from './infra.js';
+import { modelDefaults } from '../../src/core/model-defaults.js';
 
 /**
  * The video limits on a remote store, as cluster mode's API meets them: the upload streams to MinIO
@@ -57,7 +58,7 @@ describe('video limits with an S3 store (MinIO): probed through the teed temp co
       objects: recording,
       log: pino({ level: 'silent' }),
       maxUploadBytes: 50_000_000,
-      models: { names: ['centernet-coco'], defaultModel: 'centernet-coco' },
+      models: { names: ['centernet-coco'], defaultModel: 'centernet-coco', defaults: (m: string) => modelDefaults({ models: [] }, m) },
       probe: (p) => ffprobe.probe(p),
       videoLimits: { maxDurationSeconds: 3600, maxWidth: 3840, maxHeight: 2160, maxFrames: 1_000_000, ...limits },
     });

@@ -28,7 +28,21 @@ describe('models by name (embedded, real onnxruntime)', () => {
       batch: 'dynamic',
       metadata: ultralyticsMetadata({ names: ['widget', 'gadget'], imgsz: [64, 64] }),
     });
-    server = await startServer(join(dir, 'data'), { FRAMEWISE_MODELS: JSON.stringify([{ name: 'tiny', path: modelPath }]) });
+    // Two detections of one object as two classes (widget 0.9; gadget 0.5, its box 1 px over), as
+    // one file of three models: the design's defaults, a stricter default confidence, class-agnostic NMS.
+    const pair = await writeTinyYoloModel(dir, 'pair.onnx', {
+      layout: 'v8',
+      rows: [[32, 40, 20, 16, 0.9, 0], [33, 40, 20, 16, 0, 0.5]],
+      batch: 'dynamic',
+      metadata: ultralyticsMetadata({ names: ['widget', 'gadget'], imgsz: [64, 64] }),
+    });
+    const models = [
+      { name: 'tiny', path: modelPath },
+      { name: 'pair', path: pair },
+      { name: 'pair-strict', path: pair, confidence: 0.6 },
+      { name: 'pair-agnostic', path: pair, class_agnostic_nms: true },
+    ];
+    server = await startServer(join(dir, 'data'), { FRAMEWISE_MODELS: JSON.stringify(models) });
   });
   after(async () => {
     await server?.stop();
@@ -45,7 +59,16 @@ describe('models by name (embedded, real onnxruntime)', () => {
 
   test('the server lists both models; the bundled one stays the default', async () => {
     const r = await (await fetch(`${server.url}/api/models`)).json();
-    assert.deepEqual(r, { default: 'centernet-coco', models: [{ name: 'centernet-coco', classes: [...COCO_CLASSES] }, { name: 'tiny' }] });
+    assert.deepEqual(r, {
+      default: 'centernet-coco',
+      models: [
+        { name: 'centernet-coco', classes: [...COCO_CLASSES], defaults: { confidence: 0.35, iou: 0.45, class_agnostic_nms: true } },
+        { name: 'tiny', defaults: { confidence: 0.25, iou: 0.45, class_agnostic_nms: false } },
+        { name: 'pair', defaults: { confidence: 0.25, iou: 0.45, class_agnostic_nms: false } },
+        { name: 'pair-strict', defaults: { confidence: 0.6, iou: 0.45, class_agnostic_nms: false } },
+        { name: 'pair-agnostic', defaults: { confidence: 0.25, iou: 0.45, class_agnostic_nms: true } },
+      ],
+    });
   });
 
   test('a job that chooses the model gets its classes, boxes in frame pixels, and its name and hash', async () => {
@@ -64,6 +87,22 @@ describe('models by name (embedded, real onnxruntime)', () => {
       assert.ok(Math.abs(o.conf - 0.9) < 1e-6);
       o.box.forEach((v: number, i: number) => assert.ok(Math.abs(v - expected[i]!) < 1e-3, `frame ${f.frame}: box ${o.box} vs ${expected}`));
     }
+  });
+
+  test('a model\'s own defaults run its jobs and are recorded: its confidence, and class-agnostic NMS where it has it', async () => {
+    const ids = await Promise.all(['pair', 'pair-strict', 'pair-agnostic', 'pair-strict&confidence=0.4'].map((m) => upload(`?model=${m}`)));
+    const [plain, strict, agnostic, own] = await Promise.all(ids.map((id) => waitForResult(server.url, id, isFinished)));
+    const classes = (r: any): string[][] => r.prediction.map((f: { objects: Array<{ class: string }> }) => f.objects.map((o) => o.class));
+    for (const r of [plain, strict, agnostic, own]) assert.equal(r.status, 'ready', JSON.stringify(r).slice(0, 300));
+    assert.deepEqual(plain.parameters, { sample_every: 5, model: 'pair', confidence: 0.25, iou: 0.45 });
+    assert.ok(classes(plain).every((c) => c.join() === 'widget,gadget'), 'class-wise NMS: both boxes');
+    assert.deepEqual(strict.parameters, { sample_every: 5, model: 'pair-strict', confidence: 0.6, iou: 0.45 });
+    assert.ok(classes(strict).every((c) => c.join() === 'widget'), 'the model\'s confidence 0.6 drops the 0.5 box');
+    assert.deepEqual(agnostic.parameters, { sample_every: 5, model: 'pair-agnostic', confidence: 0.25, iou: 0.45, class_agnostic_nms: true });
+    assert.ok(classes(agnostic).every((c) => c.join() === 'widget'), 'class-agnostic NMS: one object, its most confident class');
+    // A job's own threshold still wins over its model's.
+    assert.equal(own.parameters.confidence, 0.4);
+    assert.ok(classes(own).every((c) => c.join() === 'widget,gadget'));
   });
 
   test('a job that chooses nothing runs the bundled COCO detector', async () => {

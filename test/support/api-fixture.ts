@@ -7,6 +7,7 @@ import { SqliteOutboxStore } from '../../src/adapters/outbox-store/sqlite.js';
 import { SqliteRunnerStore } from '../../src/adapters/runner-store/sqlite.js';
 import { LocalDirObjectStore } from '../../src/adapters/object-store/local-dir.js';
 import { buildApi, type Api, type ApiDeps } from '../../src/stages/api/app.js';
+import { modelDefaults } from '../../src/core/model-defaults.js';
 
 /** The embedded stores an API fixture builds in its own temp directory: what `framewise` runs on without a cluster. */
 export interface ApiStores {
@@ -48,7 +49,7 @@ export async function startApiFixture(name: string, overrides: ApiFixtureDeps = 
     objects: stores.objects,
     log: pino({ level: 'silent' }),
     maxUploadBytes: 10_000_000,
-    models: { names: ['centernet-coco'], defaultModel: 'centernet-coco' },
+    models: { names: ['centernet-coco'], defaultModel: 'centernet-coco', defaults: (m: string) => modelDefaults({ models: [] }, m) },
     ...(typeof overrides === 'function' ? overrides(stores) : overrides),
   };
   // Built after the stores exist; if building fails, nothing is left open behind the test.

@@ -10,8 +10,9 @@ test('defaults are the documented ones', () => {
   assert.equal(c.blurKsize, 3);
   assert.equal(c.contrastAlpha, 1.3);
   assert.equal(c.contrastBeta, 5);
-  assert.equal(c.confidence, 0.25);
-  assert.equal(c.iou, 0.45);
+  // Unset: each model's own default (`core/model-defaults.ts`; test/unit/model-defaults.test.ts).
+  assert.equal(c.confidence, undefined);
+  assert.equal(c.iou, undefined);
   assert.equal(c.maxUploadBytes, 2 * 1024 ** 3);
   assert.equal(c.sampleFps, undefined);
 });

@@ -72,6 +72,19 @@ test('the task’s thresholds go to the detector; only the task’s classes are 
   assert.deepEqual(s.calls[2], { iou: 0.2 });
 });
 
+test('a task asking class-agnostic NMS: boxes of the kept classes suppress each other across classes at its IoU', async () => {
+  // Every FOUND box is the same box: across classes, only the most confident of the kept ones stays.
+  const s = stage();
+  assert.deepEqual(await run(s, headers({ iou: 0.45, class_agnostic_nms: true })), ['person']);
+  // The class filter comes first (as Ultralytics' `classes`): a box the job did not ask for suppresses nothing.
+  assert.deepEqual(await run(s, headers({ iou: 0.45, classes: ['traffic', 'bolt'], class_agnostic_nms: true })), ['traffic']);
+  // At IoU 1 nothing overlaps by more: all stay; without the option nothing is suppressed either.
+  assert.equal((await run(s, headers({ iou: 1, class_agnostic_nms: true }))).length, FOUND.length);
+  assert.equal((await run(s, headers({ iou: 0.45 }))).length, FOUND.length);
+  assert.equal(headers({ class_agnostic_nms: true }).class_agnostic_nms, 'true');
+  assert.equal(headers({ iou: 0.45 }).class_agnostic_nms, undefined);
+});
+
 test('a task without options: the model’s defaults, every class', async () => {
   const s = stage();
   assert.deepEqual(await run(s, headers()), FOUND.map((o) => o.class));

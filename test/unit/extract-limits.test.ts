@@ -53,7 +53,7 @@ describe('runner: a job over the video limits ends failed with the limit in its 
       pacing: 'results',
       codec: new SharpFrameCodec('jpeg', 80),
       sampling: { everyNFrames: 5 },
-      detection: { confidence: 0.25, iou: 0.45 },
+      detection: () => ({ confidence: 0.25, iou: 0.45, class_agnostic_nms: false }),
       preprocessing: { blur: { enabled: false, ksize: 3 }, contrast: { enabled: false, alpha: 1, beta: 0 } },
       log: pino({ level: 'silent' }),
       signal: new AbortController().signal,

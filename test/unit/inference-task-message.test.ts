@@ -52,6 +52,8 @@ test('malformed option headers make the task malformed (dead-lettered, never ret
     { classes: '["person", ""]' },
     { classes: '["person", null]' },
     { classes: '' },
+    { class_agnostic_nms: 'yes' },
+    { class_agnostic_nms: '1' },
   ];
   for (const extra of bad) {
     assert.throws(() => decodeInferenceTask({ ...base, ...extra }), MalformedMessageError, JSON.stringify(extra));
@@ -59,4 +61,6 @@ test('malformed option headers make the task malformed (dead-lettered, never ret
   assert.throws(() => decodeInferenceTask({ ...base, classes: 'person,car' }), /classes header is not JSON/);
   assert.throws(() => decodeInferenceTask({ ...base, confidence: '1.5' }), /confidence header must be a number from 0 to 1/);
   assert.deepEqual(decodeInferenceTask({ ...base, confidence: '0.35', classes: '[]' }).options, { confidence: 0.35, classes: [] });
+  assert.deepEqual(decodeInferenceTask({ ...base, class_agnostic_nms: 'true' }).options, { class_agnostic_nms: true });
+  assert.equal(decodeInferenceTask({ ...base, class_agnostic_nms: 'false' }).options, undefined);
 });

@@ -19,6 +19,7 @@ import { videoSubmitted, type VideoRef } from '../../src/core/job.js';
 import { verify } from '../../src/core/webhook-signature.js';
 import type { RunnerStore } from '../../src/ports/runner-store.js';
 import { waitFor } from '../contracts/wait-for.js';
+import { modelDefaults } from '../../src/core/model-defaults.js';
 
 /**
  * The webhook notifier on SQLite against a real HTTP receiver (node:http on loopback): what is
@@ -72,7 +73,7 @@ describe('webhook notifier (SQLite, real HTTP)', () => {
     runs = new SqliteRunnerStore(db);
     outbox = new SqliteOutboxStore(db);
     const objects = new LocalDirObjectStore(join(dir, 'objects'), 'videos');
-    api = await buildApi({ outbox, runs, objects, log, maxUploadBytes: 1000, models: { names: ['centernet-coco'], defaultModel: 'centernet-coco' } });
+    api = await buildApi({ outbox, runs, objects, log, maxUploadBytes: 1000, models: { names: ['centernet-coco'], defaultModel: 'centernet-coco', defaults: (m: string) => modelDefaults({ models: [] }, m) } });
   });
   afterEach(async () => {
     for (const s of servers.splice(0)) await s.close();

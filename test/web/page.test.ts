@@ -155,6 +155,9 @@ describe('web page end to end (Chromium)', () => {
     await page.locator('.file-name', { hasText: 'dropped-vtest.mp4' }).waitFor();
 
     await page.fill('input[name="sampling-value"]', '5');
+    // Left empty, a threshold shows the chosen model's default (GET /api/models).
+    assert.equal(await page.getAttribute('input[name="confidence"]', 'placeholder'), 'default 0.35');
+    assert.equal(await page.getAttribute('input[name="iou"]', 'placeholder'), 'default 0.45');
     await page.fill('input[name="confidence"]', '0.3');
     await page.fill('input[name="iou"]', '0.5');
     await page.fill('input[name="classes"]', 'person, car');

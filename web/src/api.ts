@@ -13,7 +13,8 @@ export const isFinal = (s: JobStatusName | undefined): boolean => s === 'ready' 
 
 export interface ModelList {
   default: string;
-  models: { name: string }[];
+  /** `defaults`: what a job of the model detects with when it leaves the thresholds empty. */
+  models: { name: string; defaults?: { confidence: number; iou: number; class_agnostic_nms: boolean } }[];
 }
 
 export interface Operation {

@@ -31,6 +31,8 @@ export function UploadForm({ onUploaded }: { onUploaded(id: string): void }) {
     return () => upload.current?.abort();
   }, []);
 
+  /** The chosen model's defaults, shown where its thresholds are left empty. */
+  const chosen = models?.models.find((m) => m.name === (options.model || models.default))?.defaults;
   const set = <K extends keyof JobOptions>(key: K, value: JobOptions[K]) => setOptions((o) => ({ ...o, [key]: value }));
 
   const submit = async (e: Event) => {
@@ -103,11 +105,11 @@ export function UploadForm({ onUploaded }: { onUploaded(id: string): void }) {
           </fieldset>
           <label>
             Confidence (0–1)
-            <input type="number" name="confidence" min={0} max={1} step={0.01} placeholder="server default" value={options.confidence} onInput={(e) => set('confidence', e.currentTarget.value)} />
+            <input type="number" name="confidence" min={0} max={1} step={0.01} placeholder={chosen ? `default ${chosen.confidence}` : 'server default'} value={options.confidence} onInput={(e) => set('confidence', e.currentTarget.value)} />
           </label>
           <label>
             IoU (0–1)
-            <input type="number" name="iou" min={0} max={1} step={0.01} placeholder="server default" value={options.iou} onInput={(e) => set('iou', e.currentTarget.value)} />
+            <input type="number" name="iou" min={0} max={1} step={0.01} placeholder={chosen ? `default ${chosen.iou}` : 'server default'} value={options.iou} onInput={(e) => set('iou', e.currentTarget.value)} />
           </label>
           <label class="wide">
             Classes to keep

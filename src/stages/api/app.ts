@@ -28,6 +28,7 @@ import { AJV_OPTIONS, declareNoQuery, schemaErrorFormatter } from './strict-requ
 import { registerRateLimits, type RateLimits } from './rate-limit.js';
 import type { VideoInfo } from '../../ports/frame-source.js';
 import type { VideoLimits } from '../../core/video-limits.js';
+import type { ModelDefaults } from '../../core/model-defaults.js';
 
 /** This package's version (`src/stages/api` and `dist/stages/api` are both three levels below the package root). */
 const VERSION = (createRequire(import.meta.url)('../../../package.json') as { version: string }).version;
@@ -62,8 +63,11 @@ export interface ApiDeps {
   resultCacheBytes?: number;
   /** How often an event stream (`/api/status/{id}/events`) looks at its job, ms (default 500). */
   statusPollMs?: number;
-  /** The models a job may choose (`model` at upload), and the one it gets otherwise. */
-  models: { names: readonly string[]; defaultModel: string; classes?: Readonly<Record<string, readonly string[]>> };
+  /**
+   * The models a job may choose (`model` at upload), the one it gets otherwise, the classes of
+   * those whose classes the server knows, and each one's detection defaults (`GET /api/models`).
+   */
+  models: { names: readonly string[]; defaultModel: string; classes?: Readonly<Record<string, readonly string[]>>; defaults: (model: string) => ModelDefaults };
 }
 
 export type Api = FastifyInstance<any, any, any, Logger, TypeBoxTypeProvider>;

@@ -39,7 +39,20 @@ export const RequestBody = Type.Object(
 /** `GET /api/models`. */
 export const ModelList = Type.Object({
   default: Type.String({ description: 'The model of jobs that do not choose one' }),
-  models: Type.Array(Type.Object({ name: Type.String(), classes: Type.Optional(Type.Array(Type.String(), { description: 'The classes it reports (`classes` option)' })) })),
+  models: Type.Array(
+    Type.Object({
+      name: Type.String(),
+      classes: Type.Optional(Type.Array(Type.String(), { description: 'The classes it reports (`classes` option)' })),
+      defaults: Type.Object(
+        {
+          confidence: Type.Number({ description: 'Minimum confidence of its jobs that choose none (measured per model: bench/README.md, "Quality")' }),
+          iou: Type.Number({ description: 'NMS IoU of its jobs that choose none' }),
+          class_agnostic_nms: Type.Boolean({ description: 'Whether boxes of different classes suppress each other too' }),
+        },
+        { description: 'What its jobs detect with when they choose nothing (a job’s own `confidence`/`iou` win)' },
+      ),
+    }),
+  ),
 });
 
 /** `POST /api/upload_video` query: the model may also come as a form field before the file. */
@@ -86,6 +99,7 @@ const JobParameters = Type.Object(
     confidence: Type.Optional(Type.Number({ description: 'Minimum confidence of kept detections' })),
     iou: Type.Optional(Type.Number({ description: 'IoU threshold of non-maximum suppression' })),
     classes: Type.Optional(Type.Array(Type.String(), { description: 'Classes kept (absent: all)' })),
+    class_agnostic_nms: Type.Optional(Type.Boolean({ description: 'Boxes of different classes suppressed each other too (the model’s default; absent: class-wise NMS only)' })),
     annotate: Type.Optional(Type.Boolean({ description: 'An annotated MP4 was asked for' })),
   },
   { description: 'The parameters the job ran with' },

@@ -8,6 +8,8 @@ import type { Handler } from '../../middleware/handler.js';
 import type { DetectedObject } from '../../core/types.js';
 import type { DetectOptions } from '../../ports/detector.js';
 import { traceparentToSend } from '../../observability/job-spans.js';
+import { suppressAcrossClasses } from '../../core/cross-class-suppression.js';
+import { YOLO_DEFAULTS } from '../../core/model-defaults.js';
 
 export interface DetectDeps {
   /** The models this worker serves; a task names one (else the default). */
@@ -18,14 +20,18 @@ export interface DetectDeps {
 
 /**
  * Inference: a frame from `inference_tasks` → its detections on `inference_results`, at the task's
- * thresholds (else the model's) and of the task's classes only (else all).
+ * thresholds (else the model's) and of the task's classes only (else all); where the task asks
+ * for class-agnostic NMS, boxes of the kept classes then suppress each other across classes too.
  */
 export const detectFrame: Handler<DetectDeps> = async (message, deps) => {
   const task = decodeInferenceTask(message.headers);
   const detector = deps.detectors.get(task.model);
   const image = await deps.codec.decode(message.value, message.headers.content_type);
   const [found = []] = await detector.detect([image], thresholdsOf(task.options));
-  const objects = inFrameSize(ofClasses(found, task.options?.classes), image.width, image.height, task.width, task.height).map(rounded);
+  const kept = ofClasses(found, task.options?.classes);
+  // Runners state the job's IoU in every task; a task without one gets the design's.
+  const suppressed = task.options?.class_agnostic_nms ? suppressAcrossClasses(kept, task.options.iou ?? YOLO_DEFAULTS.iou) : kept;
+  const objects = inFrameSize(suppressed, image.width, image.height, task.width, task.height).map(rounded);
   const model = { name: detector.name, sha256: detector.sha256 };
   await deps.bus.publish(TOPICS.inferenceResults, [encodeInferenceResult(task.eventId, task.frame, objects, undefined, traceparentToSend(message.headers.traceparent), model, task.timestampMs)]);
 };

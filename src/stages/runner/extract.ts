@@ -5,6 +5,7 @@ import type { RunnerStore } from '../../ports/runner-store.js';
 import type { Publisher } from '../../ports/publisher.js';
 import type { FrameCodec } from '../../ports/frame-codec.js';
 import type { FramePreparer } from '../../ports/frame-preparer.js';
+import type { ModelDefaults } from '../../core/model-defaults.js';
 import { VideoDecodeError, type FrameReadOptions, type FrameSource } from '../../ports/frame-source.js';
 import { decodeOutboxEvent, decodeSegmentTask, encodeSegmentTask, inferenceTaskHeaders } from '../../core/messages.js';
 import { planSegments, sampledFrames } from '../../core/segments.js';
@@ -36,8 +37,11 @@ export interface ExtractDeps {
   modelInput: (model: string | undefined) => ModelInput | undefined;
   /** The sampling rule of jobs that do not choose theirs. */
   sampling: SamplingRule;
-  /** The detection thresholds of jobs that do not choose theirs; every task states the job's. */
-  detection: { confidence: number; iou: number };
+  /**
+   * The detection defaults of a job's model (by name; undefined: the default model), for jobs that
+   * do not choose their thresholds; every task states the job's.
+   */
+  detection: (model: string | undefined) => ModelDefaults;
   preprocessing: PreprocessOptions;
   log: Logger;
   /** Aborted at shutdown: extraction stops between frames and the event is redelivered later. */
@@ -223,8 +227,8 @@ async function extractRange(
 ): Promise<void> {
   const id = record._id;
   // The record's parameters, not this delivery's: a resumed job keeps what it started with.
-  const { model, confidence, iou, classes, sample_every: every } = record.parameters;
-  const options = { ...(confidence !== undefined ? { confidence } : {}), ...(iou !== undefined ? { iou } : {}), ...(classes ? { classes } : {}) };
+  const { model, confidence, iou, classes, class_agnostic_nms: agnostic, sample_every: every } = record.parameters;
+  const options = { ...(confidence !== undefined ? { confidence } : {}), ...(iou !== undefined ? { iou } : {}), ...(classes ? { classes } : {}), ...(agnostic ? { class_agnostic_nms: true } : {}) };
   const done = new Set<number>();
   if (record.received_frames > 0) for await (const r of deps.runs.frameResults(id)) done.add(r.frame);
   if (segment && sampledFrames(segment, every).every((f) => done.has(f))) {
@@ -322,14 +326,16 @@ async function finish(deps: ExtractDeps, id: string, total: number, segment: Seg
  */
 function jobParameters(payload: VideoRef, deps: Pick<ExtractDeps, 'sampling' | 'detection'>, fps: number | undefined): JobParameters {
   const o = payload.options ?? {};
+  const defaults = deps.detection(payload.model);
   const rule: SamplingRule = o.sample_every !== undefined ? { everyNFrames: o.sample_every } : o.sample_fps !== undefined ? { targetFps: o.sample_fps } : deps.sampling;
   return {
     sample_every: sampleEvery(rule, fps),
     ...('targetFps' in rule ? { sample_fps: rule.targetFps } : {}),
     ...(payload.model ? { model: payload.model } : {}),
-    confidence: o.confidence ?? deps.detection.confidence,
-    iou: o.iou ?? deps.detection.iou,
+    confidence: o.confidence ?? defaults.confidence,
+    iou: o.iou ?? defaults.iou,
     ...(o.classes ? { classes: o.classes } : {}),
+    ...(defaults.class_agnostic_nms ? { class_agnostic_nms: true } : {}),
     ...(o.annotate ? { annotate: true } : {}),
   };
 }

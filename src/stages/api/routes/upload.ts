@@ -61,7 +61,7 @@ export const uploadRoutes: FastifyPluginAsync<ApiDeps> = async (fastify, deps) =
 
   app.get('/api/models', { schema: { description: 'The models a job may choose, and the default (with their classes where the server knows them).', response: { 200: ModelList } } }, async () => ({
     default: deps.models.defaultModel,
-    models: deps.models.names.map((name) => ({ name, ...(deps.models.classes?.[name] ? { classes: [...deps.models.classes[name]] } : {}) })),
+    models: deps.models.names.map((name) => ({ name, ...(deps.models.classes?.[name] ? { classes: [...deps.models.classes[name]] } : {}), defaults: deps.models.defaults(name) })),
   }));
 
   /**
