@@ -24,6 +24,8 @@ COPY --from=build /app/package.json ./
 COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
 COPY --from=build /app/bin ./bin
+# The bundled default detector's weights (NanoDet-g, Apache-2.0; their licences and provenance beside them).
+COPY models ./models
 # On 0.0.0.0 the API starts only with API keys (FRAMEWISE_API_KEYS) or FRAMEWISE_ALLOW_UNAUTHENTICATED=true.
 ENV NODE_ENV=production FRAMEWISE_HOST=0.0.0.0 FRAMEWISE_DATA_DIR=/data
 USER node

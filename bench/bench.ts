@@ -21,9 +21,10 @@ import { basename, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import cliProgress from 'cli-progress';
-import { BUNDLED_MODEL, loadConfig, type Config } from '../src/core/config.js';
+import { BUNDLED_MODELS, DEFAULT_MODEL, loadConfig, type BundledModel, type Config } from '../src/core/config.js';
 import type { ModelInput } from '../src/core/model-input.js';
 import { CENTERNET_INPUT, createCenternetDetector } from '../src/adapters/detector/tfjs-centernet.js';
+import { createNanodetDetector, NANODET_INPUT } from '../src/adapters/detector/onnx-nanodet.js';
 import { createOnnxYoloDetector } from '../src/adapters/detector/onnx-yolo.js';
 import { yoloModelInput } from '../src/adapters/detector/yolo/model-input.js';
 import { replicatedDetector } from '../src/stages/inference/replicated-detector.js';
@@ -94,8 +95,8 @@ function parseArgs(argv: string[]): Options {
     if (bad.length > 0 || items.length === 0) throw new InvalidArgumentError(`choose from ${allowed.join(', ')}`);
     return items;
   };
-  const known = [BUNDLED_MODEL, YOLO_ARCH, REAL_YOLO];
-  const defaults = [BUNDLED_MODEL, YOLO_ARCH, ...(existsSync(REAL_YOLO_PATH) ? [REAL_YOLO] : [])];
+  const known = [...BUNDLED_MODELS, YOLO_ARCH, REAL_YOLO];
+  const defaults = [...BUNDLED_MODELS, YOLO_ARCH, ...(existsSync(REAL_YOLO_PATH) ? [REAL_YOLO] : [])];
   const o = new Command('bench')
     .description('Framewise vs the plain loop and vs its model alone, per detector and mode: frames/s, CPU per frame per process, peak RSS')
     .option('--video <path>', 'video to process (default: vtest.avi if installed, else a 60 s loop of the fixture)')
@@ -125,18 +126,23 @@ const note = (msg: string): void => void process.stderr.write(`[bench] ${msg}\n`
 async function benchDetectors(opts: Options, config: Config): Promise<BenchDetector[]> {
   const out: BenchDetector[] = [];
   const replicasFor = (provider?: 'cpu' | 'cuda'): number => (opts.intraOpThreads ? 1 : replicasOf(provider ? { provider } : undefined, config));
-  if (opts.detectors.includes(BUNDLED_MODEL)) {
+  const bundled: Record<BundledModel, { input: ModelInput; make: (t: { confidence: number; iou: number }) => Promise<Detector> }> = {
+    'nanodet-coco': { input: NANODET_INPUT, make: (t) => createNanodetDetector({ ...t, intraOpThreads: intraOpThreadsOf({}, replicasFor()) }) },
+    'centernet-coco': { input: CENTERNET_INPUT, make: createCenternetDetector },
+  };
+  for (const name of BUNDLED_MODELS) {
+    if (!opts.detectors.includes(name)) continue;
     const replicas = replicasFor();
     out.push({
-      name: BUNDLED_MODEL,
-      input: CENTERNET_INPUT,
+      name,
+      input: bundled[name].input,
       replicas,
-      defaults: modelDefaults(config, BUNDLED_MODEL),
+      defaults: modelDefaults(config, name),
       open: async () => {
-        const { confidence, iou } = modelDefaults(config, BUNDLED_MODEL);
-        return replicatedDetector(await Promise.all(Array.from({ length: replicas }, () => createCenternetDetector({ confidence, iou }))));
+        const { confidence, iou } = modelDefaults(config, name);
+        return replicatedDetector(await Promise.all(Array.from({ length: replicas }, () => bundled[name].make({ confidence, iou }))));
       },
-      env: { FRAMEWISE_MODELS: '[]', FRAMEWISE_DEFAULT_MODEL: BUNDLED_MODEL, FRAMEWISE_DETECTOR_REPLICAS: String(replicas) },
+      env: { FRAMEWISE_MODELS: '[]', FRAMEWISE_BUNDLED_MODELS: name, FRAMEWISE_DEFAULT_MODEL: name, FRAMEWISE_DETECTOR_REPLICAS: String(replicas) },
     });
   }
   const yolos: Array<[string, string]> = [];
@@ -166,7 +172,7 @@ async function benchDetectors(opts: Options, config: Config): Promise<BenchDetec
             ),
           ),
         ),
-      env: { FRAMEWISE_MODELS: JSON.stringify([spec]), FRAMEWISE_DEFAULT_MODEL: name },
+      env: { FRAMEWISE_MODELS: JSON.stringify([spec]), FRAMEWISE_BUNDLED_MODELS: '[]', FRAMEWISE_DEFAULT_MODEL: name },
     });
   }
   return out;
@@ -341,7 +347,7 @@ async function main(): Promise<void> {
     const long = await loopedFixture(120);
     for (const runners of opts.extractionRunners) {
       note(`extraction alone: one 120 s video in 10 s segments on ${runners} runner(s) of ${opts.extractionConcurrency} segment(s) at once, no inference`);
-      const env = { FRAMEWISE_SEGMENT_SECONDS: '10', FRAMEWISE_RUNNER_CONCURRENCY: String(opts.extractionConcurrency), FRAMEWISE_MODELS: '[]', FRAMEWISE_DEFAULT_MODEL: BUNDLED_MODEL };
+      const env = { FRAMEWISE_SEGMENT_SECONDS: '10', FRAMEWISE_RUNNER_CONCURRENCY: String(opts.extractionConcurrency), FRAMEWISE_MODELS: '[]', FRAMEWISE_BUNDLED_MODELS: DEFAULT_MODEL, FRAMEWISE_DEFAULT_MODEL: DEFAULT_MODEL };
       const r = await runExtraction({ env, video: long, runners, brokers: config.kafkaBootstrapServers === 'kafka:9092' ? ['127.0.0.1:9092'] : config.kafkaBootstrapServers.split(',') });
       extraction.push(r);
       note(`  ${r.frames} frames in ${r.segments} segments in ${r.wallSeconds.toFixed(1)} s = ${r.extractedFps.toFixed(1)} frames/s`);

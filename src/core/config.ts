@@ -9,8 +9,18 @@ import { createHash } from 'node:crypto';
  */
 const setting = <T extends Type.TSchema>(schema: T) => schema;
 
-/** The bundled detector's name: always available, the default model unless configured otherwise. */
-export const BUNDLED_MODEL = 'centernet-coco';
+/**
+ * The detectors that ship with Framewise (their weights are installed with it; see README,
+ * "Detection quality"): COCO-80 NanoDet-g and CenterNet, each available to every job unless
+ * FRAMEWISE_BUNDLED_MODELS leaves it out.
+ */
+export const BUNDLED_MODELS = ['nanodet-coco', 'centernet-coco'] as const;
+export type BundledModel = (typeof BUNDLED_MODELS)[number];
+
+/** The model of jobs that choose none, unless FRAMEWISE_DEFAULT_MODEL says otherwise. */
+export const DEFAULT_MODEL: BundledModel = 'nanodet-coco';
+
+export const isBundledModel = (name: string): name is BundledModel => (BUNDLED_MODELS as readonly string[]).includes(name);
 
 /** A YOLO ONNX model a job may choose by `name` (see README, "Bring your own YOLO"). */
 export const ModelSpecSchema = Type.Object(
@@ -64,9 +74,10 @@ export const ConfigSchema = Type.Object({
   contrast: setting(Type.Boolean({ default: true, env: 'FRAMEWISE_CONTRAST', description: 'Contrast/brightness adjustment before detection' })),
   contrastAlpha: setting(Type.Number({ default: 1.3, minimum: 0, maximum: 10, env: 'FRAMEWISE_CONTRAST_ALPHA', description: 'Contrast gain (alpha)' })),
   contrastBeta: setting(Type.Number({ default: 5, minimum: -255, maximum: 255, env: 'FRAMEWISE_CONTRAST_BETA', description: 'Brightness offset (beta)' })),
-  models: setting(Type.Array(ModelSpecSchema, { default: [], env: 'FRAMEWISE_MODELS', description: 'Detectors besides the bundled one: a JSON array of YOLO ONNX models, e.g. [{"name":"yolov8n","path":"/models/yolov8n.onnx"}]' })),
-  defaultModel: setting(Type.String({ default: BUNDLED_MODEL, env: 'FRAMEWISE_DEFAULT_MODEL', description: 'The model of jobs that do not choose one' })),
-  confidence: setting(Type.Optional(Type.Number({ minimum: 0, maximum: 1, env: 'FRAMEWISE_CONFIDENCE', description: "Minimum detection confidence of every model's jobs that choose none (a model's own `confidence` wins); unset: each model's measured default (centernet-coco 0.35, YOLO 0.25; GET /api/models)" }))),
+  bundledModels: setting(Type.Array(Type.Union([Type.Literal(BUNDLED_MODELS[0]), Type.Literal(BUNDLED_MODELS[1])]), { default: [...BUNDLED_MODELS], uniqueItems: true, env: 'FRAMEWISE_BUNDLED_MODELS', description: `The bundled detectors this deployment serves, comma-separated or a JSON array (${BUNDLED_MODELS.join(', ')}; [] serves none, e.g. GPU workers that run only FRAMEWISE_MODELS). Every process of a cluster needs the same list` })),
+  models: setting(Type.Array(ModelSpecSchema, { default: [], env: 'FRAMEWISE_MODELS', description: 'Detectors besides the bundled ones: a JSON array of YOLO ONNX models, e.g. [{"name":"yolov8n","path":"/models/yolov8n.onnx"}]' })),
+  defaultModel: setting(Type.String({ default: DEFAULT_MODEL, env: 'FRAMEWISE_DEFAULT_MODEL', description: 'The model of jobs that do not choose one' })),
+  confidence: setting(Type.Optional(Type.Number({ minimum: 0, maximum: 1, env: 'FRAMEWISE_CONFIDENCE', description: "Minimum detection confidence of every model's jobs that choose none (a model's own `confidence` wins); unset: each model's measured default (nanodet-coco 0.45, centernet-coco 0.35, YOLO 0.25; GET /api/models)" }))),
   iou: setting(Type.Optional(Type.Number({ minimum: 0, maximum: 1, env: 'FRAMEWISE_IOU', description: "IoU threshold of non-maximum suppression for every model's jobs that choose none (a model's own `iou` wins); unset: each model's default (0.45)" }))),
   decodeErrors: setting(Type.Union([Type.Literal('fail'), Type.Literal('tolerate')], { default: 'fail', env: 'FRAMEWISE_DECODE_ERRORS', description: 'A video with damaged frames: fail the job, or keep the frames that decode' })),
   ffmpegPath: setting(Type.Optional(Type.String({ env: 'FFMPEG_PATH', description: 'ffmpeg to use (default: system ffmpeg, else the npm-shipped one)' }))),
@@ -176,7 +187,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
   const config = value as Config;
   if (config.blurKsize % 2 === 0) throw new ConfigError(`invalid configuration:\n  blurKsize (FRAMEWISE_BLUR_KSIZE): must be odd`);
   const names = modelNames(config);
-  if (new Set(names).size !== names.length) throw new ConfigError(`invalid configuration:\n  models (FRAMEWISE_MODELS): names must be unique and not "${BUNDLED_MODEL}"`);
+  const taken = config.models.find((m) => isBundledModel(m.name));
+  if (taken) throw new ConfigError(`invalid configuration:\n  models (FRAMEWISE_MODELS): "${taken.name}" is a bundled model's name (${BUNDLED_MODELS.join(', ')})`);
+  if (new Set(names).size !== names.length) throw new ConfigError(`invalid configuration:\n  models (FRAMEWISE_MODELS): names must be unique`);
+  if (names.length === 0) throw new ConfigError(`invalid configuration:\n  bundledModels (FRAMEWISE_BUNDLED_MODELS): no bundled model and no FRAMEWISE_MODELS: jobs would have no detector`);
   if (!names.includes(config.defaultModel)) {
     throw new ConfigError(`invalid configuration:\n  defaultModel (FRAMEWISE_DEFAULT_MODEL): "${config.defaultModel}" is not a model (${names.join(', ')})`);
   }
@@ -207,12 +221,12 @@ function checkApiKeys(config: Config): void {
   if (new Set(digests).size !== digests.length) fail('two ids have the same key');
 }
 
-/** Every model a job may choose: the bundled one first. */
-export const modelNames = (config: Pick<Config, 'models'>): string[] => [BUNDLED_MODEL, ...config.models.map((m) => m.name)];
+/** Every model a job may choose: the bundled ones served here first, then FRAMEWISE_MODELS. */
+export const modelNames = (config: Pick<Config, 'models' | 'bundledModels'>): string[] => [...config.bundledModels, ...config.models.map((m) => m.name)];
 
 function parseEnvValue(v: string, key: string): unknown {
-  if (key === 'requestBuckets' && !v.trim().startsWith('[')) return v.split(',').map((b) => b.trim()).filter(Boolean);
-  if (key === 'models' || key === 'apiKeys' || key === 'requestBuckets') {
+  if ((key === 'requestBuckets' || key === 'bundledModels') && !v.trim().startsWith('[')) return v.split(',').map((b) => b.trim()).filter(Boolean);
+  if (key === 'models' || key === 'apiKeys' || key === 'requestBuckets' || key === 'bundledModels') {
     try {
       return JSON.parse(v);
     } catch (err) {

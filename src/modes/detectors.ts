@@ -1,8 +1,9 @@
 import type { Logger } from 'pino';
-import { BUNDLED_MODEL, type Config, type ModelSpec } from '../core/config.js';
+import type { BundledModel, Config, ModelSpec } from '../core/config.js';
 import type { Detector } from '../ports/detector.js';
 import type { Metrics } from '../observability/metrics.js';
 import { createCenternetDetector } from '../adapters/detector/tfjs-centernet.js';
+import { createNanodetDetector } from '../adapters/detector/onnx-nanodet.js';
 import { createOnnxYoloDetector } from '../adapters/detector/onnx-yolo.js';
 import { openDetectorCatalog, type DetectorCatalog, type DetectorFactory } from '../stages/inference/detector-catalog.js';
 import { measuredDetector, type InferenceStats } from '../stages/inference/stats.js';
@@ -49,17 +50,26 @@ const yolo = (spec: ModelSpec, config: Config, log: Logger, intraOpThreads: numb
     log,
   });
 
+/** How each bundled model's detector is made, at its defaults. */
+const BUNDLED_DETECTORS: Readonly<Record<BundledModel, (t: { confidence: number; iou: number }) => Promise<Detector>>> = {
+  'nanodet-coco': createNanodetDetector,
+  'centernet-coco': createCenternetDetector,
+};
+
 /**
  * Every model of the config, loaded, each restarted if it crashes, measured and fed in batches
- * (`inferenceBatchSize` frames or `inferenceBatchWaitMs`): the bundled
- * CenterNet (or `injected`, a test's stand-in for it) and the configured YOLO ONNX models.
+ * (`inferenceBatchSize` frames or `inferenceBatchWaitMs`): the bundled models served here
+ * (`injected`, a test's stand-in, replaces the default one) and the configured YOLO ONNX models.
  * `stats` are the default model's (the inference worker's `GET /data`).
  */
 export async function openDetectors(config: Config, log: Logger, metrics: Metrics, injected?: Detector): Promise<{ detectors: DetectorCatalog; stats: () => InferenceStats }> {
   const factories = new Map<string, { make: DetectorFactory; replicas: number }>();
   // A test's stand-in is one detector: it is not replicated.
-  const bundled: DetectorFactory = injected ? async () => injected : () => createCenternetDetector(thresholdsOf(modelDefaults(config, BUNDLED_MODEL)));
-  factories.set(BUNDLED_MODEL, { make: bundled, replicas: injected ? 1 : replicasOf(undefined, config) });
+  for (const name of config.bundledModels) {
+    const stand = injected && name === config.defaultModel;
+    const make: DetectorFactory = stand ? async () => injected : () => BUNDLED_DETECTORS[name](thresholdsOf(modelDefaults(config, name)));
+    factories.set(name, { make, replicas: stand ? 1 : replicasOf(undefined, config) });
+  }
   for (const spec of config.models) {
     const replicas = replicasOf(spec, config);
     factories.set(spec.name, { make: yolo(spec, config, log, intraOpThreadsOf(spec, replicas)), replicas });

@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import { BUNDLED_MODEL, modelNames, type Config } from '../core/config.js';
+import { modelNames, type Config } from '../core/config.js';
 import { COCO_CLASSES } from '../adapters/detector/coco-classes.js';
 import { modelDefaults, type ModelDefaults } from '../core/model-defaults.js';
 import type { PreprocessOptions } from '../core/preprocess.js';
@@ -17,7 +17,7 @@ import type { RateLimits } from '../stages/api/rate-limit.js';
 
 /** The models the API offers; the bundled one's classes are known, so a job's `classes` are checked against them. */
 export function apiModels(config: Config): { names: string[]; defaultModel: string; classes: Record<string, readonly string[]>; defaults: (model: string) => ModelDefaults } {
-  return { names: modelNames(config), defaultModel: config.defaultModel, classes: { [BUNDLED_MODEL]: COCO_CLASSES }, defaults: (model) => modelDefaults(config, model) };
+  return { names: modelNames(config), defaultModel: config.defaultModel, classes: Object.fromEntries(config.bundledModels.map((m) => [m, COCO_CLASSES])), defaults: (model) => modelDefaults(config, model) };
 }
 
 /** The detection defaults of a job's model (undefined: the default model), for jobs that choose none. */

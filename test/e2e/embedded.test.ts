@@ -36,7 +36,7 @@ describe('embedded mode end to end', () => {
     });
     const result = JSON.parse(await readFile(out, 'utf8'));
     assert.equal(result.status, 'ready', stdout);
-    assert.deepEqual(result.parameters, { sample_every: 20, model: 'centernet-coco', confidence: 0.4, iou: 0.45, classes: ['person'], class_agnostic_nms: true });
+    assert.deepEqual(result.parameters, { sample_every: 20, model: 'nanodet-coco', confidence: 0.4, iou: 0.45, classes: ['person'] });
     assert.deepEqual(result.prediction.map((f: { frame: number }) => f.frame), [0, 20, 40, 60, 80]);
     const bad = await run(process.execPath, [`${ROOT}bin/framewise.js`, 'detect', FIXTURE, '--url', server.url, '--confidence', 'high']).then(
       () => undefined,

@@ -7,10 +7,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FIXTURE, isFinished, startServer, waitForResult, type Server } from './server.js';
 import { ultralyticsMetadata, writeTinyYoloModel } from '../support/yolo-models.js';
+import { iou } from '../../src/core/tracking/byte-tracker.js';
+import { defaultNanodetModelPath } from '../../src/adapters/detector/onnx-nanodet.js';
+
+const NANODET_FILE = defaultNanodetModelPath();
 
 /**
  * Models by name, end to end in `framewise serve`: a YOLOv8-layout ONNX model (tiny, made here,
- * see test/support/yolo-models.ts) beside the bundled detector. A job that chooses it gets its
+ * see test/support/yolo-models.ts) beside the bundled detectors. A job that chooses it gets its
  * classes, its boxes mapped back to the video's frames, and its name and hash in the result.
  */
 describe('models by name (embedded, real onnxruntime)', () => {
@@ -57,11 +61,12 @@ describe('models by name (embedded, real onnxruntime)', () => {
     return ((await r.json()) as { event_id: string }).event_id;
   };
 
-  test('the server lists both models; the bundled one stays the default', async () => {
+  test('the server lists the bundled models and the configured ones; the bundled NanoDet stays the default', async () => {
     const r = await (await fetch(`${server.url}/api/models`)).json();
     assert.deepEqual(r, {
-      default: 'centernet-coco',
+      default: 'nanodet-coco',
       models: [
+        { name: 'nanodet-coco', classes: [...COCO_CLASSES], defaults: { confidence: 0.45, iou: 0.45, class_agnostic_nms: false } },
         { name: 'centernet-coco', classes: [...COCO_CLASSES], defaults: { confidence: 0.35, iou: 0.45, class_agnostic_nms: true } },
         { name: 'tiny', defaults: { confidence: 0.25, iou: 0.45, class_agnostic_nms: false } },
         { name: 'pair', defaults: { confidence: 0.25, iou: 0.45, class_agnostic_nms: false } },
@@ -105,12 +110,20 @@ describe('models by name (embedded, real onnxruntime)', () => {
     assert.ok(classes(own).every((c) => c.join() === 'widget,gadget'));
   });
 
-  test('a job that chooses nothing runs the bundled COCO detector', async () => {
-    const id = await upload('');
-    const result = await waitForResult(server.url, id, isFinished);
+  test('a job that chooses nothing runs the bundled NanoDet; one that chooses centernet-coco runs CenterNet at its own defaults', async () => {
+    const [id, other] = await Promise.all([upload(''), upload('?model=centernet-coco')]);
+    const [result, centernet] = await Promise.all([waitForResult(server.url, id, isFinished), waitForResult(server.url, other, isFinished)]);
     assert.equal(result.status, 'ready');
-    assert.equal(result.model.name, 'centernet-coco');
-    assert.match(result.model.sha256, /^[0-9a-f]{64}$/);
+    assert.deepEqual(result.model, { name: 'nanodet-coco', sha256: createHash('sha256').update(await readFile(NANODET_FILE)).digest('hex') });
     assert.ok(result.prediction.some((f: { objects: Array<{ class: string }> }) => f.objects.some((o) => o.class === 'person')));
+    assert.equal(centernet.status, 'ready');
+    assert.equal(centernet.model.name, 'centernet-coco');
+    assert.deepEqual(centernet.parameters, { sample_every: 5, model: 'centernet-coco', confidence: 0.35, iou: 0.45, class_agnostic_nms: true });
+    for (const f of centernet.prediction) {
+      for (const [i, a] of f.objects.entries()) {
+        // 0.46: boxes were compared before they were rounded to 0.01 px.
+        for (const b of f.objects.slice(i + 1)) assert.ok(iou(a.box, b.box) <= 0.46, `frame ${f.frame}: ${a.class} and ${b.class} overlap: class-agnostic NMS keeps one`);
+      }
+    }
   });
 });

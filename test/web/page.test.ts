@@ -136,7 +136,8 @@ describe('web page end to end (Chromium)', () => {
 
     // The models come from GET /api/models.
     await page.locator('select[name="model"] option').first().waitFor({ state: 'attached' });
-    assert.ok((await page.locator('select[name="model"] option').allTextContents()).some((t) => t.startsWith('centernet-coco')));
+    const options = await page.locator('select[name="model"] option').allTextContents();
+    assert.ok(options[0]?.startsWith('nanodet-coco') && options.some((t) => t.startsWith('centernet-coco')), options.join(' | '));
 
     // A file picked with the input, then replaced by a file dropped on the drop zone.
     await page.setInputFiles('input[type="file"]', FIXTURE);
@@ -156,8 +157,12 @@ describe('web page end to end (Chromium)', () => {
 
     await page.fill('input[name="sampling-value"]', '5');
     // Left empty, a threshold shows the chosen model's default (GET /api/models).
-    assert.equal(await page.getAttribute('input[name="confidence"]', 'placeholder'), 'default 0.35');
+    assert.equal(await page.getAttribute('input[name="confidence"]', 'placeholder'), 'default 0.45');
     assert.equal(await page.getAttribute('input[name="iou"]', 'placeholder'), 'default 0.45');
+    // Another model: its own default.
+    await page.selectOption('select[name="model"]', 'centernet-coco');
+    assert.equal(await page.getAttribute('input[name="confidence"]', 'placeholder'), 'default 0.35');
+    await page.selectOption('select[name="model"]', 'nanodet-coco');
     await page.fill('input[name="confidence"]', '0.3');
     await page.fill('input[name="iou"]', '0.5');
     await page.fill('input[name="classes"]', 'person, car');
@@ -200,7 +205,7 @@ describe('web page end to end (Chromium)', () => {
     assert.equal(sent[sent.length - 1]?.[0], 'file', `the file goes last: ${JSON.stringify(sent)}`);
     assert.equal(sent[at('file')]?.[1], 'file:dropped-vtest.mp4', 'the dropped file is the one sent');
     for (const field of ['model', 'sample_every', 'confidence', 'iou', 'classes', 'annotate']) assert.ok(at(field) >= 0 && at(field) < at('file'), `${field} is sent before the file`);
-    assert.deepEqual(Object.fromEntries(sent.filter(([k]) => k !== 'file')), { model: 'centernet-coco', sample_every: '5', confidence: '0.3', iou: '0.5', classes: 'person,car', annotate: 'true' });
+    assert.deepEqual(Object.fromEntries(sent.filter(([k]) => k !== 'file')), { model: 'nanodet-coco', sample_every: '5', confidence: '0.3', iou: '0.5', classes: 'person,car', annotate: 'true' });
     assert.ok((await uploadRequest).url().startsWith(server.url), 'posted to this server');
 
     // The new job is watched live through its event stream, and listed until it is ready.
