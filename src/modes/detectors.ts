@@ -51,9 +51,11 @@ const yolo = (spec: ModelSpec, config: Config, log: Logger, intraOpThreads: numb
   });
 
 /** How each bundled model's detector is made, at its defaults. */
-const BUNDLED_DETECTORS: Readonly<Record<BundledModel, (t: { confidence: number; iou: number }) => Promise<Detector>>> = {
-  'nanodet-coco': createNanodetDetector,
-  'centernet-coco': createCenternetDetector,
+const BUNDLED_DETECTORS: Readonly<Record<BundledModel, (t: { confidence: number; iou: number }, replicas: number) => Promise<Detector>>> = {
+  // Its replicas share the cores, as a YOLO model's do: onnxruntime's default (a thread per core
+  // per session) oversubscribes them, and its spinning threads take the cores the rest needs.
+  'nanodet-coco': (t, replicas) => createNanodetDetector({ ...t, intraOpThreads: intraOpThreadsOf({}, replicas)! }),
+  'centernet-coco': (t) => createCenternetDetector(t),
 };
 
 /**
@@ -67,8 +69,9 @@ export async function openDetectors(config: Config, log: Logger, metrics: Metric
   // A test's stand-in is one detector: it is not replicated.
   for (const name of config.bundledModels) {
     const stand = injected && name === config.defaultModel;
-    const make: DetectorFactory = stand ? async () => injected : () => BUNDLED_DETECTORS[name](thresholdsOf(modelDefaults(config, name)));
-    factories.set(name, { make, replicas: stand ? 1 : replicasOf(undefined, config) });
+    const replicas = stand ? 1 : replicasOf(undefined, config);
+    const make: DetectorFactory = stand ? async () => injected : () => BUNDLED_DETECTORS[name](thresholdsOf(modelDefaults(config, name)), replicas);
+    factories.set(name, { make, replicas });
   }
   for (const spec of config.models) {
     const replicas = replicasOf(spec, config);
