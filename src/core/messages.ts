@@ -2,12 +2,20 @@ import Type, { type Static } from 'typebox';
 import { Compile, type Validator } from 'typebox/compile';
 import type { OutboxEvent } from './job.js';
 import type { DetectedObject, ModelRef } from './types.js';
-import type { BusMessage } from '../ports/bus-message.js';
 
 /**
  * The messages on the bus, their wire format and validation. A message that does not decode is
  * malformed for good: decoders throw `MalformedMessageError`, which is never retried.
  */
+
+/** One message on the bus. `value` is opaque bytes (JSON or a JPEG frame); `headers` are strings. */
+export interface BusMessage {
+  key: string;
+  value: Buffer;
+  headers?: Record<string, string>;
+}
+
+/** A message that does not decode: malformed for good, so it is never retried. */
 export class MalformedMessageError extends Error {
   constructor(message: string) {
     super(message);

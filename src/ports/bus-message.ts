@@ -1,9 +1,7 @@
-/** One message on the bus. `value` is opaque bytes (JSON or a JPEG frame); `headers` are strings. */
-export interface BusMessage {
-  key: string;
-  value: Buffer;
-  headers?: Record<string, string>;
-}
+import type { BusMessage } from '../core/messages.js';
+
+/** One message on the bus (defined with the messages' wire format, `core/messages.ts`). */
+export type { BusMessage };
 
 /** A message as delivered to a handler: where it came from and how often it was tried. */
 export interface DeliveredMessage extends BusMessage {

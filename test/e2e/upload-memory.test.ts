@@ -83,11 +83,15 @@ describe('uploads stream: server memory does not grow with the upload size', () 
 
   test('an upload over the limit is refused with 413 and leaves nothing behind', async () => {
     const head = await readFile(FIXTURE);
+    const before = memory(server.proc.pid!);
     const r = await streamUpload(server.url, head, LIMIT + 50 * 1024 * 1024);
     assert.equal(r.status, 413);
     assert.equal(r.body.error.code, 'ERR_UPLOAD_TOO_LARGE');
     const all: any = await (await fetch(`${server.url}/api/status/all`)).json();
     assert.equal(all.total, 1, 'only the earlier accepted upload');
-    assert.ok(memory(server.proc.pid!).now < 600, 'memory bounded');
+    // Against this server's own start (both bundled models loaded: ~540 MiB on Node 20, ~550 on 24),
+    // not an absolute figure: the refused bytes must not stay in memory.
+    const growth = memory(server.proc.pid!).now - before.now;
+    assert.ok(growth < 150, `memory bounded: RSS grew by ${growth.toFixed(0)} MiB for a refused ${((LIMIT + 50 * 1024 * 1024) / 1024 ** 2).toFixed(0)} MiB upload`);
   });
 });

@@ -4,6 +4,7 @@ import * as ort from 'onnxruntime-node';
 import { COMPACT_OUTPUT, ELEM, withCompactOutput } from '../../src/adapters/detector/yolo/compact-output.js';
 import { decodeYolo } from '../../src/adapters/detector/yolo/decode.js';
 import { halfsToFloats } from '../../src/adapters/detector/yolo/float16.js';
+import { float16Tensor } from '../../src/adapters/detector/yolo/float16-tensor.js';
 import { tinyYoloModel } from '../support/yolo-models.js';
 
 /** Rows of cx, cy, w, h, then (v5: objectness, then) three class scores: ties, a clear winner, all low. */
@@ -20,7 +21,7 @@ async function both(bytes: Uint8Array, batch: number, fp16: boolean): Promise<{ 
   try {
     const n = batch * 3 * 64 * 64;
     const data = Float32Array.from({ length: n }, (_, i) => (i % 251) / 251);
-    const input = fp16 ? new ort.Tensor('float16', new Uint16Array(n), [batch, 3, 64, 64]) : new ort.Tensor('float32', data, [batch, 3, 64, 64]);
+    const input = fp16 ? float16Tensor(new Uint16Array(n), [batch, 3, 64, 64]) : new ort.Tensor('float32', data, [batch, 3, 64, 64]);
     const out = await session.run({ images: input }, ['output0', COMPACT_OUTPUT]);
     return { full: out.output0!, compact: out[COMPACT_OUTPUT]! };
   } finally {

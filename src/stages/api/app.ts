@@ -4,9 +4,6 @@ import multipart from '@fastify/multipart';
 import { fastifySSE } from '@fastify/sse';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { Logger } from 'pino';
-import type { OutboxStore } from '../../ports/outbox-store.js';
-import type { RunnerStore } from '../../ports/runner-store.js';
-import type { ObjectStore } from '../../ports/object-store.js';
 import { FramewiseError, toErrorBody } from '../../core/errors.js';
 import { toFramewiseError } from './error-mapping.js';
 import { healthRoutes } from './routes/health.js';
@@ -17,58 +14,19 @@ import { videoRoutes } from './routes/videos.js';
 import { adminRoutes } from './routes/admin.js';
 import { deadLetterRoutes } from './routes/dead-letters.js';
 import { sessionRoutes } from './routes/session.js';
-import { registerAuth, resolveAuth, type ApiAuth } from './auth.js';
-import type { Metrics } from '../../observability/metrics.js';
+import { registerAuth, resolveAuth } from './auth.js';
 import { recordHttpMetrics } from '../../observability/http-metrics.js';
 import { traceLoggerFactory } from '../../observability/request-trace.js';
-import type { ReadyChecks } from '../../observability/readiness.js';
 import { registerOpenApi } from './openapi.js';
+import type { ApiDeps } from './deps.js';
+
+export type { ApiDeps } from './deps.js';
 import { registerWebPage } from './web-page.js';
 import { AJV_OPTIONS, declareNoQuery, schemaErrorFormatter } from './strict-requests.js';
-import { registerRateLimits, type RateLimits } from './rate-limit.js';
-import type { VideoInfo } from '../../ports/frame-source.js';
-import type { VideoLimits } from '../../core/video-limits.js';
-import type { ModelDefaults } from '../../core/model-defaults.js';
+import { registerRateLimits } from './rate-limit.js';
 
 /** This package's version (`src/stages/api` and `dist/stages/api` are both three levels below the package root). */
 const VERSION = (createRequire(import.meta.url)('../../../package.json') as { version: string }).version;
-
-export interface ApiDeps {
-  outbox: OutboxStore;
-  runs: RunnerStore;
-  objects: ObjectStore;
-  log: Logger;
-  maxUploadBytes: number;
-  /** Reads a video file's size, duration and frame count (ffprobe); with `videoLimits`, a video over a limit is refused (422) at upload and request. */
-  probe?: (path: string) => Promise<VideoInfo>;
-  videoLimits?: VideoLimits;
-  /** Requests per minute per API key (else client IP); absent: no limits. */
-  rateLimits?: RateLimits;
-  /** Called after a job is accepted (embedded mode wakes the relay). */
-  onAccepted?: () => void;
-  metrics?: Metrics;
-  /** What `/ready` checks: this process's dependencies (see `observability/readiness.ts`). */
-  readyChecks?: ReadyChecks;
-  /** An admin key (id `admin`), besides `auth.keys`. */
-  adminKey?: string;
-  /** API keys and the web page's sessions (see `auth.ts`); no key at all: authentication is off. */
-  auth?: ApiAuth;
-  /** Buckets `/api/request` may name (default: the object store's). */
-  requestBuckets?: readonly string[];
-  /** Unfinished jobs one API key may have (0 or unset: no limit; none while authentication is off). */
-  maxActiveJobsPerKey?: number;
-  /** Accept webhook URLs naming non-public addresses (`FRAMEWISE_WEBHOOK_ALLOW_PRIVATE`). */
-  webhookAllowPrivate?: boolean;
-  /** Bytes of published results held in memory (`result-cache.ts`; default 64 MiB, 0: none). */
-  resultCacheBytes?: number;
-  /** How often an event stream (`/api/status/{id}/events`) looks at its job, ms (default 500). */
-  statusPollMs?: number;
-  /**
-   * The models a job may choose (`model` at upload), the one it gets otherwise, the classes of
-   * those whose classes the server knows, and each one's detection defaults (`GET /api/models`).
-   */
-  models: { names: readonly string[]; defaultModel: string; classes?: Readonly<Record<string, readonly string[]>>; defaults: (model: string) => ModelDefaults };
-}
 
 export type Api = FastifyInstance<any, any, any, Logger, TypeBoxTypeProvider>;
 

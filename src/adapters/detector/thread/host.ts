@@ -32,7 +32,10 @@ export function siblingModule(moduleUrl: string, name: string): URL {
 }
 
 function spawn(entry: URL, workerData: unknown): Worker {
-  const options = { workerData, execArgv: process.execArgv };
+  // No `execArgv`: a worker inherits the process's by default, which Node checks nothing of; given
+  // explicitly, Node 24 refuses per-process flags in it (ERR_WORKER_INVALID_EXEC_ARGV), such as
+  // the test runner's.
+  const options = { workerData };
   if (!/\.[mc]?ts$/.test(entry.pathname)) return new Worker(entry, options);
   // From source: on Node 20 a worker does not get tsx's `--import` hooks in time for its entry
   // module (ERR_UNKNOWN_FILE_EXTENSION, privatenumber/tsx#354), so register tsx's ESM loader in the

@@ -23,6 +23,7 @@ import { callThresholds } from '../thresholds.js';
 import { decodeYolo, type YoloLayout } from './decode.js';
 import { halfsToFloats } from './float16.js';
 import { toHalf } from './float16.js';
+import { float16Tensor } from './float16-tensor.js';
 /** The model input's element type. */
 type InputType = 'float32' | 'float16';
 import { resolveLayout } from './layout.js';
@@ -197,7 +198,7 @@ async function openDetector(
     if (!halves) return new ort.Tensor('float32', data, [slots, 3, H, W]);
     const h = halves.subarray(0, slots * plane);
     for (let i = 0; i < h.length; i++) h[i] = toHalf(data[i]!);
-    return new ort.Tensor('float16', h, [slots, 3, H, W]);
+    return float16Tensor(h, [slots, 3, H, W]);
   };
 
   /** Runs `frames` in runs of `perRun`. */

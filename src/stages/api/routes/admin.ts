@@ -1,6 +1,6 @@
 import type { FastifyPluginAsync } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import type { ApiDeps } from '../app.js';
+import type { ApiDeps } from '../deps.js';
 import { CleanupBody, ErrorBody } from '../schemas.js';
 import { adminOnly } from '../admin-guard.js';
 

@@ -1,7 +1,7 @@
 import type { FastifyBaseLogger, FastifyPluginAsync } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { Static } from 'typebox';
-import type { ApiDeps } from '../app.js';
+import type { ApiDeps } from '../deps.js';
 import { DeadLetterAction, DeadLetterList, DeadLetterParams, DeadLetterQuery, ErrorBody, type OutboxName as OutboxNameSchema } from '../schemas.js';
 import { parseEventId } from '../../../core/ids.js';
 import { FramewiseError } from '../../../core/errors.js';

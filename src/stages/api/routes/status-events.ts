@@ -1,6 +1,6 @@
 import type { FastifyPluginAsync } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import type { ApiDeps } from '../app.js';
+import type { ApiDeps } from '../deps.js';
 import { ErrorBody, EventIdParams, JobStatusBody } from '../schemas.js';
 import { parseEventId } from '../../../core/ids.js';
 import { isFinal } from '../../../core/job.js';

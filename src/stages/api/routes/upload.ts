@@ -2,7 +2,7 @@ import { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { FastifyPluginAsync } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import type { ApiDeps } from '../app.js';
+import type { ApiDeps } from '../deps.js';
 import { ErrorBody, ModelList, RequestBody, UploadAccepted, UploadForm, UploadQuery } from '../schemas.js';
 import type { FastifyRequest } from 'fastify';
 import { FramewiseError } from '../../../core/errors.js';

@@ -1,7 +1,7 @@
 import type { FastifyPluginAsync } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Type from 'typebox';
-import type { ApiDeps } from '../app.js';
+import type { ApiDeps } from '../deps.js';
 import { ErrorBody, EventIdParams } from '../schemas.js';
 import { annotatedKey, parseEventId } from '../../../core/ids.js';
 import { FramewiseError } from '../../../core/errors.js';
