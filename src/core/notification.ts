@@ -1,3 +1,4 @@
+import { clientReason } from './client-reason.js';
 import { createHash } from 'node:crypto';
 import type { VideoRef } from './job.js';
 import { secondsBetween } from './duration.js';
@@ -68,7 +69,7 @@ export function deliveryId(n: NotificationRef): string {
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
 }
 
-/** The JSON body of a webhook call (see README, "Webhooks"). */
+/** The JSON body of a webhook call (see docs/api/webhooks.md). */
 export interface WebhookBody {
   delivery_id: string;
   event_id: string;
@@ -86,7 +87,7 @@ export function webhookBody(n: Notification): WebhookBody {
     event_id: n.event_id,
     status: n.status,
     occurred_at: n.occurred_at.toISOString(),
-    ...(n.status === 'failed' ? { reason: n.reason ?? 'unknown' } : { result_url: `/api/result_video/${n.event_id}` }),
+    ...(n.status === 'failed' ? { reason: clientReason(n.reason ?? 'unknown') } : { result_url: `/api/result_video/${n.event_id}` }),
     processing_time_seconds: Math.max(0, secondsBetween(n.created_at, n.occurred_at)),
   };
 }

@@ -124,6 +124,7 @@ export function endToEndScenarios(target: () => string): { reference: () => Pred
       assert.equal(r.status, 'failed', `${name}: ${JSON.stringify(r).slice(0, 200)}`);
       assert.ok(typeof r.reason === 'string' && r.reason.length > 10, `${name} has a reason: ${r.reason}`);
       assert.doesNotMatch(r.reason, /0x[0-9a-f]{6,}/, 'no memory addresses in reasons');
+      assert.doesNotMatch(r.reason, /file:|\/objects\/|\binput\/|\/tmp\//, `${name}: no server path in the reason: ${r.reason}`);
     }
     assert.match((await getResult(url, ids.damaged!)).reason, /damaged/);
     const all: any = await (await fetch(`${url}/api/status/all`)).json();

@@ -267,7 +267,7 @@ describe('webhook notifier (SQLite, real HTTP)', () => {
     assert.equal(json(a).status, 'failed');
     assert.equal(json(a).reason, 'the video is damaged: moov atom not found');
     assert.equal(json(a).result_url, undefined);
-    assert.equal(json(byId.get(never)!).reason, 'the video videos/input/x.mp4 is not in the object store');
+    assert.equal(json(byId.get(never)!).reason, 'the video a stored file is not in the object store', 'the webhook names no object key (core/client-reason.ts)');
   });
 
   test('a job whose event died in the jobs outbox is announced failed; replaying the event takes the failed record back', async () => {

@@ -7,6 +7,7 @@ import { detectionKey } from '../../core/ids.js';
 import { FramewiseError } from '../../core/errors.js';
 import { jobProgress } from '../../core/progress.js';
 import { formatDuration, secondsBetween } from '../../core/duration.js';
+import { clientReason } from '../../core/client-reason.js';
 import { mayRead, type Principal } from './auth.js';
 
 export interface JobView {
@@ -30,8 +31,9 @@ export const jobOwner = (event: OutboxEvent | undefined, run: RunnerRecord | und
 export function viewJob(event: OutboxEvent | undefined, run: RunnerRecord | undefined, now = new Date()): JobView {
   const status = jobStatus(event?.status, run?.status);
   const end = status === 'ready' ? run?.ready_at : status === 'failed' ? (run?.failed_at ?? event?.dead_at) : undefined;
+  // Scrubbed here, where it leaves the server: the stored reason may name paths and hosts.
   const reason =
-    status !== 'failed' ? undefined : (run?.error ?? (event?.status === 'dead' ? `the job could not be dispatched after ${event.attempts} attempts: ${event.last_error ?? 'unknown error'}` : 'unknown'));
+    status !== 'failed' ? undefined : clientReason(run?.error ?? (event?.status === 'dead' ? `the job could not be dispatched after ${event.attempts} attempts: ${event.last_error ?? 'unknown error'}` : 'unknown'));
   const created = event?.created_at ?? run?.created_at ?? now;
   return { id: (event?._id ?? run?._id)!, status, run, reason, processingSeconds: secondsBetween(created, end ?? now), owner: jobOwner(event, run) };
 }

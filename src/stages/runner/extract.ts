@@ -98,7 +98,7 @@ export const extractFrames: Handler<ExtractDeps> = async (message, deps) => {
   }
   const key = event.payload.object;
   if (!(await deps.objects.exists(key))) {
-    await deps.runs.markFailed(id, `the video ${key} is not in the object store`, new Date(), event.payload);
+    await deps.runs.markFailed(id, 'the uploaded video is no longer in the object store', new Date(), event.payload);
     return;
   }
   const local = await localCopy(deps.objects, key);
