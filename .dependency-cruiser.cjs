@@ -1,6 +1,6 @@
 /**
  * The architecture's import rules, checked by `npm run lint:imports` (dependency-cruiser, part of
- * `npm run lint`): see README, "Layout". Type-only imports count: they couple modules as much as
+ * `npm run lint`): see docs/architecture.md, "Layout". Type-only imports count: they couple modules as much as
  * value imports do (`tsPreCompilationDeps`).
  */
 module.exports = {

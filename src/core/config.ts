@@ -10,8 +10,8 @@ import { createHash } from 'node:crypto';
 const setting = <T extends Type.TSchema>(schema: T) => schema;
 
 /**
- * The detectors that ship with Framewise (their weights are installed with it; see README,
- * "Detection quality"): COCO-80 NanoDet-g and CenterNet, each available to every job unless
+ * The detectors that ship with Framewise (their weights are installed with it; see
+ * docs/models.md): COCO-80 NanoDet-g and CenterNet, each available to every job unless
  * FRAMEWISE_BUNDLED_MODELS leaves it out.
  */
 export const BUNDLED_MODELS = ['nanodet-coco', 'centernet-coco'] as const;
@@ -22,7 +22,7 @@ export const DEFAULT_MODEL: BundledModel = 'nanodet-coco';
 
 export const isBundledModel = (name: string): name is BundledModel => (BUNDLED_MODELS as readonly string[]).includes(name);
 
-/** A YOLO ONNX model a job may choose by `name` (see README, "Bring your own YOLO"). */
+/** A YOLO ONNX model a job may choose by `name` (see docs/models.md, "Bring your own YOLO"). */
 export const ModelSpecSchema = Type.Object(
   {
     name: Type.String({ pattern: '^[a-z0-9][a-z0-9._-]{0,62}$', description: 'What jobs choose it by' }),
@@ -43,7 +43,7 @@ export const ModelSpecSchema = Type.Object(
 );
 export type ModelSpec = Static<typeof ModelSpecSchema>;
 
-/** An API key (see README, "Access"): the key itself, or only its SHA-256 (hex). */
+/** An API key (see docs/api/access.md): the key itself, or only its SHA-256 (hex). */
 export const ApiKeySchema = Type.Object(
   {
     id: Type.String({ pattern: '^[A-Za-z0-9_-]{1,64}$', description: 'Who the key is: jobs record it as their owner' }),
@@ -122,7 +122,7 @@ export const ConfigSchema = Type.Object({
   webhookTimeoutMs: setting(Type.Integer({ default: 10_000, minimum: 100, maximum: 300_000, env: 'FRAMEWISE_WEBHOOK_TIMEOUT_MS', description: 'Longest a webhook call may take, answer included; longer counts as a failed attempt' })),
   webhookMaxAttempts: setting(Type.Integer({ default: 15, minimum: 1, env: 'FRAMEWISE_WEBHOOK_MAX_ATTEMPTS', description: 'Webhook call attempts before the notification is dead-lettered (backoff as FRAMEWISE_RETRY_BASE_MS / FRAMEWISE_RETRY_CAP_MS: about half an hour with the defaults)' })),
   webhookConcurrency: setting(Type.Integer({ default: 4, minimum: 1, maximum: 64, env: 'FRAMEWISE_WEBHOOK_CONCURRENCY', description: 'Webhook calls in flight at once per notifier (a slow receiver holds up one of them)' })),
-  // Cluster mode (the design's variable names and defaults: a docker-compose network).
+  // Cluster mode (the design's (docs/architecture.md) variable names and defaults: a docker-compose network).
   mongoUri: setting(Type.String({ default: 'mongodb://mongo:27017', env: 'MONGO_URI', description: 'Cluster: MongoDB holding main_db (the outbox)' })),
   runnerMongoUri: setting(Type.Optional(Type.String({ env: 'RUNNER_MONGO_URI', description: 'Cluster: MongoDB holding runner_db (default: MONGO_URI)' }))),
   kafkaBootstrapServers: setting(Type.String({ default: 'kafka:9092', env: 'KAFKA_BOOTSTRAP_SERVERS', description: 'Cluster: Kafka brokers, comma-separated host:port' })),

@@ -126,7 +126,7 @@ export const VIDEO_SUBMITTED = 'video.submitted';
 
 /**
  * An outbox event: the envelope (as Debezium's outbox router names it) around the payload.
- * `_id` is the event id and, for `video.submitted`, also the job's id (the design's `event_id`).
+ * `_id` is the event id and, for `video.submitted`, also the job's id (the design's (docs/architecture.md) `event_id`).
  */
 export interface OutboxEvent {
   _id: string;

@@ -54,7 +54,7 @@ const JobOptionsMessage = Type.Object({
 });
 
 /**
- * `outbox_events`: the design's `{_id, payload:{bucket, object, media_type}, created_at}` plus the
+ * `outbox_events`: the design's (docs/architecture.md) `{_id, payload:{bucket, object, media_type}, created_at}` plus the
  * envelope (`event_id`, `event_type`, `aggregate_*`, `traceparent`), keyed by aggregate id. The
  * envelope also travels in headers, so consumers and tools can route and trace without parsing.
  * Envelope fields are optional on decode: messages of version 0.1 lack them.

@@ -41,7 +41,7 @@ export const BUNDLED_DEFAULTS: Readonly<Record<BundledModel, ModelDefaults>> = {
 /**
  * A model's defaults: its spec's fields (`FRAMEWISE_MODELS`), else the server-wide
  * FRAMEWISE_CONFIDENCE / FRAMEWISE_IOU where set, else the catalogue's (the bundled model's
- * measured ones, the design's for YOLO). A job's own `confidence` and `iou` win over all of these.
+ * measured ones, the design's (docs/architecture.md) for YOLO). A job's own `confidence` and `iou` win over all of these.
  */
 export function modelDefaults(config: Pick<Config, 'models' | 'confidence' | 'iou'>, model: string): ModelDefaults {
   const base = (BUNDLED_DEFAULTS as Readonly<Record<string, ModelDefaults>>)[model] ?? YOLO_DEFAULTS;

@@ -1,7 +1,7 @@
 import type { FrameImage } from './types.js';
 
 /**
- * Frame preprocessing before detection, as the design does it with OpenCV:
+ * Frame preprocessing before detection, as the design (docs/architecture.md) does it with OpenCV:
  * `cv2.GaussianBlur(frame, (k, k), 0)` then `cv2.convertScaleAbs(frame, alpha, beta)`.
  * Each step can be switched off. Output is a new image; the input is not modified.
  */

@@ -1,4 +1,4 @@
-/** Bus topics and consumer groups, as the design names them. */
+/** Bus topics and consumer groups, as the design (docs/architecture.md) names them. */
 export const TOPICS = {
   outboxEvents: 'outbox_events',
   inferenceTasks: 'inference_tasks',

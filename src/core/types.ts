@@ -49,7 +49,7 @@ export interface ModelRef {
   sha256: string;
 }
 
-/** What `inference_results` carries for one sampled frame (the design's shape, plus the job id). */
+/** What `inference_results` carries for one sampled frame (the design's (docs/architecture.md) shape, plus the job id). */
 export interface FrameResult {
   frame: number;
   /** Presentation time of the frame in ms from the video's start (absent in results stored by version 0.2 and before). */

@@ -1,6 +1,6 @@
 /**
  * The frame kernels (kernels/frame-kernels.ts, WebAssembly with 128-bit SIMD) with their memory
- * laid out for them: the design's preprocessing, OpenCV's linear resize and the letterboxed model
+ * laid out for them: the design's (docs/architecture.md) preprocessing, OpenCV's linear resize and the letterboxed model
  * input, each the same as OpenCV computes it (see the kernels), in about a millisecond per
  * 768×576 frame where plain TypeScript takes 15.
  *

@@ -29,7 +29,7 @@ export const detectFrame: Handler<DetectDeps> = async (message, deps) => {
   const image = await deps.codec.decode(message.value, message.headers.content_type);
   const [found = []] = await detector.detect([image], thresholdsOf(task.options));
   const kept = ofClasses(found, task.options?.classes);
-  // Runners state the job's IoU in every task; a task without one gets the design's.
+  // Runners state the job's IoU in every task; a task without one gets the design's (docs/architecture.md).
   const suppressed = task.options?.class_agnostic_nms ? suppressAcrossClasses(kept, task.options.iou ?? YOLO_DEFAULTS.iou) : kept;
   const objects = inFrameSize(suppressed, image.width, image.height, task.width, task.height).map(rounded);
   const model = { name: detector.name, sha256: detector.sha256 };

@@ -52,7 +52,7 @@ export class WebhookDeliveryError extends Error {
 }
 
 /**
- * POSTs one notification (body and headers as the README's "Webhooks" documents). Resolves
+ * POSTs one notification (body and headers as docs/api/webhooks.md documents). Resolves
  * `delivered` on any 2xx and `gone` on 410 (the receiver asks us to stop: no retry); rejects with
  * `WebhookDeliveryError` on any other answer, a redirect (never followed: the signed body must go
  * where the client said), a network error or the timeout.
