@@ -1,3 +1,4 @@
+import { logFfmpeg } from './ffmpeg-check.js';
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import { MongoClient } from 'mongodb';
@@ -130,6 +131,9 @@ export async function startClusterStage(stage: ClusterStage, config: Config, log
 
   try {
     let url: string | undefined;
+    // The stages that run ffmpeg on uploads (the API probes them, the runner decodes, the
+    // publisher renders annotated videos) say which one.
+    if (stage === 'api' || stage === 'runner' || stage === 'publisher') await logFfmpeg(config, log);
     switch (stage) {
       case 'api': {
         // First: an API that may not start (no keys, not on loopback) waits for no server.
@@ -149,6 +153,7 @@ export async function startClusterStage(stage: ClusterStage, config: Config, log
             videoLimits: videoLimits(config),
             rateLimits: rateLimits(config),
             metrics,
+            ...(config.metricsKey !== undefined ? { metricsKey: config.metricsKey } : {}),
             readyChecks,
             ...access,
             resultCacheBytes: config.resultCacheBytes,
@@ -177,7 +182,7 @@ export async function startClusterStage(stage: ClusterStage, config: Config, log
           retention(config),
         );
         stoppers.push(relay.stop);
-        url = await listen(buildHealthApp('relay', log, metrics, { readyChecks }), config.relayPort);
+        url = await listen(buildHealthApp('relay', log, metrics, { readyChecks, metricsKey: config.metricsKey }), config.relayPort);
         break;
       }
       case 'runner': {
@@ -209,7 +214,7 @@ export async function startClusterStage(stage: ClusterStage, config: Config, log
           limits: videoLimits(config),
         });
         stoppers.push(runner.stop);
-        url = await listen(buildHealthApp('runner', log, metrics, { readyChecks }), config.runnerPort);
+        url = await listen(buildHealthApp('runner', log, metrics, { readyChecks, metricsKey: config.metricsKey }), config.runnerPort);
         break;
       }
       case 'inference': {
@@ -227,7 +232,7 @@ export async function startClusterStage(stage: ClusterStage, config: Config, log
           maxAttempts: config.consumerMaxAttempts,
           onDeadLettered: () => metrics.consumerDeadLetters.inc({ topic: TOPICS.inferenceTasks }),
         });
-        url = await listen(buildHealthApp('inference', log, metrics, { data: stats, readyChecks }), config.inferencePort);
+        url = await listen(buildHealthApp('inference', log, metrics, { data: stats, readyChecks, metricsKey: config.metricsKey }), config.inferencePort);
         break;
       }
       case 'publisher': {
@@ -267,7 +272,7 @@ export async function startClusterStage(stage: ClusterStage, config: Config, log
           retention(config),
         );
         stoppers.push(notifier.stop);
-        url = await listen(buildHealthApp('publisher', log, metrics, { readyChecks }), config.publisherPort);
+        url = await listen(buildHealthApp('publisher', log, metrics, { readyChecks, metricsKey: config.metricsKey }), config.publisherPort);
         break;
       }
     }

@@ -1,3 +1,4 @@
+import { logFfmpeg } from './ffmpeg-check.js';
 import { join, resolve } from 'node:path';
 import type { Logger } from 'pino';
 import type { Config } from '../core/config.js';
@@ -146,6 +147,7 @@ export async function startEmbedded(config: Config, log: Logger, injected: { det
     rateLimits: rateLimits(config),
     onAccepted: relay.poke,
     metrics,
+    ...(config.metricsKey !== undefined ? { metricsKey: config.metricsKey } : {}),
     // The database also holds the bus and both outboxes: one check covers them.
     readyChecks: { sqlite: sqliteCheck(db), objects: () => objects.ping(), detector: detectorCheck(detectors) },
     ...access,
@@ -154,6 +156,7 @@ export async function startEmbedded(config: Config, log: Logger, injected: { det
     models: apiModels(config),
   });
   const url = await api.listen({ host: config.host, port: config.port });
+  await logFfmpeg(config, log);
   log.info({ url, dataDir, models: detectors.names, default_model: detectors.defaultModel }, 'Framewise (embedded) ready');
 
   let closing: Promise<void> | undefined;

@@ -29,6 +29,24 @@ describe('embedded mode end to end', () => {
 
   const scenarios = endToEndScenarios(() => server.url);
 
+  test('start-up says which ffmpeg and ffprobe run (path, version), and warns where one is unmaintained', async () => {
+    const entries = server.log.flatMap((l) => {
+      try {
+        return [JSON.parse(l) as { msg?: string; level?: number; ffmpeg?: { path: string; version: string }; ffprobe?: { path: string; version: string }; path?: string }];
+      } catch {
+        return [];
+      }
+    });
+    const said = entries.find((e) => e.msg === 'ffmpeg in use');
+    assert.ok(said?.ffmpeg && said.ffprobe, server.log.join('\n').slice(0, 2000));
+    for (const b of [said.ffmpeg, said.ffprobe]) {
+      const { stdout } = await promisify(execFile)(b.path, ['-version']);
+      assert.ok(stdout.includes(`version ${b.version}`), `${b.path} is version ${b.version}`);
+      const warned = entries.some((e) => e.level === 40 && e.path === b.path && /parses every uploaded video/.test(e.msg ?? ''));
+      if (/node_modules[\\/]@ff(mpeg|probe)-installer/.test(b.path)) assert.ok(warned, `the npm fallback ${b.path} (${b.version}) is warned about`);
+    }
+  });
+
   test('`framewise detect` uploads with the job’s options, follows it and writes the result', async () => {
     const out = join(dir, 'cli-result.json');
     const { stdout } = await run(process.execPath, [`${ROOT}bin/framewise.js`, 'detect', FIXTURE, '--url', server.url, '--out', out, '--sample-every', '20', '--classes', 'person', '--confidence', '0.4'], {

@@ -18,6 +18,7 @@ import { registerAuth, resolveAuth } from './auth.js';
 import { recordHttpMetrics } from '../../observability/http-metrics.js';
 import { traceLoggerFactory } from '../../observability/request-trace.js';
 import { registerOpenApi } from './openapi.js';
+import { mayReadMetrics, metricsRefusal } from '../../observability/metrics-access.js';
 import type { ApiDeps } from './deps.js';
 
 export type { ApiDeps } from './deps.js';
@@ -73,6 +74,14 @@ export async function buildApi(deps: ApiDeps): Promise<Api> {
   await app.register(sessionRoutes, access);
   await registerWebPage(app);
   const metrics = deps.metrics;
-  if (metrics) app.get('/metrics', { schema: { description: 'Prometheus metrics (text exposition format).', produces: ['text/plain'] } }, async (_req, reply) => reply.type(metrics.registry.contentType).send(await metrics.registry.metrics()));
+  if (metrics) {
+    app.get('/metrics', { schema: { description: 'Prometheus metrics (text exposition format); with FRAMEWISE_METRICS_KEY set, only for `Authorization: Bearer <that key>`.', produces: ['text/plain'] } }, async (req, reply) => {
+      if (!mayReadMetrics(deps.metricsKey, req.headers.authorization)) {
+        const [status, body] = metricsRefusal(req.headers.authorization);
+        return reply.status(status).header('www-authenticate', 'Bearer realm="framewise-metrics"').send(body);
+      }
+      return reply.type(metrics.registry.contentType).send(await metrics.registry.metrics());
+    });
+  }
   return app as unknown as Api;
 }

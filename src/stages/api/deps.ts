@@ -25,6 +25,8 @@ export interface ApiDeps {
   /** Called after a job is accepted (embedded mode wakes the relay). */
   onAccepted?: () => void;
   metrics?: Metrics;
+  /** The bearer key `GET /metrics` needs (`FRAMEWISE_METRICS_KEY`); unset: open. */
+  metricsKey?: string;
   /** What `/ready` checks: this process's dependencies (see `observability/readiness.ts`). */
   readyChecks?: ReadyChecks;
   /** An admin key (id `admin`), besides `auth.keys`. */
