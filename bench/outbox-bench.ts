@@ -62,8 +62,8 @@ import { SqliteLogBus } from '../src/adapters/bus/sqlite-log.js';
 import { MongoOutboxStore } from '../src/adapters/outbox-store/mongo.js';
 import { KafkaBus } from '../src/adapters/bus/kafka.js';
 import type { OutboxStore } from '../src/ports/outbox-store.js';
-import type { Publisher } from '../src/ports/publisher.js';
-import type { Subscriber } from '../src/ports/subscriber.js';
+import type { Publisher } from '../src/ports/bus-publisher.js';
+import type { Subscriber } from '../src/ports/bus-subscriber.js';
 
 const TOPIC = 'bench_outbox_events';
 const MONGO_DB = 'bench_main_db';

@@ -17,7 +17,7 @@ import { buildApi, type Api } from '../stages/api/app.js';
 import { startRelay } from '../stages/relay/index.js';
 import { startRunner } from '../stages/runner/index.js';
 import { startInference } from '../stages/inference/index.js';
-import { startResultPublisher } from '../stages/publisher/index.js';
+import { startResultPublisher } from '../stages/result-publisher/index.js';
 import { startNotifier } from '../stages/notifier/index.js';
 import { webhookObserver } from '../stages/notifier/metrics.js';
 import { openDetectors } from './detectors.js';

@@ -15,7 +15,7 @@ import type { ObjectStore } from '../../src/ports/object-store.js';
 import { FfmpegVideoAnnotator, renderAnnotatedVideo } from '../../src/adapters/video-annotator/ffmpeg-libass.js';
 import { AnnotationRenderError, type AnnotatedFrame } from '../../src/ports/video-annotator.js';
 import { classColour, drawingSizes, labelText } from '../../src/adapters/video-annotator/ass-script.js';
-import { renderAnnotationFor } from '../../src/stages/publisher/annotate-job.js';
+import { renderAnnotationFor } from '../../src/stages/result-publisher/annotate-job.js';
 import { annotatedKey, inputKey } from '../../src/core/ids.js';
 import type { Box, FrameImage } from '../../src/core/types.js';
 import type { VideoMetadata } from '../../src/core/job.js';

@@ -2,7 +2,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import pino from 'pino';
 import { Metrics } from '../../src/observability/metrics.js';
-import { buildHealthApp } from '../../src/stages/health/app.js';
+import { buildHealthApp } from '../../src/observability/worker-http.js';
 import { loadConfig } from '../../src/core/config.js';
 import { startApiFixture, type ApiFixture } from '../support/api-fixture.js';
 

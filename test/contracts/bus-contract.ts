@@ -1,8 +1,8 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import type { Publisher } from '../../src/ports/publisher.js';
-import type { Subscriber } from '../../src/ports/subscriber.js';
+import type { Publisher } from '../../src/ports/bus-publisher.js';
+import type { Subscriber } from '../../src/ports/bus-subscriber.js';
 import type { DeliveredMessage } from '../../src/ports/bus-message.js';
 import { waitFor } from './wait-for.js';
 

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import pino from 'pino';
 import { openDatabase } from '../../src/adapters/sqlite/database.js';
 import { SqliteRunnerStore } from '../../src/adapters/runner-store/sqlite.js';
-import { collectResult } from '../../src/stages/runner/collect.js';
+import { collectResult } from '../../src/stages/collector/collect.js';
 import { encodeInferenceResult } from '../../src/core/messages.js';
 import type { DeliveredMessage } from '../../src/ports/bus-message.js';
 

@@ -1,10 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import pino from 'pino';
-import { deadLetter } from '../../src/middleware/dead-letter.js';
+import { deadLetter } from '../../src/handler-middleware/dead-letter.js';
 import { isTransient } from '../../src/core/transient.js';
 import { MalformedMessageError } from '../../src/core/messages.js';
-import type { Publisher } from '../../src/ports/publisher.js';
+import type { Publisher } from '../../src/ports/bus-publisher.js';
 import type { BusMessage, DeliveredMessage } from '../../src/ports/bus-message.js';
 
 /** An in-process fake of our own Publisher port that records what was published. */

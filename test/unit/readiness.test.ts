@@ -5,7 +5,7 @@ import { promisify } from 'node:util';
 import { fileURLToPath } from 'node:url';
 import pino from 'pino';
 import { checkReadiness } from '../../src/observability/readiness.js';
-import { buildHealthApp } from '../../src/stages/health/app.js';
+import { buildHealthApp } from '../../src/observability/worker-http.js';
 import { Metrics } from '../../src/observability/metrics.js';
 import { tracingWanted } from '../../src/observability/tracing.js';
 

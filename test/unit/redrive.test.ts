@@ -4,7 +4,7 @@ import { randomUUID } from 'node:crypto';
 import pino from 'pino';
 import { openDatabase } from '../../src/adapters/sqlite/database.js';
 import { SqliteRunnerStore } from '../../src/adapters/runner-store/sqlite.js';
-import type { Publisher } from '../../src/ports/publisher.js';
+import type { Publisher } from '../../src/ports/bus-publisher.js';
 import type { BusMessage } from '../../src/ports/bus-message.js';
 import { redriveStalled } from '../../src/stages/runner/redrive.js';
 import { decodeOutboxEvent } from '../../src/core/messages.js';

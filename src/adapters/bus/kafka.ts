@@ -1,8 +1,8 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Admin, Consumer, Producer, type Message } from '@platformatic/kafka';
 import type { Logger } from 'pino';
-import type { Publisher } from '../../ports/publisher.js';
-import type { MessageHandler, SubscribeOptions, Subscriber } from '../../ports/subscriber.js';
+import type { Publisher } from '../../ports/bus-publisher.js';
+import type { MessageHandler, SubscribeOptions, Subscriber } from '../../ports/bus-subscriber.js';
 import type { BusMessage } from '../../ports/bus-message.js';
 import { deliverUntilHandled } from './redelivery.js';
 

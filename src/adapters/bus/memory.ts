@@ -1,5 +1,5 @@
-import type { Publisher } from '../../ports/publisher.js';
-import type { MessageHandler, SubscribeOptions, Subscriber } from '../../ports/subscriber.js';
+import type { Publisher } from '../../ports/bus-publisher.js';
+import type { MessageHandler, SubscribeOptions, Subscriber } from '../../ports/bus-subscriber.js';
 import type { BusMessage } from '../../ports/bus-message.js';
 import { deliverUntilHandled } from './redelivery.js';
 

@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { MessageHandler } from '../../ports/subscriber.js';
+import type { MessageHandler } from '../../ports/bus-subscriber.js';
 import type { DeliveredMessage } from '../../ports/bus-message.js';
 
 export interface RedeliveryOptions {

@@ -1,7 +1,7 @@
 import { EventEmitter } from 'node:events';
 import { prepared, type SqliteDatabase } from '../sqlite/database.js';
-import type { Publisher } from '../../ports/publisher.js';
-import type { MessageHandler, SubscribeOptions, Subscriber } from '../../ports/subscriber.js';
+import type { Publisher } from '../../ports/bus-publisher.js';
+import type { MessageHandler, SubscribeOptions, Subscriber } from '../../ports/bus-subscriber.js';
 import type { BusMessage } from '../../ports/bus-message.js';
 import { deliverUntilHandled } from './redelivery.js';
 

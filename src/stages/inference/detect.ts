@@ -1,10 +1,10 @@
 import type { DetectorCatalog } from './detector-catalog.js';
 import type { FrameCodec } from '../../ports/frame-codec.js';
-import type { Publisher } from '../../ports/publisher.js';
+import type { Publisher } from '../../ports/bus-publisher.js';
 import type { DeliveredMessage } from '../../ports/bus-message.js';
 import { decodeInferenceTask, decodeInferenceTaskFrame, encodeInferenceResult, type TaskDetectOptions } from '../../core/messages.js';
 import { TOPICS } from '../../core/topics.js';
-import type { Handler } from '../../middleware/handler.js';
+import type { Handler } from '../../handler-middleware/handler.js';
 import type { DetectedObject } from '../../core/types.js';
 import type { DetectOptions } from '../../ports/detector.js';
 import { traceparentToSend } from '../../observability/job-spans.js';

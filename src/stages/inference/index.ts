@@ -1,10 +1,10 @@
 import type { Logger } from 'pino';
-import type { Subscriber } from '../../ports/subscriber.js';
+import type { Subscriber } from '../../ports/bus-subscriber.js';
 import { GROUPS, TOPICS } from '../../core/topics.js';
-import { route } from '../../middleware/handler.js';
-import { logging } from '../../middleware/logging.js';
-import { tracing } from '../../middleware/tracing.js';
-import { deadLetter } from '../../middleware/dead-letter.js';
+import { route } from '../../handler-middleware/handler.js';
+import { logging } from '../../handler-middleware/logging.js';
+import { tracing } from '../../handler-middleware/tracing.js';
+import { deadLetter } from '../../handler-middleware/dead-letter.js';
 import { detectFrame, reportUndetectableFrame, type DetectDeps } from './detect.js';
 
 /** The inference stage: detects frames from `inference_tasks`, `concurrency` at a time. */

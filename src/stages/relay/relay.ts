@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import type { OutboxStore } from '../../ports/outbox-store.js';
-import type { Publisher } from '../../ports/publisher.js';
+import type { Publisher } from '../../ports/bus-publisher.js';
 import type { OutboxEvent } from '../../core/job.js';
 import { encodeOutboxEvent } from '../../core/messages.js';
 import { traceIdOf } from '../../core/trace.js';

@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import type { ObjectStore } from '../../ports/object-store.js';
 import { localCopy } from '../shared/local-copy.js';
 import type { RunnerStore } from '../../ports/runner-store.js';
-import type { Publisher } from '../../ports/publisher.js';
+import type { Publisher } from '../../ports/bus-publisher.js';
 import type { FrameCodec } from '../../ports/frame-codec.js';
 import type { FramePreparer } from '../../ports/frame-preparer.js';
 import type { ModelDefaults } from '../../core/model-defaults.js';
@@ -17,7 +17,7 @@ import { sampleEvery, sampledFrameCount, type SamplingRule } from '../../core/sa
 import { allFramesIn, type JobParameters, type RunnerRecord, type VideoRef } from '../../core/job.js';
 import { TOPICS } from '../../core/topics.js';
 import { childTraceparent, traceIdOf } from '../../core/trace.js';
-import type { Handler } from '../../middleware/handler.js';
+import type { Handler } from '../../handler-middleware/handler.js';
 import type { Metrics } from '../../observability/metrics.js';
 import { traceparentToSend } from '../../observability/job-spans.js';
 import { decodedFrameBreach, videoLimitBreach, type VideoLimits } from '../../core/video-limits.js';

@@ -1,14 +1,14 @@
-import type { Subscriber } from '../../ports/subscriber.js';
+import type { Subscriber } from '../../ports/bus-subscriber.js';
 import { GROUPS, TOPICS } from '../../core/topics.js';
 import { startPolling } from '../../core/poll-loop.js';
-import { route } from '../../middleware/handler.js';
-import { logging } from '../../middleware/logging.js';
-import { tracing } from '../../middleware/tracing.js';
-import { deadLetter } from '../../middleware/dead-letter.js';
+import { route } from '../../handler-middleware/handler.js';
+import { logging } from '../../handler-middleware/logging.js';
+import { tracing } from '../../handler-middleware/tracing.js';
+import { deadLetter } from '../../handler-middleware/dead-letter.js';
 import { decodeOutboxEvent, decodeSegmentTask } from '../../core/messages.js';
 import type { DeliveredMessage } from '../../ports/bus-message.js';
 import { extractFrames, extractSegment, type ExtractDeps } from './extract.js';
-import { collectResult } from './collect.js';
+import { collectResult } from '../collector/collect.js';
 import { redriveStalled } from './redrive.js';
 import { RoundRobinGate } from './round-robin-gate.js';
 

@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import type { RunnerStore } from '../../ports/runner-store.js';
-import type { Publisher } from '../../ports/publisher.js';
+import type { Publisher } from '../../ports/bus-publisher.js';
 import { VIDEO_SUBMITTED } from '../../core/job.js';
 import { encodeOutboxEvent } from '../../core/messages.js';
 import { TOPICS } from '../../core/topics.js';

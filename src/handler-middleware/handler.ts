@@ -1,5 +1,5 @@
 import type { DeliveredMessage } from '../ports/bus-message.js';
-import type { MessageHandler } from '../ports/subscriber.js';
+import type { MessageHandler } from '../ports/bus-subscriber.js';
 
 /** A stage's message handler: pure of transport concerns, given its dependencies explicitly. */
 export type Handler<D> = (message: DeliveredMessage, deps: D) => Promise<void>;

@@ -1,8 +1,8 @@
 import Fastify, { LogController } from 'fastify';
 import type { Logger } from 'pino';
-import type { Metrics } from '../../observability/metrics.js';
-import { checkReadiness, type ReadyChecks } from '../../observability/readiness.js';
-import { mayReadMetrics, metricsRefusal } from '../../observability/metrics-access.js';
+import type { Metrics } from './metrics.js';
+import { checkReadiness, type ReadyChecks } from './readiness.js';
+import { mayReadMetrics, metricsRefusal } from './metrics-access.js';
 
 /**
  * The small HTTP server of a worker process (runner 8002, inference 8003, relay 8004, publisher

@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import type { Publisher } from '../ports/publisher.js';
+import type { Publisher } from '../ports/bus-publisher.js';
 import type { DeliveredMessage } from '../ports/bus-message.js';
 import { MalformedMessageError } from '../core/messages.js';
 import { TOPICS } from '../core/topics.js';

@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import type { RunnerStore } from '../../ports/runner-store.js';
 import { decodeInferenceResult } from '../../core/messages.js';
 import { allFramesIn } from '../../core/job.js';
-import type { Handler } from '../../middleware/handler.js';
+import type { Handler } from '../../handler-middleware/handler.js';
 import { traceIdOf } from '../../core/trace.js';
 
 export interface CollectDeps {
