@@ -10,11 +10,11 @@ import { S3ObjectStore } from '../adapters/object-store/s3.js';
 import { MongoOutboxStore } from '../adapters/outbox-store/mongo.js';
 import { MongoRunnerStore } from '../adapters/runner-store/mongo.js';
 import { SharpFrameCodec } from '../adapters/frame-codec/sharp.js';
-import { WasmFramePreparer } from '../adapters/frame-preparer/wasm-simd.js';
 import { buildApi } from '../stages/api/app.js';
 import { buildHealthApp } from '../observability/worker-http.js';
 import { startRelay } from '../stages/relay/index.js';
 import { startRunner } from '../stages/runner/index.js';
+import { runnerDeps } from './runner-deps.js';
 import { startInference } from '../stages/inference/index.js';
 import { openDetectors } from './detectors.js';
 import { startResultPublisher } from '../stages/result-publisher/index.js';
@@ -22,9 +22,8 @@ import { startNotifier } from '../stages/notifier/index.js';
 import { webhookObserver } from '../stages/notifier/metrics.js';
 import { Metrics } from '../observability/metrics.js';
 import { jobsBacklog, resultsBacklog } from '../observability/backlog.js';
-import { videoAnnotator, apiModels, detectionDefaults, frameSource, loopTiming, preprocessing, rateLimits, retention, retryPolicy, samplingRule, videoLimits } from './settings.js';
+import { videoAnnotator, apiModels, frameSource, loopTiming, rateLimits, retention, retryPolicy, videoLimits } from './settings.js';
 import { waitFor } from './wait-for.js';
-import { modelInputs } from './model-inputs.js';
 import { apiAccess } from './access.js';
 import { detectorCheck, mongoCheck } from './ready-checks.js';
 import type { ReadyCheck } from '../observability/readiness.js';
@@ -187,32 +186,21 @@ export async function startClusterStage(stage: ClusterStage, config: Config, log
       }
       case 'runner': {
         const [runs, objects, bus] = await Promise.all([runnerStore(), objectStore(), kafka()]);
-        const runner = await startRunner({
-          subscriber: bus,
-          bus,
-          objects,
-          runs,
-          frames: frameSource(config, log),
-          preparer: new WasmFramePreparer(),
-          modelInput: await modelInputs(config, log),
-          codec: new SharpFrameCodec(config.frameFormat, config.jpegQuality),
-          sampling: samplingRule(config),
-          detection: detectionDefaults(config),
-          preprocessing: preprocessing(config),
-          log,
-          signal,
-          maxFramesInFlight: config.maxFramesInFlight,
-          concurrency: config.runnerConcurrency,
-          segmentSeconds: config.segmentSeconds,
-          // Kafka acknowledges a frame once stored: a frame is in flight until its result is.
-          pacing: 'results',
-          maxFrameBytes: config.maxFrameBytes,
-          maxAttempts: config.consumerMaxAttempts,
-          stallTimeoutMs: config.stallTimeoutMs,
-          maxDrives: config.maxJobDrives,
-          metrics,
-          limits: videoLimits(config),
-        });
+        const runner = await startRunner(
+          await runnerDeps(config, {
+            subscriber: bus,
+            bus,
+            objects,
+            runs,
+            frames: frameSource(config, log),
+            codec: new SharpFrameCodec(config.frameFormat, config.jpegQuality),
+            log,
+            signal,
+            // Kafka acknowledges a frame once stored: a frame is in flight until its result is.
+            pacing: 'results',
+            metrics,
+          }),
+        );
         stoppers.push(runner.stop);
         url = await listen(buildHealthApp('runner', log, metrics, { readyChecks, metricsKey: config.metricsKey }), config.runnerPort);
         break;

@@ -9,13 +9,12 @@ import { SqliteRunnerStore } from '../adapters/runner-store/sqlite.js';
 import { SqliteLogBus } from '../adapters/bus/sqlite-log.js';
 import { MemoryBus } from '../adapters/bus/memory.js';
 import { RoutedBus } from '../adapters/bus/routed.js';
-import { WasmFramePreparer } from '../adapters/frame-preparer/wasm-simd.js';
-import { modelInputs } from './model-inputs.js';
 import { LocalDirObjectStore } from '../adapters/object-store/local-dir.js';
 import { SharpFrameCodec } from '../adapters/frame-codec/sharp.js';
 import { buildApi, type Api } from '../stages/api/app.js';
 import { startRelay } from '../stages/relay/index.js';
 import { startRunner } from '../stages/runner/index.js';
+import { runnerDeps } from './runner-deps.js';
 import { startInference } from '../stages/inference/index.js';
 import { startResultPublisher } from '../stages/result-publisher/index.js';
 import { startNotifier } from '../stages/notifier/index.js';
@@ -26,7 +25,7 @@ import { jobsBacklog, resultsBacklog } from '../observability/backlog.js';
 import { GROUPS, TOPICS } from '../core/topics.js';
 import { detectorCheck, sqliteCheck } from './ready-checks.js';
 import { apiAccess } from './access.js';
-import { videoAnnotator, apiModels, detectionDefaults, frameSource, loopTiming, preprocessing, rateLimits, retention, retryPolicy, samplingRule, videoLimits } from './settings.js';
+import { videoAnnotator, apiModels, frameSource, loopTiming, rateLimits, retention, retryPolicy, videoLimits } from './settings.js';
 
 export interface EmbeddedService {
   api: Api;
@@ -98,33 +97,22 @@ export async function startEmbedded(config: Config, log: Logger, injected: { det
     timing,
     retention(config),
   );
-  const runner = await startRunner({
-    subscriber: bus,
-    bus,
-    objects,
-    runs,
-    frames,
-    preparer: new WasmFramePreparer(),
-    modelInput: await modelInputs(config, log),
-    codec,
-    sampling: samplingRule(config),
-    detection: detectionDefaults(config),
-    preprocessing: preprocessing(config),
-    log: log.child({ stage: 'runner' }),
-    signal: shutdown.signal,
-    maxFramesInFlight: config.maxFramesInFlight,
-    concurrency: config.runnerConcurrency,
-    segmentSeconds: config.segmentSeconds,
-    // The in-memory bus resolves a frame's publish once its result is stored.
-    pacing: 'publishes',
-    maxFrameBytes: config.maxFrameBytes,
-    onPredictable: publisher.poke,
-    maxAttempts: config.consumerMaxAttempts,
-    stallTimeoutMs: config.stallTimeoutMs,
-    maxDrives: config.maxJobDrives,
-    metrics,
-    limits: videoLimits(config),
-  });
+  const runner = await startRunner(
+    await runnerDeps(config, {
+      subscriber: bus,
+      bus,
+      objects,
+      runs,
+      frames,
+      codec,
+      log: log.child({ stage: 'runner' }),
+      signal: shutdown.signal,
+      // The in-memory bus resolves a frame's publish once its result is stored.
+      pacing: 'publishes',
+      onPredictable: publisher.poke,
+      metrics,
+    }),
+  );
   await startInference({
     subscriber: bus,
     bus,
