@@ -35,5 +35,5 @@ for tier in "$@"; do
   [ $status -ne 0 ] && failed+=("$tier")
   echo "test-tiers: $tier took ${took} s on $(node --version)$([ $status -ne 0 ] && echo ', FAILED')" >&2
 done
-echo "test-tiers: ${summary[*]}" | sed 's/ \([a-z]*:\)/, \1/g' >&2
+(IFS=','; echo "test-tiers: ${summary[*]}" | sed 's/,/, /g' >&2)
 [ ${#failed[@]} -eq 0 ] || { echo "test-tiers: failed: ${failed[*]}" >&2; exit 1; }

@@ -10,6 +10,7 @@ import sharp from 'sharp';
 import { COCO_CLASSES } from '../../src/adapters/detector/coco-classes.js';
 import type { Detector, DetectorOptions } from '../../src/ports/detector.js';
 import type { DetectedObject, FrameImage } from '../../src/core/types.js';
+import { iou } from '../../src/core/tracking/byte-tracker.js';
 
 /**
  * The Detector port's contract (`src/ports/detector.ts`), for every detector adapter, on real
@@ -54,14 +55,6 @@ function wellFormed(rounded: boolean) {
     assert.ok(0 <= y1 && y1 < y2 && y2 <= frame.height, `y-range ${y1}..${y2} in 0..${frame.height}`);
   }
   };
-}
-
-function iou(a: DetectedObject['box'], b: DetectedObject['box']): number {
-  const iw = Math.min(a[2], b[2]) - Math.max(a[0], b[0]);
-  const ih = Math.min(a[3], b[3]) - Math.max(a[1], b[1]);
-  if (iw <= 0 || ih <= 0) return 0;
-  const inter = iw * ih;
-  return inter / ((a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter);
 }
 
 /** The frame of the vtest video at 2 s (a street with many pedestrians), decoded by the real ffmpeg. */
