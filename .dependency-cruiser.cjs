@@ -1,7 +1,7 @@
 /**
- * The architecture's import rules, checked by `npm run lint:imports` (dependency-cruiser, part of
- * `npm run lint`): see docs/architecture.md, "Layout". Type-only imports count: they couple modules as much as
- * value imports do (`tsPreCompilationDeps`).
+ * The architecture's import rules, checked by dependency-cruiser as part of `npm run lint`: see
+ * docs/architecture.md, "Layout". Type-only imports count: they couple modules as much as value
+ * imports do (`tsPreCompilationDeps`).
  */
 module.exports = {
   forbidden: [
@@ -16,8 +16,15 @@ module.exports = {
       name: 'stages-import-no-adapters',
       severity: 'error',
       comment: 'A stage imports ports, never adapters: the composition roots in src/modes/ wire them.',
-      from: { path: '^src/stages/' },
+      from: { path: '^src/(stages|stage-support)/' },
       to: { path: '^src/adapters/' },
+    },
+    {
+      name: 'stage-support-is-no-stage',
+      severity: 'error',
+      comment: 'What several stages share imports ports and core, never a stage or a mode.',
+      from: { path: '^src/stage-support/' },
+      to: { path: '^src/(stages|modes)/' },
     },
     {
       name: 'core-is-the-domain',

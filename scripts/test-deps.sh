@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
 # Installs what the test suite needs beyond `npm ci`, when it is missing:
+#  - a maintained ffmpeg (scripts/ffmpeg.sh: the distribution's, where root and apt-get allow; else
+#    a loud warning, and the tests run on the npm fallback, a 2018 build).
 #  - Debian's docker-compose (1.29), which validates docker-compose.yml without a Docker engine.
 #  - Debian's Chromium, which the web page's end-to-end test drives (test/web/, playwright-core).
 #  - Python packages from PyPI in cached virtualenvs (below).
 # Kafka, MinIO and the MongoDB-protocol server are installed (and cached) by scripts/infra/up.sh,
 # which the cluster tests call themselves.
 set -euo pipefail
+bash "$(dirname "$0")/ffmpeg.sh"
 if ! command -v docker-compose >/dev/null 2>&1; then
   if [ "$(id -u)" -ne 0 ] || ! command -v apt-get >/dev/null 2>&1; then
     echo "test-deps: docker-compose is missing and cannot be installed here (needs root and apt-get)" >&2

@@ -128,7 +128,7 @@ export const ConfigSchema = Type.Object({
   runnerMongoUri: setting(Type.Optional(Type.String({ env: 'RUNNER_MONGO_URI', description: 'Cluster: MongoDB holding runner_db (default: MONGO_URI)' }))),
   kafkaBootstrapServers: setting(Type.String({ default: 'kafka:9092', env: 'KAFKA_BOOTSTRAP_SERVERS', description: 'Cluster: Kafka brokers, comma-separated host:port' })),
   kafkaPartitions: setting(Type.Integer({ default: 6, minimum: 1, env: 'FRAMEWISE_KAFKA_PARTITIONS', description: 'Cluster: partitions of topics created at start (the ceiling on workers of one group)' })),
-  minioEndpoint: setting(Type.String({ default: 'minio:9000', env: 'MINIO_ENDPOINT', description: 'Cluster: S3/MinIO endpoint host:port or URL ("" = AWS S3)' })),
+  minioEndpoint: setting(Type.String({ default: 'minio:9000', env: 'MINIO_ENDPOINT', emptyIsValue: true, description: 'Cluster: S3/MinIO endpoint host:port or URL ("" = AWS S3)' })),
   minioAccessKey: setting(Type.String({ default: 'minioadmin', env: 'MINIO_ACCESS_KEY', description: 'Cluster: S3 access key' })),
   minioSecretKey: setting(Type.String({ default: 'minioadmin', env: 'MINIO_SECRET_KEY', description: 'Cluster: S3 secret key' })),
   minioSecure: setting(Type.Boolean({ default: false, env: 'MINIO_SECURE', description: 'Cluster: use HTTPS for MINIO_ENDPOINT' })),
@@ -155,12 +155,17 @@ interface SettingDoc {
   env: string;
   default: unknown;
   description: string;
+  /**
+   * The empty string is a value of its own (`MINIO_ENDPOINT=""`: AWS S3), not "unset". Elsewhere
+   * an empty variable means the default, as a shell's `VAR=` usually intends.
+   */
+  emptyIsValue?: boolean;
 }
 
 export function describeConfig(): SettingDoc[] {
   return Object.entries(ConfigSchema.properties).map(([key, s]) => {
-    const schema = s as unknown as { env: string; default?: unknown; description: string };
-    return { key, env: schema.env, default: schema.default, description: schema.description };
+    const schema = s as unknown as { env: string; default?: unknown; description: string; emptyIsValue?: boolean };
+    return { key, env: schema.env, default: schema.default, description: schema.description, ...(schema.emptyIsValue ? { emptyIsValue: true } : {}) };
   });
 }
 
@@ -172,7 +177,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
   const raw: Record<string, unknown> = {};
   for (const doc of describeConfig()) {
     const fromEnv = env[doc.env];
-    if (fromEnv !== undefined && fromEnv !== '') raw[doc.key] = parseEnvValue(fromEnv, doc.key);
+    if (fromEnv === undefined || (fromEnv === '' && !doc.emptyIsValue)) continue;
+    raw[doc.key] = fromEnv === '' ? '' : parseEnvValue(fromEnv, doc.key);
   }
   for (const [k, v] of Object.entries(overrides)) if (v !== undefined) raw[k] = v;
   const value = Value.Convert(ConfigSchema, Value.Default(ConfigSchema, raw));

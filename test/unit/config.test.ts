@@ -38,3 +38,10 @@ test('every setting is documented with an environment variable', () => {
     assert.ok(s.description.length > 5, s.key);
   }
 });
+
+test('an empty variable means its default, except where empty is a value of its own (MINIO_ENDPOINT="" is AWS S3)', () => {
+  assert.equal(loadConfig({ FRAMEWISE_PORT: '' }).port, loadConfig({}).port);
+  assert.equal(loadConfig({}).minioEndpoint, 'minio:9000');
+  assert.equal(loadConfig({ MINIO_ENDPOINT: '' }).minioEndpoint, '');
+  assert.equal(loadConfig({ MINIO_ENDPOINT: 'storage.example:9000' }).minioEndpoint, 'storage.example:9000');
+});

@@ -32,7 +32,7 @@ test('docs/reference/configuration.md is what the config schema generates (npm r
 test('the README is a front page: at most 150 lines, the two set-up commands', async () => {
   const text = await read('README.md');
   assert.ok(text.split('\n').length <= 150, `${text.split('\n').length} lines`);
-  assert.ok(text.includes('npm ci && npx framewise serve') && text.includes('npm ci && npm test'));
+  assert.ok(text.includes('npm ci && npm start') && text.includes('npm ci && npm test'));
 });
 
 test('every relative link of the README and docs/ names a file that exists, and every anchor a heading there', async () => {

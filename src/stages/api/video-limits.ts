@@ -8,7 +8,7 @@ import { ObjectNotFoundError, type ObjectStore } from '../../ports/object-store.
 import type { VideoInfo } from '../../ports/frame-source.js';
 import { videoLimitBreach, type VideoLimits } from '../../core/video-limits.js';
 import { FramewiseError } from '../../core/errors.js';
-import { localCopy } from '../shared/local-copy.js';
+import { localCopy } from '../../stage-support/local-copy.js';
 
 /** What the API needs to hold videos to the limits: a probe (ffprobe, injected by the composition root) and the limits. */
 export interface VideoLimitDeps {

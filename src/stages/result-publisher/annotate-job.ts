@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import type { ObjectStore } from '../../ports/object-store.js';
 import type { RunnerRecord } from '../../core/job.js';
 import { annotatedKey } from '../../core/ids.js';
-import { localCopy } from '../shared/local-copy.js';
+import { localCopy } from '../../stage-support/local-copy.js';
 import { AnnotationRenderError, type AnnotatedFrame, type VideoAnnotator } from '../../ports/video-annotator.js';
 
 export interface AnnotationOptions {

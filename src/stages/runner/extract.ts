@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import type { ObjectStore } from '../../ports/object-store.js';
-import { localCopy } from '../shared/local-copy.js';
+import { localCopy } from '../../stage-support/local-copy.js';
 import type { RunnerStore } from '../../ports/runner-store.js';
 import type { Publisher } from '../../ports/bus-publisher.js';
 import type { FrameCodec } from '../../ports/frame-codec.js';

@@ -3,7 +3,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
-import type { ObjectStore } from '../../ports/object-store.js';
+import type { ObjectStore } from '../ports/object-store.js';
 
 /**
  * A path ffmpeg can read: the object itself when the store is local, else a streamed temp copy
