@@ -1,5 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Admin, Consumer, Producer, type Message } from '@platformatic/kafka';
+import { Admin, Consumer, type Message, type Producer } from '@platformatic/kafka';
+import { idempotentProducer, KafkaProducer, producerClientName } from './kafka-client.js';
 import type { Logger } from 'pino';
 import type { Publisher } from '../../ports/bus-publisher.js';
 import type { MessageHandler, SubscribeOptions, Subscriber } from '../../ports/bus-subscriber.js';
@@ -31,21 +32,20 @@ export class KafkaBus implements Publisher, Subscriber {
   private closed = false;
 
   constructor(private readonly opts: KafkaBusOptions) {
-    this.producer = new Producer({
+    this.producer = new KafkaProducer({
       clientId: `${opts.clientId}-producer`,
       bootstrapBrokers: opts.brokers,
-      // Not idempotent: @platformatic/kafka 1.x (the last line for Node 20) numbers an idempotent
-      // batch when the broker answers, not when it is sent, so two concurrent sends to one partition
-      // carry the same sequence number: the broker keeps the first, acknowledges the second as its
-      // duplicate (silently dropped), and every later send to that partition then fails with
-      // OUT_OF_ORDER_SEQUENCE_NUMBER until the process restarts (upstream issues #326 and #309).
-      // Without idempotence a retry may write a message twice, which every consumer here tolerates.
-      idempotent: false,
+      // Idempotent (a retried send is written once) where the client's idempotence is safe under
+      // concurrent sends: 2.x, on Node ≥ 22. 1.x, on Node 20, drops concurrent sends silently when
+      // idempotent (see kafka-client.ts), so there it is off: a retry may then write a message
+      // twice, which every consumer here tolerates (each is idempotent by (job, frame) or event id).
+      idempotent: idempotentProducer,
       acks: -1,
       retries: 5,
       retryDelay: 500,
       autocreateTopics: false,
     });
+    opts.log.info({ client: producerClientName, idempotent: idempotentProducer }, 'kafka producer');
   }
 
   /** Creates the topics that do not exist yet (an existing topic keeps its partitions). */
