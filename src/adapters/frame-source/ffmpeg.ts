@@ -4,8 +4,9 @@ import { promisify } from 'node:util';
 import { VideoDecodeError, type FrameReadOptions, type FrameSource, type SampledFrame, type VideoInfo } from '../../ports/frame-source.js';
 import { readPpmFrames } from './ppm-stream.js';
 import { resolveBinary } from './binaries.js';
-import { FfmpegLog, SAMPLED_SHOWINFO } from './ffmpeg-log.js';
+import { DECODED_SHOWINFO, FfmpegLog, SAMPLED_SHOWINFO } from './ffmpeg-log.js';
 import { sampledFrames, type VideoIndex } from '../../core/segments.js';
+import { missingRanges, type DamageReport } from '../../core/damage.js';
 import { createInterface } from 'node:readline';
 import { FfmpegSandbox, type Exit, type ResourceLimits } from './ffmpeg-sandbox.js';
 
@@ -221,6 +222,9 @@ export class FfmpegFrameSource implements FrameSource {
 
   async *frames(path: string, every: number, options: FrameReadOptions = {}): AsyncIterable<SampledFrame> {
     const segment = options.segment;
+    const strict = this.opts.decodeErrors === 'fail';
+    // Tolerating damage needs every decoded frame's timestamp, to find the frames that never decoded.
+    const decoded = strict ? '' : `${DECODED_SHOWINFO},`;
     const args = [
       // Level-tagged lines: showinfo's frame times (info) apart from decoding errors.
       '-hide_banner', '-nostdin', '-nostats', '-loglevel', 'level+info',
@@ -233,7 +237,7 @@ export class FfmpegFrameSource implements FrameSource {
       '-map', '0:v:0',
       // Sampling happens inside ffmpeg, so unsampled frames never cross the pipe; showinfo logs
       // each sampled frame's presentation time (right for variable frame rate too).
-      '-vf', segment ? `${segmentRange(segment)},select=not(mod(n+${segment.firstFrame}\\,${every})),${SAMPLED_SHOWINFO}` : `select=not(mod(n\\,${every})),${SAMPLED_SHOWINFO}`,
+      '-vf', segment ? `${segmentRange(segment)},${decoded}select=not(mod(n+${segment.firstFrame}\\,${every})),${SAMPLED_SHOWINFO}` : `${decoded}select=not(mod(n\\,${every})),${SAMPLED_SHOWINFO}`,
       ...(await this.passthroughFlag()),
       '-f', 'image2pipe', '-c:v', 'ppm', 'pipe:1',
     ];
@@ -248,8 +252,14 @@ export class FfmpegFrameSource implements FrameSource {
     const watchdog = new Watchdog(stallMs, () => child.kill('SIGKILL'));
     let k = 0;
     let finished = false;
+    /** Set at the first decoding error of a tolerant read: from then on frames are placed by the index. */
+    let damage: { index: VideoIndex | undefined } | undefined;
+    /** The last frame number given, so that a frame the index does not list still gets a later one. */
+    let lastFrame = -1;
+    /** Frames given (k counts those ffmpeg sampled, repeats included). */
+    let given = 0;
+    const report = () => options.onDamage?.(damageReport(damage!.index, log, every, given, segment, finished));
     try {
-      const strict = this.opts.decodeErrors === 'fail';
       let broken: Error | undefined;
       watchdog.arm();
       try {
@@ -257,12 +267,24 @@ export class FfmpegFrameSource implements FrameSource {
           const timestampMs = await log.timestampMs(k);
           // ffmpeg reports damage on stderr and carries on; in strict mode stop at the first report.
           if (strict && log.errors.trim()) throw damaged(log.errors, k);
-          if (segment && numbers) {
+          watchdog.disarm();
+          // Frames that never decoded shift ffmpeg's count `n` (the sampling's, and a segment's
+          // numbering): once damage shows, each frame's number is its place in the index instead.
+          if (!strict && !damage && log.errors.trim()) damage = { index: await this.index(path).catch(() => undefined) };
+          let frame = numbers ? numbers[k]! : k * every;
+          if (damage) {
+            frame = placeOf(damage.index, log.ptsOf(k), segment ? 0 : undefined) ?? lastFrame + every;
+          } else if (segment && numbers) {
             const want = segment.sampledPts[k];
             if (want === undefined || log.ptsOf(k) !== want) throw segmentMismatch(segment, numbers[k], log.ptsOf(k), want);
           }
-          watchdog.disarm();
-          yield { frame: numbers ? numbers[k]! : k * every, image, ...(timestampMs !== undefined ? { timestampMs } : {}) };
+          // A damaged H.264 stream may output a concealed frame twice with one timestamp: frame
+          // numbers stay unique and ascending (results are stored once per frame), so a repeat is dropped.
+          if (frame > lastFrame) {
+            lastFrame = frame;
+            given++;
+            yield { frame, image, ...(timestampMs !== undefined ? { timestampMs } : {}) };
+          }
           k++;
           // A segment ends with its last sampled frame: the rest of the video is other segments'.
           if (segment && k === segment.sampledPts.length) break;
@@ -276,8 +298,9 @@ export class FfmpegFrameSource implements FrameSource {
       }
       watchdog.disarm();
       if (segment && k === segment.sampledPts.length) {
-        finished = true;
         child.kill('SIGKILL');
+        if (damage) report();
+        finished = true;
         return;
       }
       const exit = await Promise.race([exited, spawnError]);
@@ -292,13 +315,66 @@ export class FfmpegFrameSource implements FrameSource {
         throw new VideoDecodeError(`decoding failed after ${k} sampled frames: ${why}`);
       }
       if (strict && log.errors.trim()) throw damaged(log.errors, k);
-      if (segment && k < segment.sampledPts.length) throw segmentMismatch(segment, numbers?.[k], undefined, segment.sampledPts[k]);
-      if (k === 0 && !segment) throw new VideoDecodeError('no frame of the video could be decoded');
+      // Errors after the last sampled frame: damage all the same (frames after it may be missing).
+      if (!strict && !damage && log.errors.trim()) damage = { index: await this.index(path).catch(() => undefined) };
+      if (segment && k < segment.sampledPts.length && !damage) throw segmentMismatch(segment, numbers?.[k], undefined, segment.sampledPts[k]);
+      if (given === 0 && !segment) throw new VideoDecodeError(`no frame of the video could be decoded${log.firstError ? ` (${clean(log.firstError)})` : ''}`.slice(0, 600));
+      if (damage) report();
     } finally {
       watchdog.disarm();
       if (!finished) child.kill('SIGKILL');
     }
   }
+}
+
+/**
+ * The number of the frame with logged timestamp `pts`: its place in `index`. An unsplit read's
+ * timestamps are shifted by the index's `ptsOffset` (`shift` undefined); a segment's are raw (0).
+ */
+function placeOf(index: VideoIndex | undefined, pts: number | undefined, shift: number | undefined): number | undefined {
+  if (!index || pts === undefined) return undefined;
+  const i = binarySearch(index.pts, pts - (shift ?? index.ptsOffset));
+  return i >= 0 ? i : undefined;
+}
+
+/** The first place in `sorted` whose value is at least `v`. */
+function lowerBound(sorted: Float64Array, v: number): number {
+  let lo = 0;
+  let hi = sorted.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (sorted[mid]! < v) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/**
+ * The damage of a tolerant read that gave `given` sampled frames: the frames of its range in the
+ * index that never decoded. A read stopped after its last sampled frame (`ranToEnd` false) knows
+ * nothing of the frames after the last decoded one, and counts none of them. Without an index
+ * (a stream without timestamps) only the errors are known.
+ */
+function damageReport(index: VideoIndex | undefined, log: FfmpegLog, every: number, given: number, segment: FrameReadOptions['segment'], ranToEnd: boolean): DamageReport {
+  const first_error = clean(log.firstError).slice(0, 300);
+  if (!index) return { sampled_expected: given, sampled_missing: 0, ranges: [], first_error };
+  const shift = segment ? 0 : index.ptsOffset;
+  const decoded = new Set([...log.decoded()].map((p) => p - shift));
+  const n = index.pts.length;
+  const from = segment ? lowerBound(index.pts, segment.fromPts) : 0;
+  let to = (segment && segment.toPts !== null ? lowerBound(index.pts, segment.toPts) : n) - 1;
+  if (!ranToEnd) {
+    let lastDecoded = -1;
+    for (const p of decoded) lastDecoded = Math.max(lastDecoded, binarySearch(index.pts, p));
+    to = Math.min(to, lastDecoded);
+  }
+  const expected = segment ? segment.sampledPts.length : Math.ceil(n / every);
+  return {
+    sampled_expected: expected,
+    sampled_missing: Math.max(0, expected - given),
+    ranges: missingRanges(index, decoded, from, to, (i) => i % every === 0),
+    first_error,
+  };
 }
 
 function binarySearch(sorted: Float64Array, v: number): number {
