@@ -36,7 +36,7 @@ export interface DamageReport {
 
 /** A warning of a result that is complete but for what it names. */
 export interface ResultWarning {
-  /** `damaged_frames`: the frames of a time range did not decode; `decode_errors`: errors the decoder concealed. */
+  /** `damaged_frames`: the frames of a time range did not decode; `decode_errors`: errors reported, yet no frame missing (concealed, or the timeline unknown). */
   code: 'damaged_frames' | 'decode_errors';
   message: string;
   from_ms?: number;
@@ -90,7 +90,7 @@ export function damageVerdict(reports: readonly DamageReport[], sampledGiven: nu
     frames: r.frames,
   }));
   const concealed = reports.find((r) => r.ranges.length === 0);
-  if (concealed) warnings.push({ code: 'decode_errors', message: `the decoder reported errors it concealed; some frames may show artefacts (first: ${concealed.first_error})` });
+  if (concealed) warnings.push({ code: 'decode_errors', message: `ffmpeg reported errors reading the video, but no frame of its timeline is missing; some may show artefacts (first: ${concealed.first_error})` });
   const where = ranges.length ? `: damaged at ${ranges.slice(0, 5).map(span).join(', ')}${ranges.length > 5 ? ` and ${ranges.length - 5} more ranges` : ''}` : '';
   if (sampledGiven === 0 && missing > 0) return { failure: `no frame of the video could be decoded${where}`, warnings };
   const share = expected > 0 ? missing / expected : 0;

@@ -52,7 +52,9 @@ export interface Exit {
 /** Signals a process dies of when an allocation fails under `--as` (static builds crash rather than report). */
 const MEMORY_SIGNALS = new Set(['SIGSEGV', 'SIGBUS', 'SIGABRT']);
 /** How errno ENOMEM (and EAGAIN, a thread whose stack cannot be mapped) reads in ffmpeg's messages. */
-const MEMORY_MESSAGES = /Cannot allocate memory|out of memory|Resource temporarily unavailable/i;
+// The last: a dynamically linked ffmpeg (Debian's) whose shared libraries cannot be mapped within
+// the address-space limit fails in the loader, before it runs.
+const MEMORY_MESSAGES = /Cannot allocate memory|out of memory|Resource temporarily unavailable|failed to map segment from shared object/i;
 
 const MiB = 1024 * 1024;
 

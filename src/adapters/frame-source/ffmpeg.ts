@@ -18,7 +18,10 @@ export const STALL_MS_PER_FRAME = 100;
 export interface FfmpegOptions {
   ffmpegPath?: string;
   ffprobePath?: string;
-  /** `fail`: a decoding error anywhere fails the video; `tolerate`: keep the frames that decoded. */
+  /**
+   * `fail`: a decoding error anywhere fails the video; `tolerate`: keep the frames that decoded,
+   * placed by the container's index from the first error on, and tell `onDamage` which never did.
+   */
   decodeErrors: 'fail' | 'tolerate';
   /** Decoder threads (0 = ffmpeg's choice). */
   threads?: number;
@@ -73,6 +76,10 @@ function lastLines(text: string, n = 3): string {
 /** `[h264 @ 0x55d…] Invalid NAL unit size` → `h264: Invalid NAL unit size` (no addresses in reasons). */
 function clean(line: string): string {
   return line.replace(/^\[([\w,]+) @ 0x[0-9a-f]+\]\s*/, (_, who: string) => `${who.split(',')[0]}: `).trim();
+}
+
+function noFrame(log: FfmpegLog): VideoDecodeError {
+  return new VideoDecodeError(`no frame of the video could be decoded${log.firstError ? ` (first error: ${clean(log.firstError)})` : ''}`.slice(0, 600));
 }
 
 function damaged(stderr: string, k: number): VideoDecodeError {
@@ -229,6 +236,8 @@ export class FfmpegFrameSource implements FrameSource {
       // Level-tagged lines: showinfo's frame times (info) apart from decoding errors.
       '-hide_banner', '-nostdin', '-nostats', '-loglevel', 'level+info',
       '-threads', String(this.opts.threads ?? 0),
+      // ffmpeg exits 69 when over 2/3 of the frames fail to decode: tolerating, the share is the job's to judge.
+      ...(strict ? [] : ['-max_error_rate', '1']),
       ...(await this.sandbox.inputOptions(this.ffmpeg)),
       // A segment: the stream's own timestamps (its frames are chosen by them), and a seek to its
       // keyframe that keeps whatever the decoder outputs from there (the range select decides).
@@ -311,14 +320,18 @@ export class FfmpegFrameSource implements FrameSource {
         if (refused) throw refused;
         // ffmpeg catches SIGXCPU (its CPU limit) and exits 255: its log names the signal, not its exit.
         const cpu = signalName(log.receivedSignal) === 'SIGXCPU' ? { code: exit.code, signal: 'SIGXCPU' as const } : exit;
-        const why = (!broken || exit.signal !== 'SIGKILL' ? this.sandbox.explain(cpu, log.errors) : undefined) ?? (lastLines(log.errors) || broken?.message || `ffmpeg exited with ${exit.code}`);
-        throw new VideoDecodeError(`decoding failed after ${k} sampled frames: ${why}`);
+        const limit = !broken || exit.signal !== 'SIGKILL' ? this.sandbox.explain(cpu, log.errors) : undefined;
+        // A decoder that never gave a frame makes ffmpeg fail at the end ("Cannot determine format
+        // of input stream … after EOF"): tolerating, that is damage (a segment's, or the whole video's).
+        const undecodable = !strict && !limit && !broken && given === 0 && /Error while decoding stream/.test(log.errors);
+        if (undecodable && !segment) throw noFrame(log);
+        if (!undecodable) throw new VideoDecodeError(`decoding failed after ${k} sampled frames: ${limit ?? (lastLines(log.errors) || broken?.message || `ffmpeg exited with ${exit.code}`)}`);
       }
       if (strict && log.errors.trim()) throw damaged(log.errors, k);
       // Errors after the last sampled frame: damage all the same (frames after it may be missing).
       if (!strict && !damage && log.errors.trim()) damage = { index: await this.index(path).catch(() => undefined) };
       if (segment && k < segment.sampledPts.length && !damage) throw segmentMismatch(segment, numbers?.[k], undefined, segment.sampledPts[k]);
-      if (given === 0 && !segment) throw new VideoDecodeError(`no frame of the video could be decoded${log.firstError ? ` (${clean(log.firstError)})` : ''}`.slice(0, 600));
+      if (given === 0 && !segment) throw noFrame(log);
       if (damage) report();
     } finally {
       watchdog.disarm();

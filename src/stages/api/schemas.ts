@@ -157,7 +157,7 @@ export const ResultQuery = Type.Object(
 const ResultWarning = Type.Object(
   {
     code: Type.Union([Type.Literal('damaged_frames'), Type.Literal('decode_errors')], {
-      description: '`damaged_frames`: the frames of a time range of the video could not be decoded and have no result; `decode_errors`: the decoder concealed errors (frames may show artefacts), no range known',
+      description: '`damaged_frames`: the frames of a time range of the video could not be decoded and have no result; `decode_errors`: ffmpeg reported errors but no frame is missing (concealed: frames may show artefacts), no range',
     }),
     message: Type.String({ description: 'What is missing, for a person' }),
     from_ms: Type.Optional(Type.Number({ description: 'Time of the first frame that did not decode' })),
