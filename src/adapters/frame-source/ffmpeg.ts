@@ -5,7 +5,7 @@ import { VideoDecodeError, type FrameReadOptions, type FrameSource, type Sampled
 import { readPpmFrames } from './ppm-stream.js';
 import { resolveBinary } from './binaries.js';
 import { DECODED_SHOWINFO, FfmpegLog, SAMPLED_SHOWINFO } from './ffmpeg-log.js';
-import { sampledFrames, type VideoIndex } from '../../core/segments.js';
+import { frameTimeMs, sampledFrames, type VideoIndex } from '../../core/segments.js';
 import { missingRanges, type DamageReport } from '../../core/damage.js';
 import { createInterface } from 'node:readline';
 import { FfmpegSandbox, type Exit, type ResourceLimits } from './ffmpeg-sandbox.js';
@@ -267,7 +267,7 @@ export class FfmpegFrameSource implements FrameSource {
     let lastFrame = -1;
     /** Frames given (k counts those ffmpeg sampled, repeats included). */
     let given = 0;
-    const report = () => options.onDamage?.(damageReport(damage!.index, log, every, given, segment, finished));
+    const report = (stated?: VideoInfo) => options.onDamage?.(damageReport(damage!.index, log, every, given, segment, finished, stated));
     try {
       let broken: Error | undefined;
       watchdog.arm();
@@ -332,7 +332,9 @@ export class FfmpegFrameSource implements FrameSource {
       if (!strict && !damage && log.errors.trim()) damage = { index: await this.index(path).catch(() => undefined) };
       if (segment && k < segment.sampledPts.length && !damage) throw segmentMismatch(segment, numbers?.[k], undefined, segment.sampledPts[k]);
       if (given === 0 && !segment) throw noFrame(log);
-      if (damage) report();
+      // A whole read's timeline may end early (a truncated file lists only the packets it holds):
+      // the frames the container states beyond it are lost too.
+      if (damage) report(segment ? undefined : await this.probe(path).catch(() => undefined));
     } finally {
       watchdog.disarm();
       if (!finished) child.kill('SIGKILL');
@@ -368,7 +370,7 @@ function lowerBound(sorted: Float64Array, v: number): number {
  * nothing of the frames after the last decoded one, and counts none of them. Without an index
  * (a stream without timestamps) only the errors are known.
  */
-function damageReport(index: VideoIndex | undefined, log: FfmpegLog, every: number, given: number, segment: FrameReadOptions['segment'], ranToEnd: boolean): DamageReport {
+function damageReport(index: VideoIndex | undefined, log: FfmpegLog, every: number, given: number, segment: FrameReadOptions['segment'], ranToEnd: boolean, stated?: VideoInfo): DamageReport {
   const first_error = clean(log.firstError).slice(0, 300);
   if (!index) return { sampled_expected: given, sampled_missing: 0, ranges: [], first_error };
   const shift = segment ? 0 : index.ptsOffset;
@@ -381,13 +383,19 @@ function damageReport(index: VideoIndex | undefined, log: FfmpegLog, every: numb
     for (const p of decoded) lastDecoded = Math.max(lastDecoded, binarySearch(index.pts, p));
     to = Math.min(to, lastDecoded);
   }
-  const expected = segment ? segment.sampledPts.length : Math.ceil(n / every);
-  return {
-    sampled_expected: expected,
-    sampled_missing: Math.max(0, expected - given),
-    ranges: missingRanges(index, decoded, from, to, (i) => i % every === 0),
-    first_error,
-  };
+  const ranges = missingRanges(index, decoded, from, to, (i) => i % every === 0);
+  let expected = segment ? segment.sampledPts.length : Math.ceil(n / every);
+  // The tail the index lacks (more than a frame: a stated count may be an estimate of fps × duration).
+  const lost = stated?.frameCount && stated.fps && n > 0 ? stated.frameCount - n : 0;
+  if (lost >= 2) {
+    const step = 1000 / stated!.fps!;
+    const first = frameTimeMs(index, index.pts[n - 1]!) + step;
+    let sampled = 0;
+    for (let i = n; i < n + lost; i++) if (i % every === 0) sampled++;
+    ranges.push({ from_ms: Math.round(first * 1e3) / 1e3, to_ms: Math.round((first + (lost - 1) * step) * 1e3) / 1e3, frames: lost, sampled_frames: sampled });
+    expected = Math.ceil(stated!.frameCount! / every);
+  }
+  return { sampled_expected: expected, sampled_missing: Math.max(0, expected - given), ranges, first_error };
 }
 
 function binarySearch(sorted: Float64Array, v: number): number {
