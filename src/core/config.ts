@@ -1,6 +1,7 @@
 import Type, { type Static } from 'typebox';
 import Value from 'typebox/value';
 import { createHash } from 'node:crypto';
+import { DEFAULT_MAX_DAMAGED_SHARE } from './damage.js';
 
 /**
  * Framewise's configuration: one validated schema, read once at start-up from the environment
@@ -79,7 +80,8 @@ export const ConfigSchema = Type.Object({
   defaultModel: setting(Type.String({ default: DEFAULT_MODEL, env: 'FRAMEWISE_DEFAULT_MODEL', description: 'The model of jobs that do not choose one' })),
   confidence: setting(Type.Optional(Type.Number({ minimum: 0, maximum: 1, env: 'FRAMEWISE_CONFIDENCE', description: "Minimum detection confidence of every model's jobs that choose none (a model's own `confidence` wins); unset: each model's measured default (nanodet-coco 0.45, centernet-coco 0.35, YOLO 0.25; GET /api/models)" }))),
   iou: setting(Type.Optional(Type.Number({ minimum: 0, maximum: 1, env: 'FRAMEWISE_IOU', description: "IoU threshold of non-maximum suppression for every model's jobs that choose none (a model's own `iou` wins); unset: each model's default (0.45)" }))),
-  decodeErrors: setting(Type.Union([Type.Literal('fail'), Type.Literal('tolerate')], { default: 'fail', env: 'FRAMEWISE_DECODE_ERRORS', description: 'A video with damaged frames: fail the job, or keep the frames that decode' })),
+  decodeErrors: setting(Type.Union([Type.Literal('fail'), Type.Literal('tolerate')], { default: 'tolerate', env: 'FRAMEWISE_DECODE_ERRORS', description: 'A video with damaged frames: `tolerate` keeps the frames that decode, the result naming the damaged time ranges in `warnings` (within FRAMEWISE_MAX_DAMAGED_SHARE); `fail` fails the job at the first decoding error' })),
+  maxDamagedShare: setting(Type.Number({ default: DEFAULT_MAX_DAMAGED_SHARE, minimum: 0, maximum: 1, env: 'FRAMEWISE_MAX_DAMAGED_SHARE', description: 'With FRAMEWISE_DECODE_ERRORS=tolerate: the share (0–1) of a job\'s sampled frames that may fail to decode; more, and the job fails with the share and the damaged time ranges in its reason. A video with no decodable frame fails whatever the share' })),
   ffmpegPath: setting(Type.Optional(Type.String({ env: 'FFMPEG_PATH', description: 'ffmpeg to use (default: system ffmpeg, else the npm-shipped one)' }))),
   ffprobePath: setting(Type.Optional(Type.String({ env: 'FFPROBE_PATH', description: 'ffprobe to use (default: system ffprobe, else the npm-shipped one)' }))),
   decodeThreads: setting(Type.Integer({ default: 1, minimum: 0, maximum: 64, env: 'FRAMEWISE_DECODE_THREADS', description: 'ffmpeg decoding threads (0 = ffmpeg decides); 1 leaves the other cores to detection' })),

@@ -18,3 +18,8 @@ export const inputKey = (id: string, ext: string) => `input/${id}.${ext}`;
 export const detectionKey = (id: string) => `detection/${id}.json`;
 /** The job's annotated video (boxes, labels and track ids drawn), beside its detections. */
 export const annotatedKey = (id: string) => `detection/${id}.mp4`;
+/**
+ * What the extraction of segment `segment` (0 for a video read whole) found damaged (a
+ * `DamageReport`), for the result publisher: beside the detections, so that it goes where they go.
+ */
+export const damageKey = (id: string, segment: number) => `detection/${id}.damage-${segment}.json`;

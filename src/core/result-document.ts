@@ -1,5 +1,6 @@
 import type { Box, FrameResult, ModelRef, TrackedObject } from './types.js';
 import type { JobParameters, VideoMetadata } from './job.js';
+import type { ResultWarning } from './damage.js';
 import { ByteTracker } from './tracking/byte-tracker.js';
 import { ResultSummary, type ResultSummaryData } from './tracking/summary.js';
 
@@ -12,6 +13,8 @@ export interface DetectionDocumentHead {
   model?: ModelRef;
   /** The video's metadata; with it every object also gets `box_norm`. */
   video?: VideoMetadata;
+  /** What the result lacks (damaged time ranges of the video, whose frames have no result); absent when nothing. */
+  warnings?: ResultWarning[];
 }
 
 /** A frame as published: its time, and objects with their track (and `box_norm` when the video's size is known). */

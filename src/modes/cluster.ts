@@ -239,6 +239,7 @@ export async function startClusterStage(stage: ClusterStage, config: Config, log
             retry: retryPolicy(config),
             observer: metrics.resultsOutboxObserver(),
             annotator: videoAnnotator(config, log),
+            maxDamagedShare: config.maxDamagedShare,
           },
           loopTiming(config),
           retention(config),

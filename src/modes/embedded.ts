@@ -79,7 +79,7 @@ export async function startEmbedded(config: Config, log: Logger, injected: { det
     retention(config),
   );
   const publisher = startResultPublisher(
-    { runs, objects, log: log.child({ stage: 'publisher' }), batchSize: 10, ...claims, observer: metrics.resultsOutboxObserver(), annotator: videoAnnotator(config, log) },
+    { runs, objects, log: log.child({ stage: 'publisher' }), batchSize: 10, ...claims, observer: metrics.resultsOutboxObserver(), annotator: videoAnnotator(config, log), maxDamagedShare: config.maxDamagedShare },
     timing,
     retention(config),
   );

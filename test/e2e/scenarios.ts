@@ -103,18 +103,28 @@ export function endToEndScenarios(target: () => string): { reference: () => Pred
     if (reference) assert.ok(sameFrames.some((o) => o.conf < 0.5), 'the default threshold keeps less confident ones');
   });
 
-  test('undecodable videos end failed with a reason; the service keeps serving', async () => {
+  test('undecodable videos end failed with a reason, partly damaged ones ready with warnings; the service keeps serving', async () => {
     const url = target();
     const video = await readFile(FIXTURE);
     const truncated = video.subarray(0, Math.floor(video.length * 0.6));
     const damaged = Buffer.from(video);
     for (let i = Math.floor(video.length / 2); i < video.length / 2 + 20_000; i += 7) damaged[i] = (i * 13) & 255;
-    // An MP4 whose index ('moov') is gone: recognisably MP4 at upload, unreadable at decode.
+    // An MP4 whose index ('moov') is renamed away: ffmpeg finds it all the same ("Detected moov
+    // in a free or hoov atom", an error line), and every frame decodes.
     const headerless = Buffer.from(video);
     headerless.write('free', headerless.indexOf('moov'), 'latin1');
+    // Its index whole, every frame's data overwritten (from the first packet, at byte 1921): no frame decodes.
+    const ruined = Buffer.from(video);
+    for (let i = 1921; i < ruined.length; i++) ruined[i] = (i * 13) & 255;
 
+    const partly: Record<string, string> = {};
+    for (const [name, content] of Object.entries({ damaged, headerless })) {
+      const up = await uploadFile(url, content, `${name}.mp4`);
+      assert.equal(up.status, 200, `${name} looks like an MP4 at upload`);
+      partly[name] = up.body.event_id;
+    }
     const ids: Record<string, string> = {};
-    for (const [name, content] of Object.entries({ truncated, damaged, headerless })) {
+    for (const [name, content] of Object.entries({ truncated, ruined })) {
       const up = await uploadFile(url, content, `${name}.mp4`);
       assert.equal(up.status, 200, `${name} looks like an MP4 at upload`);
       ids[name] = up.body.event_id;
@@ -126,7 +136,18 @@ export function endToEndScenarios(target: () => string): { reference: () => Pred
       assert.doesNotMatch(r.reason, /0x[0-9a-f]{6,}/, 'no memory addresses in reasons');
       assert.doesNotMatch(r.reason, /file:|\/objects\/|\binput\/|\/tmp\//, `${name}: no server path in the reason: ${r.reason}`);
     }
-    assert.match((await getResult(url, ids.damaged!)).reason, /damaged/);
+    assert.match((await getResult(url, ids.ruined!)).reason, /^no frame of the video could be decoded/);
+    // Cut at 60 %: the frames after 4.3 s are lost, 11 of its 20 sampled frames, over the default share of 0.5.
+    assert.match((await getResult(url, ids.truncated!)).reason, /^the video is too damaged: 11 of 20 sampled frames \(55 %\) could not be decoded, more than the allowed share of 0\.5 \(FRAMEWISE_MAX_DAMAGED_SHARE\): damaged at 4\.3 s, 4\.4 s–9\.9 s$/);
+    for (const [name, id] of Object.entries(partly)) {
+      const r = await waitForResult(url, id, isFinished);
+      assert.equal(r.status, 'ready', `${name}: ${JSON.stringify(r).slice(0, 300)}`);
+      assert.ok(r.prediction.length >= 9, `${name}: the frames that decode have results`);
+      // The renamed index loses no frame: its warning says the decoder reported errors, without a range.
+      const code = name === 'headerless' ? 'decode_errors' : 'damaged_frames';
+      assert.ok(r.warnings.length >= 1 && r.warnings.every((w: { code: string }) => w.code === code), `${name}: ${JSON.stringify(r.warnings)}`);
+    }
+    assert.equal((await getResult(url, partly.headerless!)).prediction.length, 20);
     const all: any = await (await fetch(`${url}/api/status/all`)).json();
     for (const id of Object.values(ids)) {
       const op = all.operations.find((o: { video_id: string }) => o.video_id === id);

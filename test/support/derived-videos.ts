@@ -1,4 +1,5 @@
 import { execFile } from 'node:child_process';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { fileURLToPath } from 'node:url';
@@ -30,3 +31,23 @@ export async function loopOfFixture(dir: string, name: string, times: number): P
   await run(resolveBinary('ffmpeg'), ['-v', 'error', '-y', '-stream_loop', String(times - 1), '-i', FIXTURE, '-c', 'copy', file]);
   return file;
 }
+
+/**
+ * `source` with `length` bytes from `offset` overwritten by a fixed pattern (byte i becomes
+ * i·13 mod 256), into `dir`; returns its path. Deterministic: the same bytes every run.
+ */
+export async function damagedCopy(dir: string, name: string, source: string, offset: number, length: number): Promise<string> {
+  const bytes = Buffer.from(await readFile(source));
+  for (let i = offset; i < offset + length && i < bytes.length; i++) bytes[i] = (i * 13) & 255;
+  const file = join(dir, name);
+  await writeFile(file, bytes);
+  return file;
+}
+
+/**
+ * The damaged fixture: `vtest-10s.mp4` (100 frames, 10 fps) with bytes 200 000–259 999 of its
+ * mdat overwritten (`damagedCopy`). Checked with Debian's ffmpeg 5.1 and the npm build (4.x):
+ * frames 20–50 (2.0–5.0 s, 31 frames) never decode, frames 0–19 and 51–99 do.
+ */
+export const DAMAGED = { offset: 200_000, length: 60_000, firstBad: 20, lastBad: 50, fromMs: 2000, toMs: 5000 } as const;
+export const damagedFixture = (dir: string, name = 'damaged.mp4') => damagedCopy(dir, name, FIXTURE, DAMAGED.offset, DAMAGED.length);

@@ -3,6 +3,13 @@ import { createInterface } from 'node:readline';
 
 /** The name of the `showinfo` instance after the sampling `select`, whose lines are read. */
 export const SAMPLED_SHOWINFO = 'showinfo@sampled';
+/**
+ * The `showinfo` instance before the sampling `select`: one line per decoded frame, whose
+ * timestamps show which frames of the container's timeline never decoded. Without checksums,
+ * which would cost a pass over every frame's pixels.
+ */
+export const DECODED_SHOWINFO = 'showinfo@decoded=checksum=0';
+const DECODED_NAME = DECODED_SHOWINFO.split('=')[0]!;
 
 export interface FfmpegLogOptions {
   /** Added to every logged timestamp (`pts`) before it is turned into time: a segment's shift (see `VideoIndex.ptsOffset`). */
@@ -32,6 +39,12 @@ export class FfmpegLog {
   private ended = false;
   /** The last error lines (level `error` or worse), tail-capped. */
   errors = '';
+  /** The first error line (level `error` or worse) that counts (see `ignoreErrorsBeforeFirstFrame`). */
+  firstError = '';
+  /** The raw timestamps of every decoded frame (`DECODED_SHOWINFO`), in order; 8 bytes a frame. */
+  private decodedPts = new Float64Array(1024);
+  /** How many of `decodedPts` are filled. */
+  decodedCount = 0;
   /**
    * The signal ffmpeg caught and exited on (`Exiting normally, received signal 24.`): it handles
    * SIGTERM, SIGINT and SIGXCPU itself and exits 255, so its exit status does not name the signal.
@@ -52,7 +65,20 @@ export class FfmpegLog {
     const level = /\[(panic|fatal|error|warning|info|verbose|debug|trace)\]/.exec(line)?.[1];
     if (level === 'panic' || level === 'fatal' || level === 'error' || level === undefined) {
       // Untagged lines are ffmpeg's own fatal messages; keep them with the errors.
-      this.errors = (this.errors + line.replace(' [' + level + ']', '') + '\n').slice(-8192);
+      const clean = line.replace(' [' + level + ']', '');
+      this.errors = (this.errors + clean + '\n').slice(-8192);
+      if (!this.firstError && clean.trim()) this.firstError = clean.trim();
+      return;
+    }
+    if (level === 'info' && line.includes(`[${DECODED_NAME} @`)) {
+      const pts = Number(/\bpts:\s*(-?\d+)/.exec(line)?.[1]);
+      if (!Number.isSafeInteger(pts)) return;
+      if (this.decodedCount === this.decodedPts.length) {
+        const grown = new Float64Array(this.decodedCount * 2);
+        grown.set(this.decodedPts);
+        this.decodedPts = grown;
+      }
+      this.decodedPts[this.decodedCount++] = pts;
       return;
     }
     if (level === 'info' && line.includes('received signal')) this.receivedSignal = Number(/received signal (\d+)/.exec(line)?.[1]) || undefined;
@@ -67,7 +93,10 @@ export class FfmpegLog {
     const pts = Number(/\bpts:\s*(-?\d+)/.exec(line)?.[1]);
     const seconds = Number(m[1]);
     const k = this.times.length;
-    if (k === 0 && this.opts.ignoreErrorsBeforeFirstFrame) this.errors = '';
+    if (k === 0 && this.opts.ignoreErrorsBeforeFirstFrame) {
+      this.errors = '';
+      this.firstError = '';
+    }
     const shifted = pts + (this.opts.ptsOffset ?? 0);
     const exact = this.timeBase && Number.isSafeInteger(pts) ? Math.round((shifted * this.timeBase.num * 1e6) / this.timeBase.den) / 1e3 : undefined;
     this.ptsValues.push(Number.isSafeInteger(pts) ? pts : undefined);
@@ -84,6 +113,11 @@ export class FfmpegLog {
   private timeAt(k: number): number | undefined {
     const t = this.times[k];
     return t === undefined || Number.isNaN(t) ? undefined : t;
+  }
+
+  /** The timestamps of the frames decoded so far (before sampling), as logged. */
+  decoded(): Set<number> {
+    return new Set(this.decodedPts.subarray(0, this.decodedCount));
   }
 
   /** The integer timestamp showinfo logged for the k-th frame (call after `timestampMs(k)` resolved). */

@@ -4,8 +4,9 @@ import { promisify } from 'node:util';
 import { VideoDecodeError, type FrameReadOptions, type FrameSource, type SampledFrame, type VideoInfo } from '../../ports/frame-source.js';
 import { readPpmFrames } from './ppm-stream.js';
 import { resolveBinary } from './binaries.js';
-import { FfmpegLog, SAMPLED_SHOWINFO } from './ffmpeg-log.js';
-import { sampledFrames, type VideoIndex } from '../../core/segments.js';
+import { DECODED_SHOWINFO, FfmpegLog, SAMPLED_SHOWINFO } from './ffmpeg-log.js';
+import { frameTimeMs, sampledFrames, type VideoIndex } from '../../core/segments.js';
+import { missingRanges, type DamageReport } from '../../core/damage.js';
 import { createInterface } from 'node:readline';
 import { FfmpegSandbox, type Exit, type ResourceLimits } from './ffmpeg-sandbox.js';
 
@@ -17,7 +18,10 @@ export const STALL_MS_PER_FRAME = 100;
 export interface FfmpegOptions {
   ffmpegPath?: string;
   ffprobePath?: string;
-  /** `fail`: a decoding error anywhere fails the video; `tolerate`: keep the frames that decoded. */
+  /**
+   * `fail`: a decoding error anywhere fails the video; `tolerate`: keep the frames that decoded,
+   * placed by the container's index from the first error on, and tell `onDamage` which never did.
+   */
   decodeErrors: 'fail' | 'tolerate';
   /** Decoder threads (0 = ffmpeg's choice). */
   threads?: number;
@@ -72,6 +76,10 @@ function lastLines(text: string, n = 3): string {
 /** `[h264 @ 0x55d…] Invalid NAL unit size` → `h264: Invalid NAL unit size` (no addresses in reasons). */
 function clean(line: string): string {
   return line.replace(/^\[([\w,]+) @ 0x[0-9a-f]+\]\s*/, (_, who: string) => `${who.split(',')[0]}: `).trim();
+}
+
+function noFrame(log: FfmpegLog): VideoDecodeError {
+  return new VideoDecodeError(`no frame of the video could be decoded${log.firstError ? ` (first error: ${clean(log.firstError)})` : ''}`.slice(0, 600));
 }
 
 function damaged(stderr: string, k: number): VideoDecodeError {
@@ -221,10 +229,15 @@ export class FfmpegFrameSource implements FrameSource {
 
   async *frames(path: string, every: number, options: FrameReadOptions = {}): AsyncIterable<SampledFrame> {
     const segment = options.segment;
+    const strict = this.opts.decodeErrors === 'fail';
+    // Tolerating damage needs every decoded frame's timestamp, to find the frames that never decoded.
+    const decoded = strict ? '' : `${DECODED_SHOWINFO},`;
     const args = [
       // Level-tagged lines: showinfo's frame times (info) apart from decoding errors.
       '-hide_banner', '-nostdin', '-nostats', '-loglevel', 'level+info',
       '-threads', String(this.opts.threads ?? 0),
+      // ffmpeg exits 69 when over 2/3 of the frames fail to decode: tolerating, the share is the job's to judge.
+      ...(strict ? [] : ['-max_error_rate', '1']),
       ...(await this.sandbox.inputOptions(this.ffmpeg)),
       // A segment: the stream's own timestamps (its frames are chosen by them), and a seek to its
       // keyframe that keeps whatever the decoder outputs from there (the range select decides).
@@ -233,7 +246,7 @@ export class FfmpegFrameSource implements FrameSource {
       '-map', '0:v:0',
       // Sampling happens inside ffmpeg, so unsampled frames never cross the pipe; showinfo logs
       // each sampled frame's presentation time (right for variable frame rate too).
-      '-vf', segment ? `${segmentRange(segment)},select=not(mod(n+${segment.firstFrame}\\,${every})),${SAMPLED_SHOWINFO}` : `select=not(mod(n\\,${every})),${SAMPLED_SHOWINFO}`,
+      '-vf', segment ? `${segmentRange(segment)},${decoded}select=not(mod(n+${segment.firstFrame}\\,${every})),${SAMPLED_SHOWINFO}` : `${decoded}select=not(mod(n\\,${every})),${SAMPLED_SHOWINFO}`,
       ...(await this.passthroughFlag()),
       '-f', 'image2pipe', '-c:v', 'ppm', 'pipe:1',
     ];
@@ -248,8 +261,14 @@ export class FfmpegFrameSource implements FrameSource {
     const watchdog = new Watchdog(stallMs, () => child.kill('SIGKILL'));
     let k = 0;
     let finished = false;
+    /** Set at the first decoding error of a tolerant read: from then on frames are placed by the index. */
+    let damage: { index: VideoIndex | undefined } | undefined;
+    /** The last frame number given, so that a frame the index does not list still gets a later one. */
+    let lastFrame = -1;
+    /** Frames given (k counts those ffmpeg sampled, repeats included). */
+    let given = 0;
+    const report = (stated?: VideoInfo) => options.onDamage?.(damageReport(damage!.index, log, every, given, segment, finished, stated));
     try {
-      const strict = this.opts.decodeErrors === 'fail';
       let broken: Error | undefined;
       watchdog.arm();
       try {
@@ -257,12 +276,24 @@ export class FfmpegFrameSource implements FrameSource {
           const timestampMs = await log.timestampMs(k);
           // ffmpeg reports damage on stderr and carries on; in strict mode stop at the first report.
           if (strict && log.errors.trim()) throw damaged(log.errors, k);
-          if (segment && numbers) {
+          watchdog.disarm();
+          // Frames that never decoded shift ffmpeg's count `n` (the sampling's, and a segment's
+          // numbering): once damage shows, each frame's number is its place in the index instead.
+          if (!strict && !damage && log.errors.trim()) damage = { index: await this.index(path).catch(() => undefined) };
+          let frame = numbers ? numbers[k]! : k * every;
+          if (damage) {
+            frame = placeOf(damage.index, log.ptsOf(k), segment ? 0 : undefined) ?? lastFrame + every;
+          } else if (segment && numbers) {
             const want = segment.sampledPts[k];
             if (want === undefined || log.ptsOf(k) !== want) throw segmentMismatch(segment, numbers[k], log.ptsOf(k), want);
           }
-          watchdog.disarm();
-          yield { frame: numbers ? numbers[k]! : k * every, image, ...(timestampMs !== undefined ? { timestampMs } : {}) };
+          // A damaged H.264 stream may output a concealed frame twice with one timestamp: frame
+          // numbers stay unique and ascending (results are stored once per frame), so a repeat is dropped.
+          if (frame > lastFrame) {
+            lastFrame = frame;
+            given++;
+            yield { frame, image, ...(timestampMs !== undefined ? { timestampMs } : {}) };
+          }
           k++;
           // A segment ends with its last sampled frame: the rest of the video is other segments'.
           if (segment && k === segment.sampledPts.length) break;
@@ -276,8 +307,9 @@ export class FfmpegFrameSource implements FrameSource {
       }
       watchdog.disarm();
       if (segment && k === segment.sampledPts.length) {
-        finished = true;
         child.kill('SIGKILL');
+        if (damage) report();
+        finished = true;
         return;
       }
       const exit = await Promise.race([exited, spawnError]);
@@ -288,17 +320,82 @@ export class FfmpegFrameSource implements FrameSource {
         if (refused) throw refused;
         // ffmpeg catches SIGXCPU (its CPU limit) and exits 255: its log names the signal, not its exit.
         const cpu = signalName(log.receivedSignal) === 'SIGXCPU' ? { code: exit.code, signal: 'SIGXCPU' as const } : exit;
-        const why = (!broken || exit.signal !== 'SIGKILL' ? this.sandbox.explain(cpu, log.errors) : undefined) ?? (lastLines(log.errors) || broken?.message || `ffmpeg exited with ${exit.code}`);
-        throw new VideoDecodeError(`decoding failed after ${k} sampled frames: ${why}`);
+        const limit = !broken || exit.signal !== 'SIGKILL' ? this.sandbox.explain(cpu, log.errors) : undefined;
+        // A decoder that never gave a frame makes ffmpeg fail at the end ("Cannot determine format
+        // of input stream … after EOF"): tolerating, that is damage (a segment's, or the whole video's).
+        const undecodable = !strict && !limit && !broken && given === 0 && /Error while decoding stream/.test(log.errors);
+        if (undecodable && !segment) throw noFrame(log);
+        if (!undecodable) throw new VideoDecodeError(`decoding failed after ${k} sampled frames: ${limit ?? (lastLines(log.errors) || broken?.message || `ffmpeg exited with ${exit.code}`)}`);
       }
       if (strict && log.errors.trim()) throw damaged(log.errors, k);
-      if (segment && k < segment.sampledPts.length) throw segmentMismatch(segment, numbers?.[k], undefined, segment.sampledPts[k]);
-      if (k === 0 && !segment) throw new VideoDecodeError('no frame of the video could be decoded');
+      // Errors after the last sampled frame: damage all the same (frames after it may be missing).
+      if (!strict && !damage && log.errors.trim()) damage = { index: await this.index(path).catch(() => undefined) };
+      if (segment && k < segment.sampledPts.length && !damage) throw segmentMismatch(segment, numbers?.[k], undefined, segment.sampledPts[k]);
+      if (given === 0 && !segment) throw noFrame(log);
+      // A whole read's timeline may end early (a truncated file lists only the packets it holds):
+      // the frames the container states beyond it are lost too.
+      if (damage) report(segment ? undefined : await this.probe(path).catch(() => undefined));
     } finally {
       watchdog.disarm();
       if (!finished) child.kill('SIGKILL');
     }
   }
+}
+
+/**
+ * The number of the frame with logged timestamp `pts`: its place in `index`. An unsplit read's
+ * timestamps are shifted by the index's `ptsOffset` (`shift` undefined); a segment's are raw (0).
+ */
+function placeOf(index: VideoIndex | undefined, pts: number | undefined, shift: number | undefined): number | undefined {
+  if (!index || pts === undefined) return undefined;
+  const i = binarySearch(index.pts, pts - (shift ?? index.ptsOffset));
+  return i >= 0 ? i : undefined;
+}
+
+/** The first place in `sorted` whose value is at least `v`. */
+function lowerBound(sorted: Float64Array, v: number): number {
+  let lo = 0;
+  let hi = sorted.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (sorted[mid]! < v) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/**
+ * The damage of a tolerant read that gave `given` sampled frames: the frames of its range in the
+ * index that never decoded. A read stopped after its last sampled frame (`ranToEnd` false) knows
+ * nothing of the frames after the last decoded one, and counts none of them. Without an index
+ * (a stream without timestamps) only the errors are known.
+ */
+function damageReport(index: VideoIndex | undefined, log: FfmpegLog, every: number, given: number, segment: FrameReadOptions['segment'], ranToEnd: boolean, stated?: VideoInfo): DamageReport {
+  const first_error = clean(log.firstError).slice(0, 300);
+  if (!index) return { sampled_expected: given, sampled_missing: 0, ranges: [], first_error };
+  const shift = segment ? 0 : index.ptsOffset;
+  const decoded = new Set([...log.decoded()].map((p) => p - shift));
+  const n = index.pts.length;
+  const from = segment ? lowerBound(index.pts, segment.fromPts) : 0;
+  let to = (segment && segment.toPts !== null ? lowerBound(index.pts, segment.toPts) : n) - 1;
+  if (!ranToEnd) {
+    let lastDecoded = -1;
+    for (const p of decoded) lastDecoded = Math.max(lastDecoded, binarySearch(index.pts, p));
+    to = Math.min(to, lastDecoded);
+  }
+  const ranges = missingRanges(index, decoded, from, to, (i) => i % every === 0);
+  let expected = segment ? segment.sampledPts.length : Math.ceil(n / every);
+  // The tail the index lacks (more than a frame: a stated count may be an estimate of fps × duration).
+  const lost = stated?.frameCount && stated.fps && n > 0 ? stated.frameCount - n : 0;
+  if (lost >= 2) {
+    const step = 1000 / stated!.fps!;
+    const first = frameTimeMs(index, index.pts[n - 1]!) + step;
+    let sampled = 0;
+    for (let i = n; i < n + lost; i++) if (i % every === 0) sampled++;
+    ranges.push({ from_ms: Math.round(first * 1e3) / 1e3, to_ms: Math.round((first + (lost - 1) * step) * 1e3) / 1e3, frames: lost, sampled_frames: sampled });
+    expected = Math.ceil(stated!.frameCount! / every);
+  }
+  return { sampled_expected: expected, sampled_missing: Math.max(0, expected - given), ranges, first_error };
 }
 
 function binarySearch(sorted: Float64Array, v: number): number {

@@ -154,6 +154,19 @@ export const ResultQuery = Type.Object(
   { additionalProperties: false },
 );
 
+const ResultWarning = Type.Object(
+  {
+    code: Type.Union([Type.Literal('damaged_frames'), Type.Literal('decode_errors')], {
+      description: '`damaged_frames`: the frames of a time range of the video could not be decoded and have no result; `decode_errors`: ffmpeg reported errors but no frame is missing (concealed: frames may show artefacts), no range',
+    }),
+    message: Type.String({ description: 'What is missing, for a person' }),
+    from_ms: Type.Optional(Type.Number({ description: 'Time of the first frame that did not decode' })),
+    to_ms: Type.Optional(Type.Number({ description: 'Time of the last frame that did not decode' })),
+    frames: Type.Optional(Type.Integer({ description: 'Frames of the range that did not decode (sampled or not)' })),
+  },
+  { description: 'Something the result lacks' },
+);
+
 export const ResultBody = Type.Object({
   status: JobStatusName,
   event_id: Type.String(),
@@ -165,6 +178,7 @@ export const ResultBody = Type.Object({
   tracks: Type.Optional(Type.Array(TrackSummary)),
   classes: Type.Optional(Type.Array(ClassSummary, { description: 'Per class: distinct tracks, detections, most at once' })),
   segments: Type.Optional(Type.Array(Segment, { description: 'Per class, when it is present (like Rekognition’s AggregateBy=SEGMENTS)' })),
+  warnings: Type.Optional(Type.Array(ResultWarning, { description: 'Present only when the video was partly damaged: the time ranges whose frames have no result (see FRAMEWISE_MAX_DAMAGED_SHARE)' })),
   next_cursor: Type.Optional(Type.Union([Type.String(), Type.Null()], { description: 'With `limit`: pass as `cursor` for the next page; null on the last' })),
   processing_time_seconds: Type.Optional(Type.Number()),
   processing_time_formatted: Type.Optional(Type.String()),

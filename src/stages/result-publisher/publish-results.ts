@@ -6,7 +6,9 @@ import type { RunnerRecord } from '../../core/job.js';
 import { detectionDocument, publishedFrames } from '../../core/result-document.js';
 import type { VideoAnnotator } from '../../ports/video-annotator.js';
 import { renderAnnotationFor } from './annotate-job.js';
-import { detectionKey } from '../../core/ids.js';
+import { damageKey, detectionKey } from '../../core/ids.js';
+import { damageVerdict, DEFAULT_MAX_DAMAGED_SHARE, type DamageReport } from '../../core/damage.js';
+import { ObjectNotFoundError } from '../../ports/object-store.js';
 import { traceIdOf } from '../../core/trace.js';
 import { inJobSpan } from '../../observability/job-spans.js';
 import type { RetryPolicy } from '../../core/retry-policy.js';
@@ -25,6 +27,23 @@ export interface PublishDeps {
   observer?: DispatchObserver<RunnerRecord>;
   /** Renders the annotated MP4 of jobs that ask for one (`parameters.annotate`). */
   annotator?: VideoAnnotator;
+  /** Share (0–1) of a job's sampled frames that may be damaged; over it the job fails (default `DEFAULT_MAX_DAMAGED_SHARE`). */
+  maxDamagedShare?: number;
+}
+
+/** The damage reports the extraction of job `id` left (one per damaged segment; none for a clean video). */
+async function damageReports(objects: ObjectStore, id: string, segments: number): Promise<DamageReport[]> {
+  const out: DamageReport[] = [];
+  for (let s = 0; s < segments; s++) {
+    try {
+      const chunks: Buffer[] = [];
+      for await (const c of await objects.get(damageKey(id, s))) chunks.push(Buffer.from(c as Uint8Array));
+      out.push(JSON.parse(Buffer.concat(chunks).toString('utf8')) as DamageReport);
+    } catch (err) {
+      if (!(err instanceof ObjectNotFoundError)) throw err;
+    }
+  }
+  return out;
 }
 
 /**
@@ -37,6 +56,14 @@ export interface PublishDeps {
 export function publishRound(deps: PublishDeps): Promise<number> {
   const output = (id: string) => ({ bucket: deps.objects.bucket, object: detectionKey(id) });
   const deliver = async (job: RunnerRecord) => {
+    // Damage is judged here, where every segment's report is in: the share counts the whole video.
+    const reports = await damageReports(deps.objects, job._id, job.segments ?? 1);
+    const verdict = damageVerdict(reports, job.total_frames ?? 0, deps.maxDamagedShare ?? DEFAULT_MAX_DAMAGED_SHARE);
+    if (verdict.failure) {
+      // `complete` then finds the job no longer predictable and leaves it failed.
+      if (await deps.runs.markFailed(job._id, verdict.failure, new Date())) deps.log.warn({ event_id: job._id, trace_id: traceIdOf(job.traceparent), reason: verdict.failure }, 'video too damaged; job failed');
+      return;
+    }
     // The annotated video first: clients take the JSON's presence as "ready" (a crash may come
     // before the status change), so everything the job asked for is in place before it.
     // A rendering failure is retried, then dead-lettered, like any publishing failure.
@@ -46,7 +73,8 @@ export function publishRound(deps: PublishDeps): Promise<number> {
       const rendered = await renderAnnotationFor(job, deps.objects, publishedFrames(deps.runs.frameResults(job._id), job.video), { annotator: deps.annotator });
       deps.log.info({ event_id: job._id, trace_id: traceIdOf(job.traceparent), object: rendered.object, bytes: rendered.size, seconds: (Date.now() - started) / 1000 }, 'annotated video rendered');
     }
-    const doc = detectionDocument({ event_id: job._id, total_frames: job.total_frames ?? 0, parameters: job.parameters, ...(job.video ? { video: job.video } : {}) }, () =>
+    const head = { event_id: job._id, total_frames: job.total_frames ?? 0, parameters: job.parameters, ...(job.video ? { video: job.video } : {}), ...(verdict.warnings.length ? { warnings: verdict.warnings } : {}) };
+    const doc = detectionDocument(head, () =>
       deps.runs.frameResults(job._id),
     );
     await deps.objects.put(output(job._id).object, Readable.from(doc), 'application/json');

@@ -1,3 +1,4 @@
+import { Readable } from 'node:stream';
 import type { Logger } from 'pino';
 import type { ObjectStore } from '../../ports/object-store.js';
 import { localCopy } from '../../stage-support/local-copy.js';
@@ -16,6 +17,8 @@ import type { RoundRobinGate } from './round-robin-gate.js';
 import { sampleEvery, sampledFrameCount, type SamplingRule } from '../../core/sampling.js';
 import { allFramesIn, type JobParameters, type RunnerRecord, type VideoRef } from '../../core/job.js';
 import { TOPICS } from '../../core/topics.js';
+import { damageKey } from '../../core/ids.js';
+import type { DamageReport } from '../../core/damage.js';
 import { childTraceparent, traceIdOf } from '../../core/trace.js';
 import type { Handler } from '../../handler-middleware/handler.js';
 import type { Metrics } from '../../observability/metrics.js';
@@ -246,8 +249,10 @@ async function extractRange(
   const spare: Uint8Array[] = [];
   /** The job's count of stored results, as last read (pacing by results). */
   let received = record.received_frames;
+  let damage: DamageReport | undefined;
+  const onDamage = (d: DamageReport) => void (damage = d);
   // `reuse`: each decoded frame is prepared (copied) before the next one is asked for.
-  for await (const { frame, timestampMs, image } of deps.frames.frames(path, every, { reuse: true, ...(segment ? { segment } : {}) })) {
+  for await (const { frame, timestampMs, image } of deps.frames.frames(path, every, { reuse: true, onDamage, ...(segment ? { segment } : {}) })) {
     deps.signal.throwIfAborted();
     total++;
     const over = deps.limits && decodedFrameBreach(frame, timestampMs, deps.limits);
@@ -306,6 +311,12 @@ async function extractRange(
   }
   // Every frame's publish must have resolved before the job's event is acknowledged.
   await Promise.all(publishing);
+  if (damage) {
+    // Written before the count, so that the publisher (which runs once every count is in) finds
+    // it; the publisher decides between warnings and failure once it has every segment's.
+    log.warn({ sampled_missing: damage.sampled_missing, sampled_expected: damage.sampled_expected, ranges: damage.ranges }, 'damaged frames skipped');
+    await deps.objects.put(damageKey(id, segment?.segment ?? 0), Readable.from([JSON.stringify(damage)]), 'application/json');
+  }
   await finish(deps, id, total, segment, log);
 }
 
