@@ -322,7 +322,7 @@ describe('access: API keys, roles, job ownership, sessions, limits', () => {
     assert.equal(request.statusCode, 429, '/api/request counts too');
     assert.equal((await upload(limited, KEYS.alice, retryKey)).json().event_id, second, 'a retry of an accepted upload still gets its job');
     assert.equal((await upload(limited, KEYS.bob)).statusCode, 200, 'another key has its own count');
-    // A job that ends frees a place, whether it is still in the outbox or only in the runner store.
+    // A job that ends frees a place, whether it is still in the outbox or only in the job records.
     await finish(first);
     assert.equal((await upload(limited, KEYS.alice)).statusCode, 200);
     assert.equal((await upload(limited, KEYS.alice)).statusCode, 429);

@@ -25,7 +25,7 @@ const LAX: VideoLimits = { maxDurationSeconds: 3 * 3600, maxWidth: 3840, maxHeig
 const ffmpeg = new FfmpegFrameSource({ decodeErrors: 'fail' });
 
 /**
- * The runner's extraction handler with real ffmpeg, a real SQLite runner store and a local object
+ * The runner's extraction handler with real ffmpeg, real SQLite runner ports and a local object
  * store; the bus is an in-process recorder of what it was given.
  */
 describe('runner: a job over the video limits ends failed with the limit in its reason', () => {

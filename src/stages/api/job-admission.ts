@@ -27,7 +27,7 @@ export const ACTIVE_JOBS_RETRY_AFTER_S = 10;
  * The jobs of `owner` that are not final (`ready` or `failed`): its outbox events still `new` or
  * `sent` whose runner record is missing or unfinished, plus its unfinished runner records whose
  * event is gone (removed after its retention). Two reads, both by owner (indexed), then one count
- * in the runner store over the events' ids: the cost follows the key's jobs within the sent-event
+ * in the job records over the events' ids: the cost follows the key's jobs within the sent-event
  * retention (a day by default), not all jobs.
  */
 export async function activeJobs(outboxEvents: Pick<OutboxEvents, 'idsOfOwner'>, jobRecords: Pick<JobRecords, 'countActive'>, owner: string): Promise<number> {
