@@ -10,7 +10,7 @@ export class MongoJobRecords implements JobRecords {
   async start(s: RunnerStart): Promise<RunnerRecord> {
     const now = new Date();
     try {
-      await this.db.runs.updateOne(
+      await this.db.records.updateOne(
         { _id: s._id },
         { $setOnInsert: { ...s, status: 'processing', total_frames: null, received_frames: 0, updated_at: now } },
         { upsert: true },
@@ -26,11 +26,11 @@ export class MongoJobRecords implements JobRecords {
   }
 
   async list(): Promise<RunnerRecord[]> {
-    return this.db.withTotals(await this.db.runs.find({}).sort({ created_at: 1, _id: 1 }).toArray());
+    return this.db.withTotals(await this.db.records.find({}).sort({ created_at: 1, _id: 1 }).toArray());
   }
 
   async countByStatus(): Promise<Partial<Record<RunnerStatus, number>>> {
-    const rows = await this.db.runs.aggregate<{ _id: RunnerStatus; n: number }>([{ $group: { _id: '$status', n: { $sum: 1 } } }]).toArray();
+    const rows = await this.db.records.aggregate<{ _id: RunnerStatus; n: number }>([{ $group: { _id: '$status', n: { $sum: 1 } } }]).toArray();
     return Object.fromEntries(rows.map((r) => [r._id, r.n]));
   }
 
@@ -38,8 +38,8 @@ export class MongoJobRecords implements JobRecords {
     const ids = [...new Set(dispatched)];
     const UNFINISHED = ['processing', 'predictable'] as const;
     const [ended, orphans] = await Promise.all([
-      ids.length > 0 ? this.db.runs.countDocuments({ _id: { $in: ids }, status: { $nin: [...UNFINISHED] } }) : 0,
-      this.db.runs.countDocuments({ 'input.owner': owner, status: { $in: [...UNFINISHED] }, _id: { $nin: ids } }),
+      ids.length > 0 ? this.db.records.countDocuments({ _id: { $in: ids }, status: { $nin: [...UNFINISHED] } }) : 0,
+      this.db.records.countDocuments({ 'input.owner': owner, status: { $in: [...UNFINISHED] }, _id: { $nin: ids } }),
     ]);
     return ids.length - ended + orphans;
   }
@@ -47,7 +47,7 @@ export class MongoJobRecords implements JobRecords {
   async deleteAll(): Promise<void> {
     await this.db.frames.deleteMany({});
     await this.db.totals.deleteMany({});
-    await this.db.runs.deleteMany({});
+    await this.db.records.deleteMany({});
     await this.db.leases.deleteAll();
     await this.db.publishable.forget();
     await this.db.notifiable.forget();

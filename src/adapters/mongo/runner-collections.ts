@@ -31,7 +31,8 @@ import { ASKS_FOR_WEBHOOK, FRESH_NOTIFICATION, normalize, pendingNotification, s
  * point are whole on their own.
  */
 export class MongoRunnerCollections {
-  readonly runs: Collection<StoredRecord>;
+  /** `runner_predictions`: the job records (with their notifications and lease hints). */
+  readonly records: Collection<StoredRecord>;
   readonly frames: Collection<FrameDoc>;
   readonly totals: Collection<TotalDoc>;
   readonly leases: MongoLeases;
@@ -45,25 +46,25 @@ export class MongoRunnerCollections {
     this.leases = new MongoLeases(db, 'runner_leases');
     this.publishable = new ClaimSignal(db, 'runner_signals', 'publish');
     this.notifiable = new ClaimSignal(db, 'runner_signals', 'notify');
-    this.runs = db.collection<StoredRecord>('runner_predictions');
+    this.records = db.collection<StoredRecord>('runner_predictions');
     this.frames = db.collection<FrameDoc>('frame_results');
     this.totals = db.collection<TotalDoc>('runner_totals');
   }
 
   /** The indexes every runner port's queries rely on. Idempotent. */
   async ensureIndexes(): Promise<void> {
-    await this.runs.createIndex({ status: 1, created_at: 1 });
-    await this.runs.createIndex({ status: 1, updated_at: 1 });
-    await this.runs.createIndex({ webhook_status: 1, webhook_next_at: 1 });
+    await this.records.createIndex({ status: 1, created_at: 1 });
+    await this.records.createIndex({ status: 1, updated_at: 1 });
+    await this.records.createIndex({ webhook_status: 1, webhook_next_at: 1 });
     // `countActive`: a key's unfinished jobs.
-    await this.runs.createIndex({ 'input.owner': 1, status: 1 });
+    await this.records.createIndex({ 'input.owner': 1, status: 1 });
     await this.leases.ensureIndexes();
     await this.frames.createIndex({ job_id: 1, frame: 1 }, { unique: true });
   }
 
   /** The job's record with its frame total merged in (see `withTotals`), or `undefined`. */
   async record(jobId: string): Promise<RunnerRecord | undefined> {
-    const d = await this.runs.findOne({ _id: jobId });
+    const d = await this.records.findOne({ _id: jobId });
     return d ? (await this.withTotals([d]))[0] : undefined;
   }
 
@@ -113,7 +114,7 @@ export class MongoRunnerCollections {
   ): Promise<StoredRecord[]> {
     const free: Filter<StoredRecord> = { $or: [{ [fields.until]: { $exists: false } }, { [fields.until]: { $lte: c.now } }, { [fields.owner]: c.owner }] };
     const candidates = await signal.scan(c.owner, c.now, () =>
-      this.runs
+      this.records
         .find({ ...state, $and: [free, due] }, { projection: { _id: 1 } })
         .sort({ created_at: 1, _id: 1 })
         .limit(c.limit)
@@ -125,8 +126,8 @@ export class MongoRunnerCollections {
     if (won.length === 0) return [];
     // Should the winner die holding them, the work is claimable again when the leases expire.
     await signal.raise(until);
-    await this.runs.updateMany({ _id: { $in: won } }, { $set: { [fields.until]: until, [fields.owner]: c.owner } as MatchKeysAndValues<StoredRecord> });
-    return this.runs.find({ _id: { $in: won }, ...state }).sort({ created_at: 1, _id: 1 }).toArray();
+    await this.records.updateMany({ _id: { $in: won } }, { $set: { [fields.until]: until, [fields.owner]: c.owner } as MatchKeysAndValues<StoredRecord> });
+    return this.records.find({ _id: { $in: won }, ...state }).sort({ created_at: 1, _id: 1 }).toArray();
   }
 
   /**
@@ -136,11 +137,11 @@ export class MongoRunnerCollections {
    * a webhook, and a record's input never changes once it is started, so exactly one can apply.
    */
   async finalize(filter: Filter<StoredRecord>, update: { $set: MatchKeysAndValues<StoredRecord>; $inc?: Record<string, number>; $unset?: Record<string, ''> }, at: Date): Promise<boolean> {
-    const notified = await this.runs.updateOne({ ...filter, ...ASKS_FOR_WEBHOOK }, { ...update, $set: { ...update.$set, ...pendingNotification(at) }, $unset: { ...update.$unset, ...FRESH_NOTIFICATION } });
+    const notified = await this.records.updateOne({ ...filter, ...ASKS_FOR_WEBHOOK }, { ...update, $set: { ...update.$set, ...pendingNotification(at) }, $unset: { ...update.$unset, ...FRESH_NOTIFICATION } });
     if (notified.modifiedCount === 1) {
       await this.notifiable.raise(at);
       return true;
     }
-    return (await this.runs.updateOne(filter, update)).modifiedCount === 1;
+    return (await this.records.updateOne(filter, update)).modifiedCount === 1;
   }
 }

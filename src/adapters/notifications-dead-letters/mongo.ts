@@ -8,12 +8,12 @@ export class MongoNotificationsDeadLetters implements NotificationsDeadLetters {
   constructor(private readonly db: MongoRunnerCollections) {}
 
   async listDeadNotifications(limit: number): Promise<Notification[]> {
-    const dead = await this.db.runs.find({ webhook_status: 'dead', status: { $in: ['ready', 'failed'] } }).sort({ webhook_dead_at: 1, _id: 1 }).limit(limit).toArray();
+    const dead = await this.db.records.find({ webhook_status: 'dead', status: { $in: ['ready', 'failed'] } }).sort({ webhook_dead_at: 1, _id: 1 }).limit(limit).toArray();
     return dead.map(toNotification);
   }
 
   async replayNotification(jobId: string, at: Date): Promise<boolean> {
-    const u = await this.db.runs.updateOne(
+    const u = await this.db.records.updateOne(
       { _id: jobId, webhook_status: 'dead', status: { $in: ['ready', 'failed'] } },
       { $set: { webhook_status: 'pending', webhook_attempts: 0, webhook_next_at: at }, $unset: { webhook_dead_at: '' } },
     );
@@ -22,10 +22,10 @@ export class MongoNotificationsDeadLetters implements NotificationsDeadLetters {
   }
 
   async discardNotification(jobId: string): Promise<boolean> {
-    return (await this.db.runs.updateOne({ _id: jobId, webhook_status: 'dead' }, { $set: { webhook_status: 'discarded' } })).modifiedCount === 1;
+    return (await this.db.records.updateOne({ _id: jobId, webhook_status: 'dead' }, { $set: { webhook_status: 'discarded' } })).modifiedCount === 1;
   }
 
   async purgeDeadNotifications(deadBefore: Date): Promise<number> {
-    return (await this.db.runs.updateMany({ webhook_status: 'dead', webhook_dead_at: { $lt: deadBefore } }, { $set: { webhook_status: 'discarded' } })).modifiedCount;
+    return (await this.db.records.updateMany({ webhook_status: 'dead', webhook_dead_at: { $lt: deadBefore } }, { $set: { webhook_status: 'discarded' } })).modifiedCount;
   }
 }

@@ -22,14 +22,14 @@ export class MongoNotificationsOutbox implements NotificationsOutbox {
   }
 
   async markNotified(n: NotificationRef, at: Date): Promise<boolean> {
-    const u = await this.db.runs.updateOne(thePending(n), { $set: { webhook_status: 'delivered', webhook_delivered_at: at, webhook_lease_until: new Date(0) }, $unset: { webhook_lease_owner: '' } });
+    const u = await this.db.records.updateOne(thePending(n), { $set: { webhook_status: 'delivered', webhook_delivered_at: at, webhook_lease_until: new Date(0) }, $unset: { webhook_lease_owner: '' } });
     if (u.modifiedCount === 1) await this.db.leases.forget([notifyKey(n.event_id)]);
     return u.modifiedCount === 1;
   }
 
   async recordNotificationFailure(n: NotificationRef, error: string, nextAttemptAt: Date): Promise<boolean> {
     await this.db.leases.release([notifyKey(n.event_id)]);
-    const u = await this.db.runs.updateOne(thePending(n), {
+    const u = await this.db.records.updateOne(thePending(n), {
       $inc: { webhook_attempts: 1 },
       $set: { webhook_error: error, webhook_next_at: nextAttemptAt, webhook_lease_until: new Date(0) },
       $unset: { webhook_lease_owner: '' },
@@ -40,7 +40,7 @@ export class MongoNotificationsOutbox implements NotificationsOutbox {
 
   async markNotificationDead(n: NotificationRef, error: string, at: Date): Promise<boolean> {
     await this.db.leases.release([notifyKey(n.event_id)]);
-    const u = await this.db.runs.updateOne(thePending(n), {
+    const u = await this.db.records.updateOne(thePending(n), {
       $inc: { webhook_attempts: 1 },
       $set: { webhook_status: 'dead', webhook_error: error, webhook_dead_at: at, webhook_lease_until: new Date(0) },
       $unset: { webhook_lease_owner: '' },

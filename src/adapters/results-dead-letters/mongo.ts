@@ -8,11 +8,11 @@ export class MongoResultsDeadLetters implements ResultsDeadLetters {
   constructor(private readonly db: MongoRunnerCollections) {}
 
   async listDead(limit: number): Promise<RunnerRecord[]> {
-    return (await this.db.runs.find({ dead_at: { $exists: true } }).sort({ dead_at: 1, _id: 1 }).limit(limit).toArray()).map((d) => normalize(d)!);
+    return (await this.db.records.find({ dead_at: { $exists: true } }).sort({ dead_at: 1, _id: 1 }).limit(limit).toArray()).map((d) => normalize(d)!);
   }
 
   async replayDead(jobId: string, at: Date): Promise<boolean> {
-    const u = await this.db.runs.updateOne(
+    const u = await this.db.records.updateOne(
       { _id: jobId, status: 'failed', dead_at: { $exists: true } },
       { $set: { status: 'predictable', publish_attempts: 0, publish_next_at: at, updated_at: at }, $unset: { dead_at: '', error: '', failed_at: '' } },
     );
@@ -21,11 +21,11 @@ export class MongoResultsDeadLetters implements ResultsDeadLetters {
   }
 
   async discardDead(jobId: string): Promise<boolean> {
-    return (await this.db.runs.updateOne({ _id: jobId, dead_at: { $exists: true } }, { $unset: { dead_at: '' } })).modifiedCount === 1;
+    return (await this.db.records.updateOne({ _id: jobId, dead_at: { $exists: true } }, { $unset: { dead_at: '' } })).modifiedCount === 1;
   }
 
   async purgeDead(deadBefore: Date): Promise<number> {
     await this.db.leases.purge(deadBefore);
-    return (await this.db.runs.updateMany({ dead_at: { $lt: deadBefore } }, { $unset: { dead_at: '' } })).modifiedCount;
+    return (await this.db.records.updateMany({ dead_at: { $lt: deadBefore } }, { $unset: { dead_at: '' } })).modifiedCount;
   }
 }

@@ -28,7 +28,7 @@ export class MongoResultsOutbox implements ResultsOutbox {
       // `processing`, so it is not counted).
       await this.db.frames.deleteMany({ job_id: jobId });
       // Its totals too: the record has carried the total since `predictable`.
-      const segments = (await this.db.runs.findOne({ _id: jobId }, { projection: { segments: 1 } }))?.segments;
+      const segments = (await this.db.records.findOne({ _id: jobId }, { projection: { segments: 1 } }))?.segments;
       await this.db.totals.deleteMany({ _id: { $in: totalIds(jobId, segments) } });
     }
     return done;
@@ -36,7 +36,7 @@ export class MongoResultsOutbox implements ResultsOutbox {
 
   async recordPublishFailure(jobId: string, error: string, nextAttemptAt: Date): Promise<boolean> {
     await this.releaseLease(jobId);
-    const u = await this.db.runs.updateOne(
+    const u = await this.db.records.updateOne(
       { _id: jobId, status: 'predictable' },
       { $inc: { publish_attempts: 1 }, $set: { publish_error: error, publish_next_at: nextAttemptAt, lease_until: new Date(0) }, $unset: { lease_owner: '' } },
     );

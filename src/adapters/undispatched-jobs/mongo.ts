@@ -10,7 +10,7 @@ export class MongoUndispatchedJobs implements UndispatchedJobs {
   failUndispatched(job: UndispatchedJob, reason: string, at: Date): Promise<boolean> {
     return this.db.recordUpdates.run(job._id, async () => {
       try {
-        const u = await this.db.runs.updateOne(
+        const u = await this.db.records.updateOne(
           { _id: job._id },
           {
             $setOnInsert: {
@@ -41,7 +41,7 @@ export class MongoUndispatchedJobs implements UndispatchedJobs {
   }
 
   async forgetUndispatched(jobId: string): Promise<boolean> {
-    const d = await this.db.runs.deleteOne({ _id: jobId, undispatched: true });
+    const d = await this.db.records.deleteOne({ _id: jobId, undispatched: true });
     if (d.deletedCount === 1) await this.db.leases.forget([notifyKey(jobId)]);
     return d.deletedCount === 1;
   }
