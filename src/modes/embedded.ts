@@ -86,7 +86,12 @@ export async function startEmbedded(config: Config, log: Logger, injected: { det
       frameCollection: runnerDb.frameCollection,
       resultsDeadLetters: runnerDb.resultsDeadLetters,
       objects,
-      log: log.child({ stage: 'publisher' }), batchSize: 10, ...claims, observer: metrics.resultsOutboxObserver(), annotator: videoAnnotator(config, log) },
+      log: log.child({ stage: 'publisher' }),
+      batchSize: 10,
+      ...claims,
+      observer: metrics.resultsOutboxObserver(),
+      annotator: videoAnnotator(config, log),
+    },
     timing,
     retention(config),
   );
