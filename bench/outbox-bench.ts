@@ -57,11 +57,13 @@ import { newTraceparent } from '../src/core/trace.js';
 import { loopTiming, retention, retryPolicy } from '../src/modes/settings.js';
 import { startRelay } from '../src/stages/relay/index.js';
 import { openDatabase, type SqliteDatabase } from '../src/adapters/sqlite/database.js';
-import { SqliteOutboxStore } from '../src/adapters/outbox-store/sqlite.js';
+import { sqliteOutboxDatabase } from '../src/adapters/sqlite/outbox-database.js';
 import { SqliteLogBus } from '../src/adapters/bus/sqlite-log.js';
-import { MongoOutboxStore } from '../src/adapters/outbox-store/mongo.js';
+import { MongoOutboxCollections } from '../src/adapters/mongo/outbox-collections.js';
+import { mongoOutboxDatabase } from '../src/adapters/mongo/outbox-database.js';
 import { KafkaBus } from '../src/adapters/bus/kafka.js';
-import type { OutboxStore } from '../src/ports/outbox-store.js';
+import type { OutboxDatabase } from '../src/ports/outbox-database.js';
+import type { JobsOutbox } from '../src/ports/jobs-outbox.js';
 import type { Publisher } from '../src/ports/bus-publisher.js';
 import type { Subscriber } from '../src/ports/bus-subscriber.js';
 
@@ -224,7 +226,7 @@ function benchEvent(): NewOutboxEvent {
 type Mark = number | bigint[];
 
 interface Fixture {
-  outbox: OutboxStore;
+  outbox: OutboxDatabase;
   bus: Publisher & Subscriber;
   /** The event keys the topic received after `mark`, in no particular order, duplicates kept. */
   keysSince(mark: Mark): Promise<string[]>;
@@ -257,7 +259,7 @@ function embeddedSetup(): ModeSetup {
       const dir = await mkdtemp(join(tmpdir(), 'framewise-outbox-bench-'));
       dirs.push(dir);
       const db = openDatabase(join(dir, 'framewise.db'));
-      const outbox = new SqliteOutboxStore(db);
+      const outbox = sqliteOutboxDatabase(db);
       const bus = new SqliteLogBus(db);
       current = { db, bus };
       const lastId = db.prepare('SELECT COALESCE(MAX(id), 0) AS id FROM bus_messages WHERE topic = ?');
@@ -409,8 +411,9 @@ async function clusterSetup(config: Config, log: Logger, profile: boolean): Prom
     commandStats: profile ? commandStats : undefined,
     async fresh() {
       for (const c of ['outbox', 'outbox_sent', 'outbox_leases']) await db.collection(c).drop().catch(() => {});
-      const outbox = new MongoOutboxStore(db);
-      await outbox.ensureIndexes();
+      const collections = new MongoOutboxCollections(db);
+      await collections.ensureIndexes();
+      const outbox = mongoOutboxDatabase(collections);
       return { outbox, bus: kafka.bus, mark: kafka.mark, keysSince: kafka.keysSince, close: async () => {} };
     },
     subscriberBus: kafka.subscriberBus,
@@ -480,9 +483,10 @@ function timeMethods<T extends object>(target: T, names: ReadonlyArray<keyof T>,
   });
 }
 
-function relayDeps(config: Config, log: Logger, outbox: OutboxStore, bus: Publisher, batchSize: number, observer: { delivered(items: readonly OutboxEvent[], at: Date): void }) {
+function relayDeps(config: Config, log: Logger, outbox: OutboxDatabase, bus: Publisher, batchSize: number, observer: { delivered(items: readonly OutboxEvent[], at: Date): void }) {
   return {
-    outbox,
+    jobsOutbox: outbox.jobsOutbox,
+    jobsDeadLetters: outbox.jobsDeadLetters,
     bus,
     log: log.child({ stage: 'relay' }),
     batchSize,
@@ -497,7 +501,7 @@ function relayDeps(config: Config, log: Logger, outbox: OutboxStore, bus: Publis
 // Phase 1: throughput
 // ---------------------------------------------------------------------------------------------
 
-async function insertAll(outbox: OutboxStore, events: readonly NewOutboxEvent[], concurrency: number): Promise<number> {
+async function insertAll(outbox: JobsOutbox, events: readonly NewOutboxEvent[], concurrency: number): Promise<number> {
   let next = 0;
   const worker = async () => {
     while (next < events.length) await outbox.insert(events[next++]!);
@@ -527,7 +531,7 @@ async function throughputRun(setup: ModeSetup, config: Config, log: Logger, batc
   try {
     const events = Array.from({ length: n }, benchEvent);
     const ids = new Set(events.map((e) => e._id));
-    const insertMs = await insertAll(fx.outbox, events, setup.insertConcurrency);
+    const insertMs = await insertAll(fx.outbox.jobsOutbox, events, setup.insertConcurrency);
     const mark = await fx.mark();
 
     const stages: Record<string, StageTime> = {};
@@ -544,7 +548,7 @@ async function throughputRun(setup: ModeSetup, config: Config, log: Logger, batc
         if (found) lastProgress = performance.now();
       },
     };
-    const outbox = timeMethods(fx.outbox, ['claimDue', 'markSent'], stages, hooks);
+    const outbox = { ...fx.outbox, jobsOutbox: timeMethods(fx.outbox.jobsOutbox, ['claimDue', 'markSent'], stages, hooks) };
     const bus = timeMethods<Publisher>(fx.bus, ['publish'], stages, hooks);
     let delivered = 0;
     let rounds = 0;
@@ -575,7 +579,7 @@ async function throughputRun(setup: ModeSetup, config: Config, log: Logger, batc
 
     const problems: string[] = [];
     if (finishedAt === 0) problems.push(`stalled: ${delivered} of ${n} delivered when the relay stopped making progress`);
-    const counts = await fx.outbox.countByStatus();
+    const counts = await fx.outbox.outboxEvents.countByStatus();
     if ((counts.sent ?? 0) !== n || (counts.new ?? 0) !== 0 || (counts.dead ?? 0) !== 0) {
       problems.push(`outbox holds sent=${counts.sent ?? 0} new=${counts.new ?? 0} dead=${counts.dead ?? 0}, expected sent=${n} new=0 dead=0`);
     }
@@ -643,7 +647,7 @@ async function latencyRun(setup: ModeSetup, config: Config, log: Logger, count: 
       await sleep(LATENCY_GAP_MS[0] + Math.random() * (LATENCY_GAP_MS[1] - LATENCY_GAP_MS[0]));
       const e = benchEvent();
       insertedAt.set(e._id, performance.now());
-      await fx.outbox.insert(e);
+      await fx.outbox.jobsOutbox.insert(e);
       if (setup.pokes) relay.poke();
     }
     const deadline = performance.now() + 15_000;
@@ -668,7 +672,7 @@ async function latencyRun(setup: ModeSetup, config: Config, log: Logger, count: 
     }
     if (missing) problems.push(`${missing} of ${count} events never reached the subscriber`);
     if (duplicates) problems.push(`${duplicates} events reached the subscriber more than once`);
-    const counts = await fx.outbox.countByStatus();
+    const counts = await fx.outbox.outboxEvents.countByStatus();
     if ((counts.sent ?? 0) !== count || (counts.new ?? 0) !== 0) problems.push(`outbox holds sent=${counts.sent ?? 0} new=${counts.new ?? 0}, expected sent=${count} new=0`);
     latencies.sort((a, b) => a - b);
     toSent.sort((a, b) => a - b);

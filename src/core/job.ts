@@ -150,7 +150,7 @@ export interface OutboxEvent {
   dead_at?: Date;
 }
 
-/** What the API hands to `OutboxStore.insert`: the store fills in the delivery bookkeeping. */
+/** What the API hands to `JobsOutbox.insert`: the store fills in the delivery bookkeeping. */
 export type NewOutboxEvent = Omit<OutboxEvent, 'status' | 'attempts' | 'next_attempt_at' | 'last_error' | 'sent_at' | 'dead_at'>;
 
 /** The `video.submitted` event of a new job. */

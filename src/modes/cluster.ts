@@ -7,8 +7,11 @@ import type { Config } from '../core/config.js';
 import { TOPICS } from '../core/topics.js';
 import { KafkaBus } from '../adapters/bus/kafka.js';
 import { S3ObjectStore } from '../adapters/object-store/s3.js';
-import { MongoOutboxStore } from '../adapters/outbox-store/mongo.js';
-import { MongoRunnerStore } from '../adapters/runner-store/mongo.js';
+import { MongoOutboxCollections } from '../adapters/mongo/outbox-collections.js';
+import { mongoOutboxDatabase } from '../adapters/mongo/outbox-database.js';
+import { MongoRunnerCollections } from '../adapters/mongo/runner-collections.js';
+import { mongoRunnerDatabase } from '../adapters/mongo/runner-database.js';
+import { apiStores } from './api-stores.js';
 import { SharpFrameCodec } from '../adapters/frame-codec/sharp.js';
 import { buildApi } from '../stages/api/app.js';
 import { buildHealthApp } from '../observability/worker-http.js';
@@ -84,15 +87,16 @@ export async function startClusterStage(stage: ClusterStage, config: Config, log
     readyChecks[db] = mongoCheck(client.db(db));
     return client.db(db);
   };
-  const outboxStore = async () => {
-    const store = new MongoOutboxStore(await mongo(config.mongoUri, 'main_db'));
-    await waitFor('outbox indexes', () => store.ensureIndexes(), log, signal);
-    return store;
+  // One collections object per database and process: its ports share it (see the adapters).
+  const outboxDatabase = async () => {
+    const collections = new MongoOutboxCollections(await mongo(config.mongoUri, 'main_db'));
+    await waitFor('outbox indexes', () => collections.ensureIndexes(), log, signal);
+    return mongoOutboxDatabase(collections);
   };
-  const runnerStore = async () => {
-    const store = new MongoRunnerStore(await mongo(config.runnerMongoUri ?? config.mongoUri, 'runner_db'));
-    await waitFor('runner_db indexes', () => store.ensureIndexes(), log, signal);
-    return store;
+  const runnerDatabase = async () => {
+    const collections = new MongoRunnerCollections(await mongo(config.runnerMongoUri ?? config.mongoUri, 'runner_db'));
+    await waitFor('runner_db indexes', () => collections.ensureIndexes(), log, signal);
+    return mongoRunnerDatabase(collections);
   };
   const objectStore = async () => {
     const store = new S3ObjectStore({
@@ -137,14 +141,13 @@ export async function startClusterStage(stage: ClusterStage, config: Config, log
       case 'api': {
         // First: an API that may not start (no keys, not on loopback) waits for no server.
         const access = apiAccess(config, log, 'cluster');
-        const [outbox, runs, objects] = await Promise.all([outboxStore(), runnerStore(), objectStore()]);
-        metrics.addBacklogSource(jobsBacklog(outbox));
-        metrics.addBacklogSource(resultsBacklog(runs));
+        const [outboxDb, runnerDb, objects] = await Promise.all([outboxDatabase(), runnerDatabase(), objectStore()]);
+        metrics.addBacklogSource(jobsBacklog(outboxDb.outboxEvents));
+        metrics.addBacklogSource(resultsBacklog(runnerDb.jobRecords, runnerDb.resultsDeadLetters));
         const probe = frameSource(config, log);
         url = await listen(
           await buildApi({
-            outbox,
-            runs,
+            ...apiStores(outboxDb, runnerDb),
             objects,
             log,
             maxUploadBytes: config.maxUploadBytes,
@@ -164,11 +167,12 @@ export async function startClusterStage(stage: ClusterStage, config: Config, log
         break;
       }
       case 'relay': {
-        const [outbox, bus] = await Promise.all([outboxStore(), kafka()]);
-        metrics.addBacklogSource(jobsBacklog(outbox));
+        const [outboxDb, bus] = await Promise.all([outboxDatabase(), kafka()]);
+        metrics.addBacklogSource(jobsBacklog(outboxDb.outboxEvents));
         const relay = startRelay(
           {
-            outbox,
+            jobsOutbox: outboxDb.jobsOutbox,
+            jobsDeadLetters: outboxDb.jobsDeadLetters,
             bus,
             log,
             batchSize: config.relayBatchSize,
@@ -185,13 +189,14 @@ export async function startClusterStage(stage: ClusterStage, config: Config, log
         break;
       }
       case 'runner': {
-        const [runs, objects, bus] = await Promise.all([runnerStore(), objectStore(), kafka()]);
+        const [runnerDb, objects, bus] = await Promise.all([runnerDatabase(), objectStore(), kafka()]);
         const runner = await startRunner(
           await runnerDeps(config, {
             subscriber: bus,
             bus,
             objects,
-            runs,
+            jobRecords: runnerDb.jobRecords,
+            frameCollection: runnerDb.frameCollection,
             frames: frameSource(config, log),
             codec: new SharpFrameCodec(config.frameFormat, config.jpegQuality),
             log,
@@ -226,11 +231,13 @@ export async function startClusterStage(stage: ClusterStage, config: Config, log
       case 'publisher': {
         // The publisher process also runs the webhook notifier: runner_db is its outbox, and
         // main_db's dead jobs-outbox events are the jobs that failed before the runner had them.
-        const [runs, objects, outbox] = await Promise.all([runnerStore(), objectStore(), outboxStore()]);
-        metrics.addBacklogSource(resultsBacklog(runs));
+        const [runnerDb, objects, outboxDb] = await Promise.all([runnerDatabase(), objectStore(), outboxDatabase()]);
+        metrics.addBacklogSource(resultsBacklog(runnerDb.jobRecords, runnerDb.resultsDeadLetters));
         const publisher = startResultPublisher(
           {
-            runs,
+            resultsOutbox: runnerDb.resultsOutbox,
+            frameCollection: runnerDb.frameCollection,
+            resultsDeadLetters: runnerDb.resultsDeadLetters,
             objects,
             log,
             batchSize: 10,
@@ -247,8 +254,11 @@ export async function startClusterStage(stage: ClusterStage, config: Config, log
         stoppers.push(publisher.stop);
         const notifier = startNotifier(
           {
-            runs,
-            outbox,
+            notificationsOutbox: runnerDb.notificationsOutbox,
+            notificationsDeadLetters: runnerDb.notificationsDeadLetters,
+            undispatchedJobs: runnerDb.undispatchedJobs,
+            jobsDeadLetters: outboxDb.jobsDeadLetters,
+            outboxEvents: outboxDb.outboxEvents,
             log: log.child({ component: 'notifier' }),
             owner: processName('notifier'),
             leaseMs: config.claimLeaseMs,

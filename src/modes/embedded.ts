@@ -4,8 +4,8 @@ import type { Logger } from 'pino';
 import type { Config } from '../core/config.js';
 import type { Detector } from '../ports/detector.js';
 import { openDatabase } from '../adapters/sqlite/database.js';
-import { SqliteOutboxStore } from '../adapters/outbox-store/sqlite.js';
-import { SqliteRunnerStore } from '../adapters/runner-store/sqlite.js';
+import { sqliteOutboxDatabase } from '../adapters/sqlite/outbox-database.js';
+import { sqliteRunnerDatabase } from '../adapters/sqlite/runner-database.js';
 import { SqliteLogBus } from '../adapters/bus/sqlite-log.js';
 import { MemoryBus } from '../adapters/bus/memory.js';
 import { RoutedBus } from '../adapters/bus/routed.js';
@@ -15,6 +15,7 @@ import { buildApi, type Api } from '../stages/api/app.js';
 import { startRelay } from '../stages/relay/index.js';
 import { startRunner } from '../stages/runner/index.js';
 import { runnerDeps } from './runner-deps.js';
+import { apiStores } from './api-stores.js';
 import { startInference } from '../stages/inference/index.js';
 import { startResultPublisher } from '../stages/result-publisher/index.js';
 import { startNotifier } from '../stages/notifier/index.js';
@@ -43,8 +44,9 @@ export async function startEmbedded(config: Config, log: Logger, injected: { det
   const access = apiAccess(config, log, 'embedded');
   const dataDir = resolve(config.dataDir);
   const db = openDatabase(join(dataDir, 'framewise.db'));
-  const outbox = new SqliteOutboxStore(db);
-  const runs = new SqliteRunnerStore(db);
+  // Both databases' ports on the one SQLite database: each port's adapter shares its tables.
+  const outboxDb = sqliteOutboxDatabase(db);
+  const runnerDb = sqliteRunnerDatabase(db);
   const durableBus = new SqliteLogBus(db);
   // Frames and their detections are derived data: they travel in memory (no encoding, no disk,
   // no transaction per frame) and are made again after a crash, because a job's event is only
@@ -61,8 +63,8 @@ export async function startEmbedded(config: Config, log: Logger, injected: { det
   const { detectors } = await openDetectors(config, log.child({ stage: 'inference' }), metrics, injected.detector);
   const timing = loopTiming(config);
   const shutdown = new AbortController();
-  metrics.addBacklogSource(jobsBacklog(outbox));
-  metrics.addBacklogSource(resultsBacklog(runs));
+  metrics.addBacklogSource(jobsBacklog(outboxDb.outboxEvents));
+  metrics.addBacklogSource(resultsBacklog(runnerDb.jobRecords, runnerDb.resultsDeadLetters));
   const consumers = [
     [TOPICS.outboxEvents, GROUPS.runner],
     [TOPICS.videoSegments, GROUPS.segmentRunner],
@@ -74,19 +76,33 @@ export async function startEmbedded(config: Config, log: Logger, injected: { det
   // One process owns the data directory: a stable owner name lets a restart re-claim at once.
   const claims = { owner: 'embedded', leaseMs: config.claimLeaseMs, retry: retryPolicy(config) };
   const relay = startRelay(
-    { outbox, bus, log: log.child({ stage: 'relay' }), batchSize: config.relayBatchSize, ...claims, observer: metrics.jobsOutboxObserver() },
+    { jobsOutbox: outboxDb.jobsOutbox, jobsDeadLetters: outboxDb.jobsDeadLetters, bus, log: log.child({ stage: 'relay' }), batchSize: config.relayBatchSize, ...claims, observer: metrics.jobsOutboxObserver() },
     timing,
     retention(config),
   );
   const publisher = startResultPublisher(
-    { runs, objects, log: log.child({ stage: 'publisher' }), batchSize: 10, ...claims, observer: metrics.resultsOutboxObserver(), annotator: videoAnnotator(config, log), maxDamagedShare: config.maxDamagedShare },
+    {
+      resultsOutbox: runnerDb.resultsOutbox,
+      frameCollection: runnerDb.frameCollection,
+      resultsDeadLetters: runnerDb.resultsDeadLetters,
+      objects,
+      log: log.child({ stage: 'publisher' }),
+      batchSize: 10,
+      ...claims,
+      observer: metrics.resultsOutboxObserver(),
+      annotator: videoAnnotator(config, log),
+      maxDamagedShare: config.maxDamagedShare,
+    },
     timing,
     retention(config),
   );
   const notifier = startNotifier(
     {
-      runs,
-      outbox,
+      notificationsOutbox: runnerDb.notificationsOutbox,
+      notificationsDeadLetters: runnerDb.notificationsDeadLetters,
+      undispatchedJobs: runnerDb.undispatchedJobs,
+      jobsDeadLetters: outboxDb.jobsDeadLetters,
+      outboxEvents: outboxDb.outboxEvents,
       log: log.child({ stage: 'notifier' }),
       ...claims,
       retry: { ...claims.retry, maxAttempts: config.webhookMaxAttempts },
@@ -102,7 +118,8 @@ export async function startEmbedded(config: Config, log: Logger, injected: { det
       subscriber: bus,
       bus,
       objects,
-      runs,
+      jobRecords: runnerDb.jobRecords,
+      frameCollection: runnerDb.frameCollection,
       frames,
       codec,
       log: log.child({ stage: 'runner' }),
@@ -125,8 +142,7 @@ export async function startEmbedded(config: Config, log: Logger, injected: { det
   });
 
   const api = await buildApi({
-    outbox,
-    runs,
+    ...apiStores(outboxDb, runnerDb),
     objects,
     log: log.child({ stage: 'api' }),
     maxUploadBytes: config.maxUploadBytes,

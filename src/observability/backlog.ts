@@ -1,15 +1,16 @@
-import type { OutboxStore } from '../ports/outbox-store.js';
-import type { RunnerStore } from '../ports/runner-store.js';
+import type { OutboxEvents } from '../ports/outbox-events.js';
+import type { JobRecords } from '../ports/job-records.js';
+import type { ResultsDeadLetters } from '../ports/results-dead-letters.js';
 import type { Sample } from './metrics.js';
 
 /** `framewise_outbox_backlog` of the jobs outbox: events per status. */
-export const jobsBacklog = (outbox: OutboxStore) => async (): Promise<Sample[]> =>
-  Object.entries(await outbox.countByStatus()).map(([status, n]) => ({ labels: { outbox: 'jobs', status }, value: n ?? 0 }));
+export const jobsBacklog = (outboxEvents: Pick<OutboxEvents, 'countByStatus'>) => async (): Promise<Sample[]> =>
+  Object.entries(await outboxEvents.countByStatus()).map(([status, n]) => ({ labels: { outbox: 'jobs', status }, value: n ?? 0 }));
 
 /** `framewise_outbox_backlog` of the results outbox: jobs waiting to be published, and its dead letters. */
-export const resultsBacklog = (runs: RunnerStore) => async (): Promise<Sample[]> => {
-  const counts = await runs.countByStatus();
-  const dead = (await runs.listDead(10_000)).length;
+export const resultsBacklog = (jobRecords: Pick<JobRecords, 'countByStatus'>, resultsDeadLetters: Pick<ResultsDeadLetters, 'listDead'>) => async (): Promise<Sample[]> => {
+  const counts = await jobRecords.countByStatus();
+  const dead = (await resultsDeadLetters.listDead(10_000)).length;
   return [
     { labels: { outbox: 'results', status: 'predictable' }, value: counts.predictable ?? 0 },
     { labels: { outbox: 'results', status: 'dead' }, value: dead },

@@ -3,8 +3,8 @@ import assert from 'node:assert/strict';
 import crypto, { createHash, randomUUID } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import pino from 'pino';
-import type { SqliteOutboxStore } from '../../src/adapters/outbox-store/sqlite.js';
-import type { SqliteRunnerStore } from '../../src/adapters/runner-store/sqlite.js';
+import type { OutboxDatabase } from '../../src/ports/outbox-database.js';
+import type { RunnerDatabase } from '../../src/ports/runner-database.js';
 import type { LocalDirObjectStore } from '../../src/adapters/object-store/local-dir.js';
 import { buildApi, type Api, type ApiDeps } from '../../src/stages/api/app.js';
 import { apiKeys, KeyRing } from '../../src/stages/api/auth.js';
@@ -12,6 +12,7 @@ import { decodeOutboxEvent, encodeOutboxEvent } from '../../src/core/messages.js
 import { multipart } from '../support/multipart.js';
 import { startApiFixture, type ApiFixture } from '../support/api-fixture.js';
 import { modelDefaults } from '../../src/core/model-defaults.js';
+import { apiStores } from '../../src/modes/api-stores.js';
 
 const FIXTURE = new URL('../fixtures/vtest-10s.mp4', import.meta.url);
 const KEYS = { alice: 'alice-key-0123456789abcdef', bob: 'bob-key-0123456789abcdef', root: 'root-key-0123456789abcdef' };
@@ -25,8 +26,8 @@ const MODELS = { names: ['centernet-coco'], defaultModel: 'centernet-coco', defa
  */
 describe('access: API keys, roles, job ownership, sessions, limits', () => {
   let fx: ApiFixture;
-  let outbox: SqliteOutboxStore;
-  let runs: SqliteRunnerStore;
+  let outboxDb: OutboxDatabase;
+  let runnerDb: RunnerDatabase;
   let objects: LocalDirObjectStore;
   let video: Buffer;
   /** Further APIs `make` built (the fixture closes its own). */
@@ -50,7 +51,7 @@ describe('access: API keys, roles, job ownership, sessions, limits', () => {
       ],
     });
     fx = await startApiFixture('access', { models: MODELS, auth: { keys } });
-    ({ outbox, runs, objects, api } = fx);
+    ({ outboxDb, runnerDb, objects, api } = fx);
     video = await readFile(FIXTURE);
   });
   after(async () => {
@@ -69,9 +70,9 @@ describe('access: API keys, roles, job ownership, sessions, limits', () => {
   };
   /** Ends a job as the runner would: started (its record keeps the event's payload as input), then failed. */
   const finish = async (id: string) => {
-    const event = (await outbox.get(id))!;
-    await runs.start({ _id: id, created_at: event.created_at, expected_frames: 1, parameters: { sample_every: 5 }, input: event.payload });
-    assert.equal(await runs.markFailed(id, 'ended by the test', new Date()), true);
+    const event = (await outboxDb.outboxEvents.get(id))!;
+    await runnerDb.jobRecords.start({ _id: id, created_at: event.created_at, expected_frames: 1, parameters: { sample_every: 5 }, input: event.payload });
+    assert.equal(await runnerDb.frameCollection.markFailed(id, 'ended by the test', new Date()), true);
   };
 
   test('without a key every /api route answers 401 with the error shape and WWW-Authenticate; a wrong key is told apart', async () => {
@@ -106,7 +107,7 @@ describe('access: API keys, roles, job ownership, sessions, limits', () => {
         if (r.method !== 'HEAD') assert.equal(res.json().error.code, code, `${r.method} ${r.url}`);
       }
     }
-    assert.equal((await outbox.list()).length, 0, 'nothing was created');
+    assert.equal((await outboxDb.outboxEvents.list()).length, 0, 'nothing was created');
   });
 
   test('probes, the API description, the docs and the web page answer without a key', async () => {
@@ -168,7 +169,7 @@ describe('access: API keys, roles, job ownership, sessions, limits', () => {
 
   test('a job is visible to the key that created it and to admins only; to another key it does not exist (404), on every route', async () => {
     const mine = await uploaded(KEYS.alice);
-    assert.equal((await outbox.get(mine))?.payload.owner, 'alice', 'the owner is recorded with the job');
+    assert.equal((await outboxDb.outboxEvents.get(mine))?.payload.owner, 'alice', 'the owner is recorded with the job');
     // Ended, so that an event stream wrongly opened to bob would end too (and fail the test, not hang it).
     await finish(mine);
     const missing = randomUUID();
@@ -217,19 +218,19 @@ describe('access: API keys, roles, job ownership, sessions, limits', () => {
     assert.ok(bob.every((id) => !alice.includes(id)), 'no job in both lists');
     const all = await listed(KEYS.root);
     assert.ok(all.includes(a) && all.includes(b), 'the admin: both');
-    assert.equal(all.length, (await outbox.list()).length);
+    assert.equal(all.length, (await outboxDb.outboxEvents.list()).length);
   });
 
   test('ownership outlives the sent event: the bus message and the runner record carry the owner', async () => {
     const id = await uploaded(KEYS.alice);
-    const event = (await outbox.get(id))!;
+    const event = (await outboxDb.outboxEvents.get(id))!;
     // What the runner records as the job's input is the event's payload as it travelled on the bus.
     const travelled = decodeOutboxEvent(encodeOutboxEvent(event).value);
     assert.equal(travelled.payload.owner, 'alice');
-    await runs.start({ _id: id, created_at: event.created_at, expected_frames: 1, parameters: { sample_every: 5 }, input: travelled.payload });
-    await outbox.markSent([id], new Date(Date.now() - 10_000));
-    await outbox.purge(new Date(Date.now() - 5000), new Date(0));
-    assert.equal(await outbox.get(id), undefined, 'the sent event is gone');
+    await runnerDb.jobRecords.start({ _id: id, created_at: event.created_at, expected_frames: 1, parameters: { sample_every: 5 }, input: travelled.payload });
+    await outboxDb.jobsOutbox.markSent([id], new Date(Date.now() - 10_000));
+    await outboxDb.jobsDeadLetters.purge(new Date(Date.now() - 5000), new Date(0));
+    assert.equal(await outboxDb.outboxEvents.get(id), undefined, 'the sent event is gone');
     assert.equal((await api.inject({ url: `/api/status/${id}`, headers: bearer(KEYS.alice) })).json().status, 'processing');
     assert.equal((await api.inject({ url: `/api/status/${id}`, headers: bearer(KEYS.bob) })).statusCode, 404);
     const bobs = (await api.inject({ url: '/api/status/all', headers: bearer(KEYS.bob) })).json().operations.map((o: { video_id: string }) => o.video_id);
@@ -245,7 +246,7 @@ describe('access: API keys, roles, job ownership, sessions, limits', () => {
     assert.notEqual(a1, b1, 'bob does not get alice’s job');
     assert.equal(a2, a1);
     assert.equal(b2, b1);
-    assert.equal((await outbox.get(b1))?.payload.owner, 'bob');
+    assert.equal((await outboxDb.outboxEvents.get(b1))?.payload.owner, 'bob');
   });
 
   test('the web page’s session: POST /api/session sets an HttpOnly, SameSite=Strict, signed cookie honoured on reads only', async () => {
@@ -306,8 +307,8 @@ describe('access: API keys, roles, job ownership, sessions, limits', () => {
   });
 
   test('a key at its limit of unfinished jobs gets 429 with Retry-After naming the limit; other keys and retries are unaffected', async () => {
-    await outbox.deleteAll();
-    await runs.deleteAll();
+    await outboxDb.outboxEvents.deleteAll();
+    await runnerDb.jobRecords.deleteAll();
     const limited = await make({ maxActiveJobsPerKey: 2 });
     const first = await uploaded(KEYS.alice, limited);
     const retryKey = { 'idempotency-key': `at-limit-${randomUUID()}` };
@@ -321,7 +322,7 @@ describe('access: API keys, roles, job ownership, sessions, limits', () => {
     assert.equal(request.statusCode, 429, '/api/request counts too');
     assert.equal((await upload(limited, KEYS.alice, retryKey)).json().event_id, second, 'a retry of an accepted upload still gets its job');
     assert.equal((await upload(limited, KEYS.bob)).statusCode, 200, 'another key has its own count');
-    // A job that ends frees a place, whether it is still in the outbox or only in the runner store.
+    // A job that ends frees a place, whether it is still in the outbox or only in the job records.
     await finish(first);
     assert.equal((await upload(limited, KEYS.alice)).statusCode, 200);
     assert.equal((await upload(limited, KEYS.alice)).statusCode, 429);
@@ -336,7 +337,7 @@ describe('access: API keys, roles, job ownership, sessions, limits', () => {
     const request = (key: string, payload: object, on = api) => on.inject({ method: 'POST', url: '/api/request', payload, headers: bearer(key) });
     const ok = await request(KEYS.alice, { object: `input/${mine}.mp4` });
     assert.equal(ok.statusCode, 200, ok.body);
-    assert.equal((await outbox.get(ok.json().event_id))?.payload.owner, 'alice');
+    assert.equal((await outboxDb.outboxEvents.get(ok.json().event_id))?.payload.owner, 'alice');
     for (const object of [`input/${theirs}.mp4`, `input/${mine.toUpperCase()}.mp4`, `input/${mine}.webm`, 'input/../../etc/passwd', `input/../input/${mine}.mp4`, `detection/${mine}.json`, 'input/not-a-uuid.mp4', `input/${mine}.mp4/`]) {
       const r = await request(KEYS.alice, { object });
       assert.equal(r.statusCode, 404, object);
@@ -354,10 +355,10 @@ describe('access: API keys, roles, job ownership, sessions, limits', () => {
   });
 
   test('with no key configured authentication is off: anonymous callers do what clients do; admin routes answer loopback only', async () => {
-    const open = await buildApi({ outbox, runs, objects, log: pino({ level: 'silent' }), maxUploadBytes: 10_000_000, models: MODELS, maxActiveJobsPerKey: 1 });
+    const open = await buildApi({ ...apiStores(outboxDb, runnerDb), objects, log: pino({ level: 'silent' }), maxUploadBytes: 10_000_000, models: MODELS, maxActiveJobsPerKey: 1 });
     apis.push(open);
     const a = await uploaded(KEYS.alice, open); // a bearer header is ignored: there is no key to check it against
-    assert.equal((await outbox.get(a))?.payload.owner, undefined, 'no owner recorded');
+    assert.equal((await outboxDb.outboxEvents.get(a))?.payload.owner, undefined, 'no owner recorded');
     assert.equal((await uploaded(KEYS.alice, open)) !== a, true, 'no per-key limit without keys');
     assert.equal((await open.inject({ url: `/api/status/${a}` })).statusCode, 200);
     assert.deepEqual((await open.inject({ method: 'POST', url: '/api/session' })).json(), { authenticated: false, key_id: 'anonymous', role: 'client' });

@@ -3,8 +3,8 @@ import assert from 'node:assert/strict';
 import { readFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
-import type { SqliteOutboxStore } from '../../src/adapters/outbox-store/sqlite.js';
-import type { SqliteRunnerStore } from '../../src/adapters/runner-store/sqlite.js';
+import type { OutboxDatabase } from '../../src/ports/outbox-database.js';
+import type { RunnerDatabase } from '../../src/ports/runner-database.js';
 import type { LocalDirObjectStore } from '../../src/adapters/object-store/local-dir.js';
 import type { Api } from '../../src/stages/api/app.js';
 import { detectionDocument } from '../../src/core/result-document.js';
@@ -21,15 +21,15 @@ describe('HTTP API (inject, embedded stores)', () => {
   let fx: ApiFixture;
   let dir: string;
   let api: Api;
-  let outbox: SqliteOutboxStore;
-  let runs: SqliteRunnerStore;
+  let outboxDb: OutboxDatabase;
+  let runnerDb: RunnerDatabase;
   let objects: LocalDirObjectStore;
   let accepted = 0;
   const MAX = 600_000;
 
   before(async () => {
     fx = await startApiFixture('api', { maxUploadBytes: MAX, onAccepted: () => accepted++, models: MODELS });
-    ({ dir, api, outbox, runs, objects } = fx);
+    ({ dir, api, outboxDb, runnerDb, objects } = fx);
   });
   after(() => fx.close());
 
@@ -52,7 +52,7 @@ describe('HTTP API (inject, embedded stores)', () => {
     const { status, event_id } = r.json();
     assert.equal(status, 'ok');
     assert.match(event_id, /^[0-9a-f-]{36}$/);
-    const event = await outbox.get(event_id);
+    const event = await outboxDb.outboxEvents.get(event_id);
     assert.equal(event?.status, 'new');
     assert.deepEqual(event?.payload, { bucket: 'videos', object: `input/${event_id}.mp4`, media_type: 'video/mp4', model: 'centernet-coco' });
     assert.ok((await readFile(objects.localPath(`input/${event_id}.mp4`))).equals(video));
@@ -70,23 +70,23 @@ describe('HTTP API (inject, embedded stores)', () => {
     ['a PDF', async () => Buffer.concat([Buffer.from('%PDF-1.7\n'), Buffer.alloc(200, 7)]), 415, 'ERR_UPLOAD_NOT_VIDEO'],
   ] as const) {
     test(`${name} is refused with ${status} ${code}, storing nothing`, async () => {
-      const jobs = (await outbox.list()).length;
+      const jobs = (await outboxDb.outboxEvents.list()).length;
       const r = await upload(await make());
       assert.equal(r.statusCode, status);
       assert.equal(r.json().error.code, code);
       assert.ok(r.json().error.message.length > 0);
-      assert.equal((await outbox.list()).length, jobs);
+      assert.equal((await outboxDb.outboxEvents.list()).length, jobs);
     });
   }
 
   test('an upload over the size limit gets 413 and leaves no object and no job', async () => {
     const big = Buffer.concat([await fixture('vtest-10s.mp4'), Buffer.alloc(MAX)]);
-    const jobs = (await outbox.list()).length;
+    const jobs = (await outboxDb.outboxEvents.list()).length;
     const r = await upload(big);
     assert.equal(r.statusCode, 413);
     assert.equal(r.json().error.code, 'ERR_UPLOAD_TOO_LARGE');
     assert.match(r.json().error.message, /600000/);
-    assert.equal((await outbox.list()).length, jobs);
+    assert.equal((await outboxDb.outboxEvents.list()).length, jobs);
     const stored = await readdir(join(dir, 'objects', 'videos', 'input'));
     assert.equal(stored.length, jobs, 'no partial object left');
     assert.deepEqual(await readdir(join(dir, 'objects', '.incoming')), []);
@@ -131,8 +131,8 @@ describe('HTTP API (inject, embedded stores)', () => {
       processing_time_seconds: 0,
       processing_time_formatted: '',
     });
-    await runs.start({ _id: id, created_at: new Date(Date.now() - 10_000), expected_frames: 20, parameters: { sample_every: 5 } });
-    for (let f = 0; f < 5; f++) await runs.addFrameResult(id, { frame: f * 5, objects: [] });
+    await runnerDb.jobRecords.start({ _id: id, created_at: new Date(Date.now() - 10_000), expected_frames: 20, parameters: { sample_every: 5 } });
+    for (let f = 0; f < 5; f++) await runnerDb.frameCollection.addFrameResult(id, { frame: f * 5, objects: [] });
     // The rate is frames over time since the upload (kept to 0.01 s): let some time pass, or an
     // answer within 5 ms of the upload has no rate yet.
     await new Promise((r) => setTimeout(r, 20));
@@ -163,10 +163,10 @@ describe('HTTP API (inject, embedded stores)', () => {
     const video = await fixture('vtest-10s.mp4');
     const byField = await api.inject({ method: 'POST', url: '/api/upload_video', ...multipart('file', 'clip.mp4', video, 'video/mp4', { model: 'yolo-test' }) });
     assert.equal(byField.statusCode, 200);
-    assert.equal((await outbox.get(byField.json().event_id))?.payload.model, 'yolo-test');
+    assert.equal((await outboxDb.outboxEvents.get(byField.json().event_id))?.payload.model, 'yolo-test');
     const byQuery = await api.inject({ method: 'POST', url: '/api/upload_video?model=yolo-test', ...multipart('file', 'clip.mp4', video) });
-    assert.equal((await outbox.get(byQuery.json().event_id))?.payload.model, 'yolo-test');
-    const jobs = (await outbox.list()).length;
+    assert.equal((await outboxDb.outboxEvents.get(byQuery.json().event_id))?.payload.model, 'yolo-test');
+    const jobs = (await outboxDb.outboxEvents.list()).length;
     for (const r of [
       await api.inject({ method: 'POST', url: '/api/upload_video', ...multipart('file', 'clip.mp4', video, 'video/mp4', { model: 'yolov99' }) }),
       await api.inject({ method: 'POST', url: '/api/upload_video?model=yolov99', ...multipart('file', 'clip.mp4', video) }),
@@ -176,7 +176,7 @@ describe('HTTP API (inject, embedded stores)', () => {
       assert.equal(r.json().error.code, 'ERR_MODEL_UNKNOWN');
       assert.match(r.json().error.message, /yolov99.*centernet-coco, yolo-test/);
     }
-    assert.equal((await outbox.list()).length, jobs, 'no job for an unknown model');
+    assert.equal((await outboxDb.outboxEvents.list()).length, jobs, 'no job for an unknown model');
   });
 
   test('POST /api/request creates a job for a stored video, and refuses unknown objects and buckets', async () => {
@@ -186,7 +186,7 @@ describe('HTTP API (inject, embedded stores)', () => {
     assert.equal(ok.statusCode, 200);
     const id = ok.json().event_id;
     assert.notEqual(id, first);
-    assert.equal((await outbox.get(id))?.payload.object, object);
+    assert.equal((await outboxDb.outboxEvents.get(id))?.payload.object, object);
     const missing = await api.inject({ method: 'POST', url: '/api/request', payload: { object: 'input/nope.mp4' } });
     assert.equal(missing.statusCode, 404);
     assert.equal(missing.json().error.code, 'ERR_OBJECT_NOT_FOUND');
@@ -208,16 +208,16 @@ describe('HTTP API (inject, embedded stores)', () => {
   test('results: ready from detection/{id}.json; failed with its reason; status/all lists every job with counts', async () => {
     const readyId = (await upload(await fixture('vtest-10s.mp4'))).json().event_id as string;
     const failedId = (await upload(await fixture('vtest-10s.mp4'))).json().event_id as string;
-    await runs.start({ _id: readyId, created_at: new Date(Date.now() - 3000), expected_frames: 2, parameters: { sample_every: 5 } });
+    await runnerDb.jobRecords.start({ _id: readyId, created_at: new Date(Date.now() - 3000), expected_frames: 2, parameters: { sample_every: 5 } });
     const person = { class: 'person', box: [1, 2, 3, 4] as [number, number, number, number], conf: 0.9 };
-    await runs.addFrameResult(readyId, { frame: 0, objects: [person] });
-    await runs.addFrameResult(readyId, { frame: 5, objects: [] });
-    await runs.setTotalFrames(readyId, 2);
-    assert.ok(await runs.markPredictable(readyId));
-    const doc = detectionDocument({ event_id: readyId, total_frames: 2, parameters: { sample_every: 5 } }, () => runs.frameResults(readyId));
+    await runnerDb.frameCollection.addFrameResult(readyId, { frame: 0, objects: [person] });
+    await runnerDb.frameCollection.addFrameResult(readyId, { frame: 5, objects: [] });
+    await runnerDb.frameCollection.setTotalFrames(readyId, 2);
+    assert.ok(await runnerDb.frameCollection.markPredictable(readyId));
+    const doc = detectionDocument({ event_id: readyId, total_frames: 2, parameters: { sample_every: 5 } }, () => runnerDb.frameCollection.frameResults(readyId));
     await objects.put(`detection/${readyId}.json`, Readable.from(doc));
-    await runs.markReady(readyId, new Date(), { bucket: 'videos', object: `detection/${readyId}.json` });
-    await runs.markFailed(failedId, 'the video is damaged: invalid NAL unit', new Date());
+    await runnerDb.resultsOutbox.markReady(readyId, new Date(), { bucket: 'videos', object: `detection/${readyId}.json` });
+    await runnerDb.frameCollection.markFailed(failedId, 'the video is damaged: invalid NAL unit', new Date());
 
     const ready = (await api.inject({ url: `/api/result_video/${readyId}` })).json();
     assert.equal(ready.status, 'ready');
@@ -244,7 +244,7 @@ describe('HTTP API (inject, embedded stores)', () => {
     assert.equal(r.statusCode, 200);
     assert.ok(r.json().deleted_jobs > 0);
     assert.equal((await api.inject({ url: '/api/status/all' })).json().total, 0);
-    assert.equal((await runs.list()).length, 0);
+    assert.equal((await runnerDb.jobRecords.list()).length, 0);
     const left = await readdir(join(dir, 'objects', 'videos')).catch(() => []);
     assert.deepEqual(left, []);
   });

@@ -1,7 +1,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
-import type { SqliteOutboxStore } from '../../src/adapters/outbox-store/sqlite.js';
+import type { OutboxDatabase } from '../../src/ports/outbox-database.js';
 import type { Api } from '../../src/stages/api/app.js';
 import { COCO_CLASSES } from '../../src/adapters/detector/coco-classes.js';
 import { multipart } from '../support/multipart.js';
@@ -15,17 +15,17 @@ const MODELS = { names: ['centernet-coco', 'custom'], defaultModel: 'centernet-c
 describe('per-job options at upload (form fields, query, JSON)', () => {
   let fx: ApiFixture;
   let api: Api;
-  let outbox: SqliteOutboxStore;
+  let outboxDb: OutboxDatabase;
 
   before(async () => {
     fx = await startApiFixture('options', { models: MODELS });
-    ({ api, outbox } = fx);
+    ({ api, outboxDb } = fx);
   });
   after(() => fx.close());
 
   const uploadWith = async (fields: Record<string, string>, query = '') =>
     api.inject({ method: 'POST', url: `/api/upload_video${query}`, ...multipart('file', 'clip.mp4', await VIDEO, 'video/mp4', fields) });
-  const optionsOf = async (eventId: string) => (await outbox.get(eventId))?.payload.options;
+  const optionsOf = async (eventId: string) => (await outboxDb.outboxEvents.get(eventId))?.payload.options;
 
   test('form fields become the job’s typed options, recorded in its outbox event', async () => {
     const r = await uploadWith({ sample_fps: '2.5', confidence: '0.4', iou: '0.6', classes: ' person, car ,person', annotate: 'true', webhook_url: 'https://hooks.example.com/fw?x=1' });
@@ -71,12 +71,12 @@ describe('per-job options at upload (form fields, query, JSON)', () => {
   ];
   for (const [what, fields, message] of refused) {
     test(`400 ERR_OPTION_INVALID for ${what}, and no job`, async () => {
-      const before = (await outbox.list()).length;
+      const before = (await outboxDb.outboxEvents.list()).length;
       const r = await uploadWith(fields);
       assert.equal(r.statusCode, 400, r.body);
       assert.equal(r.json().error.code, 'ERR_OPTION_INVALID');
       assert.match(r.json().error.message, message);
-      assert.equal((await outbox.list()).length, before, 'no job was created');
+      assert.equal((await outboxDb.outboxEvents.list()).length, before, 'no job was created');
     });
   }
 
@@ -108,7 +108,7 @@ describe('per-job options at upload (form fields, query, JSON)', () => {
 
   test('/api/request takes the same options as JSON, classes as a list', async () => {
     const up = await uploadWith({});
-    const object = (await outbox.get(up.json().event_id))!.payload.object;
+    const object = (await outboxDb.outboxEvents.get(up.json().event_id))!.payload.object;
     const ok = await api.inject({ method: 'POST', url: '/api/request', payload: { object, classes: ['person'], confidence: 0.5, annotate: false } });
     assert.equal(ok.statusCode, 200, ok.body);
     assert.deepEqual(await optionsOf(ok.json().event_id), { classes: ['person'], confidence: 0.5, annotate: false });

@@ -4,7 +4,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
-import type { SqliteOutboxStore } from '../../src/adapters/outbox-store/sqlite.js';
+import type { OutboxDatabase } from '../../src/ports/outbox-database.js';
 import type { LocalDirObjectStore } from '../../src/adapters/object-store/local-dir.js';
 import { FfmpegFrameSource } from '../../src/adapters/frame-source/ffmpeg.js';
 import { buildApi, type Api } from '../../src/stages/api/app.js';
@@ -17,6 +17,7 @@ import { multipart } from '../support/multipart.js';
 import { clipOfFixture, FIXTURE } from '../support/derived-videos.js';
 import { startApiFixture, type ApiFixture } from '../support/api-fixture.js';
 import { modelDefaults } from '../../src/core/model-defaults.js';
+import { apiStores } from '../../src/modes/api-stores.js';
 
 const log = pino({ level: 'silent' });
 const MODELS = { names: ['centernet-coco'], defaultModel: 'centernet-coco', defaults: (m: string) => modelDefaults({ models: [] }, m) };
@@ -35,14 +36,14 @@ describe('video limits: the API probes what it stored and refuses a video over a
   // The fixture gives the stores and the lax deps (`fx.deps`); each test builds an API with the limits it tests (`apiWith`), not `fx.api`.
   let fx: ApiFixture;
   let dir: string;
-  let outbox: SqliteOutboxStore;
+  let outboxDb: OutboxDatabase;
   let objects: LocalDirObjectStore;
   const apis: Api[] = [];
   const clips: Record<'short' | 'wide' | 'tall', Buffer> = {} as never;
 
   before(async () => {
     fx = await startApiFixture('limits', { maxUploadBytes: 50_000_000, models: MODELS, probe: (p) => ffprobe.probe(p), videoLimits: LAX });
-    ({ dir, outbox, objects } = fx);
+    ({ dir, outboxDb, objects } = fx);
     clips.short = await readFile(await clipOfFixture(dir, 'short.mp4')); // 768×576, 1 s, 10 frames
     clips.wide = await readFile(await clipOfFixture(dir, 'wide.mp4', '1280x720'));
     clips.tall = await readFile(await clipOfFixture(dir, 'tall.mp4', '720x1280'));
@@ -87,7 +88,7 @@ describe('video limits: the API probes what it stored and refuses a video over a
     for (const clip of [clips.wide, clips.tall]) {
       const r = await upload(api, clip);
       assert.equal(r.statusCode, 200, r.body);
-      const job = await outbox.get(r.json().event_id);
+      const job = await outboxDb.outboxEvents.get(r.json().event_id);
       assert.equal(job?.status, 'new');
       assert.ok((await readFile(objects.localPath(job!.payload.object))).equals(clip), 'stored whole');
     }
@@ -101,7 +102,7 @@ describe('video limits: the API probes what it stored and refuses a video over a
     const api = await apiWith({ maxDurationSeconds: 1, maxFrames: 10, maxWidth: 768, maxHeight: 576 });
     const r = await upload(api, clips.short);
     assert.equal(r.statusCode, 200, r.body);
-    assert.equal((await outbox.get(r.json().event_id))?.status, 'new');
+    assert.equal((await outboxDb.outboxEvents.get(r.json().event_id))?.status, 'new');
   });
 
   test('a video ffprobe cannot read is still accepted: the runner fails its job with the reason', async () => {
@@ -119,7 +120,7 @@ describe('video limits: the API probes what it stored and refuses a video over a
     const video = await readFile(FIXTURE);
     const r = await upload(lax, video);
     assert.equal(r.statusCode, 200, r.body);
-    assert.ok((await readFile(objects.localPath((await outbox.get(r.json().event_id))!.payload.object))).equals(video), 'stored whole through the tee');
+    assert.ok((await readFile(objects.localPath((await outboxDb.outboxEvents.get(r.json().event_id))!.payload.object))).equals(video), 'stored whole through the tee');
     const left = [...(await probeTemps())].filter((n) => !temps.has(n));
     assert.deepEqual(left, [], 'no temp copy left behind');
   });
@@ -129,7 +130,7 @@ describe('video limits: the API probes what it stored and refuses a video over a
       // An earlier upload, accepted under laxer limits: /api/request takes only the server's own input keys.
       const uploaded = await upload(await apiWith({}), clips.wide);
       assert.equal(uploaded.statusCode, 200, uploaded.body);
-      const object = (await outbox.get(uploaded.json().event_id))!.payload.object;
+      const object = (await outboxDb.outboxEvents.get(uploaded.json().event_id))!.payload.object;
       const api = await apiWith({ maxWidth: 640, maxHeight: 480 }, store());
       const jobs = await jobCount(api);
       const r = await api.inject({ method: 'POST', url: '/api/request', payload: { bucket: 'videos', object } });
@@ -255,7 +256,7 @@ describe('rate limits: per API key (else per client IP), 429 with Retry-After', 
   });
 
   test('0 turns the limits off', async () => {
-    const unlimited = await buildApi({ outbox: fx.outbox, runs: fx.runs, objects: fx.objects, log, maxUploadBytes: 1000, models: MODELS, rateLimits: { perMinute: 0, uploadsPerMinute: 0 } });
+    const unlimited = await buildApi({ ...apiStores(fx.outboxDb, fx.runnerDb), objects: fx.objects, log, maxUploadBytes: 1000, models: MODELS, rateLimits: { perMinute: 0, uploadsPerMinute: 0 } });
     try {
       for (let i = 0; i < 20; i++) assert.equal((await unlimited.inject({ url: '/api/status/all' })).statusCode, 200);
     } finally {

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import pino from 'pino';
 import { openDatabase, type SqliteDatabase } from '../../src/adapters/sqlite/database.js';
-import type { SqliteOutboxStore } from '../../src/adapters/outbox-store/sqlite.js';
+import type { OutboxDatabase } from '../../src/ports/outbox-database.js';
 import type { Api } from '../../src/stages/api/app.js';
 import { Metrics } from '../../src/observability/metrics.js';
 import { sqliteCheck } from '../../src/modes/ready-checks.js';
@@ -27,7 +27,7 @@ describe('API observability: /ready, HTTP request metrics, trace ids in request 
   let spare: SqliteDatabase;
   let api: Api;
   let metrics: Metrics;
-  let outbox: SqliteOutboxStore;
+  let outboxDb: OutboxDatabase;
   const lines: Array<Record<string, unknown>> = [];
 
   before(async () => {
@@ -46,7 +46,7 @@ describe('API observability: /ready, HTTP request metrics, trace ids in request 
       spare = openDatabase(join(dir, 'spare.sqlite'));
       return { log, metrics, readyChecks: { sqlite: sqliteCheck(db), spare: sqliteCheck(spare), objects: () => objects.ping() } };
     });
-    ({ api, outbox } = fx);
+    ({ api, outboxDb } = fx);
   });
   after(async () => {
     if (spare.open) spare.close();
@@ -114,7 +114,7 @@ describe('API observability: /ready, HTTP request metrics, trace ids in request 
     assert.match(generated, /^[0-9a-f]{32}$/);
     assert.notEqual(generated, traceId);
     for (const l of reqLines(untracedReq)) assert.equal(l.trace_id, generated, 'one trace id for the whole request');
-    assert.equal(traceIdOf((await outbox.get(untracedId))?.traceparent), generated, 'the job continues the trace its request logged');
-    assert.equal(traceIdOf((await outbox.get(tracedId))?.traceparent), traceId);
+    assert.equal(traceIdOf((await outboxDb.outboxEvents.get(untracedId))?.traceparent), generated, 'the job continues the trace its request logged');
+    assert.equal(traceIdOf((await outboxDb.outboxEvents.get(tracedId))?.traceparent), traceId);
   });
 });

@@ -2,8 +2,8 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { SqliteOutboxStore } from '../../src/adapters/outbox-store/sqlite.js';
-import type { SqliteRunnerStore } from '../../src/adapters/runner-store/sqlite.js';
+import type { OutboxDatabase } from '../../src/ports/outbox-database.js';
+import type { RunnerDatabase } from '../../src/ports/runner-database.js';
 import { buildApi, type Api } from '../../src/stages/api/app.js';
 import { Metrics } from '../../src/observability/metrics.js';
 import { jobsBacklog, resultsBacklog } from '../../src/observability/backlog.js';
@@ -23,18 +23,18 @@ describe('HTTP API: idempotent submission, trace context, dead letters, metrics'
   let dir: string;
   let api: Api;
   let keyed: Api;
-  let outbox: SqliteOutboxStore;
-  let runs: SqliteRunnerStore;
+  let outboxDb: OutboxDatabase;
+  let runnerDb: RunnerDatabase;
   const ADMIN_KEY = 'an-admin-key-for-the-tests';
 
   before(async () => {
     fx = await startApiFixture('outbox-api', (stores) => {
       const metrics = new Metrics('test');
-      metrics.addBacklogSource(jobsBacklog(stores.outbox));
-      metrics.addBacklogSource(resultsBacklog(stores.runs));
+      metrics.addBacklogSource(jobsBacklog(stores.outboxDb.outboxEvents));
+      metrics.addBacklogSource(resultsBacklog(stores.runnerDb.jobRecords, stores.runnerDb.resultsDeadLetters));
       return { metrics };
     });
-    ({ dir, api, outbox, runs } = fx);
+    ({ dir, api, outboxDb, runnerDb } = fx);
     // The same stores and metrics behind an admin key.
     keyed = await buildApi({ ...fx.deps, adminKey: ADMIN_KEY });
   });
@@ -50,23 +50,23 @@ describe('HTTP API: idempotent submission, trace context, dead letters, metrics'
   const inputs = async () => (await readdir(join(dir, 'objects', 'videos', 'input')).catch(() => [])).length;
 
   test('a retried upload with the same Idempotency-Key gets the same job; nothing is stored twice', async () => {
-    const before = { jobs: (await outbox.list()).length, inputs: await inputs() };
+    const before = { jobs: (await outboxDb.outboxEvents.list()).length, inputs: await inputs() };
     const first = await upload({ 'idempotency-key': 'client-request-1' });
     assert.equal(first.statusCode, 200);
     const again = await upload({ 'idempotency-key': 'client-request-1' });
     assert.deepEqual(again.json(), first.json());
     const other = await upload({ 'idempotency-key': 'client-request-2' });
     assert.notEqual(other.json().event_id, first.json().event_id);
-    assert.equal((await outbox.list()).length, before.jobs + 2);
+    assert.equal((await outboxDb.outboxEvents.list()).length, before.jobs + 2);
     assert.equal(await inputs(), before.inputs + 2);
   });
 
   test('concurrent uploads with one key create one job, and the losers’ uploads are removed', async () => {
-    const before = { jobs: (await outbox.list()).length, inputs: await inputs() };
+    const before = { jobs: (await outboxDb.outboxEvents.list()).length, inputs: await inputs() };
     const rs = await Promise.all([1, 2, 3].map(() => upload({ 'idempotency-key': 'racing-key' })));
     const ids = new Set(rs.map((r) => r.json().event_id));
     assert.equal(ids.size, 1, JSON.stringify(rs.map((r) => r.json())));
-    assert.equal((await outbox.list()).length, before.jobs + 1);
+    assert.equal((await outboxDb.outboxEvents.list()).length, before.jobs + 1);
     assert.equal(await inputs(), before.inputs + 1);
   });
 
@@ -80,7 +80,7 @@ describe('HTTP API: idempotent submission, trace context, dead letters, metrics'
 
   test('POST /api/request honours Idempotency-Key too', async () => {
     const up = (await upload()).json().event_id as string;
-    const object = (await outbox.get(up))!.payload.object;
+    const object = (await outboxDb.outboxEvents.get(up))!.payload.object;
     const req = () => api.inject({ method: 'POST', url: '/api/request', payload: { object }, headers: { 'idempotency-key': 'request-key' } });
     const [a, b] = [await req(), await req()];
     assert.equal(a.statusCode, 200);
@@ -90,14 +90,14 @@ describe('HTTP API: idempotent submission, trace context, dead letters, metrics'
   test('the request’s traceparent is kept with the event; without a valid one the API starts a trace', async () => {
     const tp = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01';
     const withTrace = (await upload({ traceparent: tp })).json().event_id as string;
-    assert.equal((await outbox.get(withTrace))?.traceparent, tp);
+    assert.equal((await outboxDb.outboxEvents.get(withTrace))?.traceparent, tp);
     for (const headers of [{}, { traceparent: 'not-a-trace' }] as Array<Record<string, string>>) {
       const id = (await upload(headers)).json().event_id as string;
-      const stored = (await outbox.get(id))?.traceparent;
+      const stored = (await outboxDb.outboxEvents.get(id))?.traceparent;
       assert.ok(stored && parseTraceparent(stored) === stored, `a valid new trace: ${stored}`);
       assert.notEqual(stored, tp);
     }
-    const e = await outbox.get(withTrace);
+    const e = await outboxDb.outboxEvents.get(withTrace);
     assert.equal(e?.event_type, 'video.submitted');
     assert.equal(e?.aggregate_type, 'job');
     assert.equal(e?.aggregate_id, withTrace);
@@ -106,18 +106,18 @@ describe('HTTP API: idempotent submission, trace context, dead letters, metrics'
 
   test('a dead event shows as failed with its error; admins list, replay and discard dead letters of both outboxes', async () => {
     const id = (await upload()).json().event_id as string;
-    await outbox.markDead(id, 'RECORD_TOO_LARGE', new Date());
+    await outboxDb.jobsOutbox.markDead(id, 'RECORD_TOO_LARGE', new Date());
     const failed = (await api.inject({ url: `/api/result_video/${id}` })).json();
     assert.equal(failed.status, 'failed');
     assert.match(failed.reason, /could not be dispatched after 1 attempts: RECORD_TOO_LARGE/);
 
     // The results outbox: a job whose detections could not be written.
     const job = (await upload()).json().event_id as string;
-    await runs.start({ _id: job, created_at: new Date(), expected_frames: 1, parameters: { sample_every: 5 } });
-    await runs.setTotalFrames(job, 1);
-    await runs.addFrameResult(job, { frame: 0, objects: [] });
-    await runs.markPredictable(job);
-    await runs.markPublishDead(job, 'the result could not be published: AccessDenied', new Date());
+    await runnerDb.jobRecords.start({ _id: job, created_at: new Date(), expected_frames: 1, parameters: { sample_every: 5 } });
+    await runnerDb.frameCollection.setTotalFrames(job, 1);
+    await runnerDb.frameCollection.addFrameResult(job, { frame: 0, objects: [] });
+    await runnerDb.frameCollection.markPredictable(job);
+    await runnerDb.resultsOutbox.markPublishDead(job, 'the result could not be published: AccessDenied', new Date());
 
     const list = (await api.inject({ url: '/api/admin/dead_letters' })).json();
     assert.deepEqual(
@@ -131,14 +131,14 @@ describe('HTTP API: idempotent submission, trace context, dead letters, metrics'
     const replay = await api.inject({ method: 'POST', url: `/api/admin/dead_letters/jobs/${id}/replay` });
     assert.equal(replay.statusCode, 200);
     assert.equal(replay.json().action, 'replayed');
-    assert.equal((await outbox.get(id))?.status, 'new');
+    assert.equal((await outboxDb.outboxEvents.get(id))?.status, 'new');
     assert.equal((await api.inject({ url: `/api/result_video/${id}` })).json().status, 'new');
     assert.equal((await api.inject({ method: 'POST', url: `/api/admin/dead_letters/jobs/${id}/replay` })).statusCode, 404, 'no longer dead');
 
     assert.equal((await api.inject({ method: 'POST', url: `/api/admin/dead_letters/results/${job}/replay` })).statusCode, 200);
-    assert.equal((await runs.get(job))?.status, 'predictable');
+    assert.equal((await runnerDb.jobRecords.get(job))?.status, 'predictable');
 
-    await outbox.markDead(id, 'again', new Date());
+    await outboxDb.jobsOutbox.markDead(id, 'again', new Date());
     const discard = await api.inject({ method: 'DELETE', url: `/api/admin/dead_letters/jobs/${id}` });
     assert.equal(discard.statusCode, 200);
     assert.equal((await api.inject({ url: `/api/result_video/${id}` })).statusCode, 404, 'a discarded job-outbox event is gone');
@@ -165,10 +165,10 @@ describe('HTTP API: idempotent submission, trace context, dead letters, metrics'
 
   test('a job whose sent event was removed after its retention is still found through its runner record', async () => {
     const id = (await upload()).json().event_id as string;
-    await runs.start({ _id: id, created_at: new Date(), expected_frames: 1, parameters: { sample_every: 5 } });
-    await outbox.markSent([id], new Date(Date.now() - 10_000));
-    assert.deepEqual(await outbox.purge(new Date(Date.now() - 5000), new Date(0)), { sent: 1, dead: 0 });
-    assert.equal(await outbox.get(id), undefined);
+    await runnerDb.jobRecords.start({ _id: id, created_at: new Date(), expected_frames: 1, parameters: { sample_every: 5 } });
+    await outboxDb.jobsOutbox.markSent([id], new Date(Date.now() - 10_000));
+    assert.deepEqual(await outboxDb.jobsDeadLetters.purge(new Date(Date.now() - 5000), new Date(0)), { sent: 1, dead: 0 });
+    assert.equal(await outboxDb.outboxEvents.get(id), undefined);
     assert.equal((await api.inject({ url: `/api/result_video/${id}` })).json().status, 'processing');
     const all = (await api.inject({ url: '/api/status/all' })).json();
     assert.ok(all.operations.some((o: { video_id: string; status_code: string }) => o.video_id === id && o.status_code === 'processing'));
@@ -178,7 +178,7 @@ describe('HTTP API: idempotent submission, trace context, dead letters, metrics'
     const r = await api.inject({ url: '/metrics' });
     assert.equal(r.statusCode, 200);
     assert.match(r.headers['content-type'] as string, /^text\/plain/);
-    const newEvents = (await outbox.countByStatus()).new ?? 0;
+    const newEvents = (await outboxDb.outboxEvents.countByStatus()).new ?? 0;
     assert.ok(newEvents > 0);
     assert.match(r.body, new RegExp(`framewise_outbox_backlog\\{outbox="jobs",status="new",service="test"\\} ${newEvents}\\b`));
     assert.match(r.body, /framewise_outbox_backlog\{outbox="results",status="predictable",service="test"\} 1\b/);

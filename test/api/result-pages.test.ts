@@ -45,14 +45,14 @@ describe(`GET /api/result_video/{id}: pages and filters over a published result 
   before(async () => {
     fx = await startApiFixture('pages', { maxUploadBytes: 1000, models: { names: ['m'], defaultModel: 'm', defaults: (m: string) => modelDefaults({ models: [] }, m) }, resultCacheBytes });
     api = fx.api;
-    const { runs, objects } = fx;
-    await runs.start({ _id: id, created_at: new Date(), expected_frames: FRAMES, parameters: { sample_every: 1 }, video: VIDEO });
-    for (let i = 0; i < FRAMES; i++) await runs.addFrameResult(id, frameResult(i));
-    await runs.setTotalFrames(id, FRAMES);
-    await runs.markPredictable(id);
-    const doc = detectionDocument({ event_id: id, total_frames: FRAMES, parameters: { sample_every: 1 }, video: VIDEO }, () => runs.frameResults(id));
+    const { runnerDb, objects } = fx;
+    await runnerDb.jobRecords.start({ _id: id, created_at: new Date(), expected_frames: FRAMES, parameters: { sample_every: 1 }, video: VIDEO });
+    for (let i = 0; i < FRAMES; i++) await runnerDb.frameCollection.addFrameResult(id, frameResult(i));
+    await runnerDb.frameCollection.setTotalFrames(id, FRAMES);
+    await runnerDb.frameCollection.markPredictable(id);
+    const doc = detectionDocument({ event_id: id, total_frames: FRAMES, parameters: { sample_every: 1 }, video: VIDEO }, () => runnerDb.frameCollection.frameResults(id));
     await objects.put(`detection/${id}.json`, Readable.from(doc));
-    await runs.markReady(id, new Date(), { bucket: 'videos', object: `detection/${id}.json` });
+    await runnerDb.resultsOutbox.markReady(id, new Date(), { bucket: 'videos', object: `detection/${id}.json` });
   });
   after(() => fx.close());
 

@@ -1,8 +1,8 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import type { SqliteOutboxStore } from '../../src/adapters/outbox-store/sqlite.js';
-import type { SqliteRunnerStore } from '../../src/adapters/runner-store/sqlite.js';
+import type { OutboxDatabase } from '../../src/ports/outbox-database.js';
+import type { RunnerDatabase } from '../../src/ports/runner-database.js';
 import { videoSubmitted } from '../../src/core/job.js';
 import { startApiFixture, type ApiFixture } from '../support/api-fixture.js';
 import { modelDefaults } from '../../src/core/model-defaults.js';
@@ -39,12 +39,12 @@ async function readEvents(url: string, onEvent: (e: SseEvent) => Promise<void> |
 describe('GET /api/status/{id}/events (Server-Sent Events over real HTTP)', () => {
   let fx: ApiFixture;
   let base: string;
-  let outbox: SqliteOutboxStore;
-  let runs: SqliteRunnerStore;
+  let outboxDb: OutboxDatabase;
+  let runnerDb: RunnerDatabase;
 
   before(async () => {
     fx = await startApiFixture('sse', { maxUploadBytes: 1000, statusPollMs: 20, models: { names: ['m'], defaultModel: 'm', defaults: (m: string) => modelDefaults({ models: [] }, m) } });
-    ({ outbox, runs } = fx);
+    ({ outboxDb, runnerDb } = fx);
     // A real port: the stream is read as a browser's EventSource would, not through inject.
     base = await fx.api.listen({ host: '127.0.0.1', port: 0 });
   });
@@ -52,18 +52,18 @@ describe('GET /api/status/{id}/events (Server-Sent Events over real HTTP)', () =
 
   test('streams each change of a job, frame by frame, and closes after ready', async () => {
     const id = randomUUID();
-    await outbox.insert(videoSubmitted(id, { bucket: 'videos', object: `input/${id}.mp4`, media_type: 'video/mp4' }, 'outbox_events', undefined));
+    await outboxDb.jobsOutbox.insert(videoSubmitted(id, { bucket: 'videos', object: `input/${id}.mp4`, media_type: 'video/mp4' }, 'outbox_events', undefined));
     // The job moves on as the client sees each event: started, 3 frames, total known, ready.
     const steps = [
-      () => runs.start({ _id: id, created_at: new Date(), expected_frames: 3, parameters: { sample_every: 5 } }),
-      () => runs.addFrameResult(id, { frame: 0, objects: [] }),
-      () => runs.addFrameResult(id, { frame: 5, objects: [] }),
-      () => runs.addFrameResult(id, { frame: 10, objects: [] }),
+      () => runnerDb.jobRecords.start({ _id: id, created_at: new Date(), expected_frames: 3, parameters: { sample_every: 5 } }),
+      () => runnerDb.frameCollection.addFrameResult(id, { frame: 0, objects: [] }),
+      () => runnerDb.frameCollection.addFrameResult(id, { frame: 5, objects: [] }),
+      () => runnerDb.frameCollection.addFrameResult(id, { frame: 10, objects: [] }),
       async () => {
-        await runs.setTotalFrames(id, 3);
-        await runs.markPredictable(id);
+        await runnerDb.frameCollection.setTotalFrames(id, 3);
+        await runnerDb.frameCollection.markPredictable(id);
       },
-      () => runs.markReady(id, new Date(), { bucket: 'videos', object: `detection/${id}.json` }),
+      () => runnerDb.resultsOutbox.markReady(id, new Date(), { bucket: 'videos', object: `detection/${id}.json` }),
     ];
     const { contentType, events } = await readEvents(`${base}/api/status/${id}/events`, async () => {
       await steps.shift()?.();
@@ -80,7 +80,7 @@ describe('GET /api/status/{id}/events (Server-Sent Events over real HTTP)', () =
 
   test('a job that is already final gets one event and the stream ends', async () => {
     const id = randomUUID();
-    await runs.markFailed(id, 'the video is damaged', new Date());
+    await runnerDb.frameCollection.markFailed(id, 'the video is damaged', new Date());
     const { events } = await readEvents(`${base}/api/status/${id}/events`, () => {});
     assert.equal(events.length, 1);
     assert.equal(events[0]!.data.status, 'failed');

@@ -2,7 +2,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { Readable } from 'node:stream';
-import type { SqliteOutboxStore } from '../../src/adapters/outbox-store/sqlite.js';
+import type { OutboxDatabase } from '../../src/ports/outbox-database.js';
 import type { LocalDirObjectStore } from '../../src/adapters/object-store/local-dir.js';
 import type { Api } from '../../src/stages/api/app.js';
 import { multipart } from '../support/multipart.js';
@@ -12,13 +12,13 @@ import { startApiFixture, type ApiFixture } from '../support/api-fixture.js';
 describe('strict requests', () => {
   let fx: ApiFixture;
   let api: Api;
-  let outbox: SqliteOutboxStore;
+  let outboxDb: OutboxDatabase;
   let objects: LocalDirObjectStore;
   const ID = '00000000-0000-4000-8000-000000000000';
 
   before(async () => {
     fx = await startApiFixture('strict');
-    ({ api, outbox, objects } = fx);
+    ({ api, outboxDb, objects } = fx);
   });
   after(() => fx.close());
 
@@ -47,10 +47,10 @@ describe('strict requests', () => {
   test('an unknown body field of /api/request is a 400 naming it; nothing is created', async () => {
     const video = await readFile(new URL('../fixtures/vtest-10s.mp4', import.meta.url));
     await objects.put(`input/${ID}.mp4`, Readable.from([video]));
-    const before = (await outbox.list()).length;
+    const before = (await outboxDb.outboxEvents.list()).length;
     refused(await api.inject({ method: 'POST', url: '/api/request', payload: { object: `input/${ID}.mp4`, confidance: 0.5 } }), /body: unknown field "confidance"/);
     refused(await api.inject({ method: 'POST', url: '/api/request', payload: { object: `input/${ID}.mp4`, owner: 'someone-else' } }), /unknown field "owner"/);
-    assert.equal((await outbox.list()).length, before);
+    assert.equal((await outboxDb.outboxEvents.list()).length, before);
     const ok = await api.inject({ method: 'POST', url: '/api/request', payload: { object: `input/${ID}.mp4`, confidence: 0.5 } });
     assert.equal(ok.statusCode, 200, ok.body);
   });

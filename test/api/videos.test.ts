@@ -4,8 +4,8 @@ import { readFile } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import { request } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { SqliteOutboxStore } from '../../src/adapters/outbox-store/sqlite.js';
-import type { SqliteRunnerStore } from '../../src/adapters/runner-store/sqlite.js';
+import type { OutboxDatabase } from '../../src/ports/outbox-database.js';
+import type { RunnerDatabase } from '../../src/ports/runner-database.js';
 import type { ObjectStore } from '../../src/ports/object-store.js';
 import type { Api } from '../../src/stages/api/app.js';
 import { annotatedKey, inputKey, newEventId } from '../../src/core/ids.js';
@@ -18,14 +18,14 @@ const FIXTURE = new URL('../fixtures/vtest-10s.mp4', import.meta.url);
 describe('GET /api/video/{id} and /api/result_video/{id}/annotated.mp4 (range requests)', () => {
   let fx: ApiFixture;
   let api: Api;
-  let outbox: SqliteOutboxStore;
-  let runs: SqliteRunnerStore;
+  let outboxDb: OutboxDatabase;
+  let runnerDb: RunnerDatabase;
   let objects: ObjectStore;
   let video: Buffer;
 
   before(async () => {
     fx = await startApiFixture('videos', { maxUploadBytes: 1_000_000 });
-    ({ api, outbox, runs, objects } = fx);
+    ({ api, outboxDb, runnerDb, objects } = fx);
     video = await readFile(FIXTURE);
   });
   after(() => fx.close());
@@ -35,7 +35,7 @@ describe('GET /api/video/{id} and /api/result_video/{id}/annotated.mp4 (range re
     const id = newEventId();
     const key = inputKey(id, 'mp4');
     await objects.put(key, Readable.from([video]), mediaType);
-    await outbox.insert(videoSubmitted(id, { bucket: 'videos', object: key, media_type: mediaType, ...(options ? { options } : {}) }, TOPICS.outboxEvents, undefined));
+    await outboxDb.jobsOutbox.insert(videoSubmitted(id, { bucket: 'videos', object: key, media_type: mediaType, ...(options ? { options } : {}) }, TOPICS.outboxEvents, undefined));
     return id;
   };
 
@@ -132,7 +132,7 @@ describe('GET /api/video/{id} and /api/result_video/{id}/annotated.mp4 (range re
     const id = newEventId();
     const key = inputKey(id, 'mp4');
     await objects.put(key, Readable.from([video]));
-    await runs.start({ _id: id, created_at: new Date(), expected_frames: 20, parameters: { sample_every: 5 }, input: { bucket: 'videos', object: key, media_type: 'video/mp4' } });
+    await runnerDb.jobRecords.start({ _id: id, created_at: new Date(), expected_frames: 20, parameters: { sample_every: 5 }, input: { bucket: 'videos', object: key, media_type: 'video/mp4' } });
     const r = await api.inject({ url: `/api/video/${id}`, headers: { range: 'bytes=-4' } });
     assert.equal(r.statusCode, 206);
     assert.ok(r.rawPayload.equals(video.subarray(video.length - 4)));

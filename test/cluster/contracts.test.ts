@@ -4,11 +4,13 @@ import pino from 'pino';
 import { MongoClient } from 'mongodb';
 import { KafkaBus } from '../../src/adapters/bus/kafka.js';
 import { S3ObjectStore } from '../../src/adapters/object-store/s3.js';
-import { MongoOutboxStore } from '../../src/adapters/outbox-store/mongo.js';
-import { MongoRunnerStore } from '../../src/adapters/runner-store/mongo.js';
+import { MongoOutboxCollections } from '../../src/adapters/mongo/outbox-collections.js';
+import { mongoOutboxDatabase } from '../../src/adapters/mongo/outbox-database.js';
+import { MongoRunnerCollections } from '../../src/adapters/mongo/runner-collections.js';
+import { mongoRunnerDatabase } from '../../src/adapters/mongo/runner-database.js';
 import { busContract } from '../contracts/bus-contract.js';
 import { objectStoreContract } from '../contracts/object-store-contract.js';
-import { outboxStoreContract, runnerStoreContract } from '../contracts/job-stores-contract.js';
+import { outboxContracts, runnerContracts } from '../contracts/all-store-contracts.js';
 import { ENDPOINTS, infraUp } from './infra.js';
 
 // Cluster mode's adapters against the same port contracts as embedded mode's, on real servers:
@@ -63,16 +65,18 @@ async function mongoDb() {
   return { db, dispose: async () => (await db.dropDatabase(), await client.close()) };
 }
 
-outboxStoreContract('MongoDB protocol (FerretDB)', async () => {
+// Every jobs-outbox and runner port's suite, on a database of its own each time.
+outboxContracts('MongoDB protocol (FerretDB)', async () => {
   const { db, dispose } = await mongoDb();
-  const store = new MongoOutboxStore(db);
-  await store.ensureIndexes();
-  return { store, dispose };
+  const collections = new MongoOutboxCollections(db);
+  await collections.ensureIndexes();
+  return { store: mongoOutboxDatabase(collections), dispose };
 });
 
-runnerStoreContract('MongoDB protocol (FerretDB)', async () => {
+runnerContracts('MongoDB protocol (FerretDB)', async () => {
   const { db, dispose } = await mongoDb();
-  const store = new MongoRunnerStore(db);
-  await store.ensureIndexes();
-  return { store, peer: () => new MongoRunnerStore(db), dispose };
+  const collections = new MongoRunnerCollections(db);
+  await collections.ensureIndexes();
+  // A peer is another process: its own collections object (write queue, claim signals).
+  return { store: mongoRunnerDatabase(collections), peer: () => mongoRunnerDatabase(new MongoRunnerCollections(db)), dispose };
 });

@@ -5,7 +5,8 @@ import { MongoClient } from 'mongodb';
 import pino from 'pino';
 import { startStage, stopAll, type StageProcess } from '../../scripts/cluster-local.js';
 import { KafkaBus } from '../../src/adapters/bus/kafka.js';
-import { MongoOutboxStore } from '../../src/adapters/outbox-store/mongo.js';
+import { MongoOutboxCollections } from '../../src/adapters/mongo/outbox-collections.js';
+import { mongoOutboxDatabase } from '../../src/adapters/mongo/outbox-database.js';
 import { videoSubmitted } from '../../src/core/job.js';
 import { waitFor } from '../contracts/wait-for.js';
 import { ENDPOINTS, infraUp } from './infra.js';
@@ -16,8 +17,9 @@ test('three relay processes on one outbox publish every event exactly once (no c
   const topic = `relay_race_${randomUUID().slice(0, 8)}`;
   const log = pino({ level: 'silent' });
   const client = await new MongoClient(ENDPOINTS.mongo).connect();
-  const outbox = new MongoOutboxStore(client.db('main_db'));
-  await outbox.ensureIndexes();
+  const collections = new MongoOutboxCollections(client.db('main_db'));
+  await collections.ensureIndexes();
+  const outbox = mongoOutboxDatabase(collections);
   const bus = new KafkaBus({ brokers: [ENDPOINTS.kafka], clientId: 'relay-race', log, partitions: 3 });
   const relays: StageProcess[] = [];
   const ids: string[] = [];
@@ -30,9 +32,9 @@ test('three relay processes on one outbox publish every event exactly once (no c
     for (let i = 0; i < 600; i++) {
       const id = randomUUID();
       ids.push(id);
-      await outbox.insert(videoSubmitted(id, { bucket: 'videos', object: `input/${id}.mp4`, media_type: 'video/mp4' }, topic, undefined));
+      await outbox.jobsOutbox.insert(videoSubmitted(id, { bucket: 'videos', object: `input/${id}.mp4`, media_type: 'video/mp4' }, topic, undefined));
     }
-    await waitFor(async () => ((await outbox.countByStatus()).new ?? 0) === 0 && seen.length >= ids.length, 'every event relayed', 120_000);
+    await waitFor(async () => ((await outbox.outboxEvents.countByStatus()).new ?? 0) === 0 && seen.length >= ids.length, 'every event relayed', 120_000);
     await new Promise((r) => setTimeout(r, 2000)); // late duplicates, if any, would arrive now
     assert.equal(seen.length, ids.length, `published ${seen.length} messages for ${ids.length} events`);
     assert.deepEqual([...new Set(seen)].sort(), [...ids].sort());

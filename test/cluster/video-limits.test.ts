@@ -8,8 +8,9 @@ import type { Readable } from 'node:stream';
 import pino from 'pino';
 import { S3ObjectStore } from '../../src/adapters/object-store/s3.js';
 import { openDatabase, type SqliteDatabase } from '../../src/adapters/sqlite/database.js';
-import { SqliteOutboxStore } from '../../src/adapters/outbox-store/sqlite.js';
-import { SqliteRunnerStore } from '../../src/adapters/runner-store/sqlite.js';
+import { sqliteOutboxDatabase } from '../../src/adapters/sqlite/outbox-database.js';
+import { sqliteRunnerDatabase } from '../../src/adapters/sqlite/runner-database.js';
+import { apiStores } from '../../src/modes/api-stores.js';
 import { FfmpegFrameSource } from '../../src/adapters/frame-source/ffmpeg.js';
 import { buildApi, type Api } from '../../src/stages/api/app.js';
 import type { VideoLimits } from '../../src/core/video-limits.js';
@@ -53,8 +54,7 @@ describe('video limits with an S3 store (MinIO): probed through the teed temp co
       get: (target, prop) => (prop === 'put' ? (key: string, body: Readable, type?: string) => (put.push(key), target.put(key, body, type)) : Reflect.get(target, prop, target)),
     });
     const api = await buildApi({
-      outbox: new SqliteOutboxStore(db),
-      runs: new SqliteRunnerStore(db),
+      ...apiStores(sqliteOutboxDatabase(db), sqliteRunnerDatabase(db)),
       objects: recording,
       log: pino({ level: 'silent' }),
       maxUploadBytes: 50_000_000,

@@ -6,7 +6,8 @@ import { randomUUID } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { MongoClient } from 'mongodb';
 import { startCluster, stopAll, type StageProcess } from '../../scripts/cluster-local.js';
-import { MongoOutboxStore } from '../../src/adapters/outbox-store/mongo.js';
+import { MongoOutboxCollections } from '../../src/adapters/mongo/outbox-collections.js';
+import { mongoOutboxDatabase } from '../../src/adapters/mongo/outbox-database.js';
 import { videoSubmitted } from '../../src/core/job.js';
 import { verify } from '../../src/core/webhook-signature.js';
 import { FIXTURE } from '../e2e/server.js';
@@ -74,14 +75,14 @@ describe('cluster mode: webhooks from the publisher process', () => {
   });
 
   test('a job whose event died in main_db.outbox announces job.failed with the reason', async () => {
-    const outbox = new MongoOutboxStore(mongo.db('main_db'));
+    const outbox = mongoOutboxDatabase(new MongoOutboxCollections(mongo.db('main_db')));
     const id = randomUUID();
     const video = { bucket: 'videos', object: `input/${id}.mp4`, media_type: 'video/mp4', options: { webhook_url: hook } };
     // A topic name Kafka refuses: the relay cannot publish it, so it stays new until buried here
     // (or, should the relay exhaust its attempts first, it is dead already).
-    await outbox.insert(videoSubmitted(id, video, 'not a valid topic!', undefined));
-    await outbox.markDead(id, 'INVALID_TOPIC_EXCEPTION', new Date());
-    assert.equal((await outbox.get(id))?.status, 'dead');
+    await outbox.jobsOutbox.insert(videoSubmitted(id, video, 'not a valid topic!', undefined));
+    await outbox.jobsOutbox.markDead(id, 'INVALID_TOPIC_EXCEPTION', new Date());
+    assert.equal((await outbox.outboxEvents.get(id))?.status, 'dead');
     await waitFor(() => callsFor(id).length > 0, 'the failed call', 60_000);
     const [call] = callsFor(id);
     assert.equal(call!.headers['x-framewise-event'], 'job.failed');
@@ -92,6 +93,6 @@ describe('cluster mode: webhooks from the publisher process', () => {
     const api = procs.find((p) => p.stage === 'api')!.url!;
     const seen = (await (await fetch(`${api}/api/result_video/${id}`)).json()) as { status: string; reason: string };
     assert.deepEqual([seen.status, seen.reason], ['failed', body.reason], 'the API says the same');
-    await outbox.discard(id);
+    await outbox.jobsDeadLetters.discard(id);
   });
 });

@@ -3,8 +3,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
 import { openDatabase, type SqliteDatabase } from '../../src/adapters/sqlite/database.js';
-import { SqliteOutboxStore } from '../../src/adapters/outbox-store/sqlite.js';
-import { SqliteRunnerStore } from '../../src/adapters/runner-store/sqlite.js';
+import { sqliteOutboxDatabase } from '../../src/adapters/sqlite/outbox-database.js';
+import { sqliteRunnerDatabase } from '../../src/adapters/sqlite/runner-database.js';
+import type { OutboxDatabase } from '../../src/ports/outbox-database.js';
+import type { RunnerDatabase } from '../../src/ports/runner-database.js';
+import { apiStores } from '../../src/modes/api-stores.js';
 import { LocalDirObjectStore } from '../../src/adapters/object-store/local-dir.js';
 import { buildApi, type Api, type ApiDeps } from '../../src/stages/api/app.js';
 import { modelDefaults } from '../../src/core/model-defaults.js';
@@ -13,10 +16,12 @@ import { modelDefaults } from '../../src/core/model-defaults.js';
 export interface ApiStores {
   /** The temp directory holding everything below; removed by `close()`. */
   dir: string;
-  /** `dir/db.sqlite`, shared by `outbox` and `runs`. */
+  /** `dir/db.sqlite`, shared by `outboxDb` and `runnerDb`. */
   db: SqliteDatabase;
-  outbox: SqliteOutboxStore;
-  runs: SqliteRunnerStore;
+  /** The jobs outbox's ports. */
+  outboxDb: OutboxDatabase;
+  /** The runner database's ports. */
+  runnerDb: RunnerDatabase;
   /** Bucket `videos` under `dir/objects`. */
   objects: LocalDirObjectStore;
 }
@@ -36,16 +41,15 @@ export type ApiFixtureDeps = Partial<ApiDeps> | ((stores: ApiStores) => Partial<
 /**
  * The in-process API the tests in `test/api` drive: real SQLite stores and a local object store in
  * a fresh temp directory (`fw-<name>-…`), a silent logger, the bundled model and a 10 MB upload limit.
- * Every field of `ApiDeps` can be overridden, the stores included; `stores` (`outbox`, `runs`,
+ * Every field of `ApiDeps` can be overridden, the stores included; `stores` (`outboxDb`, `runnerDb`,
  * `objects`) stay the fixture's own whatever the API was given, so the test can still reach them.
  */
 export async function startApiFixture(name: string, overrides: ApiFixtureDeps = {}): Promise<ApiFixture> {
   const dir = await mkdtemp(join(tmpdir(), `fw-${name}-`));
   const db = openDatabase(join(dir, 'db.sqlite'));
-  const stores: ApiStores = { dir, db, outbox: new SqliteOutboxStore(db), runs: new SqliteRunnerStore(db), objects: new LocalDirObjectStore(join(dir, 'objects'), 'videos') };
+  const stores: ApiStores = { dir, db, outboxDb: sqliteOutboxDatabase(db), runnerDb: sqliteRunnerDatabase(db), objects: new LocalDirObjectStore(join(dir, 'objects'), 'videos') };
   const deps: ApiDeps = {
-    outbox: stores.outbox,
-    runs: stores.runs,
+    ...apiStores(stores.outboxDb, stores.runnerDb),
     objects: stores.objects,
     log: pino({ level: 'silent' }),
     maxUploadBytes: 10_000_000,

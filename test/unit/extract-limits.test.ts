@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
 import { openDatabase } from '../../src/adapters/sqlite/database.js';
-import { SqliteRunnerStore } from '../../src/adapters/runner-store/sqlite.js';
+import { sqliteRunnerDatabase } from '../../src/adapters/sqlite/runner-database.js';
 import { LocalDirObjectStore } from '../../src/adapters/object-store/local-dir.js';
 import { FfmpegFrameSource } from '../../src/adapters/frame-source/ffmpeg.js';
 import { TypeScriptFramePreparer } from '../../src/adapters/frame-preparer/typescript.js';
@@ -25,7 +25,7 @@ const LAX: VideoLimits = { maxDurationSeconds: 3 * 3600, maxWidth: 3840, maxHeig
 const ffmpeg = new FfmpegFrameSource({ decodeErrors: 'fail' });
 
 /**
- * The runner's extraction handler with real ffmpeg, a real SQLite runner store and a local object
+ * The runner's extraction handler with real ffmpeg, real SQLite runner ports and a local object
  * store; the bus is an in-process recorder of what it was given.
  */
 describe('runner: a job over the video limits ends failed with the limit in its reason', () => {
@@ -41,11 +41,12 @@ describe('runner: a job over the video limits ends failed with the limit in its 
   after(() => rm(dir, { recursive: true, force: true }));
 
   async function extract(limits: Partial<VideoLimits>, frames: FrameSource = ffmpeg) {
-    const runs = new SqliteRunnerStore(openDatabase(':memory:'));
+    const runnerDb = sqliteRunnerDatabase(openDatabase(':memory:'));
     const published: BusMessage[] = [];
     const deps: ExtractDeps = {
       objects,
-      runs,
+      jobRecords: runnerDb.jobRecords,
+      frameCollection: runnerDb.frameCollection,
       bus: { publish: async (_topic, messages) => void published.push(...messages), close: async () => {} },
       frames,
       preparer: new TypeScriptFramePreparer(),
@@ -64,7 +65,7 @@ describe('runner: a job over the video limits ends failed with the limit in its 
     const id = newEventId();
     const message: DeliveredMessage = { ...encodeOutboxEvent(videoSubmitted(id, { bucket: 'videos', object: KEY, media_type: 'video/mp4' }, TOPICS.outboxEvents, undefined)), topic: TOPICS.outboxEvents, offset: '0', attempt: 1, headers: {} };
     await extractFrames(message, deps);
-    return { job: await runs.get(id), published };
+    return { job: await runnerDb.jobRecords.get(id), published };
   }
 
   test('within the limits, every sampled frame is published', async () => {

@@ -8,8 +8,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
 import { openDatabase, type SqliteDatabase } from '../../src/adapters/sqlite/database.js';
-import { SqliteOutboxStore } from '../../src/adapters/outbox-store/sqlite.js';
-import { SqliteRunnerStore } from '../../src/adapters/runner-store/sqlite.js';
+import { sqliteOutboxDatabase } from '../../src/adapters/sqlite/outbox-database.js';
+import { sqliteRunnerDatabase } from '../../src/adapters/sqlite/runner-database.js';
+import { apiStores } from '../../src/modes/api-stores.js';
 import { LocalDirObjectStore } from '../../src/adapters/object-store/local-dir.js';
 import { buildApi, type Api } from '../../src/stages/api/app.js';
 import { notifyRound, type NotifyDeps } from '../../src/stages/notifier/notify.js';
@@ -17,7 +18,9 @@ import { sweepUndispatched } from '../../src/stages/notifier/undispatched.js';
 import { startNotifier } from '../../src/stages/notifier/index.js';
 import { videoSubmitted, type VideoRef } from '../../src/core/job.js';
 import { verify } from '../../src/core/webhook-signature.js';
-import type { RunnerStore } from '../../src/ports/runner-store.js';
+import type { RunnerDatabase } from '../../src/ports/runner-database.js';
+import type { OutboxDatabase } from '../../src/ports/outbox-database.js';
+import type { NotificationsOutbox } from '../../src/ports/notifications-outbox.js';
 import { waitFor } from '../contracts/wait-for.js';
 import { modelDefaults } from '../../src/core/model-defaults.js';
 
@@ -62,18 +65,18 @@ async function receiver(answer: (n: number) => number | 'hang' | { redirect: str
 describe('webhook notifier (SQLite, real HTTP)', () => {
   let dir: string;
   let db: SqliteDatabase;
-  let runs: SqliteRunnerStore;
-  let outbox: SqliteOutboxStore;
+  let runnerDb: RunnerDatabase;
+  let outboxDb: OutboxDatabase;
   let api: Api;
   const servers: Array<{ close(): Promise<void> }> = [];
 
   beforeEach(async () => {
     dir = await mkdtemp(join(tmpdir(), 'fw-notifier-'));
     db = openDatabase(join(dir, 'db.sqlite'));
-    runs = new SqliteRunnerStore(db);
-    outbox = new SqliteOutboxStore(db);
+    runnerDb = sqliteRunnerDatabase(db);
+    outboxDb = sqliteOutboxDatabase(db);
     const objects = new LocalDirObjectStore(join(dir, 'objects'), 'videos');
-    api = await buildApi({ outbox, runs, objects, log, maxUploadBytes: 1000, models: { names: ['centernet-coco'], defaultModel: 'centernet-coco', defaults: (m: string) => modelDefaults({ models: [] }, m) } });
+    api = await buildApi({ ...apiStores(outboxDb, runnerDb), objects, log, maxUploadBytes: 1000, models: { names: ['centernet-coco'], defaultModel: 'centernet-coco', defaults: (m: string) => modelDefaults({ models: [] }, m) } });
   });
   afterEach(async () => {
     for (const s of servers.splice(0)) await s.close();
@@ -89,7 +92,7 @@ describe('webhook notifier (SQLite, real HTTP)', () => {
   };
   // The receivers listen on 127.0.0.1: a loopback receiver is allowed here (webhook-target.test.ts covers the refusal).
   const deps = (over: Partial<NotifyDeps> = {}): NotifyDeps => ({
-    runs,
+    notificationsOutbox: runnerDb.notificationsOutbox,
     log,
     batchSize: 10,
     owner: 'notifier-1',
@@ -112,15 +115,17 @@ describe('webhook notifier (SQLite, real HTTP)', () => {
     ...(webhookUrl ? { options: { webhook_url: webhookUrl } } : {}),
   });
   /** A job that the runner took to `ready` at `at`. */
-  const readyJob = async (webhookUrl: string | undefined, at = new Date(), store: RunnerStore = runs) => {
+  const readyJob = async (webhookUrl: string | undefined, at = new Date(), store: RunnerDatabase = runnerDb) => {
     const id = randomUUID();
-    await store.start({ _id: id, created_at: new Date(at.getTime() - 6500), expected_frames: 1, parameters: { sample_every: 5 }, input: input(id, webhookUrl) });
-    await store.setTotalFrames(id, 1);
-    await store.addFrameResult(id, { frame: 0, objects: [] });
-    await store.markPredictable(id);
-    assert.equal(await store.markReady(id, at, { bucket: 'videos', object: `detection/${id}.json` }), true);
+    await store.jobRecords.start({ _id: id, created_at: new Date(at.getTime() - 6500), expected_frames: 1, parameters: { sample_every: 5 }, input: input(id, webhookUrl) });
+    await store.frameCollection.setTotalFrames(id, 1);
+    await store.frameCollection.addFrameResult(id, { frame: 0, objects: [] });
+    await store.frameCollection.markPredictable(id);
+    assert.equal(await store.resultsOutbox.markReady(id, at, { bucket: 'videos', object: `detection/${id}.json` }), true);
     return id;
   };
+  /** What the sweep of undispatched jobs reads and writes. */
+  const undispatchedDeps = () => ({ jobsDeadLetters: outboxDb.jobsDeadLetters, outboxEvents: outboxDb.outboxEvents, undispatchedJobs: runnerDb.undispatchedJobs });
   const json = (c: Received) => JSON.parse(c.body) as Record<string, unknown>;
   const deliveryIds = (calls: Received[]) => calls.map((c) => c.headers['x-framewise-delivery']);
 
@@ -158,7 +163,7 @@ describe('webhook notifier (SQLite, real HTTP)', () => {
     const r = await hook();
     await readyJob(undefined);
     const failed = randomUUID();
-    await runs.markFailed(failed, 'the video is damaged', new Date(), input(failed));
+    await runnerDb.frameCollection.markFailed(failed, 'the video is damaged', new Date(), input(failed));
     await drain();
     assert.equal(r.calls.length, 0);
   });
@@ -176,8 +181,8 @@ describe('webhook notifier (SQLite, real HTTP)', () => {
       'the body names it too',
     );
     assert.equal(new Set(r.calls.map((c) => c.body)).size, 1, 'the same body each time');
-    assert.deepEqual(await runs.claimNotifications({ owner: 'x', limit: 10, leaseMs: 1000, now: new Date(Date.now() + 1e9) }), []);
-    assert.deepEqual(await runs.listDeadNotifications(10), []);
+    assert.deepEqual(await runnerDb.notificationsOutbox.claimNotifications({ owner: 'x', limit: 10, leaseMs: 1000, now: new Date(Date.now() + 1e9) }), []);
+    assert.deepEqual(await runnerDb.notificationsDeadLetters.listDeadNotifications(10), []);
   });
 
   test('always 500: a dead letter after the last attempt, listed by the admin API; replayed, it is delivered with the same delivery id', async () => {
@@ -220,15 +225,15 @@ describe('webhook notifier (SQLite, real HTTP)', () => {
     const r = await hook();
     await readyJob(`${r.url}/h`);
     let failures = 1;
-    const flaky: RunnerStore = Object.create(runs, {
+    const flaky: NotificationsOutbox = Object.create(runnerDb.notificationsOutbox, {
       markNotified: {
-        value: async (...args: Parameters<RunnerStore['markNotified']>) => {
+        value: async (...args: Parameters<NotificationsOutbox['markNotified']>) => {
           if (failures-- > 0) throw new Error('disk I/O error');
-          return runs.markNotified(...args);
+          return runnerDb.notificationsOutbox.markNotified(...args);
         },
       },
     });
-    await drain(deps({ runs: flaky }));
+    await drain(deps({ notificationsOutbox: flaky }));
     assert.equal(r.calls.length, 2);
     assert.equal(new Set(deliveryIds(r.calls)).size, 1);
   });
@@ -237,11 +242,11 @@ describe('webhook notifier (SQLite, real HTTP)', () => {
     const r = await hook();
     await readyJob(`${r.url}/h`);
     // The first notifier posts, then "dies": its mark never happens (an outage error ends its round).
-    const dying: RunnerStore = Object.create(runs, {
+    const dying: NotificationsOutbox = Object.create(runnerDb.notificationsOutbox, {
       markNotified: { value: async () => Promise.reject(Object.assign(new Error('connection lost'), { code: 'ECONNRESET' })) },
     });
     const leased = Date.now();
-    await assert.rejects(notifyRound(deps({ runs: dying, leaseMs: 1000 })));
+    await assert.rejects(notifyRound(deps({ notificationsOutbox: dying, leaseMs: 1000 })));
     assert.equal(r.calls.length, 1);
     await drain(deps({ owner: 'notifier-2' }));
     assert.ok(Date.now() - leased < 1000, 'the check ran within the lease');
@@ -255,10 +260,10 @@ describe('webhook notifier (SQLite, real HTTP)', () => {
   test('a failed job is announced with its reason, also one that failed before the runner started it', async () => {
     const r = await hook();
     const started = randomUUID();
-    await runs.start({ _id: started, created_at: new Date(Date.now() - 2000), expected_frames: null, parameters: { sample_every: 5 }, input: input(started, `${r.url}/h`) });
-    await runs.markFailed(started, 'the video is damaged: moov atom not found', new Date());
+    await runnerDb.jobRecords.start({ _id: started, created_at: new Date(Date.now() - 2000), expected_frames: null, parameters: { sample_every: 5 }, input: input(started, `${r.url}/h`) });
+    await runnerDb.frameCollection.markFailed(started, 'the video is damaged: moov atom not found', new Date());
     const never = randomUUID();
-    await runs.markFailed(never, 'the video videos/input/x.mp4 is not in the object store', new Date(), input(never, `${r.url}/h`));
+    await runnerDb.frameCollection.markFailed(never, 'the video videos/input/x.mp4 is not in the object store', new Date(), input(never, `${r.url}/h`));
     await drain();
     assert.equal(r.calls.length, 2);
     const byId = new Map(r.calls.map((c) => [json(c).event_id, c]));
@@ -273,15 +278,15 @@ describe('webhook notifier (SQLite, real HTTP)', () => {
   test('a job whose event died in the jobs outbox is announced failed; replaying the event takes the failed record back', async () => {
     const r = await hook();
     const id = randomUUID();
-    await outbox.insert(videoSubmitted(id, input(id, `${r.url}/h`), 'outbox_events', undefined, new Date(Date.now() - 5000)));
-    await outbox.recordFailure(id, 'RECORD_TOO_LARGE', new Date());
-    assert.equal(await outbox.markDead(id, 'RECORD_TOO_LARGE', new Date()), true);
+    await outboxDb.jobsOutbox.insert(videoSubmitted(id, input(id, `${r.url}/h`), 'outbox_events', undefined, new Date(Date.now() - 5000)));
+    await outboxDb.jobsOutbox.recordFailure(id, 'RECORD_TOO_LARGE', new Date());
+    assert.equal(await outboxDb.jobsOutbox.markDead(id, 'RECORD_TOO_LARGE', new Date()), true);
     const quiet = randomUUID();
-    await outbox.insert(videoSubmitted(quiet, input(quiet), 'outbox_events', undefined));
-    await outbox.markDead(quiet, 'RECORD_TOO_LARGE', new Date());
-    const seen = await sweepUndispatched({ outbox, runs, log, limit: 100 }, new Set());
+    await outboxDb.jobsOutbox.insert(videoSubmitted(quiet, input(quiet), 'outbox_events', undefined));
+    await outboxDb.jobsOutbox.markDead(quiet, 'RECORD_TOO_LARGE', new Date());
+    const seen = await sweepUndispatched({ ...undispatchedDeps(), log, limit: 100 }, new Set());
     assert.equal(seen.size, 2);
-    assert.equal(await runs.get(quiet), undefined, 'no webhook: nothing recorded');
+    assert.equal(await runnerDb.jobRecords.get(quiet), undefined, 'no webhook: nothing recorded');
     await drain();
     assert.equal(r.calls.length, 1);
     const body = json(r.calls[0]!);
@@ -292,14 +297,14 @@ describe('webhook notifier (SQLite, real HTTP)', () => {
     assert.equal(status.status, 'failed');
     assert.equal(status.reason, body.reason, 'the API says the same');
     // A second sweep changes nothing; neither does one that forgot what it saw.
-    await sweepUndispatched({ outbox, runs, log, limit: 100 }, seen);
-    await sweepUndispatched({ outbox, runs, log, limit: 100 }, new Set());
+    await sweepUndispatched({ ...undispatchedDeps(), log, limit: 100 }, seen);
+    await sweepUndispatched({ ...undispatchedDeps(), log, limit: 100 }, new Set());
     await drain();
     assert.equal(r.calls.length, 1);
     // An operator replays the dead event: the job goes back to the relay, the runner will take it.
     assert.equal((await api.inject({ method: 'POST', url: `/api/admin/dead_letters/jobs/${id}/replay` })).statusCode, 200);
-    assert.equal(await runs.get(id), undefined);
-    assert.equal((await outbox.get(id))?.status, 'new');
+    assert.equal(await runnerDb.jobRecords.get(id), undefined);
+    assert.equal((await outboxDb.outboxEvents.get(id))?.status, 'new');
     assert.equal((await api.inject({ url: `/api/result_video/${id}` })).json().status, 'new');
   });
 
@@ -308,7 +313,7 @@ describe('webhook notifier (SQLite, real HTTP)', () => {
     const id = await readyJob(`${r.url}/h`);
     await drain();
     assert.equal(r.calls.length, 1);
-    const [dead] = await runs.listDeadNotifications(10);
+    const [dead] = await runnerDb.notificationsDeadLetters.listDeadNotifications(10);
     assert.equal(dead?.event_id, id);
     assert.match(dead?.last_error ?? '', /410 Gone/);
   });
@@ -325,7 +330,7 @@ describe('webhook notifier (SQLite, real HTTP)', () => {
     assert.equal(slow.calls.length, 3);
     assert.equal(moved.calls.length, 3);
     assert.ok(moved.calls.every((x) => x.path === '/h'), 'the redirect is not followed');
-    const dead = new Map((await runs.listDeadNotifications(10)).map((n) => [n.event_id, n]));
+    const dead = new Map((await runnerDb.notificationsDeadLetters.listDeadNotifications(10)).map((n) => [n.event_id, n]));
     assert.equal(dead.get(a)?.last_error, 'no answer within 200 ms');
     assert.equal(dead.get(b)?.last_error, 'the receiver answered HTTP 302 (redirects are not followed)');
     assert.equal(dead.get(c)?.last_error, 'could not reach the receiver: connection refused');
@@ -347,7 +352,7 @@ describe('webhook notifier (SQLite, real HTTP)', () => {
     await readyJob(`${slow.url}/h`, new Date(Date.now() - 2000));
     const quick = await Promise.all(Array.from({ length: 6 }, () => readyJob(`${fast.url}/h`)));
     const stage = startNotifier(
-      { runs, outbox, log, owner: 'stage', leaseMs: 60_000, retry: { baseMs: 60_000, capMs: 60_000, maxAttempts: 3 }, webhook: { secret: SECRET, timeoutMs: 5000, allowPrivate: true }, concurrency: 2 },
+      { ...undispatchedDeps(), notificationsOutbox: runnerDb.notificationsOutbox, notificationsDeadLetters: runnerDb.notificationsDeadLetters, log, owner: 'stage', leaseMs: 60_000, retry: { baseMs: 60_000, capMs: 60_000, maxAttempts: 3 }, webhook: { secret: SECRET, timeoutMs: 5000, allowPrivate: true }, concurrency: 2 },
       { minIntervalMs: 5, maxIntervalMs: 20 },
       { sentMs: 1e9, deadMs: 1e9, sweepMs: 60_000 },
     );

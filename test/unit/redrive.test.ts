@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import pino from 'pino';
 import { openDatabase } from '../../src/adapters/sqlite/database.js';
-import { SqliteRunnerStore } from '../../src/adapters/runner-store/sqlite.js';
+import { sqliteRunnerDatabase } from '../../src/adapters/sqlite/runner-database.js';
 import type { Publisher } from '../../src/ports/bus-publisher.js';
 import type { BusMessage } from '../../src/ports/bus-message.js';
 import { redriveStalled } from '../../src/stages/runner/redrive.js';
@@ -20,16 +20,16 @@ function recordingPublisher() {
 }
 
 test('a job whose frames stopped arriving is driven again with its event, then failed past its drives', async () => {
-  const runs = new SqliteRunnerStore(openDatabase(':memory:'));
+  const runnerDb = sqliteRunnerDatabase(openDatabase(':memory:'));
   const { publisher, sent } = recordingPublisher();
   const input = { bucket: 'videos', object: 'input/a.mp4', media_type: 'video/mp4' };
   const traceparent = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01';
   const stalled = randomUUID();
   const healthy = randomUUID();
-  await runs.start({ _id: stalled, created_at: new Date(1000), expected_frames: 4, parameters: { sample_every: 5 }, input, traceparent });
+  await runnerDb.jobRecords.start({ _id: stalled, created_at: new Date(1000), expected_frames: 4, parameters: { sample_every: 5 }, input, traceparent });
   await new Promise((r) => setTimeout(r, 30));
-  await runs.start({ _id: healthy, created_at: new Date(2000), expected_frames: 4, parameters: { sample_every: 5 }, input });
-  const deps = { runs, bus: publisher, log: pino({ level: 'silent' }), stallTimeoutMs: 20, maxDrives: 2 };
+  await runnerDb.jobRecords.start({ _id: healthy, created_at: new Date(2000), expected_frames: 4, parameters: { sample_every: 5 }, input });
+  const deps = { frameCollection: runnerDb.frameCollection, bus: publisher, log: pino({ level: 'silent' }), stallTimeoutMs: 20, maxStallRedrives: 2 };
 
   assert.equal(await redriveStalled(deps), 1, 'only the job without news for 20 ms');
   assert.equal(sent.length, 1);
@@ -42,15 +42,15 @@ test('a job whose frames stopped arriving is driven again with its event, then f
   assert.equal(await redriveStalled(deps), 0, 'just driven: not stalled again yet');
 
   await new Promise((r) => setTimeout(r, 30));
-  await runs.addFrameResult(healthy, { frame: 0, objects: [] });
+  await runnerDb.frameCollection.addFrameResult(healthy, { frame: 0, objects: [] });
   assert.equal(await redriveStalled(deps), 1);
   assert.equal(sent.length, 2, 'second drive');
   await new Promise((r) => setTimeout(r, 30));
-  await runs.addFrameResult(healthy, { frame: 5, objects: [] });
+  await runnerDb.frameCollection.addFrameResult(healthy, { frame: 5, objects: [] });
   assert.equal(await redriveStalled(deps), 1);
   assert.equal(sent.length, 2, 'past its drives: no third message');
-  const failed = await runs.get(stalled);
+  const failed = await runnerDb.jobRecords.get(stalled);
   assert.equal(failed?.status, 'failed');
   assert.match(failed?.error ?? '', /frames stopped arriving/);
-  assert.equal((await runs.get(healthy))?.status, 'processing', 'a job whose frames keep coming is left alone');
+  assert.equal((await runnerDb.jobRecords.get(healthy))?.status, 'processing', 'a job whose frames keep coming is left alone');
 });

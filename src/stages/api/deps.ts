@@ -1,7 +1,12 @@
 /** What the HTTP API is built from (`buildApi`): its stores, limits and settings; every route reads it. */
 import type { Logger } from 'pino';
-import type { OutboxStore } from '../../ports/outbox-store.js';
-import type { RunnerStore } from '../../ports/runner-store.js';
+import type { JobsOutbox } from '../../ports/jobs-outbox.js';
+import type { JobsDeadLetters } from '../../ports/jobs-dead-letters.js';
+import type { OutboxEvents } from '../../ports/outbox-events.js';
+import type { JobRecords } from '../../ports/job-records.js';
+import type { ResultsDeadLetters } from '../../ports/results-dead-letters.js';
+import type { NotificationsDeadLetters } from '../../ports/notifications-dead-letters.js';
+import type { UndispatchedJobs } from '../../ports/undispatched-jobs.js';
 import type { ObjectStore } from '../../ports/object-store.js';
 import type { ApiAuth } from './auth.js';
 import type { Metrics } from '../../observability/metrics.js';
@@ -12,8 +17,16 @@ import type { VideoLimits } from '../../core/video-limits.js';
 import type { ModelDefaults } from '../../core/model-defaults.js';
 
 export interface ApiDeps {
-  outbox: OutboxStore;
-  runs: RunnerStore;
+  /** Where uploads and requests record their job (`insert`, and `findByIdempotencyKey` for a retry). */
+  jobsOutbox: Pick<JobsOutbox, 'insert' | 'findByIdempotencyKey'>;
+  outboxEvents: OutboxEvents;
+  jobRecords: JobRecords;
+  /** The three outboxes' dead letters, for the admin routes. */
+  jobsDeadLetters: Pick<JobsDeadLetters, 'listDead' | 'replay' | 'discard'>;
+  resultsDeadLetters: Pick<ResultsDeadLetters, 'listDead' | 'replayDead' | 'discardDead'>;
+  notificationsDeadLetters: Pick<NotificationsDeadLetters, 'listDeadNotifications' | 'replayNotification' | 'discardNotification'>;
+  /** A replayed or discarded dead jobs-outbox event first withdraws its undispatched job's record. */
+  undispatchedJobs: Pick<UndispatchedJobs, 'forgetUndispatched'>;
   objects: ObjectStore;
   log: Logger;
   maxUploadBytes: number;

@@ -1,6 +1,6 @@
 import type { FastifyReply } from 'fastify';
-import type { OutboxStore } from '../../ports/outbox-store.js';
-import type { RunnerStore } from '../../ports/runner-store.js';
+import type { OutboxEvents } from '../../ports/outbox-events.js';
+import type { JobRecords } from '../../ports/job-records.js';
 import type { ObjectStore } from '../../ports/object-store.js';
 import { FramewiseError } from '../../core/errors.js';
 import { parseEventId } from '../../core/ids.js';
@@ -13,8 +13,8 @@ import { readableJob } from './job-view.js';
  */
 
 interface AdmissionDeps {
-  outbox: OutboxStore;
-  runs: RunnerStore;
+  outboxEvents: OutboxEvents;
+  jobRecords: JobRecords;
   objects: ObjectStore;
   maxActiveJobsPerKey?: number;
   requestBuckets?: readonly string[];
@@ -27,11 +27,11 @@ export const ACTIVE_JOBS_RETRY_AFTER_S = 10;
  * The jobs of `owner` that are not final (`ready` or `failed`): its outbox events still `new` or
  * `sent` whose runner record is missing or unfinished, plus its unfinished runner records whose
  * event is gone (removed after its retention). Two reads, both by owner (indexed), then one count
- * in the runner store over the events' ids: the cost follows the key's jobs within the sent-event
+ * in the job records over the events' ids: the cost follows the key's jobs within the sent-event
  * retention (a day by default), not all jobs.
  */
-export async function activeJobs(outbox: OutboxStore, runs: RunnerStore, owner: string): Promise<number> {
-  return runs.countActive(owner, await outbox.idsOfOwner(owner, ['new', 'sent']));
+export async function activeJobs(outboxEvents: Pick<OutboxEvents, 'idsOfOwner'>, jobRecords: Pick<JobRecords, 'countActive'>, owner: string): Promise<number> {
+  return jobRecords.countActive(owner, await outboxEvents.idsOfOwner(owner, ['new', 'sent']));
 }
 
 /**
@@ -44,7 +44,7 @@ export async function activeJobs(outbox: OutboxStore, runs: RunnerStore, owner: 
 export async function admitActiveJob(deps: AdmissionDeps, principal: Principal, reply: FastifyReply): Promise<void> {
   const limit = deps.maxActiveJobsPerKey ?? 0;
   if (!principal.authenticated || limit <= 0) return;
-  const active = await activeJobs(deps.outbox, deps.runs, principal.keyId);
+  const active = await activeJobs(deps.outboxEvents, deps.jobRecords, principal.keyId);
   if (active < limit) return;
   reply.header('retry-after', String(ACTIVE_JOBS_RETRY_AFTER_S));
   throw new FramewiseError('ERR_LIMIT_ACTIVE_JOBS', principal.keyId, active, limit);
@@ -68,7 +68,7 @@ export async function admitRequestedObject(deps: AdmissionDeps, principal: Princ
   const id = INPUT_KEY.exec(object)?.[1];
   if (id === undefined || !isEventId(id)) throw notFound();
   if (principal.authenticated && principal.role !== 'admin') {
-    await readableJob(deps.outbox, deps.runs, id, principal, notFound);
+    await readableJob(deps.outboxEvents, deps.jobRecords, id, principal, notFound);
   }
   if (!(await deps.objects.exists(object))) throw notFound();
 }

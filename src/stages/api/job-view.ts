@@ -1,6 +1,6 @@
 import type { Readable } from 'node:stream';
-import type { OutboxStore } from '../../ports/outbox-store.js';
-import type { RunnerStore } from '../../ports/runner-store.js';
+import type { OutboxEvents } from '../../ports/outbox-events.js';
+import type { JobRecords } from '../../ports/job-records.js';
 import { ObjectNotFoundError, type ObjectStore } from '../../ports/object-store.js';
 import { jobStatus, STATUS_DESCRIPTIONS, type JobStatus, type OutboxEvent, type RunnerRecord } from '../../core/job.js';
 import { detectionKey } from '../../core/ids.js';
@@ -59,8 +59,8 @@ export function statusOf(job: JobView) {
  * The job `id` as `principal` may see it. Another key's job is answered exactly as a job that does
  * not exist (404 `ERR_JOB_NOT_FOUND`): a client cannot even learn that an id is taken.
  */
-export async function findJob(outbox: OutboxStore, runs: RunnerStore, id: string, principal: Principal): Promise<JobView> {
-  const { event, run } = await readableJob(outbox, runs, id, principal, () => new FramewiseError('ERR_JOB_NOT_FOUND', id));
+export async function findJob(outboxEvents: Pick<OutboxEvents, 'get'>, jobRecords: Pick<JobRecords, 'get'>, id: string, principal: Principal): Promise<JobView> {
+  const { event, run } = await readableJob(outboxEvents, jobRecords, id, principal, () => new FramewiseError('ERR_JOB_NOT_FOUND', id));
   return viewJob(event, run);
 }
 
@@ -69,13 +69,13 @@ export async function findJob(outbox: OutboxStore, runs: RunnerStore, id: string
  * exists); else `notFound()` is thrown — one answer for "no such job" and "another key's job".
  */
 export async function readableJob(
-  outbox: OutboxStore,
-  runs: RunnerStore,
+  outboxEvents: Pick<OutboxEvents, 'get'>,
+  jobRecords: Pick<JobRecords, 'get'>,
   id: string,
   principal: Principal,
   notFound: () => Error,
 ): Promise<{ event: OutboxEvent | undefined; run: RunnerRecord | undefined }> {
-  const [event, run] = await Promise.all([outbox.get(id), runs.get(id)]);
+  const [event, run] = await Promise.all([outboxEvents.get(id), jobRecords.get(id)]);
   if ((!event && !run) || !mayRead(principal, jobOwner(event, run))) throw notFound();
   return { event, run };
 }

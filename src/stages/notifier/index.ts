@@ -1,6 +1,9 @@
 import type { Logger } from 'pino';
-import type { OutboxStore } from '../../ports/outbox-store.js';
-import type { RunnerStore } from '../../ports/runner-store.js';
+import type { NotificationsOutbox } from '../../ports/notifications-outbox.js';
+import type { NotificationsDeadLetters } from '../../ports/notifications-dead-letters.js';
+import type { UndispatchedJobs } from '../../ports/undispatched-jobs.js';
+import type { JobsDeadLetters } from '../../ports/jobs-dead-letters.js';
+import type { OutboxEvents } from '../../ports/outbox-events.js';
 import type { Notification } from '../../core/notification.js';
 import type { RetryPolicy } from '../../core/retry-policy.js';
 import type { DispatchObserver } from '../../core/outbox-dispatcher.js';
@@ -11,9 +14,13 @@ import { sweepUndispatched } from './undispatched.js';
 import type { WebhookCallOptions } from './post-webhook.js';
 
 export interface NotifierDeps {
-  runs: RunnerStore;
-  /** The jobs outbox, for jobs whose event died there (see `sweepUndispatched`). */
-  outbox: OutboxStore;
+  notificationsOutbox: NotificationsOutbox;
+  /** Expired dead letters are purged. */
+  notificationsDeadLetters: Pick<NotificationsDeadLetters, 'purgeDeadNotifications'>;
+  /** Jobs whose event died in the jobs outbox (see `sweepUndispatched`), and that outbox's dead events and reads. */
+  undispatchedJobs: UndispatchedJobs;
+  jobsDeadLetters: Pick<JobsDeadLetters, 'listDead'>;
+  outboxEvents: Pick<OutboxEvents, 'get'>;
   log: Logger;
   /** This notifier's name in its claims (each lane claims as `{owner}#{lane}`). */
   owner: string;
@@ -59,7 +66,7 @@ export function startNotifier(deps: NotifierDeps, timing: LoopTiming, retention:
   const every = deps.undispatchedSweepMs ?? 1000;
   const undispatched = startPolling(
     async () => {
-      seen = await sweepUndispatched({ outbox: deps.outbox, runs: deps.runs, log, limit: DEAD_EVENTS_PER_SWEEP }, seen);
+      seen = await sweepUndispatched({ jobsDeadLetters: deps.jobsDeadLetters, outboxEvents: deps.outboxEvents, undispatchedJobs: deps.undispatchedJobs, log, limit: DEAD_EVENTS_PER_SWEEP }, seen);
       return 0;
     },
     { minIntervalMs: every, maxIntervalMs: every },
@@ -68,7 +75,7 @@ export function startNotifier(deps: NotifierDeps, timing: LoopTiming, retention:
   const expiry = startRetentionSweep(
     retention,
     async (_sentBefore, deadBefore) => {
-      const n = await deps.runs.purgeDeadNotifications(deadBefore);
+      const n = await deps.notificationsDeadLetters.purgeDeadNotifications(deadBefore);
       if (n > 0) log.info({ dead: n }, 'expired webhook dead letters removed');
       return n;
     },

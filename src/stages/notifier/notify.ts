@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import type { RunnerStore } from '../../ports/runner-store.js';
+import type { NotificationsOutbox } from '../../ports/notifications-outbox.js';
 import { deliveryId, type Notification } from '../../core/notification.js';
 import { traceIdOf } from '../../core/trace.js';
 import { inJobSpan } from '../../observability/job-spans.js';
@@ -8,7 +8,7 @@ import { dispatchRound, type DispatchObserver } from '../../core/outbox-dispatch
 import { postWebhook, type WebhookCallOptions } from './post-webhook.js';
 
 export interface NotifyDeps {
-  runs: RunnerStore;
+  notificationsOutbox: NotificationsOutbox;
   log: Logger;
   /** Notifications claimed per round. */
   batchSize: number;
@@ -33,22 +33,22 @@ export function notifyRound(deps: NotifyDeps): Promise<number> {
   const gone = new Set<Notification>();
   return dispatchRound<Notification>({
     queue: {
-      claim: (c) => deps.runs.claimNotifications(c),
+      claim: (c) => deps.notificationsOutbox.claimNotifications(c),
       complete: async (ns, at) => {
         for (const n of ns) {
           if (gone.has(n)) continue;
-          if (await deps.runs.markNotified(n, at)) deps.log.info(describe(n), 'webhook delivered');
+          if (await deps.notificationsOutbox.markNotified(n, at)) deps.log.info(describe(n), 'webhook delivered');
         }
       },
-      retryLater: async (n, error, next) => void (await deps.runs.recordNotificationFailure(n, error, next)),
-      bury: async (n, error, at) => void (await deps.runs.markNotificationDead(n, error, at)),
+      retryLater: async (n, error, next) => void (await deps.notificationsOutbox.recordNotificationFailure(n, error, next)),
+      bury: async (n, error, at) => void (await deps.notificationsOutbox.markNotificationDead(n, error, at)),
     },
     deliverOne: async (n) => {
       // A span per call, a child of the job's trace (when OpenTelemetry is on).
       const outcome = await inJobSpan('notify', n.traceparent, { 'framewise.event_id': n.event_id, 'framewise.delivery_id': deliveryId(n), 'framewise.status': n.status }, () => postWebhook(n, deps.webhook));
       if (outcome === 'delivered') return;
       gone.add(n);
-      await deps.runs.markNotificationDead(n, 'the receiver answered HTTP 410 Gone: not retried', new Date());
+      await deps.notificationsOutbox.markNotificationDead(n, 'the receiver answered HTTP 410 Gone: not retried', new Date());
       deps.observer?.buried?.(n, new Error('410 Gone'));
       deps.log.warn(describe(n), 'webhook receiver answered 410 Gone; dead-lettered without retry');
     },

@@ -1,13 +1,17 @@
 import type { Logger } from 'pino';
-import type { OutboxStore } from '../../ports/outbox-store.js';
-import type { RunnerStore } from '../../ports/runner-store.js';
+import type { JobsDeadLetters } from '../../ports/jobs-dead-letters.js';
+import type { OutboxEvents } from '../../ports/outbox-events.js';
+import type { UndispatchedJobs } from '../../ports/undispatched-jobs.js';
 import { webhookUrlOf } from '../../core/notification.js';
 import { traceIdOf } from '../../core/trace.js';
 import type { OutboxEvent } from '../../core/job.js';
 
 export interface UndispatchedDeps {
-  outbox: OutboxStore;
-  runs: RunnerStore;
+  /** The jobs outbox's dead events: the jobs that died before dispatch. */
+  jobsDeadLetters: Pick<JobsDeadLetters, 'listDead'>;
+  /** Whether such an event is still dead (an operator may have replayed it meanwhile). */
+  outboxEvents: Pick<OutboxEvents, 'get'>;
+  undispatchedJobs: UndispatchedJobs;
   log: Logger;
   /** Dead events read per sweep (oldest first). */
   limit: number;
@@ -37,7 +41,7 @@ export const undispatchedReason = (e: Pick<OutboxEvent, 'attempts' | 'last_error
  */
 export async function sweepUndispatched(deps: UndispatchedDeps, seen: ReadonlySet<string>): Promise<Set<string>> {
   const handled = new Set<string>();
-  for (const e of await deps.outbox.listDead(deps.limit)) {
+  for (const e of await deps.jobsDeadLetters.listDead(deps.limit)) {
     const key = `${e._id}@${(e.dead_at ?? e.created_at).getTime()}`;
     if (!seen.has(key) && webhookUrlOf(e.payload)) await adopt(deps, e);
     handled.add(key);
@@ -47,11 +51,11 @@ export async function sweepUndispatched(deps: UndispatchedDeps, seen: ReadonlySe
 
 async function adopt(deps: UndispatchedDeps, e: OutboxEvent): Promise<void> {
   const job = { _id: e._id, created_at: e.created_at, input: e.payload, ...(e.traceparent ? { traceparent: e.traceparent } : {}) };
-  if (!(await deps.runs.failUndispatched(job, undispatchedReason(e), e.dead_at ?? new Date()))) return;
+  if (!(await deps.undispatchedJobs.failUndispatched(job, undispatchedReason(e), e.dead_at ?? new Date()))) return;
   const log = deps.log.child({ event_id: e._id, trace_id: traceIdOf(e.traceparent) });
-  if ((await deps.outbox.get(e._id))?.status !== 'dead') {
+  if ((await deps.outboxEvents.get(e._id))?.status !== 'dead') {
     // Replayed or discarded while this sweep ran: the job is not failed after all.
-    await deps.runs.forgetUndispatched(e._id);
+    await deps.undispatchedJobs.forgetUndispatched(e._id);
     log.info('dead event replayed meanwhile; its failed record withdrawn');
     return;
   }

@@ -11,7 +11,7 @@ export function startRelay(deps: RelayDeps, timing: LoopTiming, retention: Reten
   const sweep = startRetentionSweep(
     retention,
     async (sentBefore, deadBefore) => {
-      const purged = await deps.outbox.purge(sentBefore, deadBefore);
+      const purged = await deps.jobsDeadLetters.purge(sentBefore, deadBefore);
       if (purged.sent + purged.dead > 0) deps.log.info({ ...purged }, 'expired outbox events removed');
       return purged.sent + purged.dead;
     },

@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
-import type { OutboxStore } from '../../ports/outbox-store.js';
+import type { JobsOutbox } from '../../ports/jobs-outbox.js';
+import type { JobsDeadLetters } from '../../ports/jobs-dead-letters.js';
 import type { Publisher } from '../../ports/bus-publisher.js';
 import type { OutboxEvent } from '../../core/job.js';
 import { encodeOutboxEvent } from '../../core/messages.js';
@@ -8,7 +9,9 @@ import type { RetryPolicy } from '../../core/retry-policy.js';
 import { dispatchRound, type DispatchObserver } from '../../core/outbox-dispatcher.js';
 
 export interface RelayDeps {
-  outbox: OutboxStore;
+  jobsOutbox: JobsOutbox;
+  /** Sent events and dead letters past their retention are purged (`startRelay`). */
+  jobsDeadLetters: Pick<JobsDeadLetters, 'purge'>;
   bus: Publisher;
   log: Logger;
   batchSize: number;
@@ -36,10 +39,10 @@ async function publishAll(bus: Publisher, events: readonly OutboxEvent[]): Promi
 export function relayRound(deps: RelayDeps): Promise<number> {
   return dispatchRound<OutboxEvent>({
     queue: {
-      claim: (c) => deps.outbox.claimDue(c),
-      complete: async (events, at) => void (await deps.outbox.markSent(events.map((e) => e._id), at)),
-      retryLater: async (e, error, next) => void (await deps.outbox.recordFailure(e._id, error, next)),
-      bury: async (e, error, at) => void (await deps.outbox.markDead(e._id, error, at)),
+      claim: (c) => deps.jobsOutbox.claimDue(c),
+      complete: async (events, at) => void (await deps.jobsOutbox.markSent(events.map((e) => e._id), at)),
+      retryLater: async (e, error, next) => void (await deps.jobsOutbox.recordFailure(e._id, error, next)),
+      bury: async (e, error, at) => void (await deps.jobsOutbox.markDead(e._id, error, at)),
     },
     deliverBatch: (events) => publishAll(deps.bus, events),
     deliverOne: (e) => publishAll(deps.bus, [e]),

@@ -8,7 +8,7 @@ export function startResultPublisher(deps: PublishDeps, timing: LoopTiming, rete
   const sweep = startRetentionSweep(
     retention,
     async (_sentBefore, deadBefore) => {
-      const n = await deps.runs.purgeDead(deadBefore);
+      const n = await deps.resultsDeadLetters.purgeDead(deadBefore);
       if (n > 0) deps.log.info({ dead: n }, 'expired result dead letters removed');
       return n;
     },

@@ -1,7 +1,9 @@
 import { Readable } from 'node:stream';
 import type { Logger } from 'pino';
 import type { ObjectStore } from '../../ports/object-store.js';
-import type { RunnerStore } from '../../ports/runner-store.js';
+import type { ResultsOutbox } from '../../ports/results-outbox.js';
+import type { FrameCollection } from '../../ports/frame-collection.js';
+import type { ResultsDeadLetters } from '../../ports/results-dead-letters.js';
 import type { RunnerRecord } from '../../core/job.js';
 import { detectionDocument, publishedFrames } from '../../core/result-document.js';
 import type { VideoAnnotator } from '../../ports/video-annotator.js';
@@ -15,7 +17,11 @@ import type { RetryPolicy } from '../../core/retry-policy.js';
 import { dispatchRound, type DispatchObserver } from '../../core/outbox-dispatcher.js';
 
 export interface PublishDeps {
-  runs: RunnerStore;
+  resultsOutbox: ResultsOutbox;
+  /** The job's collected frame results, which its document holds; `markFailed` fails a job too damaged to publish. */
+  frameCollection: Pick<FrameCollection, 'frameResults' | 'markFailed'>;
+  /** Expired dead letters are purged (`startResultPublisher`). */
+  resultsDeadLetters: Pick<ResultsDeadLetters, 'purgeDead'>;
   objects: ObjectStore;
   log: Logger;
   batchSize: number;
@@ -61,7 +67,7 @@ export function publishRound(deps: PublishDeps): Promise<number> {
     const verdict = damageVerdict(reports, job.total_frames ?? 0, deps.maxDamagedShare ?? DEFAULT_MAX_DAMAGED_SHARE);
     if (verdict.failure) {
       // `complete` then finds the job no longer predictable and leaves it failed.
-      if (await deps.runs.markFailed(job._id, verdict.failure, new Date())) deps.log.warn({ event_id: job._id, trace_id: traceIdOf(job.traceparent), reason: verdict.failure }, 'video too damaged; job failed');
+      if (await deps.frameCollection.markFailed(job._id, verdict.failure, new Date())) deps.log.warn({ event_id: job._id, trace_id: traceIdOf(job.traceparent), reason: verdict.failure }, 'video too damaged; job failed');
       return;
     }
     // The annotated video first: clients take the JSON's presence as "ready" (a crash may come
@@ -70,27 +76,27 @@ export function publishRound(deps: PublishDeps): Promise<number> {
     if (job.parameters.annotate) {
       if (!deps.annotator) throw new Error('the job asks for an annotated video, but this publisher has no annotator');
       const started = Date.now();
-      const rendered = await renderAnnotationFor(job, deps.objects, publishedFrames(deps.runs.frameResults(job._id), job.video), { annotator: deps.annotator });
+      const rendered = await renderAnnotationFor(job, deps.objects, publishedFrames(deps.frameCollection.frameResults(job._id), job.video), { annotator: deps.annotator });
       deps.log.info({ event_id: job._id, trace_id: traceIdOf(job.traceparent), object: rendered.object, bytes: rendered.size, seconds: (Date.now() - started) / 1000 }, 'annotated video rendered');
     }
     const head = { event_id: job._id, total_frames: job.total_frames ?? 0, parameters: job.parameters, ...(job.video ? { video: job.video } : {}), ...(verdict.warnings.length ? { warnings: verdict.warnings } : {}) };
     const doc = detectionDocument(head, () =>
-      deps.runs.frameResults(job._id),
+      deps.frameCollection.frameResults(job._id),
     );
     await deps.objects.put(output(job._id).object, Readable.from(doc), 'application/json');
   };
   return dispatchRound<RunnerRecord>({
     queue: {
-      claim: (c) => deps.runs.claimPredictable(c),
+      claim: (c) => deps.resultsOutbox.claimPredictable(c),
       complete: async (jobs, at) => {
         for (const job of jobs) {
-          if (await deps.runs.markReady(job._id, at, output(job._id))) {
+          if (await deps.resultsOutbox.markReady(job._id, at, output(job._id))) {
             deps.log.info({ event_id: job._id, trace_id: traceIdOf(job.traceparent), object: output(job._id).object }, 'detections published; job ready');
           }
         }
       },
-      retryLater: async (job, error, next) => void (await deps.runs.recordPublishFailure(job._id, error, next)),
-      bury: async (job, error, at) => void (await deps.runs.markPublishDead(job._id, `the result could not be published: ${error}`, at)),
+      retryLater: async (job, error, next) => void (await deps.resultsOutbox.recordPublishFailure(job._id, error, next)),
+      bury: async (job, error, at) => void (await deps.resultsOutbox.markPublishDead(job._id, `the result could not be published: ${error}`, at)),
     },
     // A span per job, a child of the job's trace (when OpenTelemetry is on).
     deliverOne: (job) => inJobSpan('publish', job.traceparent, { 'framewise.event_id': job._id, 'framewise.annotate': job.parameters.annotate === true }, () => deliver(job)),

@@ -2,7 +2,8 @@ import { Readable } from 'node:stream';
 import type { Logger } from 'pino';
 import type { ObjectStore } from '../../ports/object-store.js';
 import { localCopy } from '../../stage-support/local-copy.js';
-import type { RunnerStore } from '../../ports/runner-store.js';
+import type { JobRecords } from '../../ports/job-records.js';
+import type { FrameCollection } from '../../ports/frame-collection.js';
 import type { Publisher } from '../../ports/bus-publisher.js';
 import type { FrameCodec } from '../../ports/frame-codec.js';
 import type { FramePreparer } from '../../ports/frame-preparer.js';
@@ -27,7 +28,8 @@ import { decodedFrameBreach, videoLimitBreach, type VideoLimits } from '../../co
 
 export interface ExtractDeps {
   objects: ObjectStore;
-  runs: RunnerStore;
+  jobRecords: JobRecords;
+  frameCollection: FrameCollection;
   bus: Publisher;
   frames: FrameSource;
   /** Preprocesses each sampled frame and resizes it to the size its model scales it to. */
@@ -94,14 +96,14 @@ export const extractFrames: Handler<ExtractDeps> = async (message, deps) => {
   const id = event._id;
   const traceparent = message.headers.traceparent ?? event.traceparent;
   const log = deps.log.child({ event_id: id, trace_id: traceIdOf(traceparent) });
-  const existing = await deps.runs.get(id);
+  const existing = await deps.jobRecords.get(id);
   if (existing && existing.status !== 'processing') {
     log.debug({ status: existing.status }, 'job already past extraction; duplicate event ignored');
     return;
   }
   const key = event.payload.object;
   if (!(await deps.objects.exists(key))) {
-    await deps.runs.markFailed(id, 'the uploaded video is no longer in the object store', new Date(), event.payload);
+    await deps.frameCollection.markFailed(id, 'the uploaded video is no longer in the object store', new Date(), event.payload);
     return;
   }
   const local = await localCopy(deps.objects, key);
@@ -110,7 +112,7 @@ export const extractFrames: Handler<ExtractDeps> = async (message, deps) => {
     const breach = deps.limits && videoLimitBreach(info, deps.limits);
     if (breach) {
       log.warn({ reason: breach.message }, 'video over a limit; job failed');
-      await deps.runs.markFailed(id, breach.message, new Date(), event.payload);
+      await deps.frameCollection.markFailed(id, breach.message, new Date(), event.payload);
       return;
     }
     const parameters = jobParameters(event.payload, deps, info.fps);
@@ -119,7 +121,7 @@ export const extractFrames: Handler<ExtractDeps> = async (message, deps) => {
     const segmentSeconds = deps.segmentSeconds ?? 0;
     const index = segmentSeconds > 0 && (info.durationSeconds ?? 0) >= 2 * segmentSeconds ? await deps.frames.index(local.path) : undefined;
     const plan = index && planSegments(index, (existing?.parameters.sample_every ?? every), segmentSeconds);
-    const record = await deps.runs.start({
+    const record = await deps.jobRecords.start({
       _id: id,
       created_at: new Date(event.created_at),
       expected_frames: info.frameCount ? sampledFrameCount(info.frameCount, every) : null,
@@ -165,7 +167,7 @@ export const extractFrames: Handler<ExtractDeps> = async (message, deps) => {
   } catch (err) {
     if (!(err instanceof VideoDecodeError)) throw err;
     log.warn({ reason: err.message }, 'video cannot be decoded; job failed');
-    await deps.runs.markFailed(id, err.message, new Date(), event.payload);
+    await deps.frameCollection.markFailed(id, err.message, new Date(), event.payload);
   } finally {
     await local.release();
   }
@@ -183,7 +185,7 @@ export const extractSegment: Handler<ExtractDeps> = async (message, deps) => {
   const id = task.event_id;
   const traceparent = message.headers.traceparent ?? task.traceparent;
   const log = deps.log.child({ event_id: id, trace_id: traceIdOf(traceparent), segment: task.segment });
-  const record = await deps.runs.get(id);
+  const record = await deps.jobRecords.get(id);
   if (!record || record.status !== 'processing' || !record.input || !record.video) {
     log.debug({ status: record?.status }, 'segment of a job that is not being extracted; ignored');
     return;
@@ -196,7 +198,7 @@ export const extractSegment: Handler<ExtractDeps> = async (message, deps) => {
   } catch (err) {
     if (!(err instanceof VideoDecodeError)) throw err;
     log.warn({ reason: err.message }, 'video segment cannot be decoded; job failed');
-    await deps.runs.markFailed(id, err.message, new Date(), record.input);
+    await deps.frameCollection.markFailed(id, err.message, new Date(), record.input);
   } finally {
     await local.release();
   }
@@ -233,7 +235,7 @@ async function extractRange(
   const { model, confidence, iou, classes, class_agnostic_nms: agnostic, sample_every: every } = record.parameters;
   const options = { ...(confidence !== undefined ? { confidence } : {}), ...(iou !== undefined ? { iou } : {}), ...(classes ? { classes } : {}), ...(agnostic ? { class_agnostic_nms: true } : {}) };
   const done = new Set<number>();
-  if (record.received_frames > 0) for await (const r of deps.runs.frameResults(id)) done.add(r.frame);
+  if (record.received_frames > 0) for await (const r of deps.frameCollection.frameResults(id)) done.add(r.frame);
   if (segment && sampledFrames(segment, every).every((f) => done.has(f))) {
     // A re-driven job's finished segment: nothing to decode; its count is what it samples.
     await finish(deps, id, segment.sampledPts.length, segment, log);
@@ -259,7 +261,7 @@ async function extractRange(
     if (over) {
       // Breaking out of the loop stops ffmpeg; results of frames already sent change nothing once the job is failed.
       log.warn({ reason: over.message, frame }, 'video over a limit while decoding; job failed');
-      await deps.runs.markFailed(id, over.message, new Date(), record.input);
+      await deps.frameCollection.markFailed(id, over.message, new Date(), record.input);
       return;
     }
     if (done.has(frame)) continue;
@@ -322,10 +324,10 @@ async function extractRange(
 
 /** Records the count of sampled frames (of the segment); marks the job when every frame's result is in. */
 async function finish(deps: ExtractDeps, id: string, total: number, segment: Segment | undefined, log: Logger): Promise<void> {
-  const after = await deps.runs.setTotalFrames(id, total, segment?.segment);
+  const after = await deps.frameCollection.setTotalFrames(id, total, segment?.segment);
   log.info({ total_frames: total, ...(segment ? { segment: segment.segment } : {}) }, segment ? 'segment extracted' : 'frames extracted');
   // Whichever of the extractors and the collector writes last sees every frame in.
-  if (after && allFramesIn(after) && (await deps.runs.markPredictable(id))) {
+  if (after && allFramesIn(after) && (await deps.frameCollection.markPredictable(id))) {
     log.info({ total_frames: after.total_frames }, 'all frames detected; job predictable');
     deps.onPredictable?.();
   }
@@ -353,7 +355,7 @@ function jobParameters(payload: VideoRef, deps: Pick<ExtractDeps, 'sampling' | '
 
 /** `extracted` while the job is processing (the next look is due `maxFramesInFlight` frames on), else false. */
 async function stillProcessing(deps: ExtractDeps, id: string, extracted: number): Promise<number | false> {
-  const record = await deps.runs.get(id);
+  const record = await deps.jobRecords.get(id);
   return record?.status === 'processing' ? extracted : false;
 }
 
@@ -371,7 +373,7 @@ async function paced(deps: ExtractDeps, id: string, extracted: number): Promise<
   // otherwise), while three quarters stay in flight to keep every model busy.
   const refill = Math.max(1, Math.floor(deps.maxFramesInFlight / 4));
   for (let wait = 20; ; wait = Math.min(wait * 2, 200)) {
-    const record = await deps.runs.get(id);
+    const record = await deps.jobRecords.get(id);
     if (!record || record.status !== 'processing') return false;
     if (extracted - record.received_frames <= deps.maxFramesInFlight - refill) return record.received_frames;
     deps.signal.throwIfAborted();

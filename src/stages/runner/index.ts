@@ -19,7 +19,7 @@ export interface RunnerDeps extends ExtractDeps {
   /** Deliveries of a message whose handler keeps failing before it is dead-lettered. */
   maxAttempts: number;
   stallTimeoutMs: number;
-  maxDrives: number;
+  maxStallRedrives: number;
 }
 
 /**
@@ -57,7 +57,7 @@ export async function startRunner(runner: RunnerDeps): Promise<{ stop: () => Pro
         // A job whose extraction keeps failing ends `failed` rather than waiting forever.
         onGiveUp: async (message, err, d) => {
           const id = tryEventId(message.value);
-          if (id) await d.runs.markFailed(id, `frame extraction failed: ${err instanceof Error ? err.message : String(err)}`, new Date());
+          if (id) await d.frameCollection.markFailed(id, `frame extraction failed: ${err instanceof Error ? err.message : String(err)}`, new Date());
         },
       }),
     ),
@@ -65,7 +65,7 @@ export async function startRunner(runner: RunnerDeps): Promise<{ stop: () => Pro
   );
   const failJob = async (message: DeliveredMessage, err: unknown, d: ExtractDeps): Promise<void> => {
     const id = tryEventId(message.value) ?? tryJobOfSegment(message.value);
-    if (id) await d.runs.markFailed(id, `frame extraction failed: ${err instanceof Error ? err.message : String(err)}`, new Date());
+    if (id) await d.frameCollection.markFailed(id, `frame extraction failed: ${err instanceof Error ? err.message : String(err)}`, new Date());
   };
   // A runner takes only the segments it can extract now (its concurrency): the rest stay on the bus
   // for the other runners. Short videos are not segmented (they are extracted from outbox_events),

@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import type { RunnerStore } from '../../ports/runner-store.js';
+import type { FrameCollection } from '../../ports/frame-collection.js';
 import type { Publisher } from '../../ports/bus-publisher.js';
 import { VIDEO_SUBMITTED } from '../../core/job.js';
 import { encodeOutboxEvent } from '../../core/messages.js';
@@ -7,30 +7,30 @@ import { TOPICS } from '../../core/topics.js';
 import { traceIdOf } from '../../core/trace.js';
 
 export interface RedriveDeps {
-  runs: RunnerStore;
+  frameCollection: FrameCollection;
   bus: Publisher;
   log: Logger;
   /** A `processing` job with no new frame result for this long has stalled. */
   stallTimeoutMs: number;
-  /** Times a stalled job is driven again before it is failed. */
-  maxDrives: number;
+  /** Times a stalled job is driven again (re-published) before it is failed (`FRAMEWISE_MAX_JOB_DRIVES`). */
+  maxStallRedrives: number;
 }
 
 /**
  * One sweep for stalled jobs: a job whose frames stopped arriving (a worker died holding them, a
  * result was dead-lettered) is driven again by re-publishing its `video.submitted` event: the
- * runner resumes it, re-extracting only frames without a result. Past `maxDrives` it is failed,
+ * runner resumes it, re-extracting only frames without a result. Past `maxStallRedrives` re-drives it is failed,
  * so no job stays `processing` forever. Returns how many jobs it handled.
  */
 export async function redriveStalled(deps: RedriveDeps): Promise<number> {
   const now = new Date();
-  const stalled = await deps.runs.claimStalled(new Date(now.getTime() - deps.stallTimeoutMs), now, 50);
+  const stalled = await deps.frameCollection.claimStalled(new Date(now.getTime() - deps.stallTimeoutMs), now, 50);
   for (const job of stalled) {
     const drives = job.drives ?? 1;
     const log = deps.log.child({ event_id: job._id, trace_id: traceIdOf(job.traceparent) });
-    if (drives > deps.maxDrives || !job.input) {
+    if (drives > deps.maxStallRedrives || !job.input) {
       const reason = `no frame result for ${Math.round(deps.stallTimeoutMs / 1000)} s after ${drives - 1} re-drives: frames stopped arriving`;
-      if (await deps.runs.markFailed(job._id, reason, now)) log.error({ drives: drives - 1 }, 'stalled job failed');
+      if (await deps.frameCollection.markFailed(job._id, reason, now)) log.error({ drives: drives - 1 }, 'stalled job failed');
       continue;
     }
     const message = encodeOutboxEvent({

@@ -13,9 +13,9 @@ export const adminRoutes: FastifyPluginAsync<ApiDeps> = async (fastify, deps) =>
       schema: { description: 'Delete every job, event, result and stored object (admin).', response: { 200: CleanupBody, 401: ErrorBody, 403: ErrorBody, 500: ErrorBody } },
     },
     async (req) => {
-      const events = await deps.outbox.list();
-      await deps.outbox.deleteAll();
-      await deps.runs.deleteAll();
+      const events = await deps.outboxEvents.list();
+      await deps.outboxEvents.deleteAll();
+      await deps.jobRecords.deleteAll();
       await deps.objects.deletePrefix('input/');
       await deps.objects.deletePrefix('detection/');
       req.log.warn({ deleted_jobs: events.length }, 'all jobs deleted');

@@ -71,9 +71,9 @@ export const deadLetterRoutes: FastifyPluginAsync<ApiDeps> = async (fastify, dep
     async (req) => {
       const { outbox, limit = 100 } = req.query;
       const items = [
-        ...(outbox === undefined || outbox === 'jobs' ? (await deps.outbox.listDead(limit)).map(fromJobsOutbox) : []),
-        ...(outbox === undefined || outbox === 'results' ? (await deps.runs.listDead(limit)).map(fromResultsOutbox) : []),
-        ...(outbox === undefined || outbox === 'webhooks' ? (await deps.runs.listDeadNotifications(limit)).map(fromWebhooks) : []),
+        ...(outbox === undefined || outbox === 'jobs' ? (await deps.jobsDeadLetters.listDead(limit)).map(fromJobsOutbox) : []),
+        ...(outbox === undefined || outbox === 'results' ? (await deps.resultsDeadLetters.listDead(limit)).map(fromResultsOutbox) : []),
+        ...(outbox === undefined || outbox === 'webhooks' ? (await deps.notificationsDeadLetters.listDeadNotifications(limit)).map(fromWebhooks) : []),
       ]
         .sort((a, b) => a.dead_at.localeCompare(b.dead_at))
         .slice(0, limit);
@@ -125,14 +125,14 @@ type DeadLetterActionName = 'replayed' | 'discarded';
 /** What replaying or discarding a dead letter does in each outbox; false: no such dead letter. */
 const ACTIONS: Record<DeadLetterActionName, Record<OutboxName, (deps: ApiDeps, id: string, now: Date) => Promise<boolean>>> = {
   replayed: {
-    jobs: async (deps, id, now) => (await forgetUndispatched(deps, id)) && (await deps.outbox.replay(id, now)),
-    results: (deps, id, now) => deps.runs.replayDead(id, now),
-    webhooks: (deps, id, now) => deps.runs.replayNotification(id, now),
+    jobs: async (deps, id, now) => (await forgetUndispatched(deps, id)) && (await deps.jobsDeadLetters.replay(id, now)),
+    results: (deps, id, now) => deps.resultsDeadLetters.replayDead(id, now),
+    webhooks: (deps, id, now) => deps.notificationsDeadLetters.replayNotification(id, now),
   },
   discarded: {
-    jobs: async (deps, id) => (await forgetUndispatched(deps, id)) && (await deps.outbox.discard(id)),
-    results: (deps, id) => deps.runs.discardDead(id),
-    webhooks: (deps, id) => deps.runs.discardNotification(id),
+    jobs: async (deps, id) => (await forgetUndispatched(deps, id)) && (await deps.jobsDeadLetters.discard(id)),
+    results: (deps, id) => deps.resultsDeadLetters.discardDead(id),
+    webhooks: (deps, id) => deps.notificationsDeadLetters.discardNotification(id),
   },
 };
 
@@ -143,8 +143,8 @@ const ACTIONS: Record<DeadLetterActionName, Record<OutboxName, (deps: ApiDeps, i
  * reads failed, the operator's call failed and is repeated), never a replayed job stuck on a failed
  * record. Returns whether the event is dead.
  */
-async function forgetUndispatched(deps: Pick<ApiDeps, 'outbox' | 'runs'>, id: string): Promise<boolean> {
-  if ((await deps.outbox.get(id))?.status !== 'dead') return false;
-  await deps.runs.forgetUndispatched(id);
+async function forgetUndispatched(deps: Pick<ApiDeps, 'outboxEvents' | 'undispatchedJobs'>, id: string): Promise<boolean> {
+  if ((await deps.outboxEvents.get(id))?.status !== 'dead') return false;
+  await deps.undispatchedJobs.forgetUndispatched(id);
   return true;
 }

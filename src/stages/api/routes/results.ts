@@ -42,7 +42,7 @@ export const resultRoutes: FastifyPluginAsync<ApiDeps> = async (fastify, deps) =
         ...(q.to_ms !== undefined ? { toMs: q.to_ms } : {}),
       };
       checkResultQuery(query);
-      const job = await findJob(deps.outbox, deps.runs, id, principalOf(req));
+      const job = await findJob(deps.outboxEvents, deps.jobRecords, id, principalOf(req));
       const timing = processingTime(job);
       const readyAt = job.status === 'ready' ? job.run?.ready_at : undefined;
       // A job `predictable` with its result already written (the publisher marks it just after) is served uncached.
@@ -89,7 +89,7 @@ export const resultRoutes: FastifyPluginAsync<ApiDeps> = async (fastify, deps) =
         response: { 200: JobStatusBody, 400: ErrorBody, 404: ErrorBody, 500: ErrorBody },
       },
     },
-    async (req) => statusOf(await findJob(deps.outbox, deps.runs, parseEventId(req.params.event_id), principalOf(req))),
+    async (req) => statusOf(await findJob(deps.outboxEvents, deps.jobRecords, parseEventId(req.params.event_id), principalOf(req))),
   );
 
   app.get(
@@ -97,13 +97,13 @@ export const resultRoutes: FastifyPluginAsync<ApiDeps> = async (fastify, deps) =
     { schema: { description: 'Every job with its status (a client’s key: its own jobs only).', response: { 200: StatusAll, 500: ErrorBody } } },
     async (req) => {
       const principal = principalOf(req);
-      const [events, runs] = await Promise.all([deps.outbox.list(), deps.runs.list()]);
-      const byId = new Map(runs.map((r) => [r._id, r]));
+      const [events, records] = await Promise.all([deps.outboxEvents.list(), deps.jobRecords.list()]);
+      const byId = new Map(records.map((r) => [r._id, r]));
       const now = new Date();
       const counts: Record<string, number> = Object.fromEntries(JOB_STATUSES.map((s) => [s, 0]));
       // Jobs whose sent event was removed after its retention live on in their runner record.
       const eventIds = new Set(events.map((e) => e._id));
-      const jobs = [...events.map((e) => viewJob(e, byId.get(e._id), now)), ...runs.filter((r) => !eventIds.has(r._id)).map((r) => viewJob(undefined, r, now))].filter((job) =>
+      const jobs = [...events.map((e) => viewJob(e, byId.get(e._id), now)), ...records.filter((r) => !eventIds.has(r._id)).map((r) => viewJob(undefined, r, now))].filter((job) =>
         mayRead(principal, job.owner),
       );
       const operations = jobs.map((job) => {

@@ -37,7 +37,7 @@ export const statusEventRoutes: FastifyPluginAsync<ApiDeps> = async (fastify, de
       const id = parseEventId(req.params.event_id);
       const principal = principalOf(req);
       // Unknown jobs (and other keys' jobs) get the JSON 404 before the stream opens.
-      let job = await findJob(deps.outbox, deps.runs, id, principal);
+      let job = await findJob(deps.outboxEvents, deps.jobRecords, id, principal);
       let closed = false;
       reply.sse.onClose(() => {
         closed = true;
@@ -53,7 +53,7 @@ export const statusEventRoutes: FastifyPluginAsync<ApiDeps> = async (fastify, de
         if (isFinal(job.status) || closed || !reply.sse.isConnected) break;
         await new Promise((r) => setTimeout(r, pollMs));
         if (closed) break;
-        job = await findJob(deps.outbox, deps.runs, id, principal);
+        job = await findJob(deps.outboxEvents, deps.jobRecords, id, principal);
       }
     },
   );

@@ -10,7 +10,7 @@ import { inputKey, newEventId } from '../../../core/ids.js';
 import { videoSubmitted, type VideoRef } from '../../../core/job.js';
 import { TOPICS } from '../../../core/topics.js';
 import { newTraceparent, parseTraceparent } from '../../../core/trace.js';
-import { DuplicateIdempotencyKeyError } from '../../../ports/outbox-store.js';
+import { DuplicateIdempotencyKeyError } from '../../../ports/jobs-outbox.js';
 import { peek } from '../head-stream.js';
 import { SNIFF_BYTES, sniffVideo } from '../sniff.js';
 import { jobOptions, optionsFromFields, OPTION_NAMES, type JobOptionsInput } from '../job-options.js';
@@ -73,10 +73,10 @@ export const uploadRoutes: FastifyPluginAsync<ApiDeps> = async (fastify, deps) =
     const traceparent = parseTraceparent(req.headers.traceparent as string | undefined) ?? newTraceparent();
     try {
       // The job records the key that created it (its owner): only that key and admins see it.
-      await deps.outbox.insert(videoSubmitted(id, { ...video, ...ownerOf(principalOf(req)) }, TOPICS.outboxEvents, traceparent), idempotencyKey);
+      await deps.jobsOutbox.insert(videoSubmitted(id, { ...video, ...ownerOf(principalOf(req)) }, TOPICS.outboxEvents, traceparent), idempotencyKey);
     } catch (err) {
       if (!(err instanceof DuplicateIdempotencyKeyError)) throw err;
-      const winner = await deps.outbox.findByIdempotencyKey(err.idempotencyKey);
+      const winner = await deps.jobsOutbox.findByIdempotencyKey(err.idempotencyKey);
       if (!winner) throw err;
       await discard?.().catch(() => {});
       return accepted(winner._id);
@@ -108,7 +108,7 @@ export const uploadRoutes: FastifyPluginAsync<ApiDeps> = async (fastify, deps) =
     async (req, reply) => {
       const idempotencyKey = idempotencyKeyOf(req);
       // A retry of a request that already created its job: answer before reading the upload.
-      const earlier = idempotencyKey !== undefined ? await deps.outbox.findByIdempotencyKey(idempotencyKey) : undefined;
+      const earlier = idempotencyKey !== undefined ? await deps.jobsOutbox.findByIdempotencyKey(idempotencyKey) : undefined;
       if (earlier) {
         req.log.info({ event_id: earlier._id }, 'upload retried with its idempotency key; same job returned');
         return accepted(earlier._id);
@@ -185,7 +185,7 @@ export const uploadRoutes: FastifyPluginAsync<ApiDeps> = async (fastify, deps) =
       // An allowed bucket; a key the server made, of an upload the caller may see; stored.
       await admitRequestedObject(deps, principalOf(req), bucket, object);
       const idempotencyKey = idempotencyKeyOf(req);
-      const earlier = idempotencyKey !== undefined ? await deps.outbox.findByIdempotencyKey(idempotencyKey) : undefined;
+      const earlier = idempotencyKey !== undefined ? await deps.jobsOutbox.findByIdempotencyKey(idempotencyKey) : undefined;
       if (earlier) return accepted(earlier._id);
       await admitActiveJob(deps, principalOf(req), reply);
       await enforceStoredLimits(deps, object);

@@ -49,7 +49,7 @@ export const videoRoutes: FastifyPluginAsync<ApiDeps> = async (fastify, deps) =>
     },
     handler: async (req, reply) => {
       const id = parseEventId(req.params.event_id);
-      const { event, run } = await readableJob(deps.outbox, deps.runs, id, principalOf(req), () => new FramewiseError('ERR_JOB_NOT_FOUND', id));
+      const { event, run } = await readableJob(deps.outboxEvents, deps.jobRecords, id, principalOf(req), () => new FramewiseError('ERR_JOB_NOT_FOUND', id));
       const input = event?.payload ?? run?.input;
       // Runner records of version 0.1 kept no input; their event is gone after its retention.
       if (!input) throw new FramewiseError('ERR_VIDEO_NOT_FOUND', id);
@@ -68,7 +68,7 @@ export const videoRoutes: FastifyPluginAsync<ApiDeps> = async (fastify, deps) =>
     },
     handler: async (req, reply) => {
       const id = parseEventId(req.params.event_id);
-      const { event, run } = await readableJob(deps.outbox, deps.runs, id, principalOf(req), () => new FramewiseError('ERR_JOB_NOT_FOUND', id));
+      const { event, run } = await readableJob(deps.outboxEvents, deps.jobRecords, id, principalOf(req), () => new FramewiseError('ERR_JOB_NOT_FOUND', id));
       const asked = run?.parameters.annotate ?? event?.payload.options?.annotate ?? false;
       const status = jobStatus(event?.status, run?.status);
       const why = !asked

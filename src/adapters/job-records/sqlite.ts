@@ -1,0 +1,56 @@
+import { prepared, type SqliteDatabase } from '../sqlite/database.js';
+import { ensureRunnerSchema } from '../sqlite/runner-schema.js';
+import { recordOf, toRecord, type RunnerRow } from '../sqlite/runner-rows.js';
+import type { JobRecords } from '../../ports/job-records.js';
+import type { RunnerRecord, RunnerStart, RunnerStatus } from '../../core/job.js';
+
+/** The runner's job records in SQLite (`runner_predictions`; see `sqlite/runner-schema.ts`). */
+export class SqliteJobRecords implements JobRecords {
+  constructor(private readonly db: SqliteDatabase) {
+    ensureRunnerSchema(db);
+  }
+
+  async start(s: RunnerStart): Promise<RunnerRecord> {
+    const now = Date.now();
+    prepared(
+      this.db,
+      `INSERT INTO runner_predictions (_id, status, expected_frames, parameters, created_at, updated_at, input, video, traceparent, segments)
+         VALUES (?, 'processing', ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (_id) DO NOTHING`,
+    ).run(s._id, s.expected_frames, JSON.stringify(s.parameters), s.created_at.getTime(), now, s.input ? JSON.stringify(s.input) : null, s.video ? JSON.stringify(s.video) : null, s.traceparent ?? null, s.segments ?? 1);
+    return recordOf(this.db, s._id)!;
+  }
+
+  async get(jobId: string): Promise<RunnerRecord | undefined> {
+    return recordOf(this.db, jobId);
+  }
+
+  async list(): Promise<RunnerRecord[]> {
+    return (prepared(this.db, 'SELECT * FROM runner_predictions ORDER BY created_at, _id').all() as RunnerRow[]).map(toRecord);
+  }
+
+  async countByStatus(): Promise<Partial<Record<RunnerStatus, number>>> {
+    const rows = prepared(this.db, 'SELECT status, COUNT(*) AS n FROM runner_predictions GROUP BY status').all() as Array<{ status: RunnerStatus; n: number }>;
+    return Object.fromEntries(rows.map((r) => [r.status, r.n]));
+  }
+
+  async countActive(owner: string, dispatched: readonly string[]): Promise<number> {
+    const ids = JSON.stringify(dispatched);
+    const row = prepared(this.db, 
+        `SELECT
+           (SELECT COUNT(*) FROM (SELECT DISTINCT value AS id FROM json_each(?)) d LEFT JOIN runner_predictions r ON r._id = d.id
+             WHERE r._id IS NULL OR r.status IN ('processing', 'predictable'))
+         + (SELECT COUNT(*) FROM runner_predictions WHERE json_extract(input, '$.owner') = ? AND status IN ('processing', 'predictable')
+             AND _id NOT IN (SELECT value FROM json_each(?))) AS n`,
+      )
+      .get(ids, owner, ids) as { n: number };
+    return row.n;
+  }
+
+  async deleteAll(): Promise<void> {
+    this.db.transaction(() => {
+      prepared(this.db, 'DELETE FROM frame_results').run();
+      prepared(this.db, 'DELETE FROM segment_totals').run();
+      prepared(this.db, 'DELETE FROM runner_predictions').run();
+    })();
+  }
+}

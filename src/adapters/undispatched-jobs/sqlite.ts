@@ -1,0 +1,24 @@
+import { prepared, type SqliteDatabase } from '../sqlite/database.js';
+import { ensureRunnerSchema } from '../sqlite/runner-schema.js';
+import { initialWebhookStatus } from '../sqlite/runner-rows.js';
+import type { UndispatchedJob, UndispatchedJobs } from '../../ports/undispatched-jobs.js';
+
+/** Undispatched jobs in SQLite: `runner_predictions` rows with `undispatched = 1`. */
+export class SqliteUndispatchedJobs implements UndispatchedJobs {
+  constructor(private readonly db: SqliteDatabase) {
+    ensureRunnerSchema(db);
+  }
+
+  async failUndispatched(job: UndispatchedJob, reason: string, at: Date): Promise<boolean> {
+    const r = prepared(this.db, 
+        `INSERT INTO runner_predictions (_id, status, parameters, created_at, updated_at, failed_at, error, input, traceparent, undispatched, webhook_status, webhook_next_at)
+         VALUES (?, 'failed', '{}', ?, ?, ?, ?, ?, ?, 1, ?, ?) ON CONFLICT (_id) DO NOTHING`,
+      )
+      .run(job._id, job.created_at.getTime(), at.getTime(), at.getTime(), reason, JSON.stringify(job.input), job.traceparent ?? null, initialWebhookStatus(job.input), at.getTime());
+    return r.changes === 1;
+  }
+
+  async forgetUndispatched(jobId: string): Promise<boolean> {
+    return prepared(this.db, 'DELETE FROM runner_predictions WHERE _id = ? AND undispatched = 1').run(jobId).changes === 1;
+  }
+}
