@@ -19,6 +19,12 @@ function recordingPublisher() {
   return { publisher, sent };
 }
 
+/**
+ * Long enough that two sweeps run back to back never straddle it, even on a loaded 2-core CI
+ * machine (at 20 ms they did: the "just driven" sweep saw both jobs stale).
+ */
+const STALL_MS = 250;
+
 test('a job whose frames stopped arriving is driven again with its event, then failed past its drives', async () => {
   const runnerDb = sqliteRunnerDatabase(openDatabase(':memory:'));
   const { publisher, sent } = recordingPublisher();
@@ -27,11 +33,11 @@ test('a job whose frames stopped arriving is driven again with its event, then f
   const stalled = randomUUID();
   const healthy = randomUUID();
   await runnerDb.jobRecords.start({ _id: stalled, created_at: new Date(1000), expected_frames: 4, parameters: { sample_every: 5 }, input, traceparent });
-  await new Promise((r) => setTimeout(r, 30));
+  await new Promise((r) => setTimeout(r, STALL_MS + 60));
   await runnerDb.jobRecords.start({ _id: healthy, created_at: new Date(2000), expected_frames: 4, parameters: { sample_every: 5 }, input });
-  const deps = { frameCollection: runnerDb.frameCollection, bus: publisher, log: pino({ level: 'silent' }), stallTimeoutMs: 20, maxStallRedrives: 2 };
+  const deps = { frameCollection: runnerDb.frameCollection, bus: publisher, log: pino({ level: 'silent' }), stallTimeoutMs: STALL_MS, maxStallRedrives: 2 };
 
-  assert.equal(await redriveStalled(deps), 1, 'only the job without news for 20 ms');
+  assert.equal(await redriveStalled(deps), 1, 'only the job without news for STALL_MS');
   assert.equal(sent.length, 1);
   assert.equal(sent[0]!.topic, 'outbox_events');
   const event = decodeOutboxEvent(sent[0]!.message.value);
@@ -41,11 +47,11 @@ test('a job whose frames stopped arriving is driven again with its event, then f
   assert.equal(sent[0]!.message.headers?.redrive, '1');
   assert.equal(await redriveStalled(deps), 0, 'just driven: not stalled again yet');
 
-  await new Promise((r) => setTimeout(r, 30));
+  await new Promise((r) => setTimeout(r, STALL_MS + 60));
   await runnerDb.frameCollection.addFrameResult(healthy, { frame: 0, objects: [] });
   assert.equal(await redriveStalled(deps), 1);
   assert.equal(sent.length, 2, 'second drive');
-  await new Promise((r) => setTimeout(r, 30));
+  await new Promise((r) => setTimeout(r, STALL_MS + 60));
   await runnerDb.frameCollection.addFrameResult(healthy, { frame: 5, objects: [] });
   assert.equal(await redriveStalled(deps), 1);
   assert.equal(sent.length, 2, 'past its drives: no third message');
