@@ -89,12 +89,17 @@ function parseArgs(argv: string[]): Options {
     return n;
   };
   const ints = (v: string): number[] => v.split(',').map((s) => positiveInt(s.trim()));
-  const list = (allowed: string[]) => (v: string): string[] => {
-    const items = v.split(',').map((s) => s.trim()).filter(Boolean);
-    const bad = items.filter((i) => !allowed.includes(i));
-    if (bad.length > 0 || items.length === 0) throw new InvalidArgumentError(`choose from ${allowed.join(', ')}`);
-    return items;
-  };
+  const list =
+    (allowed: string[]) =>
+    (v: string): string[] => {
+      const items = v
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean);
+      const bad = items.filter((i) => !allowed.includes(i));
+      if (bad.length > 0 || items.length === 0) throw new InvalidArgumentError(`choose from ${allowed.join(', ')}`);
+      return items;
+    };
   const known = [...BUNDLED_MODELS, YOLO_ARCH, REAL_YOLO];
   const defaults = [...BUNDLED_MODELS, YOLO_ARCH, ...(existsSync(REAL_YOLO_PATH) ? [REAL_YOLO] : [])];
   const o = new Command('bench')
@@ -107,12 +112,26 @@ function parseArgs(argv: string[]): Options {
     .option('--detectors <list>', `detectors to measure (${REAL_YOLO} where ../shared/models has it)`, list(known), defaults)
     .option('--model <path.onnx>', 'also measure this YOLO ONNX model (repeatable)', (v: string, prev: string[]) => [...prev, resolve(v)], [] as string[])
     .option('--modes <list>', 'pipeline modes to measure', list(['embedded', 'cluster']), ['embedded', 'cluster'])
-    .option('--intra-op-threads <n>', 'the YOLO model on one session of n threads (the shape of a GPU deployment at n = 1), alone, in the pipeline and in the plain loop', positiveInt)
+    .option(
+      '--intra-op-threads <n>',
+      'the YOLO model on one session of n threads (the shape of a GPU deployment at n = 1), alone, in the pipeline and in the plain loop',
+      positiveInt,
+    )
     .addOption(new Option('--no-plain-loop', 'skip the plain-loop baseline'))
-    .option('--extraction-runners <list>', 'cluster: extraction throughput of one long video (a 120 s loop of the fixture, 10 s segments) on each count of runners, no inference; empty: skip', (v: string) => (v === '' ? [] : ints(v)), [1, 2])
-    .option('--extraction-concurrency <n>', 'segments each runner extracts at once in that phase (1: one decoder a runner, so runners, not one runner\'s slots, share the cores)', positiveInt, 1)
+    .option(
+      '--extraction-runners <list>',
+      'cluster: extraction throughput of one long video (a 120 s loop of the fixture, 10 s segments) on each count of runners, no inference; empty: skip',
+      (v: string) => (v === '' ? [] : ints(v)),
+      [1, 2],
+    )
+    .option(
+      '--extraction-concurrency <n>',
+      "segments each runner extracts at once in that phase (1: one decoder a runner, so runners, not one runner's slots, share the cores)",
+      positiveInt,
+      1,
+    )
     .option('--logs <dir>', "keep every pipeline process's log under <dir>/<detector>-<mode>-<jobs>/")
-    .option('--quality', 'only the quality figures: each detector\'s precision / recall / F1 against the reference, at every threshold (no speed runs)', false)
+    .option('--quality', "only the quality figures: each detector's precision / recall / F1 against the reference, at every threshold (no speed runs)", false)
     .option('--skip-quality', 'no quality figures', false)
     .option('--json', 'print one JSON object on stdout, nothing else', false)
     .configureOutput({ writeOut: (s) => process.stderr.write(s), writeErr: (s) => process.stderr.write(s) })
@@ -151,7 +170,13 @@ async function benchDetectors(opts: Options, config: Config): Promise<BenchDetec
     if (!existsSync(REAL_YOLO_PATH)) throw new Error(`${REAL_YOLO_PATH} is not here`);
     yolos.push([REAL_YOLO, REAL_YOLO_PATH]);
   }
-  for (const path of opts.model) yolos.push([basename(path, '.onnx').toLowerCase().replace(/[^a-z0-9._-]/g, '-'), path]);
+  for (const path of opts.model)
+    yolos.push([
+      basename(path, '.onnx')
+        .toLowerCase()
+        .replace(/[^a-z0-9._-]/g, '-'),
+      path,
+    ]);
   for (const [name, path] of yolos) {
     const replicas = replicasFor();
     const intraOpThreads = opts.intraOpThreads ?? intraOpThreadsOf({}, replicas);
@@ -163,12 +188,19 @@ async function benchDetectors(opts: Options, config: Config): Promise<BenchDetec
       replicas,
       ...(intraOpThreads ? { intraOpThreads } : {}),
       defaults: modelDefaults(config, name),
-      ...(name === YOLO_ARCH ? { noQuality: 'random weights: its speed is the graph\'s, its boxes mean nothing' } : {}),
+      ...(name === YOLO_ARCH ? { noQuality: "random weights: its speed is the graph's, its boxes mean nothing" } : {}),
       open: async () =>
         replicatedDetector(
           await Promise.all(
             Array.from({ length: replicas }, () =>
-              createOnnxYoloDetector({ name, modelPath: path, confidence: modelDefaults(config, name).confidence, iou: modelDefaults(config, name).iou, maxBatch: config.inferenceBatchSize, ...(intraOpThreads ? { intraOpThreads } : {}) }),
+              createOnnxYoloDetector({
+                name,
+                modelPath: path,
+                confidence: modelDefaults(config, name).confidence,
+                iou: modelDefaults(config, name).iou,
+                maxBatch: config.inferenceBatchSize,
+                ...(intraOpThreads ? { intraOpThreads } : {}),
+              }),
             ),
           ),
         ),
@@ -206,7 +238,16 @@ interface Entry {
   model_alone_fps: number | null;
   ratio_vs_model_alone: number | null;
   /** Per sampled frame, ms: Framewise's own (every Framewise process, the model's CPU taken out), the decoder's (ffmpeg), the model's, the local servers'. */
-  cpu_ms_per_frame: { framewise: number; outside_detector_threads: number; detector_threads: number; decoder: number; model: number; servers: number | null; by_process: Record<string, { own: number; decoder: number }>; servers_by_process: Record<string, number> };
+  cpu_ms_per_frame: {
+    framewise: number;
+    outside_detector_threads: number;
+    detector_threads: number;
+    decoder: number;
+    model: number;
+    servers: number | null;
+    by_process: Record<string, { own: number; decoder: number }>;
+    servers_by_process: Record<string, number>;
+  };
   peak_rss_mb_by_process: Record<string, number>;
   detector_alone_peak_rss_mb: number;
   wall_seconds: number;
@@ -227,19 +268,31 @@ async function main(): Promise<void> {
   const videoPath = opts.video ?? (await defaultVideo());
   const video = await sampleVideo(videoPath, config);
   const perJob = video.decoded.length;
-  note(`${videoPath}: ${perJob} sampled frames (every ${video.every}) of ${video.width}x${video.height}; ffmpeg decodes ${video.decodeFps.toFixed(0)} sampled frames/s alone (${video.decodeCpuMs.toFixed(1)} ms CPU each)`);
+  note(
+    `${videoPath}: ${perJob} sampled frames (every ${video.every}) of ${video.width}x${video.height}; ffmpeg decodes ${video.decodeFps.toFixed(0)} sampled frames/s alone (${video.decodeCpuMs.toFixed(1)} ms CPU each)`,
+  );
 
   const benched = await benchDetectors(opts, config);
   let qualitySummary: QualitySummary | undefined;
   if (!opts.skipQuality) {
     const referenceModel = existsSync(REAL_YOLO_PATH)
-      ? { name: REAL_YOLO, input: await yoloModelInput(REAL_YOLO_PATH), open: () => createOnnxYoloDetector({ name: REAL_YOLO, modelPath: REAL_YOLO_PATH, ...YOLO_DEFAULTS, maxBatch: config.inferenceBatchSize }) }
+      ? {
+          name: REAL_YOLO,
+          input: await yoloModelInput(REAL_YOLO_PATH),
+          open: () => createOnnxYoloDetector({ name: REAL_YOLO, modelPath: REAL_YOLO_PATH, ...YOLO_DEFAULTS, maxBatch: config.inferenceBatchSize }),
+        }
       : undefined;
     qualitySummary = await measureQuality(
       video,
       videoPath,
       config,
-      benched.map((d) => ({ name: d.name, input: d.input, open: d.open, defaults: d.defaults, ...(d.noQuality ? { skip: d.noQuality } : d.path === REAL_YOLO_PATH && referenceModel ? { skip: 'it is the reference' } : {}) })),
+      benched.map((d) => ({
+        name: d.name,
+        input: d.input,
+        open: d.open,
+        defaults: d.defaults,
+        ...(d.noQuality ? { skip: d.noQuality } : d.path === REAL_YOLO_PATH && referenceModel ? { skip: 'it is the reference' } : {}),
+      })),
       referenceModel,
       note,
       !opts.json,
@@ -247,8 +300,16 @@ async function main(): Promise<void> {
   }
   const f1At = (name: string): number | undefined => qualitySummary?.detectors.find((q) => q.detector === name)?.at_default.f1;
   if (opts.quality) {
-    if (opts.json) process.stdout.write(JSON.stringify({ quality: qualitySummary ?? null, video: videoPath, sampled_frames: perJob, every: video.every }) + '\n');
-    else process.stdout.write([`Framewise bench, quality: ${videoPath} — ${perJob} sampled frames (every ${video.every}) of ${video.width}x${video.height}`, '', ...qualityText(qualitySummary!)].join('\n') + '\n');
+    if (opts.json)
+      process.stdout.write(JSON.stringify({ quality: qualitySummary ?? null, video: videoPath, sampled_frames: perJob, every: video.every }) + '\n');
+    else
+      process.stdout.write(
+        [
+          `Framewise bench, quality: ${videoPath} — ${perJob} sampled frames (every ${video.every}) of ${video.width}x${video.height}`,
+          '',
+          ...qualityText(qualitySummary!),
+        ].join('\n') + '\n',
+      );
     return;
   }
 
@@ -262,8 +323,15 @@ async function main(): Promise<void> {
     let model: { fps: number; cpuMsPerFrame: number } | undefined;
     if (d.path) {
       model = await modelAlone(d.path, d.input, frames, d.intraOpThreads, d.replicas);
-      modelsAlone[d.name] = { fps: round(model.fps), cpu_ms_per_frame: round(model.cpuMsPerFrame, 1), sessions: d.replicas, intra_op_threads: d.intraOpThreads ?? 'default' };
-      note(`${d.name}: the model alone (Node onnxruntime, ${d.replicas} session(s) of ${d.intraOpThreads ?? 'default'} thread(s)): ${model.fps.toFixed(2)} frames/s, ${model.cpuMsPerFrame.toFixed(1)} ms CPU a frame`);
+      modelsAlone[d.name] = {
+        fps: round(model.fps),
+        cpu_ms_per_frame: round(model.cpuMsPerFrame, 1),
+        sessions: d.replicas,
+        intra_op_threads: d.intraOpThreads ?? 'default',
+      };
+      note(
+        `${d.name}: the model alone (Node onnxruntime, ${d.replicas} session(s) of ${d.intraOpThreads ?? 'default'} thread(s)): ${model.fps.toFixed(2)} frames/s, ${model.cpuMsPerFrame.toFixed(1)} ms CPU a frame`,
+      );
     }
     note(`${d.name}: detector alone (${d.replicas} replica(s)), batch 1 and batch ${batch}, ${opts.passes} pass(es)`);
     const cpu0 = cpuOfSelfSync().ownMs;
@@ -280,65 +348,85 @@ async function main(): Promise<void> {
       let plain: (PlainLoopRun & { cpu_ms_per_frame: number }) | undefined;
       if (d.path && opts.plainLoop) {
         note(`${d.name}: the plain loop (Python: OpenCV + onnxruntime)`);
-        const p = await runPlainLoop({ model: d.path, video: videoPath, every: video.every, confidence: d.defaults.confidence, iou: d.defaults.iou, ...(opts.intraOpThreads ? { intraOpThreads: opts.intraOpThreads } : {}) });
+        const p = await runPlainLoop({
+          model: d.path,
+          video: videoPath,
+          every: video.every,
+          confidence: d.defaults.confidence,
+          iou: d.defaults.iou,
+          ...(opts.intraOpThreads ? { intraOpThreads: opts.intraOpThreads } : {}),
+        });
         plain = { ...p, cpu_ms_per_frame: (p.cpu_seconds * 1000) / p.frames };
         (plainLoops[d.name] ??= []).push(plain);
         note(`${d.name}: plain loop ${p.fps.toFixed(2)} frames/s (onnxruntime ${p.onnxruntime}: ${p.phase_ms_per_frame.infer!.toFixed(1)} ms a run)`);
       }
-    for (const [mode, jobs] of runs) {
-      const bar = opts.json
-        ? undefined
-        : new cliProgress.SingleBar({ stream: process.stderr, format: `${d.name} ${mode} ×${jobs} [{bar}] {value}/{total} frames | {duration_formatted}`, hideCursor: true }, cliProgress.Presets.shades_classic);
-      bar?.start(perJob * jobs, 0);
-      let run: PipelineRun;
-      try {
-        run = await runPipeline({ mode, env: d.env, video: videoPath, jobs, expectFrames: perJob, onProgress: (done) => bar?.update(done), ...(opts.logs ? { logDir: resolve(opts.logs, `${d.name}-${mode}-${jobs}`) } : {}) });
-      } finally {
-        bar?.stop();
+      for (const [mode, jobs] of runs) {
+        const bar = opts.json
+          ? undefined
+          : new cliProgress.SingleBar(
+              { stream: process.stderr, format: `${d.name} ${mode} ×${jobs} [{bar}] {value}/{total} frames | {duration_formatted}`, hideCursor: true },
+              cliProgress.Presets.shades_classic,
+            );
+        bar?.start(perJob * jobs, 0);
+        let run: PipelineRun;
+        try {
+          run = await runPipeline({
+            mode,
+            env: d.env,
+            video: videoPath,
+            jobs,
+            expectFrames: perJob,
+            onProgress: (done) => bar?.update(done),
+            ...(opts.logs ? { logDir: resolve(opts.logs, `${d.name}-${mode}-${jobs}`) } : {}),
+          });
+        } finally {
+          bar?.stop();
+        }
+        const per = (ms: number): number => round(ms / run.frames, 2);
+        const own = Object.values(run.cpuMs).reduce((a, c) => a + c.ownMs, 0);
+        const decoder = Object.values(run.cpuMs).reduce((a, c) => a + c.childrenMs, 0);
+        const detectorThreads = Object.values(run.detectorThreadsMs).reduce((a, c) => a + c, 0);
+        const servers = Object.values(run.serverCpuMs).reduce((a, v) => a + v, 0);
+        const plainFps = plain?.fps;
+        entries.push({
+          name: d.name,
+          mode,
+          jobs,
+          batch,
+          replicas: d.replicas,
+          intra_op_threads: d.intraOpThreads ?? 'default',
+          detector_fps: round(speed.batchFps),
+          e2e_fps: round(run.e2eFps),
+          ratio: round(run.e2eFps / speed.batchFps, 3),
+          peak_rss_mb: round(Math.max(...Object.values(run.peakRssMb)), 1),
+          detector_fps_batch1: round(speed.batch1Fps),
+          decode_fps: round(video.decodeFps, 1),
+          plain_loop_fps: plainFps === undefined ? null : round(plainFps),
+          ratio_vs_plain_loop: plainFps === undefined ? null : round(run.e2eFps / plainFps, 3),
+          model_alone_fps: model ? round(model.fps) : null,
+          ratio_vs_model_alone: model ? round(run.e2eFps / model.fps, 3) : null,
+          cpu_ms_per_frame: {
+            framewise: per(own - modelCpuMs * run.frames),
+            outside_detector_threads: per(own - detectorThreads),
+            detector_threads: per(detectorThreads),
+            decoder: per(decoder),
+            model: round(modelCpuMs, 1),
+            servers: mode === 'cluster' ? per(servers) : null,
+            by_process: Object.fromEntries(Object.entries(run.cpuMs).map(([k, v]) => [k, { own: per(v.ownMs), decoder: per(v.childrenMs) }])),
+            servers_by_process: Object.fromEntries(Object.entries(run.serverCpuMs).map(([k, v]) => [k, per(v)])),
+          },
+          peak_rss_mb_by_process: Object.fromEntries(Object.entries(run.peakRssMb).map(([k, v]) => [k, round(v, 1)])),
+          detector_alone_peak_rss_mb: round(speed.peakRssMb, 1),
+          wall_seconds: round(run.wallSeconds),
+          ready_seconds: run.readySeconds.map((s) => round(s, 1)),
+          frames: run.frames,
+          round: roundNo,
+        });
+        const e = entries.at(-1)!;
+        note(
+          `${d.name} ${mode} ×${jobs} (round ${roundNo}): ${run.frames} frames in ${run.wallSeconds.toFixed(1)} s = ${run.e2eFps.toFixed(2)} frames/s (${e.ratio_vs_plain_loop === null ? '' : `${e.ratio_vs_plain_loop.toFixed(2)}× the plain loop, `}Framewise CPU ${e.cpu_ms_per_frame.framewise.toFixed(1)} ms a frame)`,
+        );
       }
-      const per = (ms: number): number => round(ms / run.frames, 2);
-      const own = Object.values(run.cpuMs).reduce((a, c) => a + c.ownMs, 0);
-      const decoder = Object.values(run.cpuMs).reduce((a, c) => a + c.childrenMs, 0);
-      const detectorThreads = Object.values(run.detectorThreadsMs).reduce((a, c) => a + c, 0);
-      const servers = Object.values(run.serverCpuMs).reduce((a, v) => a + v, 0);
-      const plainFps = plain?.fps;
-      entries.push({
-        name: d.name,
-        mode,
-        jobs,
-        batch,
-        replicas: d.replicas,
-        intra_op_threads: d.intraOpThreads ?? 'default',
-        detector_fps: round(speed.batchFps),
-        e2e_fps: round(run.e2eFps),
-        ratio: round(run.e2eFps / speed.batchFps, 3),
-        peak_rss_mb: round(Math.max(...Object.values(run.peakRssMb)), 1),
-        detector_fps_batch1: round(speed.batch1Fps),
-        decode_fps: round(video.decodeFps, 1),
-        plain_loop_fps: plainFps === undefined ? null : round(plainFps),
-        ratio_vs_plain_loop: plainFps === undefined ? null : round(run.e2eFps / plainFps, 3),
-        model_alone_fps: model ? round(model.fps) : null,
-        ratio_vs_model_alone: model ? round(run.e2eFps / model.fps, 3) : null,
-        cpu_ms_per_frame: {
-          framewise: per(own - modelCpuMs * run.frames),
-          outside_detector_threads: per(own - detectorThreads),
-          detector_threads: per(detectorThreads),
-          decoder: per(decoder),
-          model: round(modelCpuMs, 1),
-          servers: mode === 'cluster' ? per(servers) : null,
-          by_process: Object.fromEntries(Object.entries(run.cpuMs).map(([k, v]) => [k, { own: per(v.ownMs), decoder: per(v.childrenMs) }])),
-          servers_by_process: Object.fromEntries(Object.entries(run.serverCpuMs).map(([k, v]) => [k, per(v)])),
-        },
-        peak_rss_mb_by_process: Object.fromEntries(Object.entries(run.peakRssMb).map(([k, v]) => [k, round(v, 1)])),
-        detector_alone_peak_rss_mb: round(speed.peakRssMb, 1),
-        wall_seconds: round(run.wallSeconds),
-        ready_seconds: run.readySeconds.map((s) => round(s, 1)),
-        frames: run.frames,
-        round: roundNo,
-      });
-      const e = entries.at(-1)!;
-      note(`${d.name} ${mode} ×${jobs} (round ${roundNo}): ${run.frames} frames in ${run.wallSeconds.toFixed(1)} s = ${run.e2eFps.toFixed(2)} frames/s (${e.ratio_vs_plain_loop === null ? '' : `${e.ratio_vs_plain_loop.toFixed(2)}× the plain loop, `}Framewise CPU ${e.cpu_ms_per_frame.framewise.toFixed(1)} ms a frame)`);
-    }
     }
   }
 
@@ -347,8 +435,19 @@ async function main(): Promise<void> {
     const long = await loopedFixture(120);
     for (const runners of opts.extractionRunners) {
       note(`extraction alone: one 120 s video in 10 s segments on ${runners} runner(s) of ${opts.extractionConcurrency} segment(s) at once, no inference`);
-      const env = { FRAMEWISE_SEGMENT_SECONDS: '10', FRAMEWISE_RUNNER_CONCURRENCY: String(opts.extractionConcurrency), FRAMEWISE_MODELS: '[]', FRAMEWISE_BUNDLED_MODELS: DEFAULT_MODEL, FRAMEWISE_DEFAULT_MODEL: DEFAULT_MODEL };
-      const r = await runExtraction({ env, video: long, runners, brokers: config.kafkaBootstrapServers === 'kafka:9092' ? ['127.0.0.1:9092'] : config.kafkaBootstrapServers.split(',') });
+      const env = {
+        FRAMEWISE_SEGMENT_SECONDS: '10',
+        FRAMEWISE_RUNNER_CONCURRENCY: String(opts.extractionConcurrency),
+        FRAMEWISE_MODELS: '[]',
+        FRAMEWISE_BUNDLED_MODELS: DEFAULT_MODEL,
+        FRAMEWISE_DEFAULT_MODEL: DEFAULT_MODEL,
+      };
+      const r = await runExtraction({
+        env,
+        video: long,
+        runners,
+        brokers: config.kafkaBootstrapServers === 'kafka:9092' ? ['127.0.0.1:9092'] : config.kafkaBootstrapServers.split(','),
+      });
       extraction.push(r);
       note(`  ${r.frames} frames in ${r.segments} segments in ${r.wallSeconds.toFixed(1)} s = ${r.extractedFps.toFixed(1)} frames/s`);
     }
@@ -356,7 +455,16 @@ async function main(): Promise<void> {
 
   const summary = {
     detectors: entries,
-    extraction: extraction.map((r) => ({ runners: r.runners, concurrency: opts.extractionConcurrency, frames: r.frames, segments: r.segments, wall_seconds: round(r.wallSeconds), extracted_fps: round(r.extractedFps, 1), runner_cpu_ms_per_frame: { own: round(r.runnerCpuMsPerFrame.own), decoder: round(r.runnerCpuMsPerFrame.decoder) }, speedup: round(r.extractedFps / extraction[0]!.extractedFps, 2) })),
+    extraction: extraction.map((r) => ({
+      runners: r.runners,
+      concurrency: opts.extractionConcurrency,
+      frames: r.frames,
+      segments: r.segments,
+      wall_seconds: round(r.wallSeconds),
+      extracted_fps: round(r.extractedFps, 1),
+      runner_cpu_ms_per_frame: { own: round(r.runnerCpuMsPerFrame.own), decoder: round(r.runnerCpuMsPerFrame.decoder) },
+      speedup: round(r.extractedFps / extraction[0]!.extractedFps, 2),
+    })),
     video: videoPath,
     sampled_frames: perJob,
     every: video.every,
@@ -372,10 +480,24 @@ async function main(): Promise<void> {
     decode_fps: round(video.decodeFps, 1),
     decode_cpu_ms_per_frame: round(video.decodeCpuMs, 2),
     rounds: opts.rounds,
-    plain_loop: Object.fromEntries(Object.entries(plainLoops).map(([k, ps]) => [k, ps.map((p, i) => ({ round: i + 1, fps: round(p.fps), cpu_ms_per_frame: round(p.cpu_ms_per_frame, 1), phase_ms_per_frame: Object.fromEntries(Object.entries(p.phase_ms_per_frame).map(([n, v]) => [n, round(v)])), onnxruntime: p.onnxruntime, opencv: p.opencv }))])),
+    plain_loop: Object.fromEntries(
+      Object.entries(plainLoops).map(([k, ps]) => [
+        k,
+        ps.map((p, i) => ({
+          round: i + 1,
+          fps: round(p.fps),
+          cpu_ms_per_frame: round(p.cpu_ms_per_frame, 1),
+          phase_ms_per_frame: Object.fromEntries(Object.entries(p.phase_ms_per_frame).map(([n, v]) => [n, round(v)])),
+          onnxruntime: p.onnxruntime,
+          opencv: p.opencv,
+        })),
+      ]),
+    ),
     model_alone: modelsAlone,
     quality: qualitySummary ?? null,
-    frame_costs_ms: Object.fromEntries(Object.entries(costs).map(([k, c]) => [k, Object.fromEntries(Object.entries(c).map(([n, v]) => [n, typeof v === 'number' ? round(v) : v]))])),
+    frame_costs_ms: Object.fromEntries(
+      Object.entries(costs).map(([k, c]) => [k, Object.fromEntries(Object.entries(c).map(([n, v]) => [n, typeof v === 'number' ? round(v) : v]))]),
+    ),
   };
   if (opts.json) {
     process.stdout.write(JSON.stringify(summary) + '\n');
@@ -385,9 +507,50 @@ async function main(): Promise<void> {
     `Framewise bench: ${videoPath} — ${perJob} sampled frames (every ${video.every}) of ${video.width}x${video.height}, ${summary.cores} cores, batch B = ${batch}, YOLO intra-op threads ${summary.yolo_intra_op_threads}`,
     '',
     table([
-      ['detector', 'F1 at default', 'run', 'jobs', 'frames/s', '× plain loop', '× model alone', 'Framewise CPU ms/frame', 'outside detector threads', 'ffmpeg ms/frame', 'servers ms/frame', 'peak RSS MB'],
-      ...Object.entries(plainLoops).flatMap(([name, ps]) => ps.map((p, i) => [name, fmt(f1At(name), 3), `plain loop, round ${i + 1} (Python, onnxruntime ${p.onnxruntime}, OpenCV ${p.opencv})`, '1', fmt(p.fps), '1.00', fmt(modelsAlone[name] ? p.fps / modelsAlone[name].fps : undefined), '–', '–', '–', '–', '–'])),
-      ...Object.entries(modelsAlone).map(([name, m]) => [name, fmt(f1At(name), 3), `model alone (Node onnxruntime, ${m.sessions} session(s) × ${m.intra_op_threads} thread(s), ${m.cpu_ms_per_frame} ms CPU/frame)`, '1', fmt(m.fps), '–', '1.00', '–', '–', '–', '–', '–']),
+      [
+        'detector',
+        'F1 at default',
+        'run',
+        'jobs',
+        'frames/s',
+        '× plain loop',
+        '× model alone',
+        'Framewise CPU ms/frame',
+        'outside detector threads',
+        'ffmpeg ms/frame',
+        'servers ms/frame',
+        'peak RSS MB',
+      ],
+      ...Object.entries(plainLoops).flatMap(([name, ps]) =>
+        ps.map((p, i) => [
+          name,
+          fmt(f1At(name), 3),
+          `plain loop, round ${i + 1} (Python, onnxruntime ${p.onnxruntime}, OpenCV ${p.opencv})`,
+          '1',
+          fmt(p.fps),
+          '1.00',
+          fmt(modelsAlone[name] ? p.fps / modelsAlone[name].fps : undefined),
+          '–',
+          '–',
+          '–',
+          '–',
+          '–',
+        ]),
+      ),
+      ...Object.entries(modelsAlone).map(([name, m]) => [
+        name,
+        fmt(f1At(name), 3),
+        `model alone (Node onnxruntime, ${m.sessions} session(s) × ${m.intra_op_threads} thread(s), ${m.cpu_ms_per_frame} ms CPU/frame)`,
+        '1',
+        fmt(m.fps),
+        '–',
+        '1.00',
+        '–',
+        '–',
+        '–',
+        '–',
+        '–',
+      ]),
       ...entries.map((e) => [
         e.name,
         fmt(f1At(e.name), 3),
@@ -400,18 +563,39 @@ async function main(): Promise<void> {
         fmt(e.cpu_ms_per_frame.outside_detector_threads, 1),
         fmt(e.cpu_ms_per_frame.decoder, 1),
         fmt(e.cpu_ms_per_frame.servers ?? undefined, 1),
-        Object.entries(e.peak_rss_mb_by_process).map(([k, v]) => `${k} ${v.toFixed(0)}`).join(', '),
+        Object.entries(e.peak_rss_mb_by_process)
+          .map(([k, v]) => `${k} ${v.toFixed(0)}`)
+          .join(', '),
       ]),
     ]),
     '',
-    'Framewise CPU = every Framewise process\'s own CPU during the run (/proc/<pid>/stat utime+stime) minus the model\'s (its CPU per frame alone × frames), per sampled frame; outside detector threads = the same CPU minus that of the threads named fw-detector (the model and the model input made beside it), which does not depend on how fast the model ran alone; ffmpeg = the runner\'s children; servers = Kafka, MinIO and FerretDB.',
-    ...entries.map((e) => `  ${e.name} ${e.mode} ×${e.jobs}, round ${e.round}: by process ${Object.entries(e.cpu_ms_per_frame.by_process).map(([k, v]) => `${k} ${v.own.toFixed(1)} (+ffmpeg ${v.decoder.toFixed(1)})`).join(', ')}${Object.keys(e.cpu_ms_per_frame.servers_by_process).length ? `; servers ${Object.entries(e.cpu_ms_per_frame.servers_by_process).map(([k, v]) => `${k} ${v.toFixed(1)}`).join(', ')}` : ''}; ready at ${e.ready_seconds.join(', ')} s`),
+    "Framewise CPU = every Framewise process's own CPU during the run (/proc/<pid>/stat utime+stime) minus the model's (its CPU per frame alone × frames), per sampled frame; outside detector threads = the same CPU minus that of the threads named fw-detector (the model and the model input made beside it), which does not depend on how fast the model ran alone; ffmpeg = the runner's children; servers = Kafka, MinIO and FerretDB.",
+    ...entries.map(
+      (e) =>
+        `  ${e.name} ${e.mode} ×${e.jobs}, round ${e.round}: by process ${Object.entries(e.cpu_ms_per_frame.by_process)
+          .map(([k, v]) => `${k} ${v.own.toFixed(1)} (+ffmpeg ${v.decoder.toFixed(1)})`)
+          .join(', ')}${
+          Object.keys(e.cpu_ms_per_frame.servers_by_process).length
+            ? `; servers ${Object.entries(e.cpu_ms_per_frame.servers_by_process)
+                .map(([k, v]) => `${k} ${v.toFixed(1)}`)
+                .join(', ')}`
+            : ''
+        }; ready at ${e.ready_seconds.join(', ')} s`,
+    ),
     '',
-    ...(extraction.length ? ['', `Extraction alone (cluster, no inference; a 120 s loop of the fixture in 10 s segments): ${extraction.map((r) => `${r.runners} runner(s) ${r.extractedFps.toFixed(1)} frames/s (${(r.extractedFps / extraction[0]!.extractedFps).toFixed(2)}×; runners ${r.runnerCpuMsPerFrame.own.toFixed(1)} + ffmpeg ${r.runnerCpuMsPerFrame.decoder.toFixed(1)} ms CPU a frame)`).join(', ')}`] : []),
+    ...(extraction.length
+      ? [
+          '',
+          `Extraction alone (cluster, no inference; a 120 s loop of the fixture in 10 s segments): ${extraction.map((r) => `${r.runners} runner(s) ${r.extractedFps.toFixed(1)} frames/s (${(r.extractedFps / extraction[0]!.extractedFps).toFixed(2)}×; runners ${r.runnerCpuMsPerFrame.own.toFixed(1)} + ffmpeg ${r.runnerCpuMsPerFrame.decoder.toFixed(1)} ms CPU a frame)`).join(', ')}`,
+        ]
+      : []),
     '',
     ...(qualitySummary ? [...qualityText(qualitySummary), ''] : []),
-    'Per sampled frame, single-threaded, at each model\'s travel size:',
-    ...Object.entries(costs).map(([name, c]) => `  ${name} (${c.travel.width}x${c.travel.height}): prepare ${c.prepare_ms.toFixed(2)} ms (preprocess alone ${c.preprocess_ms.toFixed(2)}; the TypeScript reference ${c.reference_prepare_ms.toFixed(1)}), model input ${fmt(c.model_input_ms)} ms; raw ${c.raw_kb.toFixed(0)} KB vs JPEG ${c.jpeg_kb.toFixed(0)} KB (encode ${c.jpeg_encode_ms.toFixed(1)} ms + decode ${c.jpeg_decode_ms.toFixed(1)} ms)`),
+    "Per sampled frame, single-threaded, at each model's travel size:",
+    ...Object.entries(costs).map(
+      ([name, c]) =>
+        `  ${name} (${c.travel.width}x${c.travel.height}): prepare ${c.prepare_ms.toFixed(2)} ms (preprocess alone ${c.preprocess_ms.toFixed(2)}; the TypeScript reference ${c.reference_prepare_ms.toFixed(1)}), model input ${fmt(c.model_input_ms)} ms; raw ${c.raw_kb.toFixed(0)} KB vs JPEG ${c.jpeg_kb.toFixed(0)} KB (encode ${c.jpeg_encode_ms.toFixed(1)} ms + decode ${c.jpeg_decode_ms.toFixed(1)} ms)`,
+    ),
   ];
   process.stdout.write(out.join('\n') + '\n');
 }

@@ -135,7 +135,13 @@ async function framesPerSecond(detector: Detector, frames: FrameImage[], passes:
 }
 
 /** `open` makes the detector as deployed; `replicas` calls run at once at batch 1, two per replica at batch B. */
-export async function detectorSpeed(open: () => Promise<Detector>, frames: FrameImage[], passes: number, batch: number, replicas: number): Promise<DetectorSpeed> {
+export async function detectorSpeed(
+  open: () => Promise<Detector>,
+  frames: FrameImage[],
+  passes: number,
+  batch: number,
+  replicas: number,
+): Promise<DetectorSpeed> {
   const detector = await open();
   try {
     // Warm-up: first calls compile kernels and let V8 optimise pre/post-processing.
@@ -156,7 +162,13 @@ export async function detectorSpeed(open: () => Promise<Detector>, frames: Frame
  * them together and the CPU per frame (this process's CPU over the runs: the sessions' threads and
  * the run calls) — the model's cost, which the pipelines' CPU is compared with.
  */
-export async function modelAlone(modelPath: string, input: ModelInput, frames: FrameImage[], intraOpThreads: number | undefined, replicas = 1): Promise<{ fps: number; cpuMsPerFrame: number }> {
+export async function modelAlone(
+  modelPath: string,
+  input: ModelInput,
+  frames: FrameImage[],
+  intraOpThreads: number | undefined,
+  replicas = 1,
+): Promise<{ fps: number; cpuMsPerFrame: number }> {
   const some = frames.slice(0, 48);
   const plane = 3 * input.width * input.height;
   // The inputs in shared memory: every worker reads them, none copies them.
@@ -188,7 +200,25 @@ export async function modelAlone(modelPath: string, input: ModelInput, frames: F
       });
     })();`;
   const ortPath = createRequire(import.meta.url).resolve('onnxruntime-node');
-  const workers = Array.from({ length: replicas }, (_, r) => new Worker(code, { eval: true, workerData: { ort: ortPath, model: modelPath, threads: intraOpThreads, shared, plane, count: some.length, first: r, step: replicas, w: input.width, h: input.height } }));
+  const workers = Array.from(
+    { length: replicas },
+    (_, r) =>
+      new Worker(code, {
+        eval: true,
+        workerData: {
+          ort: ortPath,
+          model: modelPath,
+          threads: intraOpThreads,
+          shared,
+          plane,
+          count: some.length,
+          first: r,
+          step: replicas,
+          w: input.width,
+          h: input.height,
+        },
+      }),
+  );
   const next = (w: Worker): Promise<unknown> => new Promise((resolve, reject) => w.once('message', resolve).once('error', reject));
   try {
     await Promise.all(workers.map(next));

@@ -160,9 +160,14 @@ async function main(): Promise<void> {
     else {
       console.log(`reads at ${RATE} req/s for ${SECONDS} s, ${CONNECTIONS} connections (latency ms; coordinated omission corrected):`);
       console.log('| route | requests | non-2xx | errors | req/s | p50 | p90 | p99 | max |\n|---|---|---|---|---|---|---|---|---|');
-      for (const r of reads) console.log(`| ${r.route} | ${r.requests} | ${r.non2xx} | ${r.errors} | ${r.reqPerSec} | ${r.p50} | ${r.p90} | ${r.p99} | ${r.max} |`);
-      console.log(`${UPLOADS} concurrent uploads: ${accepted.length} accepted in ${uploadSeconds.toFixed(1)} s${refused.length ? `, refused: ${refused.join('; ')}` : ''}; final: ${JSON.stringify(finals)} after ${allSeconds.toFixed(0)} s`);
-      console.log(`API process (embedded: every stage) RSS: ${figures.apiMemoryMiB.afterReads} MiB after the reads, peak ${figures.apiMemoryMiB.peakRssDuringUploads} MiB during the uploads (VmHWM ${figures.apiMemoryMiB.peakHwm} MiB)`);
+      for (const r of reads)
+        console.log(`| ${r.route} | ${r.requests} | ${r.non2xx} | ${r.errors} | ${r.reqPerSec} | ${r.p50} | ${r.p90} | ${r.p99} | ${r.max} |`);
+      console.log(
+        `${UPLOADS} concurrent uploads: ${accepted.length} accepted in ${uploadSeconds.toFixed(1)} s${refused.length ? `, refused: ${refused.join('; ')}` : ''}; final: ${JSON.stringify(finals)} after ${allSeconds.toFixed(0)} s`,
+      );
+      console.log(
+        `API process (embedded: every stage) RSS: ${figures.apiMemoryMiB.afterReads} MiB after the reads, peak ${figures.apiMemoryMiB.peakRssDuringUploads} MiB during the uploads (VmHWM ${figures.apiMemoryMiB.peakHwm} MiB)`,
+      );
     }
   } finally {
     await stopAll([server]);

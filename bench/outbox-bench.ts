@@ -163,7 +163,12 @@ function parseArgs(argv: string[]): Options {
     .option('--events <n>', 'events per throughput run', positiveInt, 20_000)
     .option('--batch <b>', 'relay batch size (one throughput run per mode); default: a table of several', positiveInt)
     .option('--batches <list>', 'batch sizes of the table', batchList)
-    .option('--cluster-events <n>', 'cap on events per cluster throughput run (FerretDB slows down with the outbox size; see bench/README.md)', positiveInt, 5000)
+    .option(
+      '--cluster-events <n>',
+      'cap on events per cluster throughput run (FerretDB slows down with the outbox size; see bench/README.md)',
+      positiveInt,
+      5000,
+    )
     .option('--small-batch-events <n>', 'events per run for batch sizes under 100', positiveInt, 200)
     .option('--latency-events <n>', 'events inserted one at a time for the latency phase (0 skips it)', (v) => (v === '0' ? 0 : positiveInt(v)), 100)
     .option('--modes <list>', 'embedded, cluster (default: both); hybrid = SQLite outbox → Kafka, a diagnostic', modeList, ['embedded', 'cluster'] as Mode[])
@@ -299,7 +304,10 @@ interface KafkaSide {
 }
 
 async function kafkaSide(config: Config, log: Logger): Promise<KafkaSide> {
-  const brokers = (process.env.KAFKA_BOOTSTRAP_SERVERS ?? '127.0.0.1:9092').split(',').map((b) => b.trim()).filter(Boolean);
+  const brokers = (process.env.KAFKA_BOOTSTRAP_SERVERS ?? '127.0.0.1:9092')
+    .split(',')
+    .map((b) => b.trim())
+    .filter(Boolean);
   const kafkaLog = log.child({ component: 'kafka' });
   const bus = new KafkaBus({ brokers, clientId: 'framewise-outbox-bench', log: kafkaLog, partitions: config.kafkaPartitions });
   try {
@@ -311,7 +319,11 @@ async function kafkaSide(config: Config, log: Logger): Promise<KafkaSide> {
     throw new Error(`Kafka at ${brokers.join(',')} is not reachable (start it with: bash scripts/infra/up.sh): ${String(err)}`);
   }
   // Reads end offsets (no group join needed) and, per run, the messages between two marks.
-  const offsetsReader = new Consumer({ clientId: 'framewise-outbox-bench-offsets', groupId: `bench-offsets-${randomUUID().slice(0, 8)}`, bootstrapBrokers: brokers });
+  const offsetsReader = new Consumer({
+    clientId: 'framewise-outbox-bench-offsets',
+    groupId: `bench-offsets-${randomUUID().slice(0, 8)}`,
+    bootstrapBrokers: brokers,
+  });
   const endOffsets = async (): Promise<bigint[]> => (await offsetsReader.listOffsets({ topics: [TOPIC] })).get(TOPIC) ?? [];
   const groups: string[] = [];
 
@@ -320,7 +332,13 @@ async function kafkaSide(config: Config, log: Logger): Promise<KafkaSide> {
     if (wanted === 0) return [];
     const groupId = `bench-verify-${randomUUID().slice(0, 8)}`;
     groups.push(groupId);
-    const consumer = new Consumer({ clientId: 'framewise-outbox-bench-verify', groupId, bootstrapBrokers: brokers, sessionTimeout: 20_000, heartbeatInterval: 2_000 });
+    const consumer = new Consumer({
+      clientId: 'framewise-outbox-bench-verify',
+      groupId,
+      bootstrapBrokers: brokers,
+      sessionTimeout: 20_000,
+      heartbeatInterval: 2_000,
+    });
     const keys: string[] = [];
     try {
       const stream = await consumer.consume({
@@ -410,7 +428,11 @@ async function clusterSetup(config: Config, log: Logger, profile: boolean): Prom
     pokes: false,
     commandStats: profile ? commandStats : undefined,
     async fresh() {
-      for (const c of ['outbox', 'outbox_sent', 'outbox_leases']) await db.collection(c).drop().catch(() => {});
+      for (const c of ['outbox', 'outbox_sent', 'outbox_leases'])
+        await db
+          .collection(c)
+          .drop()
+          .catch(() => {});
       const collections = new MongoOutboxCollections(db);
       await collections.ensureIndexes();
       const outbox = mongoOutboxDatabase(collections);
@@ -483,7 +505,14 @@ function timeMethods<T extends object>(target: T, names: ReadonlyArray<keyof T>,
   });
 }
 
-function relayDeps(config: Config, log: Logger, outbox: OutboxDatabase, bus: Publisher, batchSize: number, observer: { delivered(items: readonly OutboxEvent[], at: Date): void }) {
+function relayDeps(
+  config: Config,
+  log: Logger,
+  outbox: OutboxDatabase,
+  bus: Publisher,
+  batchSize: number,
+  observer: { delivered(items: readonly OutboxEvent[], at: Date): void },
+) {
   return {
     jobsOutbox: outbox.jobsOutbox,
     jobsDeadLetters: outbox.jobsDeadLetters,
@@ -575,7 +604,9 @@ async function throughputRun(setup: ModeSetup, config: Config, log: Logger, batc
     await allDelivered;
     clearInterval(watchdog);
     await relay.stop();
-    const mongoCommands = setup.commandStats ? Object.fromEntries([...setup.commandStats].map(([k, v]) => [k, { calls: v.calls, ms: round(v.ms) }])) : undefined;
+    const mongoCommands = setup.commandStats
+      ? Object.fromEntries([...setup.commandStats].map(([k, v]) => [k, { calls: v.calls, ms: round(v.ms) }]))
+      : undefined;
 
     const problems: string[] = [];
     if (finishedAt === 0) problems.push(`stalled: ${delivered} of ${n} delivered when the relay stopped making progress`);
@@ -673,7 +704,8 @@ async function latencyRun(setup: ModeSetup, config: Config, log: Logger, count: 
     if (missing) problems.push(`${missing} of ${count} events never reached the subscriber`);
     if (duplicates) problems.push(`${duplicates} events reached the subscriber more than once`);
     const counts = await fx.outbox.outboxEvents.countByStatus();
-    if ((counts.sent ?? 0) !== count || (counts.new ?? 0) !== 0) problems.push(`outbox holds sent=${counts.sent ?? 0} new=${counts.new ?? 0}, expected sent=${count} new=0`);
+    if ((counts.sent ?? 0) !== count || (counts.new ?? 0) !== 0)
+      problems.push(`outbox holds sent=${counts.sent ?? 0} new=${counts.new ?? 0}, expected sent=${count} new=0`);
     latencies.sort((a, b) => a - b);
     toSent.sort((a, b) => a - b);
     return {
@@ -710,7 +742,9 @@ function table(rows: string[][]): string {
 function report(config: Config, throughput: ThroughputResult[], latency: LatencyResult[]): string {
   const timing = loopTiming(config);
   const out: string[] = [];
-  out.push(`Outbox relay bench: poll ${timing.minIntervalMs} ms after work, backing off to ${timing.maxIntervalMs} ms when idle; lease ${config.claimLeaseMs} ms`);
+  out.push(
+    `Outbox relay bench: poll ${timing.minIntervalMs} ms after work, backing off to ${timing.maxIntervalMs} ms when idle; lease ${config.claimLeaseMs} ms`,
+  );
   if (throughput.length > 0) {
     out.push('');
     out.push('Throughput: drain a backlog of N new events (relay wall time until the last is marked sent)');
@@ -742,12 +776,16 @@ function report(config: Config, throughput: ThroughputResult[], latency: Latency
       }
     }
     for (const t of throughput.filter((r) => r.mode === 'cluster' && r.batch === config.relayBatchSize)) {
-      out.push(`Target ≥ ${TARGET_EVENTS_PER_S} events/s relayed to Kafka (default batch ${config.relayBatchSize}): ${t.events_per_s >= TARGET_EVENTS_PER_S ? 'MET' : 'NOT MET'} (${t.events_per_s})`);
+      out.push(
+        `Target ≥ ${TARGET_EVENTS_PER_S} events/s relayed to Kafka (default batch ${config.relayBatchSize}): ${t.events_per_s >= TARGET_EVENTS_PER_S ? 'MET' : 'NOT MET'} (${t.events_per_s})`,
+      );
     }
   }
   if (latency.length > 0) {
     out.push('');
-    out.push(`Latency on an idle system: one insert at a time, ${LATENCY_GAP_MS[0]}–${LATENCY_GAP_MS[1]} ms apart; from just before the insert to subscriber arrival`);
+    out.push(
+      `Latency on an idle system: one insert at a time, ${LATENCY_GAP_MS[0]}–${LATENCY_GAP_MS[1]} ms apart; from just before the insert to subscriber arrival`,
+    );
     out.push(
       table([
         ['mode', 'events', 'poke', 'median ms', 'p95 ms', 'max ms', 'sent median ms', 'sent p95 ms', 'sent max ms', 'check'],
@@ -765,7 +803,8 @@ function report(config: Config, throughput: ThroughputResult[], latency: Latency
         ]),
       ]),
     );
-    for (const l of latency) out.push(`Target median ≤ ${TARGET_MEDIAN_MS} ms (${l.mode}): ${l.median_ms <= TARGET_MEDIAN_MS ? 'MET' : 'NOT MET'} (${l.median_ms} ms)`);
+    for (const l of latency)
+      out.push(`Target median ≤ ${TARGET_MEDIAN_MS} ms (${l.mode}): ${l.median_ms <= TARGET_MEDIAN_MS ? 'MET' : 'NOT MET'} (${l.median_ms} ms)`);
   }
   const problems = [...throughput, ...latency].flatMap((r) => r.problems.map((p) => `${r.mode}${'batch' in r ? ` batch ${r.batch}` : ' latency'}: ${p}`));
   if (problems.length > 0) out.push('', 'CORRECTNESS PROBLEMS:', ...problems.map((p) => `  ${p}`));
@@ -809,7 +848,9 @@ async function main(): Promise<number> {
   }
   const timing = loopTiming(config);
   if (opts.json) {
-    process.stdout.write(JSON.stringify({ throughput, latency, settings: { ...timing, relay_batch_size: config.relayBatchSize, claim_lease_ms: config.claimLeaseMs } }) + '\n');
+    process.stdout.write(
+      JSON.stringify({ throughput, latency, settings: { ...timing, relay_batch_size: config.relayBatchSize, claim_lease_ms: config.claimLeaseMs } }) + '\n',
+    );
   } else {
     process.stdout.write(report(config, throughput, latency) + '\n');
   }

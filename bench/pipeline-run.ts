@@ -78,7 +78,8 @@ async function serverPids(): Promise<Record<string, number>> {
 
 async function start(mode: Mode, env: Record<string, string>, dataDir: string, runners: number, logDir?: string): Promise<StageProcess[]> {
   if (logDir) await mkdir(logDir, { recursive: true });
-  if (mode === 'embedded') return [await startStage('serve', 'embedded', { ...env, FRAMEWISE_PORT: '0', FRAMEWISE_DATA_DIR: dataDir }, logDir && join(logDir, 'embedded.log'))];
+  if (mode === 'embedded')
+    return [await startStage('serve', 'embedded', { ...env, FRAMEWISE_PORT: '0', FRAMEWISE_DATA_DIR: dataDir }, logDir && join(logDir, 'embedded.log'))];
   for (const [k, v] of Object.entries(env)) process.env[k] = v; // startCluster passes this process's env on
   return startCluster({ runners, inference: 1 }, logDir);
 }
@@ -107,7 +108,11 @@ export async function runPipeline(o: PipelineOptions): Promise<PipelineRun> {
     const url = procs.find((p) => p.stage === 'api' || p.stage === 'serve')!.url!;
     const blob = new Blob([await readFile(o.video)]);
     const done = new Array<number>(o.jobs).fill(0);
-    const report = () => o.onProgress(done.reduce((a, b) => a + b, 0), o.jobs * o.expectFrames);
+    const report = () =>
+      o.onProgress(
+        done.reduce((a, b) => a + b, 0),
+        o.jobs * o.expectFrames,
+      );
     const servers = o.mode === 'cluster' ? await serverPids() : {};
     // Let start-up work (model warm-up, consumer joins) settle before the CPU is read.
     await sleep(1000);
@@ -173,14 +178,21 @@ export interface ExtractionRun {
  * upload until the job's frame total is known (every segment extracted). The frames left on
  * `inference_tasks` are deleted afterwards (Kafka DeleteRecords), so no later run sees them.
  */
-export async function runExtraction(o: { env: Record<string, string>; video: string; runners: number; brokers: string[]; logDir?: string }): Promise<ExtractionRun> {
+export async function runExtraction(o: {
+  env: Record<string, string>;
+  video: string;
+  runners: number;
+  brokers: string[];
+  logDir?: string;
+}): Promise<ExtractionRun> {
   const { Admin, Consumer } = await import('@platformatic/kafka');
   const env = { ...o.env, FRAMEWISE_MAX_FRAMES_IN_FLIGHT: '1000000' };
   const saved = Object.fromEntries(Object.keys(env).map((k) => [k, process.env[k]]));
   Object.assign(process.env, env); // startCluster passes this process's env on
   const procs = await startCluster({ runners: o.runners, inference: 0 }, o.logDir).finally(() => {
-    for (const [k, v] of Object.entries(saved)) if (v === undefined) delete process.env[k];
-    else process.env[k] = v;
+    for (const [k, v] of Object.entries(saved))
+      if (v === undefined) delete process.env[k];
+      else process.env[k] = v;
   });
   try {
     const url = procs.find((p) => p.stage === 'api')!.url!;
@@ -204,7 +216,14 @@ export async function runExtraction(o: { env: Record<string, string>; video: str
     const own = cpu1.reduce((a, c, i) => a + c.ownMs - cpu0[i]!.ownMs, 0);
     const decoder = cpu1.reduce((a, c, i) => a + c.childrenMs - cpu0[i]!.childrenMs, 0);
     const segments = runners.reduce((n, p) => n + p.log.filter((l) => l.includes('"segment extracted"')).length, 0);
-    return { runners: o.runners, frames, segments: Math.max(1, segments), wallSeconds, extractedFps: frames / wallSeconds, runnerCpuMsPerFrame: { own: own / frames, decoder: decoder / frames } };
+    return {
+      runners: o.runners,
+      frames,
+      segments: Math.max(1, segments),
+      wallSeconds,
+      extractedFps: frames / wallSeconds,
+      runnerCpuMsPerFrame: { own: own / frames, decoder: decoder / frames },
+    };
   } finally {
     await stopAll(procs);
     // The frames no inference worker took: gone, so the next run's workers do not meet them. The
@@ -217,7 +236,10 @@ export async function runExtraction(o: { env: Record<string, string>; video: str
     try {
       const ends = (await reader.listOffsets({ topics: ['inference_tasks'] })).get('inference_tasks') ?? [];
       await admin.deleteRecords({ topics: [{ name: 'inference_tasks', partitions: ends.map((offset, partition) => ({ partition, offset })) }] });
-      await admin.alterConsumerGroupOffsets({ groupId: 'inference-group', topics: [{ name: 'inference_tasks', partitionOffsets: ends.map((offset, partition) => ({ partition, offset })) }] });
+      await admin.alterConsumerGroupOffsets({
+        groupId: 'inference-group',
+        topics: [{ name: 'inference_tasks', partitionOffsets: ends.map((offset, partition) => ({ partition, offset })) }],
+      });
     } finally {
       await reader.close().catch(() => undefined);
       await admin.close().catch(() => undefined);

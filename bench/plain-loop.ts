@@ -31,7 +31,9 @@ let venv: Promise<string> | undefined;
 
 /** The plain loop's virtualenv python, installed on first use. */
 export function plainLoopPython(): Promise<string> {
-  venv ??= run('bash', [join(ROOT, 'scripts/python-venv.sh'), join(ROOT, 'scripts/plain-loop-requirements.txt')], { maxBuffer: 1 << 20 }).then(({ stdout }) => join(stdout.trim(), 'bin', 'python'));
+  venv ??= run('bash', [join(ROOT, 'scripts/python-venv.sh'), join(ROOT, 'scripts/plain-loop-requirements.txt')], { maxBuffer: 1 << 20 }).then(({ stdout }) =>
+    join(stdout.trim(), 'bin', 'python'),
+  );
   return venv;
 }
 
@@ -62,7 +64,10 @@ export async function runPlainLoop(o: PlainLoopOptions): Promise<PlainLoopRun> {
     else if (o.contrast) args.push('--alpha', String(o.contrast.alpha), '--beta', String(o.contrast.beta));
     const { stdout } = await run(python, args, { maxBuffer: 16 << 20 });
     const result = JSON.parse(stdout) as Omit<PlainLoopRun, 'detections'>;
-    const detections = (await readFile(out, 'utf8')).split('\n').filter(Boolean).map((l) => JSON.parse(l) as { frame: number; objects: DetectedObject[] });
+    const detections = (await readFile(out, 'utf8'))
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l) as { frame: number; objects: DetectedObject[] });
     return { ...result, detections };
   } finally {
     await rm(dir, { recursive: true, force: true });

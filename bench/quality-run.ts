@@ -82,7 +82,10 @@ export async function committedReference(video: string, every: number): Promise<
 /** Boxes rounded as results print them (0.01 px, 4 decimals of confidence), for a committed file. */
 export function roundedFrames(frames: readonly FrameBoxes[]): FrameBoxes[] {
   const r = (v: number, d: number): number => Math.round(v * 10 ** d) / 10 ** d;
-  return frames.map((f) => ({ frame: f.frame, objects: f.objects.map((o) => ({ class: o.class, box: o.box.map((v) => r(v, 2)) as [number, number, number, number], conf: r(o.conf, 4) })) }));
+  return frames.map((f) => ({
+    frame: f.frame,
+    objects: f.objects.map((o) => ({ class: o.class, box: o.box.map((v) => r(v, 2)) as [number, number, number, number], conf: r(o.conf, 4) })),
+  }));
 }
 
 /** A detector the quality phase measures. */
@@ -97,7 +100,16 @@ export interface QualityDetector {
 
 export interface QualitySummary {
   /** What the boxes are compared with; null: nothing (no ../shared model, no committed labels for this video). */
-  reference: { name: string; source: 'model' | 'committed labels'; sha256: string; confidence: number; iou: number; frames: number; boxes: number; provenance?: string } | null;
+  reference: {
+    name: string;
+    source: 'model' | 'committed labels';
+    sha256: string;
+    confidence: number;
+    iou: number;
+    frames: number;
+    boxes: number;
+    provenance?: string;
+  } | null;
   detectors: DetectorQuality[];
   skipped: Array<{ detector: string; why: string }>;
 }
@@ -117,7 +129,12 @@ export async function measureQuality(
   progress: boolean,
 ): Promise<QualitySummary> {
   const run = async (name: string, d: Detector, input: ModelInput | undefined, thresholds: { confidence: number; iou: number }): Promise<FrameBoxes[]> => {
-    const bar = progress ? new cliProgress.SingleBar({ stream: process.stderr, format: `quality ${name} [{bar}] {value}/{total} frames | {duration_formatted}`, hideCursor: true }, cliProgress.Presets.shades_classic) : undefined;
+    const bar = progress
+      ? new cliProgress.SingleBar(
+          { stream: process.stderr, format: `quality ${name} [{bar}] {value}/{total} frames | {duration_formatted}`, hideCursor: true },
+          cliProgress.Presets.shades_classic,
+        )
+      : undefined;
     bar?.start(video.decoded.length, 0);
     try {
       return await detectSampled(d, video, config, input, thresholds, (done) => bar?.update(done));
@@ -132,7 +149,15 @@ export async function measureQuality(
     const d = await referenceModel.open();
     try {
       reference = await run(referenceModel.name, d, referenceModel.input, YOLO_DEFAULTS);
-      about = { name: referenceModel.name, source: 'model', sha256: d.sha256, confidence: YOLO_DEFAULTS.confidence, iou: YOLO_DEFAULTS.iou, frames: reference.length, boxes: 0 };
+      about = {
+        name: referenceModel.name,
+        source: 'model',
+        sha256: d.sha256,
+        confidence: YOLO_DEFAULTS.confidence,
+        iou: YOLO_DEFAULTS.iou,
+        frames: reference.length,
+        boxes: 0,
+      };
     } finally {
       await d.close();
     }
@@ -140,7 +165,16 @@ export async function measureQuality(
     const labels = await committedReference(videoPath, video.every);
     if (labels) {
       reference = labels.frames;
-      about = { name: labels.model.name, source: 'committed labels', sha256: labels.model.sha256, confidence: labels.confidence, iou: labels.iou, frames: labels.frames.length, boxes: 0, provenance: labels.provenance };
+      about = {
+        name: labels.model.name,
+        source: 'committed labels',
+        sha256: labels.model.sha256,
+        confidence: labels.confidence,
+        iou: labels.iou,
+        frames: labels.frames.length,
+        boxes: 0,
+        provenance: labels.provenance,
+      };
       note(`quality: no ../shared/models here; the reference is the committed labels (${labels.model.name}, ${labels.frames.length} frames)`);
     }
   }
@@ -178,17 +212,28 @@ export function qualityText(q: QualitySummary): string[] {
   ];
   for (const d of q.detectors) {
     const shown = new Set([0.25, 0.3, 0.35, 0.4, 0.45, 0.5, d.default_confidence, d.best.confidence].map((c) => Math.round(c * 100) / 100));
-    lines.push('', `  ${d.detector} — default ${d.default_confidence}${d.class_agnostic_nms ? ', class-agnostic NMS' : ''}: precision ${pct(d.at_default.precision)}, recall ${pct(d.at_default.recall)}, F1 ${pct(d.at_default.f1)}; F1-best threshold ${d.best.confidence} (F1 ${pct(d.best.f1)})`);
+    lines.push(
+      '',
+      `  ${d.detector} — default ${d.default_confidence}${d.class_agnostic_nms ? ', class-agnostic NMS' : ''}: precision ${pct(d.at_default.precision)}, recall ${pct(d.at_default.recall)}, F1 ${pct(d.at_default.f1)}; F1-best threshold ${d.best.confidence} (F1 ${pct(d.best.f1)})`,
+    );
     lines.push(`    ${'threshold'.padEnd(11)}${'precision'.padStart(10)}${'recall'.padStart(8)}${'F1'.padStart(7)}${'boxes'.padStart(7)}`);
     for (const p of d.sweep.filter((p) => shown.has(p.confidence))) {
       const tag = p.confidence === d.default_confidence ? ' ← default' : p.confidence === d.best.confidence ? ' ← F1-best' : '';
-      lines.push(`    ${p.confidence.toFixed(2).padEnd(11)}${pct(p.precision).padStart(10)}${pct(p.recall).padStart(8)}${pct(p.f1).padStart(7)}${String(p.boxes).padStart(7)}${tag}`);
+      lines.push(
+        `    ${p.confidence.toFixed(2).padEnd(11)}${pct(p.precision).padStart(10)}${pct(p.recall).padStart(8)}${pct(p.f1).padStart(7)}${String(p.boxes).padStart(7)}${tag}`,
+      );
     }
     const old = d.at_design_default;
-    lines.push(`    the design's ${old.confidence} with class-wise NMS only (the default before): precision ${pct(old.precision)}, recall ${pct(old.recall)}, F1 ${pct(old.f1)}, ${old.boxes} boxes`);
+    lines.push(
+      `    the design's ${old.confidence} with class-wise NMS only (the default before): precision ${pct(old.precision)}, recall ${pct(old.recall)}, F1 ${pct(old.f1)}, ${old.boxes} boxes`,
+    );
     const o = d.other_suppression;
-    lines.push(`    ${o.class_agnostic_nms ? 'with' : 'without'} class-agnostic NMS: F1 ${pct(o.at_default.f1)} at ${d.default_confidence} (${o.at_default.boxes} boxes), best ${pct(o.best.f1)} at ${o.best.confidence}`);
-    lines.push(`    per class at ${d.default_confidence} (found / reference, F1): ${d.classes.map((c) => `${c.class} ${c.found}/${c.reference} ${c.f1.toFixed(2)}`).join(', ')}`);
+    lines.push(
+      `    ${o.class_agnostic_nms ? 'with' : 'without'} class-agnostic NMS: F1 ${pct(o.at_default.f1)} at ${d.default_confidence} (${o.at_default.boxes} boxes), best ${pct(o.best.f1)} at ${o.best.confidence}`,
+    );
+    lines.push(
+      `    per class at ${d.default_confidence} (found / reference, F1): ${d.classes.map((c) => `${c.class} ${c.found}/${c.reference} ${c.f1.toFixed(2)}`).join(', ')}`,
+    );
   }
   for (const s of q.skipped) lines.push(`  ${s.detector}: no figure (${s.why})`);
   return lines;

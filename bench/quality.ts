@@ -93,7 +93,11 @@ export function perClass(found: readonly FrameBoxes[], reference: readonly Frame
     for (const f of found) {
       const r = ref.get(f.frame);
       if (!r) continue;
-      matched += matchFrame(f.objects.filter((o) => o.class === cls), r.filter((o) => o.class === cls), 0.5);
+      matched += matchFrame(
+        f.objects.filter((o) => o.class === cls),
+        r.filter((o) => o.class === cls),
+        0.5,
+      );
     }
     const fc = nFound.get(cls) ?? 0;
     const rc = nRef.get(cls) ?? 0;
@@ -113,7 +117,12 @@ function suppressed(frames: readonly FrameBoxes[], iou: number): FrameBoxes[] {
  * with and without cross-class suppression at `iou`; `agnostic` says which of the two the model's
  * default is.
  */
-export function quality(detector: string, found: readonly FrameBoxes[], reference: readonly FrameBoxes[], defaults: { confidence: number; iou: number; agnostic: boolean }): DetectorQuality {
+export function quality(
+  detector: string,
+  found: readonly FrameBoxes[],
+  reference: readonly FrameBoxes[],
+  defaults: { confidence: number; iou: number; agnostic: boolean },
+): DetectorQuality {
   const variant = (agnostic: boolean) => {
     const boxes = agnostic ? suppressed(found, defaults.iou) : [...found];
     const sweep = SWEEP.map((c) => point(boxes, reference, c));
@@ -135,7 +144,11 @@ export function quality(detector: string, found: readonly FrameBoxes[], referenc
 }
 
 /** Boxes given at a travel size, in the displayed frame's pixels. */
-export function toDisplay(objects: readonly DetectedObject[], from: { width: number; height: number }, to: { width: number; height: number }): DetectedObject[] {
+export function toDisplay(
+  objects: readonly DetectedObject[],
+  from: { width: number; height: number },
+  to: { width: number; height: number },
+): DetectedObject[] {
   const sx = to.width / from.width;
   const sy = to.height / from.height;
   if (sx === 1 && sy === 1) return [...objects];

@@ -298,7 +298,12 @@ class GraphBuilder {
   upsample(scope: string, x: string): string {
     const at = torchScope(scope);
     const scales = this.floatConst(`${at}/scales`, [4], [1, 1, 2, 2]);
-    const attrs = [str('coordinate_transformation_mode', 'asymmetric'), { name: 'cubic_coeff_a', type: ATTR.FLOAT, f: -0.75 }, str('mode', 'nearest'), str('nearest_mode', 'floor')];
+    const attrs = [
+      str('coordinate_transformation_mode', 'asymmetric'),
+      { name: 'cubic_coeff_a', type: ATTR.FLOAT, f: -0.75 },
+      str('mode', 'nearest'),
+      str('nearest_mode', 'floor'),
+    ];
     return this.node('Resize', `${at}/Resize`, [x, '', scales], attrs)[0]!;
   }
 
@@ -313,13 +318,25 @@ class GraphBuilder {
    * the input and output are Cast at the graph's ends (Casts of initializers are constant-folded
    * by onnxruntime at load time).
    */
-  model(o: { batch: number | string; imgsz: number; outputs: { name: string; dims?: (number | string)[] }[]; fp16: boolean; metadata?: Record<string, string> }): onnxProto.onnx.IModelProto {
+  model(o: {
+    batch: number | string;
+    imgsz: number;
+    outputs: { name: string; dims?: (number | string)[] }[];
+    fp16: boolean;
+    metadata?: Record<string, string>;
+  }): onnxProto.onnx.IModelProto {
     const io = o.fp16 ? FLOAT16 : FLOAT;
     const pre: INode[] = [];
     const post: INode[] = [];
     const renamed = new Map<string, string>(); // a float32 value's name → the name the graph's nodes use for it
     if (o.fp16) {
-      const cast = (from: string, to: string, type: number): INode => ({ opType: 'Cast', name: `${from}/Cast`, input: [from], output: [to], attribute: [int('to', type)] });
+      const cast = (from: string, to: string, type: number): INode => ({
+        opType: 'Cast',
+        name: `${from}/Cast`,
+        input: [from],
+        output: [to],
+        attribute: [int('to', type)],
+      });
       pre.push(cast('images', 'images_f32', FLOAT));
       renamed.set('images', 'images_f32');
       for (const name of this.weights.keys()) {
@@ -555,14 +572,21 @@ function buildGraph(imgsz: number, seed: number): { g: GraphBuilder; count: numb
     return g.node('Reshape', `/${d}/Reshape${suffix(i)}`, [cat, flatShape])[0]!; // [b, 144, h·w]
   });
   const xCat = g.node('Concat', `/${d}/Concat_3`, levels, [int('axis', 2)])[0]!; // along the anchors: [b, 144, A]
-  const [boxLogits, clsLogits] = g.node('Split', `/${d}/Split`, [xCat, g.int64(`/${d}/split_sizes`, [4 * REG_MAX, NC])], [int('axis', 1)], 2) as [string, string];
+  const [boxLogits, clsLogits] = g.node('Split', `/${d}/Split`, [xCat, g.int64(`/${d}/split_sizes`, [4 * REG_MAX, NC])], [int('axis', 1)], 2) as [
+    string,
+    string,
+  ];
 
   // DFL: [b,64,A] → [b,4,16,A] → [b,16,4,A] → softmax over the 16 bins → 1×1 conv with weights
   // 0…15 (the bins' expected value) → [b,1,4,A] → [b,4,A]. Its weight is fixed, but Ultralytics counts it.
   const dflIn = g.node('Reshape', `/${d}/dfl/Reshape`, [boxLogits, g.int64(`/${d}/dfl/shape`, [0, 4, REG_MAX, -1])])[0]!;
   const dflT = g.node('Transpose', `/${d}/dfl/Transpose`, [dflIn], [ints('perm', [0, 2, 1, 3])])[0]!;
   const dflSoft = g.node('Softmax', `/${d}/dfl/Softmax`, [dflT], [int('axis', 1)])[0]!;
-  const dflW = g.weight(`${d}.dfl.conv.weight`, [1, REG_MAX, 1, 1], Float32Array.from({ length: REG_MAX }, (_, i) => i));
+  const dflW = g.weight(
+    `${d}.dfl.conv.weight`,
+    [1, REG_MAX, 1, 1],
+    Float32Array.from({ length: REG_MAX }, (_, i) => i),
+  );
   const dflAttrs = [ints('dilations', [1, 1]), int('group', 1), ints('kernel_shape', [1, 1]), ints('pads', [0, 0, 0, 0]), ints('strides', [1, 1])];
   const dflConv = g.node('Conv', `/${d}/dfl/conv/Conv`, [dflSoft, dflW], dflAttrs)[0]!;
   const dist = g.node('Reshape', `/${d}/dfl/Reshape_1`, [dflConv, g.int64(`/${d}/dfl/shape_1`, [0, 4, -1])])[0]!;

@@ -54,7 +54,9 @@ export function kernelsModuleText(wasm: Uint8Array, sourceSha256: string): strin
 }
 
 export async function sourceSha256(): Promise<string> {
-  return createHash('sha256').update(await readFile(SOURCE)).digest('hex');
+  return createHash('sha256')
+    .update(await readFile(SOURCE))
+    .digest('hex');
 }
 
 async function main(): Promise<void> {

@@ -50,9 +50,7 @@ async function main(): Promise<void> {
   const template = await readFile(join(ROOT, 'web', 'index.html'), 'utf8');
   if (!template.includes('%APP_JS%') || !template.includes('%APP_CSS%')) throw new Error('build-web: web/index.html must name %APP_JS% and %APP_CSS%');
   await writeFile(join(OUT, 'index.html'), template.replace('%APP_JS%', named('.js')).replace('%APP_CSS%', named('.css')));
-  const sizes = outputs
-    .filter(([file]) => !file.endsWith('.map'))
-    .map(([file, o]) => `${relative(ROOT, join(ROOT, file))} ${(o.bytes / 1024).toFixed(1)} KiB`);
+  const sizes = outputs.filter(([file]) => !file.endsWith('.map')).map(([file, o]) => `${relative(ROOT, join(ROOT, file))} ${(o.bytes / 1024).toFixed(1)} KiB`);
   console.log(`build-web: dist/web in ${Math.round(performance.now() - started)} ms (${sizes.join(', ')})`);
 }
 

@@ -16,7 +16,10 @@ const alive = (pid: number) => {
   }
 };
 if (existsSync(pidFile)) {
-  const pids = readFileSync(pidFile, 'utf8').split('\n').filter(Boolean).map((l) => Number(l.split(' ')[0]));
+  const pids = readFileSync(pidFile, 'utf8')
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => Number(l.split(' ')[0]));
   for (const pid of pids) if (alive(pid)) process.kill(pid, 'SIGTERM');
   const until = Date.now() + 35_000;
   while (pids.some(alive) && Date.now() < until) await new Promise((r) => setTimeout(r, 200));

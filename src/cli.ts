@@ -6,7 +6,14 @@ import pino, { type Logger } from 'pino';
 import { ConfigError, describeConfig, loadConfig, type Config } from './core/config.js';
 
 /** The processes that serve (trace export); the client commands (detect, config…) never export. */
-const SERVICE_NAMES: Record<string, string> = { serve: 'framewise', api: 'framewise-api', relay: 'framewise-relay', runner: 'framewise-runner', inference: 'framewise-inference', publisher: 'framewise-publisher' };
+const SERVICE_NAMES: Record<string, string> = {
+  serve: 'framewise',
+  api: 'framewise-api',
+  relay: 'framewise-relay',
+  runner: 'framewise-runner',
+  inference: 'framewise-inference',
+  publisher: 'framewise-publisher',
+};
 const command = process.argv[2];
 if (command !== undefined && Object.hasOwn(SERVICE_NAMES, command)) startTracing(SERVICE_NAMES[command]!);
 
@@ -100,10 +107,25 @@ program
   .action(async (video: string, opts: { url: string; out?: string; progress: boolean; key?: string } & Record<string, string | boolean | undefined>) => {
     const { detect } = await import('./client/detect.js');
     // Sent as they are: the server validates them (400 ERR_OPTION_INVALID names the wrong one).
-    const names = { model: 'model', sampleEvery: 'sample_every', sampleFps: 'sample_fps', confidence: 'confidence', iou: 'iou', classes: 'classes', annotate: 'annotate', webhookUrl: 'webhook_url' };
+    const names = {
+      model: 'model',
+      sampleEvery: 'sample_every',
+      sampleFps: 'sample_fps',
+      confidence: 'confidence',
+      iou: 'iou',
+      classes: 'classes',
+      annotate: 'annotate',
+      webhookUrl: 'webhook_url',
+    };
     const jobOptions = Object.fromEntries(Object.entries(names).flatMap(([k, q]) => (opts[k] === undefined ? [] : [[q, String(opts[k])]])));
     try {
-      await detect(video, { url: opts.url, ...(opts.out ? { out: opts.out } : {}), progress: opts.progress, jobOptions, ...(opts.key ? { key: opts.key } : {}) });
+      await detect(video, {
+        url: opts.url,
+        ...(opts.out ? { out: opts.out } : {}),
+        progress: opts.progress,
+        jobOptions,
+        ...(opts.key ? { key: opts.key } : {}),
+      });
     } catch (err) {
       console.error(`framewise detect: ${err instanceof Error ? err.message : String(err)}`);
       process.exitCode = 1;

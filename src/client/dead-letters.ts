@@ -40,12 +40,15 @@ export async function listDeadLetters(opts: AdminOptions & { outbox?: string; li
   }
   console.log(`${'OUTBOX'.padEnd(8)} ${'EVENT ID'.padEnd(36)} ${'TYPE'.padEnd(16)} ${'TRIES'.padStart(5)}  ${'DEAD AT'.padEnd(24)} LAST ERROR`);
   for (const d of body.dead_letters) {
-    console.log(`${d.outbox.padEnd(8)} ${d.event_id} ${d.event_type.padEnd(16)} ${String(d.attempts).padStart(5)}  ${d.dead_at.padEnd(24)} ${d.last_error.slice(0, 100)}`);
+    console.log(
+      `${d.outbox.padEnd(8)} ${d.event_id} ${d.event_type.padEnd(16)} ${String(d.attempts).padStart(5)}  ${d.dead_at.padEnd(24)} ${d.last_error.slice(0, 100)}`,
+    );
   }
 }
 
 export async function actOnDeadLetter(action: 'replay' | 'discard', outbox: string, eventId: string, opts: AdminOptions): Promise<void> {
-  if (outbox !== 'jobs' && outbox !== 'results' && outbox !== 'webhooks') throw new Error(`outbox must be "jobs", "results" or "webhooks", not ${JSON.stringify(outbox)}`);
+  if (outbox !== 'jobs' && outbox !== 'results' && outbox !== 'webhooks')
+    throw new Error(`outbox must be "jobs", "results" or "webhooks", not ${JSON.stringify(outbox)}`);
   const path = `/api/admin/dead_letters/${outbox}/${encodeURIComponent(eventId)}`;
   await call(opts, action === 'replay' ? 'POST' : 'DELETE', action === 'replay' ? `${path}/replay` : path);
   console.log(`${action === 'replay' ? 'replayed' : 'discarded'} ${outbox}/${eventId}`);

@@ -30,7 +30,14 @@ class RetryableUploadError extends Error {}
  * is retried with backoff under the same `Idempotency-Key`, so a retry of an upload the server
  * did accept returns that job instead of creating a second one.
  */
-export async function uploadWithRetries(url: string, path: string, onBytes: (sent: number) => void, jobOptions: Record<string, string> = {}, apiKey?: string, attempts = 5): Promise<string> {
+export async function uploadWithRetries(
+  url: string,
+  path: string,
+  onBytes: (sent: number) => void,
+  jobOptions: Record<string, string> = {},
+  apiKey?: string,
+  attempts = 5,
+): Promise<string> {
   const key = randomUUID();
   for (let attempt = 1; ; attempt++) {
     try {
@@ -43,10 +50,19 @@ export async function uploadWithRetries(url: string, path: string, onBytes: (sen
 }
 
 /** Streams a file as a multipart upload, reporting bytes sent. */
-async function upload(url: string, path: string, idempotencyKey: string, onBytes: (sent: number) => void, jobOptions: Record<string, string>, apiKey: string | undefined): Promise<string> {
+async function upload(
+  url: string,
+  path: string,
+  idempotencyKey: string,
+  onBytes: (sent: number) => void,
+  jobOptions: Record<string, string>,
+  apiKey: string | undefined,
+): Promise<string> {
   const size = (await stat(path)).size;
   const boundary = `----framewise${Date.now().toString(16)}`;
-  const head = Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="${basename(path).replace(/"/g, '')}"\r\nContent-Type: application/octet-stream\r\n\r\n`);
+  const head = Buffer.from(
+    `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="${basename(path).replace(/"/g, '')}"\r\nContent-Type: application/octet-stream\r\n\r\n`,
+  );
   const tail = Buffer.from(`\r\n--${boundary}--\r\n`);
   const target = new URL('/api/upload_video', url);
   for (const [k, v] of Object.entries(jobOptions)) target.searchParams.set(k, v);
@@ -86,7 +102,13 @@ async function upload(url: string, path: string, idempotencyKey: string, onBytes
   // The server may answer before it has read the body (a missing key, a limit, a retry it already
   // accepted). Stop sending then: Node's client stops flushing a request whose response has ended,
   // so writing on would wait for a 'drain' that never comes.
-  const first = await Promise.race([sending, response.then(() => 'answered' as const, () => 'answered' as const)]);
+  const first = await Promise.race([
+    sending,
+    response.then(
+      () => 'answered' as const,
+      () => 'answered' as const,
+    ),
+  ]);
   if (first === 'answered') {
     file.destroy();
     req.destroy();
@@ -138,8 +160,13 @@ export async function detect(path: string, opts: DetectOptions): Promise<void> {
   const frames = result.prediction as Array<{ objects: Array<{ class: string }> }>;
   const counts = new Map<string, number>();
   for (const f of frames) for (const o of f.objects) counts.set(o.class, (counts.get(o.class) ?? 0) + 1);
-  const summary = [...counts].sort((a, b) => b[1] - a[1]).map(([c, n]) => `${c} ×${n}`).join(', ');
+  const summary = [...counts]
+    .sort((a, b) => b[1] - a[1])
+    .map(([c, n]) => `${c} ×${n}`)
+    .join(', ');
   if (opts.out) await writeFile(opts.out, JSON.stringify(result, null, 2));
   else process.stdout.write(JSON.stringify(result) + '\n');
-  process.stderr.write(`job ${id} ready in ${result.processing_time_formatted}: ${frames.length} frames; ${summary || 'no objects'}${opts.out ? ` → ${opts.out}` : ''}\n`);
+  process.stderr.write(
+    `job ${id} ready in ${result.processing_time_formatted}: ${frames.length} frames; ${summary || 'no objects'}${opts.out ? ` → ${opts.out}` : ''}\n`,
+  );
 }

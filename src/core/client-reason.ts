@@ -16,7 +16,13 @@ const RULES: ReadonlyArray<[RegExp, string]> = [
   [/(?:file:)?(?<![\w.])\/(?:[^\s/'"`:,;)]+\/)*[^\s/'"`:,;)]+\/?/g, 'a server file'],
   [/\b(?:[\w.-]+\/)*(?:input|detection|annotated)\/[\w.-]+/g, 'a stored file'],
   // IPv6: eight groups, or fewer around a `::` (so that times such as 00:10:00 stay).
-  [new RegExp(String.raw`\[?(?<![\w:])(?:(?:[0-9a-f]{1,4}:){7}[0-9a-f]{1,4}|(?:[0-9a-f]{1,4}:)*[0-9a-f]{0,4}::(?:[0-9a-f]{1,4}:)*[0-9a-f]{0,4})\]?${PORT}(?![\w:])`, 'gi'), 'a server address'],
+  [
+    new RegExp(
+      String.raw`\[?(?<![\w:])(?:(?:[0-9a-f]{1,4}:){7}[0-9a-f]{1,4}|(?:[0-9a-f]{1,4}:)*[0-9a-f]{0,4}::(?:[0-9a-f]{1,4}:)*[0-9a-f]{0,4})\]?${PORT}(?![\w:])`,
+      'gi',
+    ),
+    'a server address',
+  ],
   [new RegExp(String.raw`\b(?:\d{1,3}\.){3}\d{1,3}${PORT}\b`, 'g'), 'a server address'],
   // host:port, the host with at least one letter (so that 12:30 stays).
   [/\b(?=[a-z0-9.-]*[a-z])[a-z0-9][a-z0-9-]*(?:\.[a-z0-9-]+)*:\d{2,5}\b/gi, 'a server address'],

@@ -49,12 +49,23 @@ export interface ResultWarning {
  * timestamp is not among `decoded` (raw timestamps, as the index lists them). `sampled(i)` says
  * whether frame `i` was to be sampled.
  */
-export function missingRanges(index: Pick<VideoIndex, 'pts' | 'timeBase' | 'ptsOffset'>, decoded: ReadonlySet<number>, first: number, last: number, sampled: (i: number) => boolean): DamagedRange[] {
+export function missingRanges(
+  index: Pick<VideoIndex, 'pts' | 'timeBase' | 'ptsOffset'>,
+  decoded: ReadonlySet<number>,
+  first: number,
+  last: number,
+  sampled: (i: number) => boolean,
+): DamagedRange[] {
   const out: DamagedRange[] = [];
   let open: { from: number; to: number; sampled: number } | undefined;
   const close = () => {
     if (!open) return;
-    out.push({ from_ms: frameTimeMs(index, index.pts[open.from]!), to_ms: frameTimeMs(index, index.pts[open.to]!), frames: open.to - open.from + 1, sampled_frames: open.sampled });
+    out.push({
+      from_ms: frameTimeMs(index, index.pts[open.from]!),
+      to_ms: frameTimeMs(index, index.pts[open.to]!),
+      frames: open.to - open.from + 1,
+      sampled_frames: open.sampled,
+    });
     open = undefined;
   };
   for (let i = first; i <= last; i++) {
@@ -90,8 +101,14 @@ export function damageVerdict(reports: readonly DamageReport[], sampledGiven: nu
     frames: r.frames,
   }));
   const concealed = reports.find((r) => r.ranges.length === 0);
-  if (concealed) warnings.push({ code: 'decode_errors', message: `ffmpeg reported errors reading the video, but no frame of its timeline is missing; some may show artefacts (first: ${concealed.first_error})` });
-  const where = ranges.length ? `: damaged at ${ranges.slice(0, 5).map(span).join(', ')}${ranges.length > 5 ? ` and ${ranges.length - 5} more ranges` : ''}` : '';
+  if (concealed)
+    warnings.push({
+      code: 'decode_errors',
+      message: `ffmpeg reported errors reading the video, but no frame of its timeline is missing; some may show artefacts (first: ${concealed.first_error})`,
+    });
+  const where = ranges.length
+    ? `: damaged at ${ranges.slice(0, 5).map(span).join(', ')}${ranges.length > 5 ? ` and ${ranges.length - 5} more ranges` : ''}`
+    : '';
   if (sampledGiven === 0 && missing > 0) return { failure: `no frame of the video could be decoded${where}`, warnings };
   const share = expected > 0 ? missing / expected : 0;
   if (share > maxShare) {

@@ -26,7 +26,10 @@ export const ERRORS = {
   ERR_AUTH_SESSION_INVALID: { status: 401, message: 'The session cookie is not valid or has expired: POST /api/session with the API key again' },
   ERR_AUTH_FORBIDDEN: { status: 403, message: 'Admin route: the key %s has the role client' },
   ERR_AUTH_ADMIN_ONLY: { status: 403, message: 'Admin routes answer loopback clients only while no API key is configured' },
-  ERR_LIMIT_ACTIVE_JOBS: { status: 429, message: 'The key %s has %s unfinished jobs; the limit is %s (FRAMEWISE_MAX_ACTIVE_JOBS_PER_KEY): retry once one has ended' },
+  ERR_LIMIT_ACTIVE_JOBS: {
+    status: 429,
+    message: 'The key %s has %s unfinished jobs; the limit is %s (FRAMEWISE_MAX_ACTIVE_JOBS_PER_KEY): retry once one has ended',
+  },
   ERR_OBJECT_NOT_FOUND: { status: 404, message: 'No object %s in bucket %s' },
   ERR_VIDEO_NOT_FOUND: { status: 404, message: 'The video of job %s is no longer stored' },
   ERR_ANNOTATION_NOT_FOUND: { status: 404, message: 'No annotated video for job %s: %s' },

@@ -79,7 +79,9 @@ const OutboxEventMessage = Type.Object({
 });
 export type OutboxEventMessage = Static<typeof OutboxEventMessage>;
 
-export function encodeOutboxEvent(e: Pick<OutboxEvent, '_id' | 'event_type' | 'aggregate_type' | 'aggregate_id' | 'payload' | 'created_at' | 'traceparent'>): BusMessage {
+export function encodeOutboxEvent(
+  e: Pick<OutboxEvent, '_id' | 'event_type' | 'aggregate_type' | 'aggregate_id' | 'payload' | 'created_at' | 'traceparent'>,
+): BusMessage {
   const m: OutboxEventMessage = {
     _id: e._id,
     event_id: e._id,
@@ -128,7 +130,13 @@ export interface DecodedInferenceTask extends InferenceTask {
   height?: number;
 }
 
-export function inferenceTaskHeaders(t: InferenceTask, width: number, height: number, traceparent?: string, contentType = 'image/jpeg'): Record<string, string> {
+export function inferenceTaskHeaders(
+  t: InferenceTask,
+  width: number,
+  height: number,
+  traceparent?: string,
+  contentType = 'image/jpeg',
+): Record<string, string> {
   const h: Record<string, string> = { event_id: t.eventId, frame: String(t.frame), width: String(width), height: String(height), content_type: contentType };
   if (t.model) h.model = t.model;
   if (t.timestampMs !== undefined) h.timestamp_ms = String(t.timestampMs);
@@ -147,7 +155,8 @@ function unitHeader(headers: Record<string, string>, name: string): number | und
   const text = headers[name];
   if (text === undefined) return undefined;
   const v = text.trim() === '' ? NaN : Number(text);
-  if (!Number.isFinite(v) || v < 0 || v > 1) throw new MalformedMessageError(`inference task: ${name} header must be a number from 0 to 1, got ${JSON.stringify(text)}`);
+  if (!Number.isFinite(v) || v < 0 || v > 1)
+    throw new MalformedMessageError(`inference task: ${name} header must be a number from 0 to 1, got ${JSON.stringify(text)}`);
   return v;
 }
 
@@ -173,9 +182,15 @@ function taskDetectOptions(headers: Record<string, string>): TaskDetectOptions |
   const iou = unitHeader(headers, 'iou');
   const classes = classesHeader(headers);
   const agnostic = headers.class_agnostic_nms;
-  if (agnostic !== undefined && agnostic !== 'true' && agnostic !== 'false') throw new MalformedMessageError(`inference task: class_agnostic_nms header must be true or false, got ${JSON.stringify(agnostic)}`);
+  if (agnostic !== undefined && agnostic !== 'true' && agnostic !== 'false')
+    throw new MalformedMessageError(`inference task: class_agnostic_nms header must be true or false, got ${JSON.stringify(agnostic)}`);
   if (confidence === undefined && iou === undefined && classes === undefined && agnostic !== 'true') return undefined;
-  return { ...(confidence !== undefined ? { confidence } : {}), ...(iou !== undefined ? { iou } : {}), ...(classes ? { classes } : {}), ...(agnostic === 'true' ? { class_agnostic_nms: true } : {}) };
+  return {
+    ...(confidence !== undefined ? { confidence } : {}),
+    ...(iou !== undefined ? { iou } : {}),
+    ...(classes ? { classes } : {}),
+    ...(agnostic === 'true' ? { class_agnostic_nms: true } : {}),
+  };
 }
 
 /**

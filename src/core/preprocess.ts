@@ -95,7 +95,9 @@ function blurFixed(image: FrameImage, ksize: number, lut: Uint8Array): FrameImag
     const row = y * stride;
     if (ksize === 3 && w >= 2) {
       // Unrolled default kernel: interior pixels read their neighbours directly.
-      const k0 = k[0]!, k1 = k[1]!, k2 = k[2]!;
+      const k0 = k[0]!,
+        k1 = k[1]!,
+        k2 = k[2]!;
       for (let i = 3; i < stride - 3; i++) tmp[row + i] = data[row + i - 3]! * k0 + data[row + i]! * k1 + data[row + i + 3]! * k2;
       for (let c = 0; c < 3; c++) {
         tmp[row + c] = data[row + 3 + c]! * k0 + data[row + c]! * k1 + data[row + 3 + c]! * k2;
@@ -105,7 +107,9 @@ function blurFixed(image: FrameImage, ksize: number, lut: Uint8Array): FrameImag
       continue;
     }
     for (let x = 0; x < w; x++) {
-      let r = 0, g = 0, b = 0;
+      let r = 0,
+        g = 0,
+        b = 0;
       for (let t = 0; t < ksize; t++) {
         const p = row + cols[x * ksize + t]!;
         const kt = k[t]!;
@@ -126,8 +130,12 @@ function blurFixed(image: FrameImage, ksize: number, lut: Uint8Array): FrameImag
     const o = y * stride;
     if (ksize === 3) {
       // The default kernel, unrolled: most frames take this path.
-      const r0 = rows[0]!, r1 = rows[1]!, r2 = rows[2]!;
-      const k0 = k[0]!, k1 = k[1]!, k2 = k[2]!;
+      const r0 = rows[0]!,
+        r1 = rows[1]!,
+        r2 = rows[2]!;
+      const k0 = k[0]!,
+        k1 = k[1]!,
+        k2 = k[2]!;
       for (let i = 0; i < stride; i++) out[o + i] = lut[Math.min(255, (tmp[r0 + i]! * k0 + tmp[r1 + i]! * k1 + tmp[r2 + i]! * k2 + 32768) >> 16)]!;
     } else {
       for (let i = 0; i < stride; i++) {

@@ -32,6 +32,7 @@ export function jobProgress(status: JobStatus, run: RunnerRecord | undefined, el
   const percent = status === 'ready' ? 100 : of ? Math.min(100, Math.round((1000 * done) / of) / 10) : null;
   let eta: number | null = null;
   // Rounded up to a tenth of a second: frames still to come never read as an ETA of 0.
-  if (status === 'processing' && of && done > 0 && elapsedSeconds > 0) eta = Math.max(0, Math.ceil((Math.max(0, of - done) / (done / elapsedSeconds)) * 10 - 1e-9) / 10);
+  if (status === 'processing' && of && done > 0 && elapsedSeconds > 0)
+    eta = Math.max(0, Math.ceil((Math.max(0, of - done) / (done / elapsedSeconds)) * 10 - 1e-9) / 10);
   return { stage: STAGES[status], frames_done: done, frames_total: total, frames_expected: expected, percent, eta_seconds: eta };
 }

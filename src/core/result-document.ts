@@ -51,7 +51,10 @@ export function frameTime(f: Pick<FrameResult, 'frame' | 'timestamp_ms'>, video:
  * the two passes the publisher makes over the stored results (summaries first, frames second)
  * give every object the same track id. Frames without any time are tracked as if 25 frames/s.
  */
-export async function* publishedFrames(frames: AsyncIterable<FrameResult>, video: VideoMetadata | undefined): AsyncGenerator<PublishedFrame & { model?: ModelRef }> {
+export async function* publishedFrames(
+  frames: AsyncIterable<FrameResult>,
+  video: VideoMetadata | undefined,
+): AsyncGenerator<PublishedFrame & { model?: ModelRef }> {
   const tracker = new ByteTracker();
   for await (const f of frames) {
     const time = frameTime(f, video);
@@ -66,7 +69,10 @@ export async function* publishedFrames(frames: AsyncIterable<FrameResult>, video
 }
 
 /** The first pass: the model of the first frame and the job's track, class and segment summaries. */
-export async function summarize(frames: AsyncIterable<FrameResult>, video: VideoMetadata | undefined): Promise<{ model?: ModelRef; summary: ResultSummaryData }> {
+export async function summarize(
+  frames: AsyncIterable<FrameResult>,
+  video: VideoMetadata | undefined,
+): Promise<{ model?: ModelRef; summary: ResultSummaryData }> {
   const summary = new ResultSummary();
   let model: ModelRef | undefined;
   for await (const f of publishedFrames(frames, video)) {

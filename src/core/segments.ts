@@ -65,7 +65,9 @@ export function frameTimeMs(index: Pick<VideoIndex, 'timeBase' | 'ptsOffset'>, p
 export function planSegments(index: VideoIndex, every: number, segmentSeconds: number): SegmentPlan[] {
   const { pts, keyframes } = index;
   const n = pts.length;
-  const whole = (): SegmentPlan[] => [{ segment: 0, segments: 1, firstFrame: 0, fromPts: n > 0 ? pts[0]! : 0, toPts: null, seekSeconds: 0, sampledPts: sampled(pts, 0, n, every) }];
+  const whole = (): SegmentPlan[] => [
+    { segment: 0, segments: 1, firstFrame: 0, fromPts: n > 0 ? pts[0]! : 0, toPts: null, seekSeconds: 0, sampledPts: sampled(pts, 0, n, every) },
+  ];
   if (segmentSeconds <= 0 || n === 0) return whole();
   const start = ptsSeconds(index, pts[0]!);
   const duration = ptsSeconds(index, pts[n - 1]!) - start;

@@ -1,9 +1,22 @@
 /** Socket-level failures: the other side is down or unreachable, not the message at fault. */
 const NETWORK_CODES = new Set([
-  'ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH',
-  'ECONNABORTED', 'UND_ERR_SOCKET', 'UND_ERR_CONNECT_TIMEOUT', 'PLT_KFK_NETWORK', 'PLT_KFK_TIMEOUT', 'PLT_KFK_MULTIPLE',
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EPIPE',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ECONNABORTED',
+  'UND_ERR_SOCKET',
+  'UND_ERR_CONNECT_TIMEOUT',
+  'PLT_KFK_NETWORK',
+  'PLT_KFK_TIMEOUT',
+  'PLT_KFK_MULTIPLE',
 ]);
-const TRANSIENT_NAMES = /^(MongoNetworkError|MongoNetworkTimeoutError|MongoServerSelectionError|MongoNotConnectedError|TimeoutError|NetworkingError|ServiceUnavailable|SlowDown|InternalError|RequestTimeout)$/;
+const TRANSIENT_NAMES =
+  /^(MongoNetworkError|MongoNetworkTimeoutError|MongoServerSelectionError|MongoNotConnectedError|TimeoutError|NetworkingError|ServiceUnavailable|SlowDown|InternalError|RequestTimeout)$/;
 
 interface ErrorLike {
   code?: unknown;

@@ -37,11 +37,27 @@ export function deadLetter<D>(opts: DeadLetterOptions<D>): Middleware<D> {
         {
           key: message.key,
           value: message.value,
-          headers: { ...message.headers, original_topic: message.topic, original_offset: message.offset, error: reason.slice(0, 1000), attempts: String(message.attempt) },
+          headers: {
+            ...message.headers,
+            original_topic: message.topic,
+            original_offset: message.offset,
+            error: reason.slice(0, 1000),
+            attempts: String(message.attempt),
+          },
         },
       ]);
       opts.onDeadLettered?.(message);
-      opts.log.error({ topic: message.topic, offset: message.offset, key: message.key, event_id: message.headers.event_id ?? message.key, trace_id: traceIdOf(message.headers.traceparent), err }, 'message dead-lettered');
+      opts.log.error(
+        {
+          topic: message.topic,
+          offset: message.offset,
+          key: message.key,
+          event_id: message.headers.event_id ?? message.key,
+          trace_id: traceIdOf(message.headers.traceparent),
+          err,
+        },
+        'message dead-lettered',
+      );
     }
   };
 }

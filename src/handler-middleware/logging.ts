@@ -6,7 +6,14 @@ import { traceIdOf } from '../core/trace.js';
 export function logging<D>(log: Logger): Middleware<D> {
   return (next) => async (message, deps) => {
     const started = performance.now();
-    const ctx = { topic: message.topic, offset: message.offset, key: message.key, attempt: message.attempt, event_id: message.headers.event_id ?? message.key, trace_id: traceIdOf(message.headers.traceparent) };
+    const ctx = {
+      topic: message.topic,
+      offset: message.offset,
+      key: message.key,
+      attempt: message.attempt,
+      event_id: message.headers.event_id ?? message.key,
+      trace_id: traceIdOf(message.headers.traceparent),
+    };
     try {
       await next(message, deps);
       log.debug({ ...ctx, ms: Math.round(performance.now() - started) }, 'message handled');

@@ -32,7 +32,9 @@ export function apiAccess(
       'authentication is off: no API key is configured (FRAMEWISE_API_KEYS), so every caller may upload and read every job; admin routes answer loopback clients only',
     );
   } else if (mode === 'cluster' && config.sessionSecret === undefined) {
-    log.warn('FRAMEWISE_SESSION_SECRET is unset: the web page’s session cookies are signed with a secret of this process only; API processes behind one address need the same one');
+    log.warn(
+      'FRAMEWISE_SESSION_SECRET is unset: the web page’s session cookies are signed with a secret of this process only; API processes behind one address need the same one',
+    );
   }
   return {
     auth: { keys, sessionSecret: config.sessionSecret, sessionTtlMs: config.sessionTtlMs },

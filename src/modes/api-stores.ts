@@ -3,7 +3,10 @@ import type { RunnerDatabase } from '../ports/runner-database.js';
 import type { ApiDeps } from '../stages/api/deps.js';
 
 /** The ports the API takes from the two databases (both modes' composition roots wire them so). */
-export function apiStores(outboxDb: OutboxDatabase, runnerDb: RunnerDatabase): Pick<ApiDeps, 'jobsOutbox' | 'outboxEvents' | 'jobRecords' | 'jobsDeadLetters' | 'resultsDeadLetters' | 'notificationsDeadLetters' | 'undispatchedJobs'> {
+export function apiStores(
+  outboxDb: OutboxDatabase,
+  runnerDb: RunnerDatabase,
+): Pick<ApiDeps, 'jobsOutbox' | 'outboxEvents' | 'jobRecords' | 'jobsDeadLetters' | 'resultsDeadLetters' | 'notificationsDeadLetters' | 'undispatchedJobs'> {
   return {
     jobsOutbox: outboxDb.jobsOutbox,
     outboxEvents: outboxDb.outboxEvents,

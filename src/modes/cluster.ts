@@ -115,7 +115,10 @@ export async function startClusterStage(stage: ClusterStage, config: Config, log
   };
   const kafka = async () => {
     const bus = new KafkaBus({
-      brokers: config.kafkaBootstrapServers.split(',').map((b) => b.trim()).filter(Boolean),
+      brokers: config.kafkaBootstrapServers
+        .split(',')
+        .map((b) => b.trim())
+        .filter(Boolean),
       clientId: `framewise-${stage}`,
       log: log.child({ component: 'kafka' }),
       partitions: config.kafkaPartitions,

@@ -18,7 +18,11 @@ import { modelDefaults, type ModelDefaults } from '../core/model-defaults.js';
  * per core up to 4 on the CPU (one on CUDA, where the GPU runs a batch far faster than the CPU
  * prepares the next).
  */
-export function replicasOf(spec: Pick<ModelSpec, 'replicas' | 'provider'> | undefined, config: Pick<Config, 'detectorReplicas'>, cores = availableParallelism()): number {
+export function replicasOf(
+  spec: Pick<ModelSpec, 'replicas' | 'provider'> | undefined,
+  config: Pick<Config, 'detectorReplicas'>,
+  cores = availableParallelism(),
+): number {
   if (spec?.replicas !== undefined) return spec.replicas;
   if (config.detectorReplicas > 0) return config.detectorReplicas;
   return spec?.provider === 'cuda' ? 1 : Math.max(1, Math.min(cores, 4));
@@ -35,20 +39,22 @@ export function intraOpThreadsOf(spec: Pick<ModelSpec, 'intra_op_threads' | 'pro
 const thresholdsOf = (d: ModelDefaults): { confidence: number; iou: number } => ({ confidence: d.confidence, iou: d.iou });
 
 /** A configured YOLO ONNX model's detector (config names → adapter options). */
-const yolo = (spec: ModelSpec, config: Config, log: Logger, intraOpThreads: number | undefined): DetectorFactory => () =>
-  createOnnxYoloDetector({
-    name: spec.name,
-    modelPath: spec.path,
-    ...(spec.labels !== undefined ? { labelsPath: spec.labels } : {}),
-    ...thresholdsOf(modelDefaults(config, spec.name)),
-    ...(spec.layout !== undefined ? { layout: spec.layout } : {}),
-    ...(spec.input_size !== undefined ? { inputSize: spec.input_size } : {}),
-    ...(spec.max_batch !== undefined ? { maxBatch: spec.max_batch } : {}),
-    ...(spec.provider !== undefined ? { executionProvider: spec.provider } : {}),
-    ...(intraOpThreads !== undefined && intraOpThreads > 0 ? { intraOpThreads } : {}),
-    ...(spec.inter_op_threads !== undefined ? { interOpThreads: spec.inter_op_threads } : {}),
-    log,
-  });
+const yolo =
+  (spec: ModelSpec, config: Config, log: Logger, intraOpThreads: number | undefined): DetectorFactory =>
+  () =>
+    createOnnxYoloDetector({
+      name: spec.name,
+      modelPath: spec.path,
+      ...(spec.labels !== undefined ? { labelsPath: spec.labels } : {}),
+      ...thresholdsOf(modelDefaults(config, spec.name)),
+      ...(spec.layout !== undefined ? { layout: spec.layout } : {}),
+      ...(spec.input_size !== undefined ? { inputSize: spec.input_size } : {}),
+      ...(spec.max_batch !== undefined ? { maxBatch: spec.max_batch } : {}),
+      ...(spec.provider !== undefined ? { executionProvider: spec.provider } : {}),
+      ...(intraOpThreads !== undefined && intraOpThreads > 0 ? { intraOpThreads } : {}),
+      ...(spec.inter_op_threads !== undefined ? { interOpThreads: spec.inter_op_threads } : {}),
+      log,
+    });
 
 /** How each bundled model's detector is made, at its defaults. */
 const BUNDLED_DETECTORS: Readonly<Record<BundledModel, (t: { confidence: number; iou: number }, replicas: number) => Promise<Detector>>> = {
@@ -64,7 +70,12 @@ const BUNDLED_DETECTORS: Readonly<Record<BundledModel, (t: { confidence: number;
  * (`injected`, a test's stand-in, replaces the default one) and the configured YOLO ONNX models.
  * `stats` are the default model's (the inference worker's `GET /data`).
  */
-export async function openDetectors(config: Config, log: Logger, metrics: Metrics, injected?: Detector): Promise<{ detectors: DetectorCatalog; stats: () => InferenceStats }> {
+export async function openDetectors(
+  config: Config,
+  log: Logger,
+  metrics: Metrics,
+  injected?: Detector,
+): Promise<{ detectors: DetectorCatalog; stats: () => InferenceStats }> {
   const factories = new Map<string, { make: DetectorFactory; replicas: number }>();
   // A test's stand-in is one detector: it is not replicated.
   for (const name of config.bundledModels) {

@@ -71,12 +71,22 @@ export async function startEmbedded(config: Config, log: Logger, injected: { det
     [TOPICS.inferenceTasks, GROUPS.inference],
     [TOPICS.inferenceResults, GROUPS.collector],
   ] as const;
-  metrics.addLagSource(async () => consumers.map(([topic, group]) => ({ labels: { topic, group }, value: transient.has(topic) ? frameBus.lag(topic, group) : durableBus.lag(topic, group) })));
+  metrics.addLagSource(async () =>
+    consumers.map(([topic, group]) => ({ labels: { topic, group }, value: transient.has(topic) ? frameBus.lag(topic, group) : durableBus.lag(topic, group) })),
+  );
 
   // One process owns the data directory: a stable owner name lets a restart re-claim at once.
   const claims = { owner: 'embedded', leaseMs: config.claimLeaseMs, retry: retryPolicy(config) };
   const relay = startRelay(
-    { jobsOutbox: outboxDb.jobsOutbox, jobsDeadLetters: outboxDb.jobsDeadLetters, bus, log: log.child({ stage: 'relay' }), batchSize: config.relayBatchSize, ...claims, observer: metrics.jobsOutboxObserver() },
+    {
+      jobsOutbox: outboxDb.jobsOutbox,
+      jobsDeadLetters: outboxDb.jobsDeadLetters,
+      bus,
+      log: log.child({ stage: 'relay' }),
+      batchSize: config.relayBatchSize,
+      ...claims,
+      observer: metrics.jobsOutboxObserver(),
+    },
     timing,
     retention(config),
   );

@@ -21,7 +21,7 @@ export async function modelInputs(config: Config, log: Pick<Logger, 'warn'>): Pr
       try {
         inputs.set(spec.name, await yoloModelInput(spec.path, spec.input_size));
       } catch (err) {
-        log.warn({ model: spec.name, reason: (err as Error).message }, 'cannot read the model\'s input size here; its frames travel at full size');
+        log.warn({ model: spec.name, reason: (err as Error).message }, "cannot read the model's input size here; its frames travel at full size");
       }
     }),
   );

@@ -6,7 +6,10 @@ import { modelInputs } from './model-inputs.js';
 import { detectionDefaults, preprocessing, samplingRule, videoLimits } from './settings.js';
 
 /** What differs between the modes' runners: the stores, the bus and how a frame's publish resolves. */
-export type RunnerWiring = Pick<RunnerDeps, 'subscriber' | 'bus' | 'objects' | 'jobRecords' | 'frameCollection' | 'frames' | 'codec' | 'signal' | 'pacing' | 'metrics' | 'onPredictable'> & { log: Logger };
+export type RunnerWiring = Pick<
+  RunnerDeps,
+  'subscriber' | 'bus' | 'objects' | 'jobRecords' | 'frameCollection' | 'frames' | 'codec' | 'signal' | 'pacing' | 'metrics' | 'onPredictable'
+> & { log: Logger };
 
 /**
  * The runner's dependencies from the config and a mode's wiring — the one place both composition

@@ -16,8 +16,18 @@ import type { RateLimits } from '../stages/api/rate-limit.js';
 /** Settings both composition roots derive from the config in the same way. */
 
 /** The models the API offers; the bundled one's classes are known, so a job's `classes` are checked against them. */
-export function apiModels(config: Config): { names: string[]; defaultModel: string; classes: Record<string, readonly string[]>; defaults: (model: string) => ModelDefaults } {
-  return { names: modelNames(config), defaultModel: config.defaultModel, classes: Object.fromEntries(config.bundledModels.map((m) => [m, COCO_CLASSES])), defaults: (model) => modelDefaults(config, model) };
+export function apiModels(config: Config): {
+  names: string[];
+  defaultModel: string;
+  classes: Record<string, readonly string[]>;
+  defaults: (model: string) => ModelDefaults;
+} {
+  return {
+    names: modelNames(config),
+    defaultModel: config.defaultModel,
+    classes: Object.fromEntries(config.bundledModels.map((m) => [m, COCO_CLASSES])),
+    defaults: (model) => modelDefaults(config, model),
+  };
 }
 
 /** The detection defaults of a job's model (undefined: the default model), for jobs that choose none. */

@@ -56,9 +56,24 @@ export class Metrics {
       buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300],
       registers,
     });
-    this.outboxRetries = new Counter({ name: 'framewise_outbox_retries_total', help: 'Failed outbox deliveries scheduled for a retry', labelNames: ['outbox'], registers });
-    this.outboxDeadLetters = new Counter({ name: 'framewise_outbox_dead_letters_total', help: 'Outbox items dead-lettered after their last attempt', labelNames: ['outbox'], registers });
-    this.consumerDeadLetters = new Counter({ name: 'framewise_consumer_dead_letters_total', help: 'Bus messages moved to dead_letters', labelNames: ['topic'], registers });
+    this.outboxRetries = new Counter({
+      name: 'framewise_outbox_retries_total',
+      help: 'Failed outbox deliveries scheduled for a retry',
+      labelNames: ['outbox'],
+      registers,
+    });
+    this.outboxDeadLetters = new Counter({
+      name: 'framewise_outbox_dead_letters_total',
+      help: 'Outbox items dead-lettered after their last attempt',
+      labelNames: ['outbox'],
+      registers,
+    });
+    this.consumerDeadLetters = new Counter({
+      name: 'framewise_consumer_dead_letters_total',
+      help: 'Bus messages moved to dead_letters',
+      labelNames: ['topic'],
+      registers,
+    });
     this.consumerLag = new Gauge({
       name: 'framewise_consumer_lag',
       help: 'Messages not yet committed by a consumer group, per topic',
@@ -69,7 +84,11 @@ export class Metrics {
       },
     });
     this.jobsSubmitted = new Counter({ name: 'framewise_jobs_submitted_total', help: 'Jobs accepted by the API', registers });
-    this.framesExtracted = new Counter({ name: 'framewise_frames_extracted_total', help: 'Sampled frames published to inference_tasks (rate() = frames/s)', registers });
+    this.framesExtracted = new Counter({
+      name: 'framewise_frames_extracted_total',
+      help: 'Sampled frames published to inference_tasks (rate() = frames/s)',
+      registers,
+    });
     this.framesDetected = new Counter({ name: 'framewise_frames_detected_total', help: 'Frames run through the detector (rate() = frames/s)', registers });
     this.inferenceLatency = new Histogram({
       name: 'framewise_inference_latency_seconds',
@@ -94,7 +113,12 @@ export class Metrics {
       buckets: [0.001, 0.0025, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
       registers,
     });
-    this.httpRequests = new Counter({ name: 'framewise_http_requests_total', help: 'HTTP API requests answered, by route pattern', labelNames: http, registers });
+    this.httpRequests = new Counter({
+      name: 'framewise_http_requests_total',
+      help: 'HTTP API requests answered, by route pattern',
+      labelNames: http,
+      registers,
+    });
   }
 
   /** Adds a source of `framewise_outbox_backlog` values. */

@@ -11,7 +11,12 @@ import { mayReadMetrics, metricsRefusal } from './metrics-access.js';
  * `{"status":"not_ready",…}` naming the failing one); `GET /metrics` is Prometheus (with `metricsKey`, for its bearer only); `GET /data`
  * and `GET /api/data` show the stage's counters, when it has any.
  */
-export function buildHealthApp(stage: string, log: Logger, metrics: Metrics, opts: { data?: () => object; readyChecks?: ReadyChecks; metricsKey?: string } = {}) {
+export function buildHealthApp(
+  stage: string,
+  log: Logger,
+  metrics: Metrics,
+  opts: { data?: () => object; readyChecks?: ReadyChecks; metricsKey?: string } = {},
+) {
   const { data, readyChecks = {}, metricsKey } = opts;
   const app = Fastify({
     loggerInstance: log.child({ component: 'health' }),

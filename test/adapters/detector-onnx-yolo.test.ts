@@ -45,7 +45,11 @@ const solid = (width: number, height: number, v: number): FrameImage => ({ width
 /** Same classes in the same order; boxes to 1e-6; confidences to `confTol`. */
 function assertObjects(actual: DetectedObject[], expected: DetectedObject[], confTol = 1e-6): void {
   const show = `\n actual   ${JSON.stringify(actual)}\n expected ${JSON.stringify(expected)}`;
-  assert.deepEqual(actual.map((o) => o.class), expected.map((o) => o.class), show);
+  assert.deepEqual(
+    actual.map((o) => o.class),
+    expected.map((o) => o.class),
+    show,
+  );
   actual.forEach((o, i) => {
     const e = expected[i]!;
     o.box.forEach((v, k) => assert.ok(Math.abs(v - e.box[k]!) <= 1e-6, `box ${i}${show}`));
@@ -258,9 +262,22 @@ test('per-call confidence and IoU override the defaults for that call only, belo
     [40, 40, 50, 50, 0.3, 0],
     [0, 0, 5, 5, 0.1, 0],
   ];
-  const e2e = await open(await model('e2e-per-call.onnx', { layout: 'end2end', batch: 'dynamic', rows: e2eRows, metadata: ultralyticsMetadata({ names: ['person'], end2end: true }) }));
-  assert.deepEqual((await e2e.detect([frame], { confidence: 0.05 }))[0]!.map((o) => o.conf), [0.9, 0.3, 0.1].map(Math.fround));
-  assert.deepEqual((await e2e.detect([frame], { confidence: 0.5 }))[0]!.map((o) => o.conf), [Math.fround(0.9)]);
+  const e2e = await open(
+    await model('e2e-per-call.onnx', {
+      layout: 'end2end',
+      batch: 'dynamic',
+      rows: e2eRows,
+      metadata: ultralyticsMetadata({ names: ['person'], end2end: true }),
+    }),
+  );
+  assert.deepEqual(
+    (await e2e.detect([frame], { confidence: 0.05 }))[0]!.map((o) => o.conf),
+    [0.9, 0.3, 0.1].map(Math.fround),
+  );
+  assert.deepEqual(
+    (await e2e.detect([frame], { confidence: 0.5 }))[0]!.map((o) => o.conf),
+    [Math.fround(0.9)],
+  );
 });
 
 test('end2end: no NMS, capped at maxDetections; the end2end metadata settles one-class ambiguity', async () => {
@@ -320,7 +337,13 @@ test('class names: labels file without metadata, labels file over metadata, clas
 
 test('dynamic H/W: inputSize option, else imgsz metadata, else 640', async () => {
   const rows = [[...A_V8, 0.9, 0, 0]];
-  const withImgsz = await model('v8-dynhw.onnx', { layout: 'v8', input: 'dynamic', batch: 'dynamic', rows, metadata: ultralyticsMetadata({ names: NAMES, imgsz: [48, 64] }) });
+  const withImgsz = await model('v8-dynhw.onnx', {
+    layout: 'v8',
+    input: 'dynamic',
+    batch: 'dynamic',
+    rows,
+    metadata: ultralyticsMetadata({ names: NAMES, imgsz: [48, 64] }),
+  });
   const d = await open(withImgsz);
   assert.deepEqual(d.inputSize, { width: 64, height: 48 });
   assertObjects((await d.detect([solid(320, 180, 0)]))[0]!, [obj('person', [110, 60, 210, 120], 0.9)]);
@@ -363,7 +386,11 @@ test('CUDA requested: no CUDA provider in this build, so a warning and the CPU',
 
 test('clear errors: unknown shape, not a model, bad frames, bad options', async () => {
   // Three names, but an output with 5 class scores per anchor.
-  const mismatch = await model('v8-mismatch.onnx', { layout: 'v8', rows: Array.from({ length: 10 }, () => [1, 1, 1, 1, 0, 0, 0, 0, 0]), metadata: ultralyticsMetadata({ names: NAMES }) });
+  const mismatch = await model('v8-mismatch.onnx', {
+    layout: 'v8',
+    rows: Array.from({ length: 10 }, () => [1, 1, 1, 1, 0, 0, 0, 0, 0]),
+    metadata: ultralyticsMetadata({ names: NAMES }),
+  });
   await assert.rejects(open(mismatch), /v8-mismatch\.onnx.*\[1, 9, 10\].*3 classes/);
   const junk = path.join(dir, 'junk.onnx');
   await writeFile(junk, 'not a model');
@@ -376,22 +403,26 @@ test('clear errors: unknown shape, not a model, bad frames, bad options', async 
   await assert.rejects(ok.detect([{ width: 4, height: 4, data: new Uint8Array(10) }]), /frame 0/);
 });
 
-test('the model runs on threads named fw-detector, so its CPU can be told from the process’s (Linux)', { skip: process.platform !== 'linux' && 'thread names are read from /proc' }, async () => {
-  const { readdir, readFile } = await import('node:fs/promises');
-  const { DETECTOR_THREAD_NAME } = await import('../../src/adapters/detector/thread/serve.js');
-  const named = async () => {
-    const tids = await readdir('/proc/self/task');
-    const comms = await Promise.all(tids.map((t) => readFile(`/proc/self/task/${t}/comm`, 'utf8').catch(() => '')));
-    return comms.filter((c) => c.trim() === DETECTOR_THREAD_NAME).length;
-  };
-  const before = await named();
-  const file = await model('v8-named.onnx', { layout: 'v8', batch: 1, metadata: ultralyticsMetadata({ names: NAMES }), rows: [[...A_V8, 0.3, 0, 0]] });
-  const d = await open(file, { intraOpThreads: 2 });
-  await d.detect([solid(64, 64, 100)]);
-  // The worker thread itself, and onnxruntime's intra-op thread it started, inherit the name.
-  assert.ok((await named()) >= before + 2, `threads named ${DETECTOR_THREAD_NAME}: ${before} before, ${await named()} after`);
-  assert.notEqual((await readFile('/proc/thread-self/comm', 'utf8')).trim(), DETECTOR_THREAD_NAME, 'the calling thread keeps its name');
-});
+test(
+  'the model runs on threads named fw-detector, so its CPU can be told from the process’s (Linux)',
+  { skip: process.platform !== 'linux' && 'thread names are read from /proc' },
+  async () => {
+    const { readdir, readFile } = await import('node:fs/promises');
+    const { DETECTOR_THREAD_NAME } = await import('../../src/adapters/detector/thread/serve.js');
+    const named = async () => {
+      const tids = await readdir('/proc/self/task');
+      const comms = await Promise.all(tids.map((t) => readFile(`/proc/self/task/${t}/comm`, 'utf8').catch(() => '')));
+      return comms.filter((c) => c.trim() === DETECTOR_THREAD_NAME).length;
+    };
+    const before = await named();
+    const file = await model('v8-named.onnx', { layout: 'v8', batch: 1, metadata: ultralyticsMetadata({ names: NAMES }), rows: [[...A_V8, 0.3, 0, 0]] });
+    const d = await open(file, { intraOpThreads: 2 });
+    await d.detect([solid(64, 64, 100)]);
+    // The worker thread itself, and onnxruntime's intra-op thread it started, inherit the name.
+    assert.ok((await named()) >= before + 2, `threads named ${DETECTOR_THREAD_NAME}: ${before} before, ${await named()} after`);
+    assert.notEqual((await readFile('/proc/thread-self/comm', 'utf8')).trim(), DETECTOR_THREAD_NAME, 'the calling thread keeps its name');
+  },
+);
 
 // The Detector contract on real weights: the real Ultralytics YOLOv8n beside the checkout
 // (../shared/models, AGPL-3.0: used from there, never copied in). Where it is absent (a user's

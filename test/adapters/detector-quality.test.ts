@@ -47,41 +47,42 @@ before(async () => {
   reference = (await committedReference(FIXTURE, video.every))!;
 });
 
-for (const model of BUNDLED) describe(`detector quality: the bundled ${model.name} against the committed reference`, () => {
-  const defaults = model.defaults;
-  let detector: Detector;
-  let low: FrameBoxes[];
+for (const model of BUNDLED)
+  describe(`detector quality: the bundled ${model.name} against the committed reference`, () => {
+    const defaults = model.defaults;
+    let detector: Detector;
+    let low: FrameBoxes[];
 
-  before(async () => {
-    detector = await model.make();
-    low = await detectSampled(detector, video, config, model.input, { confidence: SWEEP_FLOOR, iou: defaults.iou });
-  });
-  after(async () => {
-    await detector?.close();
-  });
+    before(async () => {
+      detector = await model.make();
+      low = await detectSampled(detector, video, config, model.input, { confidence: SWEEP_FLOOR, iou: defaults.iou });
+    });
+    after(async () => {
+      await detector?.close();
+    });
 
-  test(`at its catalogue default (${defaults.confidence}${defaults.class_agnostic_nms ? ', class-agnostic NMS' : ''}) it agrees with the reference far better than at the design's 0.25`, () => {
-    const q = quality(model.name, low, reference.frames, { confidence: defaults.confidence, iou: defaults.iou, agnostic: defaults.class_agnostic_nms });
-    const msg = `default: P ${q.at_default.precision.toFixed(3)} R ${q.at_default.recall.toFixed(3)} F1 ${q.at_default.f1.toFixed(3)}; 0.25: P ${q.at_design_default.precision.toFixed(3)} F1 ${q.at_design_default.f1.toFixed(3)}`;
-    assert.ok(q.at_default.f1 >= q.at_design_default.f1 + 0.1, msg);
-    assert.ok(q.at_default.f1 >= model.minF1, msg);
-    assert.ok(q.at_default.precision >= 0.8, msg);
-    assert.ok(q.at_default.recall >= 0.8, msg);
-    // The default sits near the F1-best threshold of this clip, not at an edge of the sweep.
-    assert.ok(Math.abs(q.best.confidence - defaults.confidence) <= 0.05, `F1-best at ${q.best.confidence}`);
-    // Where the model suppresses across classes, that never costs a match here: the boxes it
-    // removes were false alarms; where it does not, doing so would gain nothing.
-    assert.ok(q.at_default.f1 >= q.other_suppression.at_default.f1 - (defaults.class_agnostic_nms ? 0 : 1e-9), msg);
-    if (defaults.class_agnostic_nms) assert.ok(q.at_default.boxes <= q.other_suppression.at_default.boxes);
-  });
+    test(`at its catalogue default (${defaults.confidence}${defaults.class_agnostic_nms ? ', class-agnostic NMS' : ''}) it agrees with the reference far better than at the design's 0.25`, () => {
+      const q = quality(model.name, low, reference.frames, { confidence: defaults.confidence, iou: defaults.iou, agnostic: defaults.class_agnostic_nms });
+      const msg = `default: P ${q.at_default.precision.toFixed(3)} R ${q.at_default.recall.toFixed(3)} F1 ${q.at_default.f1.toFixed(3)}; 0.25: P ${q.at_design_default.precision.toFixed(3)} F1 ${q.at_design_default.f1.toFixed(3)}`;
+      assert.ok(q.at_default.f1 >= q.at_design_default.f1 + 0.1, msg);
+      assert.ok(q.at_default.f1 >= model.minF1, msg);
+      assert.ok(q.at_default.precision >= 0.8, msg);
+      assert.ok(q.at_default.recall >= 0.8, msg);
+      // The default sits near the F1-best threshold of this clip, not at an edge of the sweep.
+      assert.ok(Math.abs(q.best.confidence - defaults.confidence) <= 0.05, `F1-best at ${q.best.confidence}`);
+      // Where the model suppresses across classes, that never costs a match here: the boxes it
+      // removes were false alarms; where it does not, doing so would gain nothing.
+      assert.ok(q.at_default.f1 >= q.other_suppression.at_default.f1 - (defaults.class_agnostic_nms ? 0 : 1e-9), msg);
+      if (defaults.class_agnostic_nms) assert.ok(q.at_default.boxes <= q.other_suppression.at_default.boxes);
+    });
 
-  test('the sweep\'s method holds: a run at a threshold is the low-threshold run filtered at it', async () => {
-    for (const confidence of [0.25, defaults.confidence, 0.5]) {
-      const direct = await detectSampled(detector, video, config, model.input, { confidence, iou: defaults.iou });
-      assert.deepEqual(atThreshold(low, confidence), direct, `at ${confidence}`);
-    }
+    test("the sweep's method holds: a run at a threshold is the low-threshold run filtered at it", async () => {
+      for (const confidence of [0.25, defaults.confidence, 0.5]) {
+        const direct = await detectSampled(detector, video, config, model.input, { confidence, iou: defaults.iou });
+        assert.deepEqual(atThreshold(low, confidence), direct, `at ${confidence}`);
+      }
+    });
   });
-});
 
 describe('the committed reference', () => {
   test('the fixture has a committed reference, found by its SHA-256', () => {
@@ -90,17 +91,25 @@ describe('the committed reference', () => {
     assert.ok(reference.frames.reduce((a, f) => a + f.objects.length, 0) > 100);
   });
 
-  test('the committed reference is what the real YOLOv8n gives now', { skip: existsSync(MODEL) ? false : '../shared/models/yolov8n-coco-int8.onnx is not here (it lives beside the checkout): nothing to re-make the reference with' }, async () => {
-    const yolo = await createOnnxYoloDetector({ name: 'yolov8n-coco-int8', modelPath: MODEL, ...YOLO_DEFAULTS, maxBatch: 8 });
-    try {
-      assert.equal(yolo.sha256, reference.model.sha256, 'the reference was made with this model file');
-      const now = await detectSampled(yolo, video, config, await yoloModelInput(MODEL), YOLO_DEFAULTS);
-      const a = agreement(now, reference.frames, 0.9);
-      assert.ok(a.f1 >= 0.99, `F1 ${a.f1.toFixed(4)} at IoU 0.9 (${a.matched} of ${a.found} vs ${a.reference}); re-make it with bench/write-reference.ts`);
-    } finally {
-      await yolo.close();
-    }
-  });
+  test(
+    'the committed reference is what the real YOLOv8n gives now',
+    {
+      skip: existsSync(MODEL)
+        ? false
+        : '../shared/models/yolov8n-coco-int8.onnx is not here (it lives beside the checkout): nothing to re-make the reference with',
+    },
+    async () => {
+      const yolo = await createOnnxYoloDetector({ name: 'yolov8n-coco-int8', modelPath: MODEL, ...YOLO_DEFAULTS, maxBatch: 8 });
+      try {
+        assert.equal(yolo.sha256, reference.model.sha256, 'the reference was made with this model file');
+        const now = await detectSampled(yolo, video, config, await yoloModelInput(MODEL), YOLO_DEFAULTS);
+        const a = agreement(now, reference.frames, 0.9);
+        assert.ok(a.f1 >= 0.99, `F1 ${a.f1.toFixed(4)} at IoU 0.9 (${a.matched} of ${a.found} vs ${a.reference}); re-make it with bench/write-reference.ts`);
+      } finally {
+        await yolo.close();
+      }
+    },
+  );
 });
 
 test('the default model agrees with the reference better than CenterNet does', async () => {
@@ -109,7 +118,8 @@ test('the default model agrees with the reference better than CenterNet does', a
     const d = await m.make();
     try {
       const found = await detectSampled(d, video, config, m.input, { confidence: SWEEP_FLOOR, iou: m.defaults.iou });
-      return quality(m.name, found, reference.frames, { confidence: m.defaults.confidence, iou: m.defaults.iou, agnostic: m.defaults.class_agnostic_nms }).at_default.f1;
+      return quality(m.name, found, reference.frames, { confidence: m.defaults.confidence, iou: m.defaults.iou, agnostic: m.defaults.class_agnostic_nms })
+        .at_default.f1;
     } finally {
       await d.close();
     }

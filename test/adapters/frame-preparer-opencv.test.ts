@@ -55,7 +55,10 @@ describe('frame preparers against OpenCV', () => {
     input = await frames();
   });
 
-  for (const [name, preparer] of [['SIMD (WebAssembly)', new WasmFramePreparer()], ['TypeScript reference', new TypeScriptFramePreparer()]] as Array<[string, FramePreparer]>) {
+  for (const [name, preparer] of [
+    ['SIMD (WebAssembly)', new WasmFramePreparer()],
+    ['TypeScript reference', new TypeScriptFramePreparer()],
+  ] as Array<[string, FramePreparer]>) {
     for (const [label, o] of [
       ['blur + contrast 1.3 / 5', { blur: true, alpha: 1.3, beta: 5 }],
       ['contrast only, 0.7 / -20', { blur: false, alpha: 0.7, beta: -20 }],
@@ -65,8 +68,12 @@ describe('frame preparers against OpenCV', () => {
       test(`${name}: ${label}`, async () => {
         const want = await opencv(input, o);
         const got = Buffer.concat(
-          input.map((f) =>
-            preparer.prepare(f, { preprocess: { blur: { enabled: o.blur, ksize: 3 }, contrast: { enabled: true, alpha: o.alpha, beta: o.beta } }, ...('size' in o ? { size: { width: o.size[0], height: o.size[1] } } : {}) }).data,
+          input.map(
+            (f) =>
+              preparer.prepare(f, {
+                preprocess: { blur: { enabled: o.blur, ksize: 3 }, contrast: { enabled: true, alpha: o.alpha, beta: o.beta } },
+                ...('size' in o ? { size: { width: o.size[0], height: o.size[1] } } : {}),
+              }).data,
           ),
         );
         assert.equal(got.length, want.length);
@@ -78,7 +85,7 @@ describe('frame preparers against OpenCV', () => {
           if (d > worst) worst = d;
         }
         assert.ok(worst <= 1, `at most 1 off per channel (worst ${worst})`);
-        if (!('size' in o)) assert.equal(off, 0, 'the design\'s preprocessing is bit-exact');
+        if (!('size' in o)) assert.equal(off, 0, "the design's preprocessing is bit-exact");
       });
     }
   }

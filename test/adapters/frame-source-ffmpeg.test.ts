@@ -18,12 +18,22 @@ import { frameSourceContract, segmentedReads } from '../contracts/frame-source-c
  * Its confinement, limits and stall timeout: `frame-source-hostile.test.ts`.
  */
 const require = createRequire(import.meta.url);
-const npmBuild = { ffmpegPath: (require('@ffmpeg-installer/ffmpeg') as { path: string }).path, ffprobePath: (require('@ffprobe-installer/ffprobe') as { path: string }).path };
+const npmBuild = {
+  ffmpegPath: (require('@ffmpeg-installer/ffmpeg') as { path: string }).path,
+  ffprobePath: (require('@ffprobe-installer/ffprobe') as { path: string }).path,
+};
 const system = resolveBinary('ffmpeg') !== npmBuild.ffmpegPath;
-const make = (extra: { ffmpegPath?: string; ffprobePath?: string } = {}) => (o: { tolerant: boolean }) => new FfmpegFrameSource({ decodeErrors: o.tolerant ? 'tolerate' : 'fail', ...extra });
+const make =
+  (extra: { ffmpegPath?: string; ffprobePath?: string } = {}) =>
+  (o: { tolerant: boolean }) =>
+    new FfmpegFrameSource({ decodeErrors: o.tolerant ? 'tolerate' : 'fail', ...extra });
 
 frameSourceContract({ name: `ffmpeg (${system ? 'system' : 'npm build'})`, make: make(), segmentCases: true });
-frameSourceContract({ name: 'ffmpeg, read in 3 s segments', make: (o) => segmentedReads(make()(o), 3), segmentCases: 'this variant reads in segments: the segment option’s cases run on the whole-read ones' });
+frameSourceContract({
+  name: 'ffmpeg, read in 3 s segments',
+  make: (o) => segmentedReads(make()(o), 3),
+  segmentCases: 'this variant reads in segments: the segment option’s cases run on the whole-read ones',
+});
 if (system) frameSourceContract({ name: 'ffmpeg (npm build)', make: make(npmBuild), segmentCases: true });
 
 test('a truncated video, read whole: the frames it holds, and the frames its container states beyond the cut reported lost', async () => {

@@ -143,7 +143,10 @@ describe('ffmpeg frame source: hostile input', () => {
     await run('mkfifo', [fifo]);
     const started = Date.now();
     await assert.rejects(source({ probeTimeoutMs: 500 }).probe(fifo), decodeError(/reading the video timed out \(0\.5 s\)/));
-    await assert.rejects(collect(source({ decodeStallMs: 500 }).frames(fifo, 1)), decodeError(/decoding stalled: no frame from ffmpeg for 0\.6 s after sampled frame 0/));
+    await assert.rejects(
+      collect(source({ decodeStallMs: 500 }).frames(fifo, 1)),
+      decodeError(/decoding stalled: no frame from ffmpeg for 0\.6 s after sampled frame 0/),
+    );
     assert.ok(Date.now() - started < 10_000, `both gave up in ${Date.now() - started} ms`);
     const { stdout } = await run('ps', ['-o', 'pid=,args=', '--ppid', String(process.pid)]);
     assert.doesNotMatch(stdout, /ffmpeg|ffprobe/, 'nothing left running');
@@ -155,7 +158,10 @@ describe('ffmpeg frame source: hostile input', () => {
       frames.push(f);
       await new Promise((r) => setTimeout(r, 400));
     }
-    assert.deepEqual(frames.map((f) => f.frame), [0, 50]);
+    assert.deepEqual(
+      frames.map((f) => f.frame),
+      [0, 50],
+    );
   });
 
   test('ffmpeg runs under the configured address-space and CPU limits', async () => {
@@ -183,7 +189,10 @@ describe('ffmpeg frame source: hostile input', () => {
   test('a CPU limit: decoding that needs more CPU time fails with the limit in the reason', async () => {
     const long = join(dir, 'long.mp4');
     await run(resolveBinary('ffmpeg'), ['-v', 'error', '-y', '-stream_loop', '20', '-i', VIDEO, '-c', 'copy', long]);
-    await assert.rejects(collect(source({ limits: { cpuSeconds: 1 } }).frames(long, 1)), decodeError(/decoding failed after \d+ sampled frames: ffmpeg used up its CPU time \(limit 1 s\)/));
+    await assert.rejects(
+      collect(source({ limits: { cpuSeconds: 1 } }).frames(long, 1)),
+      decodeError(/decoding failed after \d+ sampled frames: ffmpeg used up its CPU time \(limit 1 s\)/),
+    );
   });
 
   test('without prlimit (macOS, slim images) ffmpeg runs without limits, and says so once', async () => {

@@ -59,5 +59,8 @@ test('pedestrians in vtest keep their ids: most person tracks last many frames, 
   // People are in view the whole time.
   const person = classes.find((c) => c.class === 'person');
   assert.ok(person && person.tracks === people.length);
-  assert.deepEqual(segments.filter((s) => s.class === 'person').map((s) => [s.start_ms, s.end_ms]), [[0, end]]);
+  assert.deepEqual(
+    segments.filter((s) => s.class === 'person').map((s) => [s.start_ms, s.end_ms]),
+    [[0, end]],
+  );
 });

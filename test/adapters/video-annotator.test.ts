@@ -96,7 +96,15 @@ describe('annotated video rendering (real ffmpeg, libass)', () => {
     await mkdir(tmp);
     process.env.TMPDIR = tmp;
     const info = await decoder.probe(FIXTURE);
-    video = { width: info.width, height: info.height, fps: info.fps ?? null, duration_ms: Math.round(info.durationSeconds! * 1000), frame_count: info.frameCount ?? null, codec: info.codec, rotation: info.rotation };
+    video = {
+      width: info.width,
+      height: info.height,
+      fps: info.fps ?? null,
+      duration_ms: Math.round(info.durationSeconds! * 1000),
+      frame_count: info.frameCount ?? null,
+      codec: info.codec,
+      rotation: info.rotation,
+    };
   });
   after(async () => {
     if (savedTmp === undefined) delete process.env.TMPDIR;
@@ -136,7 +144,12 @@ describe('annotated video rendering (real ffmpeg, libass)', () => {
     const person = classColour('person');
     const truck = classColour('truck');
     const bus = classColour('bus');
-    const label: Box = [BIG[0], BIG[1] - fontSize - 6, BIG[0] + Math.round(fontSize * 0.6 * labelText({ class: 'person', box: BIG, conf: 0.9, track_id: 7 }).length), BIG[1] - 1];
+    const label: Box = [
+      BIG[0],
+      BIG[1] - fontSize - 6,
+      BIG[0] + Math.round(fontSize * 0.6 * labelText({ class: 'person', box: BIG, conf: 0.9, track_id: 7 }).length),
+      BIG[1] - 1,
+    ];
     let frames = 0;
     for await (const [n, input, output] of inStep(FIXTURE, outputPath)) {
       frames++;
@@ -171,7 +184,8 @@ describe('annotated video rendering (real ffmpeg, libass)', () => {
     const rotated = join(dir, 'rotated.mp4');
     await run(ffmpegPath, ['-v', 'error', '-y', '-i', FIXTURE, '-c', 'copy', '-metadata:s:v', 'rotate=90', rotated]);
     // ffmpeg 6 and later ignore the `rotate` tag when muxing; they take a display rotation instead.
-    if ((await decoder.probe(rotated)).rotation === 0) await run(ffmpegPath, ['-v', 'error', '-y', '-display_rotation:v:0', '90', '-i', FIXTURE, '-c', 'copy', rotated]);
+    if ((await decoder.probe(rotated)).rotation === 0)
+      await run(ffmpegPath, ['-v', 'error', '-y', '-display_rotation:v:0', '90', '-i', FIXTURE, '-c', 'copy', rotated]);
     const info = await decoder.probe(rotated);
     assert.equal(Math.abs(info.rotation), 90, 'the variant is rotated');
     assert.deepEqual([info.width, info.height], [video.height, video.width]);
@@ -201,11 +215,14 @@ describe('annotated video rendering (real ffmpeg, libass)', () => {
     await writeFile(outputPath, 'an older rendering');
     await assert.rejects(renderAnnotatedVideo({ videoPath: corrupt, video, frames: from(scene()), outputPath, ffmpegPath }), AnnotationRenderError);
     await assert.rejects(stat(outputPath), { code: 'ENOENT' });
-    await assert.rejects(renderAnnotatedVideo({ videoPath: join(dir, 'missing.mp4'), video, frames: from(scene()), outputPath, ffmpegPath }), AnnotationRenderError);
+    await assert.rejects(
+      renderAnnotatedVideo({ videoPath: join(dir, 'missing.mp4'), video, frames: from(scene()), outputPath, ffmpegPath }),
+      AnnotationRenderError,
+    );
     assert.deepEqual(await readdir(tmp), []);
   });
 
-  test('every ffmpeg runs under the runner\'s resource limits: too little memory fails with the limit in the reason; enough renders', async () => {
+  test("every ffmpeg runs under the runner's resource limits: too little memory fails with the limit in the reason; enough renders", async () => {
     const MiB = 1024 * 1024;
     const outputPath = join(dir, 'limited-annotated.mp4');
     const tiny = new FfmpegSandbox({ limits: { memoryBytes: 32 * MiB } });
@@ -223,8 +240,15 @@ describe('annotated video rendering (real ffmpeg, libass)', () => {
 
   test('frames out of order reject; an abort stops ffmpeg at once; nothing is left behind', async () => {
     const outputPath = join(dir, 'bad-annotated.mp4');
-    const disordered = [{ frame: 0, objects: [] }, { frame: 50, objects: [] }, { frame: 10, objects: [] }];
-    await assert.rejects(renderAnnotatedVideo({ videoPath: FIXTURE, video, frames: from(disordered), outputPath, ffmpegPath, framesPerWindow: 8 }), /frames must ascend: 10 after 50/);
+    const disordered = [
+      { frame: 0, objects: [] },
+      { frame: 50, objects: [] },
+      { frame: 10, objects: [] },
+    ];
+    await assert.rejects(
+      renderAnnotatedVideo({ videoPath: FIXTURE, video, frames: from(disordered), outputPath, ffmpegPath, framesPerWindow: 8 }),
+      /frames must ascend: 10 after 50/,
+    );
     await assert.rejects(stat(outputPath), { code: 'ENOENT' });
 
     const controller = new AbortController();
@@ -237,7 +261,10 @@ describe('annotated video rendering (real ffmpeg, libass)', () => {
         yield { frame: f, objects: [{ class: 'person', box: BIG, conf: 0.9, track_id: 1 }] };
       }
     }
-    await assert.rejects(renderAnnotatedVideo({ videoPath: FIXTURE, video, frames: slow(), outputPath, ffmpegPath, framesPerWindow: 10, signal: controller.signal }), /shutting down/);
+    await assert.rejects(
+      renderAnnotatedVideo({ videoPath: FIXTURE, video, frames: slow(), outputPath, ffmpegPath, framesPerWindow: 10, signal: controller.signal }),
+      /shutting down/,
+    );
     assert.ok(Date.now() - started < 10_000);
     await assert.rejects(stat(outputPath), { code: 'ENOENT' });
     assert.deepEqual(await readdir(tmp), []);

@@ -61,7 +61,12 @@ describe('access: API keys, roles, job ownership, sessions, limits', () => {
 
   const upload = async (on: Api, key: string | undefined, headers: Record<string, string> = {}) => {
     const body = multipart('file', 'clip.mp4', video);
-    return on.inject({ method: 'POST', url: '/api/upload_video', payload: body.payload, headers: { ...body.headers, ...(key ? bearer(key) : {}), ...headers } });
+    return on.inject({
+      method: 'POST',
+      url: '/api/upload_video',
+      payload: body.payload,
+      headers: { ...body.headers, ...(key ? bearer(key) : {}), ...headers },
+    });
   };
   const uploaded = async (key: string, on = api) => {
     const r = await upload(on, key);
@@ -118,8 +123,14 @@ describe('access: API keys, roles, job ownership, sessions, limits', () => {
     const page = await api.inject({ url: '/' });
     assert.notEqual(page.statusCode, 401, 'the web page (200 when built, else 503)');
     // /openapi.json documents the key and the 401 of protected routes.
-    const doc = (await api.inject({ url: '/openapi.json' })).json() as { paths: Record<string, Record<string, { responses: Record<string, unknown>; security?: unknown }>> };
-    for (const [path, method] of [['/api/status/all', 'get'], ['/api/upload_video', 'post'], ['/api/video/{event_id}', 'get']] as const) {
+    const doc = (await api.inject({ url: '/openapi.json' })).json() as {
+      paths: Record<string, Record<string, { responses: Record<string, unknown>; security?: unknown }>>;
+    };
+    for (const [path, method] of [
+      ['/api/status/all', 'get'],
+      ['/api/upload_video', 'post'],
+      ['/api/video/{event_id}', 'get'],
+    ] as const) {
       const op = doc.paths[path]![method]!;
       assert.ok(op.responses['401'], `${path}: 401`);
       assert.deepEqual(op.security, [{ apiKey: [] }], `${path}: security`);
@@ -147,7 +158,9 @@ describe('access: API keys, roles, job ownership, sessions, limits', () => {
     } finally {
       spy.mock.restore();
     }
-    const ring = new KeyRing(apiKeys({ apiKeys: [{ id: 'h', role: 'admin', sha256: createHash('sha256').update('a-key-only-hashed-here').digest('hex').toUpperCase() }] }));
+    const ring = new KeyRing(
+      apiKeys({ apiKeys: [{ id: 'h', role: 'admin', sha256: createHash('sha256').update('a-key-only-hashed-here').digest('hex').toUpperCase() }] }),
+    );
     assert.equal(ring.find('a-key-only-hashed-here')?.id, 'h', 'hex digests in either case');
     assert.equal(ring.find('a-key-only-hashed-her'), undefined);
   });
@@ -189,7 +202,11 @@ describe('access: API keys, roles, job ownership, sessions, limits', () => {
       assert.equal(none.statusCode, 404);
       if (r.method !== 'HEAD') {
         assert.equal(theirs.json().error.code, 'ERR_JOB_NOT_FOUND');
-        assert.equal(theirs.json().error.message.replace(mine, '<id>'), none.json().error.message.replace(missing, '<id>'), 'told exactly as a job that does not exist');
+        assert.equal(
+          theirs.json().error.message.replace(mine, '<id>'),
+          none.json().error.message.replace(missing, '<id>'),
+          'told exactly as a job that does not exist',
+        );
       }
     }
     for (const key of [KEYS.alice, KEYS.root]) {
@@ -210,12 +227,18 @@ describe('access: API keys, roles, job ownership, sessions, limits', () => {
 
   test('/api/status/all lists the caller’s jobs only; an admin’s lists every job', async () => {
     const [a, b] = [await uploaded(KEYS.alice), await uploaded(KEYS.bob)];
-    const listed = async (key: string) => ((await api.inject({ url: '/api/status/all', headers: bearer(key) })).json() as { operations: Array<{ video_id: string }>; total: number }).operations.map((o) => o.video_id);
+    const listed = async (key: string) =>
+      (
+        (await api.inject({ url: '/api/status/all', headers: bearer(key) })).json() as { operations: Array<{ video_id: string }>; total: number }
+      ).operations.map((o) => o.video_id);
     const alice = await listed(KEYS.alice);
     const bob = await listed(KEYS.bob);
     assert.ok(alice.includes(a) && !alice.includes(b), 'alice: her job, not bob’s');
     assert.ok(bob.includes(b) && !bob.includes(a), 'bob: his job, not alice’s');
-    assert.ok(bob.every((id) => !alice.includes(id)), 'no job in both lists');
+    assert.ok(
+      bob.every((id) => !alice.includes(id)),
+      'no job in both lists',
+    );
     const all = await listed(KEYS.root);
     assert.ok(all.includes(a) && all.includes(b), 'the admin: both');
     assert.equal(all.length, (await outboxDb.outboxEvents.list()).length);
@@ -265,7 +288,10 @@ describe('access: API keys, roles, job ownership, sessions, limits', () => {
     const cookie = setCookie.split(';')[0]!;
     const withCookie = (url: string, method: 'GET' | 'HEAD' | 'POST' = 'GET') => api.inject({ method, url, headers: { cookie } });
     assert.equal((await withCookie('/api/session')).json().key_id, 'alice');
-    assert.ok((await withCookie('/api/status/all')).json().operations.some((o: { video_id: string }) => o.video_id === mine), 'her job, by the cookie');
+    assert.ok(
+      (await withCookie('/api/status/all')).json().operations.some((o: { video_id: string }) => o.video_id === mine),
+      'her job, by the cookie',
+    );
     const events = await api.inject({ url: `/api/status/${mine}/events`, headers: { cookie, accept: 'text/event-stream' } });
     assert.equal(events.statusCode, 200, 'EventSource sends the cookie');
     assert.equal((await withCookie(`/api/video/${mine}`)).statusCode, 200, '<video src> sends the cookie');
@@ -287,7 +313,9 @@ describe('access: API keys, roles, job ownership, sessions, limits', () => {
       assert.equal(r.statusCode, 401);
       assert.equal(r.json().error.code, 'ERR_AUTH_SESSION_INVALID');
     }
-    const other = await make({ auth: { keys: apiKeys({ apiKeys: [{ id: 'alice', role: 'client', key: KEYS.alice }] }), sessionSecret: 'another-secret-another-secret-another-secret' } });
+    const other = await make({
+      auth: { keys: apiKeys({ apiKeys: [{ id: 'alice', role: 'client', key: KEYS.alice }] }), sessionSecret: 'another-secret-another-secret-another-secret' },
+    });
     assert.equal((await other.inject({ url: '/api/status/all', headers: { cookie } })).statusCode, 401, 'signed with another secret');
     const brief = await make({ auth: { keys: apiKeys({ apiKeys: [{ id: 'alice', role: 'client', key: KEYS.alice }] }), sessionTtlMs: 50 } });
     const short = String((await brief.inject({ method: 'POST', url: '/api/session', headers: bearer(KEYS.alice) })).headers['set-cookie']).split(';')[0]!;
@@ -295,8 +323,15 @@ describe('access: API keys, roles, job ownership, sessions, limits', () => {
     await new Promise((r) => setTimeout(r, 80));
     assert.equal((await brief.inject({ url: '/api/status/all', headers: { cookie: short } })).json().error.code, 'ERR_AUTH_SESSION_INVALID', 'expired');
     // A replaced key ends its sessions (same id, new key).
-    const rotated = await make({ auth: { keys: apiKeys({ apiKeys: [{ id: 'alice', role: 'client', key: 'alice-new-key-0123456789' }] }), sessionSecret: 'a-shared-secret-a-shared-secret-a-shared' } });
-    const again = await make({ auth: { keys: apiKeys({ apiKeys: [{ id: 'alice', role: 'client', key: KEYS.alice }] }), sessionSecret: 'a-shared-secret-a-shared-secret-a-shared' } });
+    const rotated = await make({
+      auth: {
+        keys: apiKeys({ apiKeys: [{ id: 'alice', role: 'client', key: 'alice-new-key-0123456789' }] }),
+        sessionSecret: 'a-shared-secret-a-shared-secret-a-shared',
+      },
+    });
+    const again = await make({
+      auth: { keys: apiKeys({ apiKeys: [{ id: 'alice', role: 'client', key: KEYS.alice }] }), sessionSecret: 'a-shared-secret-a-shared-secret-a-shared' },
+    });
     const old = String((await again.inject({ method: 'POST', url: '/api/session', headers: bearer(KEYS.alice) })).headers['set-cookie']).split(';')[0]!;
     assert.equal((await again.inject({ url: '/api/session', headers: { cookie: old } })).statusCode, 200, 'one secret: any replica reads it');
     assert.equal((await rotated.inject({ url: '/api/session', headers: { cookie: old } })).statusCode, 401);
@@ -338,7 +373,16 @@ describe('access: API keys, roles, job ownership, sessions, limits', () => {
     const ok = await request(KEYS.alice, { object: `input/${mine}.mp4` });
     assert.equal(ok.statusCode, 200, ok.body);
     assert.equal((await outboxDb.outboxEvents.get(ok.json().event_id))?.payload.owner, 'alice');
-    for (const object of [`input/${theirs}.mp4`, `input/${mine.toUpperCase()}.mp4`, `input/${mine}.webm`, 'input/../../etc/passwd', `input/../input/${mine}.mp4`, `detection/${mine}.json`, 'input/not-a-uuid.mp4', `input/${mine}.mp4/`]) {
+    for (const object of [
+      `input/${theirs}.mp4`,
+      `input/${mine.toUpperCase()}.mp4`,
+      `input/${mine}.webm`,
+      'input/../../etc/passwd',
+      `input/../input/${mine}.mp4`,
+      `detection/${mine}.json`,
+      'input/not-a-uuid.mp4',
+      `input/${mine}.mp4/`,
+    ]) {
       const r = await request(KEYS.alice, { object });
       assert.equal(r.statusCode, 404, object);
       assert.equal(r.json().error.code, 'ERR_OBJECT_NOT_FOUND', object);
@@ -355,7 +399,14 @@ describe('access: API keys, roles, job ownership, sessions, limits', () => {
   });
 
   test('with no key configured authentication is off: anonymous callers do what clients do; admin routes answer loopback only', async () => {
-    const open = await buildApi({ ...apiStores(outboxDb, runnerDb), objects, log: pino({ level: 'silent' }), maxUploadBytes: 10_000_000, models: MODELS, maxActiveJobsPerKey: 1 });
+    const open = await buildApi({
+      ...apiStores(outboxDb, runnerDb),
+      objects,
+      log: pino({ level: 'silent' }),
+      maxUploadBytes: 10_000_000,
+      models: MODELS,
+      maxActiveJobsPerKey: 1,
+    });
     apis.push(open);
     const a = await uploaded(KEYS.alice, open); // a bearer header is ignored: there is no key to check it against
     assert.equal((await outboxDb.outboxEvents.get(a))?.payload.owner, undefined, 'no owner recorded');

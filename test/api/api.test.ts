@@ -118,19 +118,22 @@ describe('HTTP API (inject, embedded stores)', () => {
     const id = up.json().event_id as string;
     const queued = await api.inject({ url: `/api/status/${id}` });
     assert.equal(queued.statusCode, 200);
-    assert.deepEqual({ ...(queued.json() as Record<string, unknown>), processing_time_seconds: 0, processing_time_formatted: '' }, {
-      event_id: id,
-      status: 'new',
-      status_description: 'Accepted; waiting to be dispatched',
-      stage: 'queued',
-      frames_done: 0,
-      frames_total: null,
-      frames_expected: null,
-      percent: null,
-      eta_seconds: null,
-      processing_time_seconds: 0,
-      processing_time_formatted: '',
-    });
+    assert.deepEqual(
+      { ...(queued.json() as Record<string, unknown>), processing_time_seconds: 0, processing_time_formatted: '' },
+      {
+        event_id: id,
+        status: 'new',
+        status_description: 'Accepted; waiting to be dispatched',
+        stage: 'queued',
+        frames_done: 0,
+        frames_total: null,
+        frames_expected: null,
+        percent: null,
+        eta_seconds: null,
+        processing_time_seconds: 0,
+        processing_time_formatted: '',
+      },
+    );
     await runnerDb.jobRecords.start({ _id: id, created_at: new Date(Date.now() - 10_000), expected_frames: 20, parameters: { sample_every: 5 } });
     for (let f = 0; f < 5; f++) await runnerDb.frameCollection.addFrameResult(id, { frame: f * 5, objects: [] });
     // The rate is frames over time since the upload (kept to 0.01 s): let some time pass, or an
@@ -161,7 +164,11 @@ describe('HTTP API (inject, embedded stores)', () => {
       ],
     });
     const video = await fixture('vtest-10s.mp4');
-    const byField = await api.inject({ method: 'POST', url: '/api/upload_video', ...multipart('file', 'clip.mp4', video, 'video/mp4', { model: 'yolo-test' }) });
+    const byField = await api.inject({
+      method: 'POST',
+      url: '/api/upload_video',
+      ...multipart('file', 'clip.mp4', video, 'video/mp4', { model: 'yolo-test' }),
+    });
     assert.equal(byField.statusCode, 200);
     assert.equal((await outboxDb.outboxEvents.get(byField.json().event_id))?.payload.model, 'yolo-test');
     const byQuery = await api.inject({ method: 'POST', url: '/api/upload_video?model=yolo-test', ...multipart('file', 'clip.mp4', video) });
@@ -214,14 +221,19 @@ describe('HTTP API (inject, embedded stores)', () => {
     await runnerDb.frameCollection.addFrameResult(readyId, { frame: 5, objects: [] });
     await runnerDb.frameCollection.setTotalFrames(readyId, 2);
     assert.ok(await runnerDb.frameCollection.markPredictable(readyId));
-    const doc = detectionDocument({ event_id: readyId, total_frames: 2, parameters: { sample_every: 5 } }, () => runnerDb.frameCollection.frameResults(readyId));
+    const doc = detectionDocument({ event_id: readyId, total_frames: 2, parameters: { sample_every: 5 } }, () =>
+      runnerDb.frameCollection.frameResults(readyId),
+    );
     await objects.put(`detection/${readyId}.json`, Readable.from(doc));
     await runnerDb.resultsOutbox.markReady(readyId, new Date(), { bucket: 'videos', object: `detection/${readyId}.json` });
     await runnerDb.frameCollection.markFailed(failedId, 'the video is damaged: invalid NAL unit', new Date());
 
     const ready = (await api.inject({ url: `/api/result_video/${readyId}` })).json();
     assert.equal(ready.status, 'ready');
-    assert.deepEqual(ready.prediction, [{ frame: 0, objects: [{ ...person, track_id: 1 }] }, { frame: 5, objects: [] }]);
+    assert.deepEqual(ready.prediction, [
+      { frame: 0, objects: [{ ...person, track_id: 1 }] },
+      { frame: 5, objects: [] },
+    ]);
     assert.ok(ready.processing_time_seconds >= 0);
     assert.match(ready.processing_time_formatted, /s$/);
 
@@ -236,7 +248,8 @@ describe('HTTP API (inject, embedded stores)', () => {
     assert.equal((byId.get(failedId) as { status_code: string; reason: string }).reason, 'the video is damaged: invalid NAL unit');
     assert.equal(all.counts.ready, 1);
     assert.equal(all.counts.failed, 1);
-    for (const o of all.operations) for (const k of ['video_id', 'status_code', 'status_description', 'processing_time_seconds', 'processing_time_formatted']) assert.ok(k in o, k);
+    for (const o of all.operations)
+      for (const k of ['video_id', 'status_code', 'status_description', 'processing_time_seconds', 'processing_time_formatted']) assert.ok(k in o, k);
   });
 
   test('DELETE /api/cleanup/all removes jobs, records and objects', async () => {

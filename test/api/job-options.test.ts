@@ -10,7 +10,12 @@ import { startApiFixture, type ApiFixture } from '../support/api-fixture.js';
 import { modelDefaults } from '../../src/core/model-defaults.js';
 
 const VIDEO = readFile(new URL('../fixtures/vtest-10s.mp4', import.meta.url));
-const MODELS = { names: ['centernet-coco', 'custom'], defaultModel: 'centernet-coco', defaults: (m: string) => modelDefaults({ models: [] }, m), classes: { 'centernet-coco': COCO_CLASSES } };
+const MODELS = {
+  names: ['centernet-coco', 'custom'],
+  defaultModel: 'centernet-coco',
+  defaults: (m: string) => modelDefaults({ models: [] }, m),
+  classes: { 'centernet-coco': COCO_CLASSES },
+};
 
 describe('per-job options at upload (form fields, query, JSON)', () => {
   let fx: ApiFixture;
@@ -28,7 +33,14 @@ describe('per-job options at upload (form fields, query, JSON)', () => {
   const optionsOf = async (eventId: string) => (await outboxDb.outboxEvents.get(eventId))?.payload.options;
 
   test('form fields become the job’s typed options, recorded in its outbox event', async () => {
-    const r = await uploadWith({ sample_fps: '2.5', confidence: '0.4', iou: '0.6', classes: ' person, car ,person', annotate: 'true', webhook_url: 'https://hooks.example.com/fw?x=1' });
+    const r = await uploadWith({
+      sample_fps: '2.5',
+      confidence: '0.4',
+      iou: '0.6',
+      classes: ' person, car ,person',
+      annotate: 'true',
+      webhook_url: 'https://hooks.example.com/fw?x=1',
+    });
     assert.equal(r.statusCode, 200, r.body);
     assert.deepEqual(await optionsOf(r.json().event_id), {
       sample_fps: 2.5,
@@ -65,7 +77,11 @@ describe('per-job options at upload (form fields, query, JSON)', () => {
     ['a webhook that is not a URL', { webhook_url: 'not a url' }, /not an absolute URL/],
     ['a webhook on another scheme', { webhook_url: 'file:///etc/passwd' }, /only http and https/],
     ['a webhook with credentials', { webhook_url: 'https://u:p@example.com/' }, /credentials/],
-    ['a webhook to the cloud metadata service', { webhook_url: 'http://169.254.169.254/latest/meta-data' }, /169\.254\.169\.254 is a linkLocal address, not a public one/],
+    [
+      'a webhook to the cloud metadata service',
+      { webhook_url: 'http://169.254.169.254/latest/meta-data' },
+      /169\.254\.169\.254 is a linkLocal address, not a public one/,
+    ],
     ['a webhook to this machine', { webhook_url: 'http://localhost:9000/hook' }, /localhost is a loopback address/],
     ['a webhook to a private network', { webhook_url: 'http://[::ffff:10.0.0.7]:8080/' }, /is a private address/],
   ];
@@ -83,7 +99,11 @@ describe('per-job options at upload (form fields, query, JSON)', () => {
   test('webhooks to non-public addresses are accepted where the operator allows them (FRAMEWISE_WEBHOOK_ALLOW_PRIVATE)', async () => {
     const allowing = await buildApi({ ...fx.deps, webhookAllowPrivate: true });
     try {
-      const r = await allowing.inject({ method: 'POST', url: '/api/upload_video', ...multipart('file', 'clip.mp4', await VIDEO, 'video/mp4', { webhook_url: 'http://localhost:9000/hook' }) });
+      const r = await allowing.inject({
+        method: 'POST',
+        url: '/api/upload_video',
+        ...multipart('file', 'clip.mp4', await VIDEO, 'video/mp4', { webhook_url: 'http://localhost:9000/hook' }),
+      });
       assert.equal(r.statusCode, 200, r.body);
       assert.equal((await optionsOf(r.json().event_id))?.webhook_url, 'http://localhost:9000/hook');
     } finally {

@@ -120,12 +120,18 @@ describe('video limits: the API probes what it stored and refuses a video over a
     const video = await readFile(FIXTURE);
     const r = await upload(lax, video);
     assert.equal(r.statusCode, 200, r.body);
-    assert.ok((await readFile(objects.localPath((await outboxDb.outboxEvents.get(r.json().event_id))!.payload.object))).equals(video), 'stored whole through the tee');
+    assert.ok(
+      (await readFile(objects.localPath((await outboxDb.outboxEvents.get(r.json().event_id))!.payload.object))).equals(video),
+      'stored whole through the tee',
+    );
     const left = [...(await probeTemps())].filter((n) => !temps.has(n));
     assert.deepEqual(left, [], 'no temp copy left behind');
   });
 
-  for (const [where, store] of [['a local store', () => objects], ['a remote store (temp copy)', () => remote(objects)]] as const) {
+  for (const [where, store] of [
+    ['a local store', () => objects],
+    ['a remote store (temp copy)', () => remote(objects)],
+  ] as const) {
     test(`/api/request on ${where}: an object over a limit gets 422 and no job; the object is left alone`, async () => {
       // An earlier upload, accepted under laxer limits: /api/request takes only the server's own input keys.
       const uploaded = await upload(await apiWith({}), clips.wide);
@@ -158,7 +164,11 @@ describe('rate limits: per API key (else per client IP), 429 with Retry-After', 
   before(async () => {
     fx = await startApiFixture('rate', { maxUploadBytes: 50_000_000, models: MODELS, metrics: new Metrics('test'), rateLimits: LIMITS });
     open = fx.api;
-    keyed = await buildApi({ ...fx.deps, metrics: new Metrics('test'), auth: { keys: apiKeys({ apiKeys: Object.entries(KEYS).map(([id, key]) => ({ id, role: 'client' as const, key })) }) } });
+    keyed = await buildApi({
+      ...fx.deps,
+      metrics: new Metrics('test'),
+      auth: { keys: apiKeys({ apiKeys: Object.entries(KEYS).map(([id, key]) => ({ id, role: 'client' as const, key })) }) },
+    });
     video = await readFile(FIXTURE);
   });
   after(async () => {
@@ -167,7 +177,8 @@ describe('rate limits: per API key (else per client IP), 429 with Retry-After', 
   });
 
   const bearer = (key: string) => ({ authorization: `Bearer ${key}` });
-  const statusAll = (api: Api, headers: Record<string, string> = {}, remoteAddress = '127.0.0.1') => api.inject({ url: '/api/status/all', headers, remoteAddress });
+  const statusAll = (api: Api, headers: Record<string, string> = {}, remoteAddress = '127.0.0.1') =>
+    api.inject({ url: '/api/status/all', headers, remoteAddress });
   const uploadFrom = (remoteAddress: string) => {
     const form = multipart('file', 'clip.mp4', video);
     return open.inject({ method: 'POST', url: '/api/upload_video', payload: form.payload, headers: form.headers, remoteAddress });
@@ -236,7 +247,11 @@ describe('rate limits: per API key (else per client IP), 429 with Retry-After', 
 
   test('/openapi.json documents the 429 of limited routes, and only of those', async () => {
     const doc = (await open.inject({ url: '/openapi.json', remoteAddress: '10.0.0.30' })).json();
-    for (const [path, method] of [['/api/status/all', 'get'], ['/api/upload_video', 'post'], ['/api/request', 'post']] as const) {
+    for (const [path, method] of [
+      ['/api/status/all', 'get'],
+      ['/api/upload_video', 'post'],
+      ['/api/request', 'post'],
+    ] as const) {
       assert.ok(doc.paths[path][method].responses['429'], `${method} ${path} documents 429`);
     }
     assert.equal(doc.paths['/api/health'].get.responses['429'], undefined, 'health is not limited');
@@ -251,12 +266,25 @@ describe('rate limits: per API key (else per client IP), 429 with Retry-After', 
     assert.notEqual(clientKey(req('Bearer secret-key-bbbb')), a);
     assert.equal(clientKey(req()), 'ip:192.0.2.1');
     assert.equal(clientKey(req('Basic dXNlcjpwdw==')), 'ip:192.0.2.1');
-    assert.equal(clientKey(req('Bearer made-up'), (t) => t === 'secret-key-aaaa'), 'ip:192.0.2.1');
-    assert.equal(clientKey(req('Bearer secret-key-aaaa'), (t) => t === 'secret-key-aaaa'), a);
+    assert.equal(
+      clientKey(req('Bearer made-up'), (t) => t === 'secret-key-aaaa'),
+      'ip:192.0.2.1',
+    );
+    assert.equal(
+      clientKey(req('Bearer secret-key-aaaa'), (t) => t === 'secret-key-aaaa'),
+      a,
+    );
   });
 
   test('0 turns the limits off', async () => {
-    const unlimited = await buildApi({ ...apiStores(fx.outboxDb, fx.runnerDb), objects: fx.objects, log, maxUploadBytes: 1000, models: MODELS, rateLimits: { perMinute: 0, uploadsPerMinute: 0 } });
+    const unlimited = await buildApi({
+      ...apiStores(fx.outboxDb, fx.runnerDb),
+      objects: fx.objects,
+      log,
+      maxUploadBytes: 1000,
+      models: MODELS,
+      rateLimits: { perMinute: 0, uploadsPerMinute: 0 },
+    });
     try {
       for (let i = 0; i < 20; i++) assert.equal((await unlimited.inject({ url: '/api/status/all' })).statusCode, 200);
     } finally {

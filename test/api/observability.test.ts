@@ -86,9 +86,16 @@ describe('API observability: /ready, HTTP request metrics, trace ids in request 
     assert.equal(sample(text, 'framewise_http_requests_total', { method: 'GET', route, status_code: '400' }), 1);
     assert.equal(sample(text, 'framewise_http_request_duration_seconds_count', { method: 'GET', route, status_code: '404' }), 3);
     assert.ok((sample(text, 'framewise_http_request_duration_seconds_sum', { method: 'GET', route, status_code: '404' }) ?? 0) > 0, 'durations recorded');
-    assert.equal(sample(text, 'framewise_http_requests_total', { method: 'GET', route: 'unmatched', status_code: '404' }), 1, 'no route: one "unmatched" series');
+    assert.equal(
+      sample(text, 'framewise_http_requests_total', { method: 'GET', route: 'unmatched', status_code: '404' }),
+      1,
+      'no route: one "unmatched" series',
+    );
     assert.equal(sample(text, 'framewise_http_requests_total', { method: 'POST', route: '/api/upload_video', status_code: '200' }), 1);
-    assert.equal(sample(text, 'framewise_http_request_duration_seconds_bucket', { le: '+Inf', method: 'POST', route: '/api/upload_video', status_code: '200' }), 1);
+    assert.equal(
+      sample(text, 'framewise_http_request_duration_seconds_bucket', { le: '+Inf', method: 'POST', route: '/api/upload_video', status_code: '200' }),
+      1,
+    );
     for (const id of ids) assert.ok(!text.includes(id), `no job id in any label (${id})`);
     assert.ok(!text.includes('/no/such/route'), 'no raw URL in any label');
   });

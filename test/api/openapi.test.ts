@@ -23,7 +23,8 @@ before(async () => {
     stack.length = depth;
     stack.push(m[2]!);
     const url = stack.join('');
-    for (const method of m[3]!.split(', ')) if (method !== 'HEAD') routes.push({ method, url, hidden: url.startsWith('/docs') || url === '/openapi.json' || isWebPagePath(url) });
+    for (const method of m[3]!.split(', '))
+      if (method !== 'HEAD') routes.push({ method, url, hidden: url.startsWith('/docs') || url === '/openapi.json' || isWebPagePath(url) });
   }
 });
 after(() => fx.close());
@@ -43,7 +44,10 @@ test('/openapi.json is OpenAPI 3 and describes every route the API serves', asyn
     assert.ok(op.responses && Object.keys(op.responses).length > 0, `${r.method} ${r.url} documents no response`);
   }
   const form = (doc.paths['/api/upload_video']!.post as { requestBody?: { content?: Record<string, { schema?: { properties?: object } }> } }).requestBody;
-  assert.ok(form?.content?.['multipart/form-data']?.schema?.properties && 'file' in form.content['multipart/form-data'].schema.properties, 'the upload form is described');
+  assert.ok(
+    form?.content?.['multipart/form-data']?.schema?.properties && 'file' in form.content['multipart/form-data'].schema.properties,
+    'the upload form is described',
+  );
   assert.ok(!doc.paths['/openapi.json'] && !Object.keys(doc.paths).some((p) => p.startsWith('/docs')), 'the docs do not describe themselves');
   assert.ok(!Object.keys(doc.paths).some(isWebPagePath), 'the web page is not part of the API description');
 });

@@ -26,7 +26,12 @@ async function readEvents(url: string, onEvent: (e: SseEvent) => Promise<void> |
     while ((end = buf.indexOf('\n\n')) >= 0) {
       const block = buf.slice(0, end);
       buf = buf.slice(end + 2);
-      const fields = Object.fromEntries(block.split('\n').filter((l) => !l.startsWith(':')).map((l) => [l.slice(0, l.indexOf(':')), l.slice(l.indexOf(':') + 1).trim()]));
+      const fields = Object.fromEntries(
+        block
+          .split('\n')
+          .filter((l) => !l.startsWith(':'))
+          .map((l) => [l.slice(0, l.indexOf(':')), l.slice(l.indexOf(':') + 1).trim()]),
+      );
       if (!fields.data) continue; // a heartbeat
       const e = { event: fields.event ?? 'message', id: fields.id, data: JSON.parse(fields.data) } as SseEvent;
       events.push(e);
@@ -43,7 +48,11 @@ describe('GET /api/status/{id}/events (Server-Sent Events over real HTTP)', () =
   let runnerDb: RunnerDatabase;
 
   before(async () => {
-    fx = await startApiFixture('sse', { maxUploadBytes: 1000, statusPollMs: 20, models: { names: ['m'], defaultModel: 'm', defaults: (m: string) => modelDefaults({ models: [] }, m) } });
+    fx = await startApiFixture('sse', {
+      maxUploadBytes: 1000,
+      statusPollMs: 20,
+      models: { names: ['m'], defaultModel: 'm', defaults: (m: string) => modelDefaults({ models: [] }, m) },
+    });
     ({ outboxDb, runnerDb } = fx);
     // A real port: the stream is read as a browser's EventSource would, not through inject.
     base = await fx.api.listen({ host: '127.0.0.1', port: 0 });
@@ -72,7 +81,15 @@ describe('GET /api/status/{id}/events (Server-Sent Events over real HTTP)', () =
     assert.ok(events.every((e) => e.event === 'status'));
     assert.deepEqual(
       events.map((e) => [e.data.status, e.data.frames_done]),
-      [['new', 0], ['processing', 0], ['processing', 1], ['processing', 2], ['processing', 3], ['predictable', 3], ['ready', 3]],
+      [
+        ['new', 0],
+        ['processing', 0],
+        ['processing', 1],
+        ['processing', 2],
+        ['processing', 3],
+        ['predictable', 3],
+        ['ready', 3],
+      ],
     );
     assert.equal(events.at(-1)?.data.percent, 100);
     assert.equal(new Set(events.map((e) => e.id)).size, events.length, 'every event has its own id');

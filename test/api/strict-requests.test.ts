@@ -48,7 +48,10 @@ describe('strict requests', () => {
     const video = await readFile(new URL('../fixtures/vtest-10s.mp4', import.meta.url));
     await objects.put(`input/${ID}.mp4`, Readable.from([video]));
     const before = (await outboxDb.outboxEvents.list()).length;
-    refused(await api.inject({ method: 'POST', url: '/api/request', payload: { object: `input/${ID}.mp4`, confidance: 0.5 } }), /body: unknown field "confidance"/);
+    refused(
+      await api.inject({ method: 'POST', url: '/api/request', payload: { object: `input/${ID}.mp4`, confidance: 0.5 } }),
+      /body: unknown field "confidance"/,
+    );
     refused(await api.inject({ method: 'POST', url: '/api/request', payload: { object: `input/${ID}.mp4`, owner: 'someone-else' } }), /unknown field "owner"/);
     assert.equal((await outboxDb.outboxEvents.list()).length, before);
     const ok = await api.inject({ method: 'POST', url: '/api/request', payload: { object: `input/${ID}.mp4`, confidence: 0.5 } });

@@ -35,7 +35,9 @@ describe('GET /api/video/{id} and /api/result_video/{id}/annotated.mp4 (range re
     const id = newEventId();
     const key = inputKey(id, 'mp4');
     await objects.put(key, Readable.from([video]), mediaType);
-    await outboxDb.jobsOutbox.insert(videoSubmitted(id, { bucket: 'videos', object: key, media_type: mediaType, ...(options ? { options } : {}) }, TOPICS.outboxEvents, undefined));
+    await outboxDb.jobsOutbox.insert(
+      videoSubmitted(id, { bucket: 'videos', object: key, media_type: mediaType, ...(options ? { options } : {}) }, TOPICS.outboxEvents, undefined),
+    );
     return id;
   };
 
@@ -132,7 +134,13 @@ describe('GET /api/video/{id} and /api/result_video/{id}/annotated.mp4 (range re
     const id = newEventId();
     const key = inputKey(id, 'mp4');
     await objects.put(key, Readable.from([video]));
-    await runnerDb.jobRecords.start({ _id: id, created_at: new Date(), expected_frames: 20, parameters: { sample_every: 5 }, input: { bucket: 'videos', object: key, media_type: 'video/mp4' } });
+    await runnerDb.jobRecords.start({
+      _id: id,
+      created_at: new Date(),
+      expected_frames: 20,
+      parameters: { sample_every: 5 },
+      input: { bucket: 'videos', object: key, media_type: 'video/mp4' },
+    });
     const r = await api.inject({ url: `/api/video/${id}`, headers: { range: 'bytes=-4' } });
     assert.equal(r.statusCode, 206);
     assert.ok(r.rawPayload.equals(video.subarray(video.length - 4)));

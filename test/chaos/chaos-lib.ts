@@ -66,9 +66,22 @@ export async function makeClips(dir: string, count: number): Promise<Clip[]> {
     const file = join(dir, name);
     const frames = 15 + ((i * 7) % 11);
     await run(resolveBinary('ffmpeg'), [
-      '-v', 'error', '-y', '-i', FIXTURE,
-      '-vf', `select=gte(n\\,${(i * 3) % 75})`, '-vsync', 'passthrough', '-frames:v', String(frames),
-      '-c:v', 'libx264', '-preset', 'ultrafast', file,
+      '-v',
+      'error',
+      '-y',
+      '-i',
+      FIXTURE,
+      '-vf',
+      `select=gte(n\\,${(i * 3) % 75})`,
+      '-vsync',
+      'passthrough',
+      '-frames:v',
+      String(frames),
+      '-c:v',
+      'libx264',
+      '-preset',
+      'ultrafast',
+      file,
     ]);
     clips.push({ name, content: await readFile(file) });
   }
@@ -179,7 +192,8 @@ export async function uploadWithRetry(
           stats.lostResponses++;
           throw new Error(`answer ${lost} thrown away (simulated lost response)`);
         }
-        if (lost !== undefined && lost !== body.event_id) stats.idempotencyViolations.push(`${clip.name} (key ${idempotencyKey}): first answer ${lost}, retry ${body.event_id}`);
+        if (lost !== undefined && lost !== body.event_id)
+          stats.idempotencyViolations.push(`${clip.name} (key ${idempotencyKey}): first answer ${lost}, retry ${body.event_id}`);
         return body.event_id;
       }
       if (!retryable(r.status)) throw new Error(`upload of ${clip.name} refused: HTTP ${r.status} ${text.slice(0, 300)}`);
@@ -196,7 +210,12 @@ export async function uploadWithRetry(
 }
 
 /** GET a JSON document, retrying network errors and retryable statuses until `deadline`. */
-export async function getJsonWithRetry(url: string, stats: ClientStats, deadline: number, stop: () => boolean = () => false): Promise<{ status: number; body: any }> {
+export async function getJsonWithRetry(
+  url: string,
+  stats: ClientStats,
+  deadline: number,
+  stop: () => boolean = () => false,
+): Promise<{ status: number; body: any }> {
   for (let attempt = 0; ; attempt++) {
     if (stop()) throw new Error(`GET ${url} abandoned: the test is stopping`);
     let why: string;
@@ -324,7 +343,9 @@ export function judge(
       problems.push(`clip ${i} (${id}): ${r ? r.status : 'no result'}: ${JSON.stringify(r).slice(0, 300)}`);
     } else if (!isDeepStrictEqual(r.prediction, reference[i])) {
       lost++;
-      problems.push(`clip ${i} (${id}): prediction differs from the fault-free run: ${JSON.stringify(r.prediction).slice(0, 300)} vs ${JSON.stringify(reference[i]).slice(0, 300)}`);
+      problems.push(
+        `clip ${i} (${id}): prediction differs from the fault-free run: ${JSON.stringify(r.prediction).slice(0, 300)} vs ${JSON.stringify(reference[i]).slice(0, 300)}`,
+      );
     }
     const frames = (r?.prediction ?? []).map((f) => f.frame);
     const repeated = frames.length - new Set(frames).size;
@@ -338,7 +359,9 @@ export function judge(
   const repeatedListings = statusAll.operations.length - listed.size;
   if (extraJobs.length + repeatedListings > 0) {
     duplicates += extraJobs.length + repeatedListings;
-    problems.push(`extra jobs in /api/status/all: ${extraJobs.map((o) => `${o.video_id}=${o.status_code}`).join(', ')}${repeatedListings ? `; ${repeatedListings} listed twice` : ''}`);
+    problems.push(
+      `extra jobs in /api/status/all: ${extraJobs.map((o) => `${o.video_id}=${o.status_code}`).join(', ')}${repeatedListings ? `; ${repeatedListings} listed twice` : ''}`,
+    );
   }
   if (statusAll.total !== statusAll.operations.length) problems.push(`status/all total ${statusAll.total} but ${statusAll.operations.length} operations`);
   for (const s of ['new', 'sent', 'processing', 'predictable']) {

@@ -36,7 +36,8 @@ describe('claims on the MongoDB protocol: the claim signal', () => {
     client = await new MongoClient(ENDPOINTS.mongo, { serverSelectionTimeoutMS: 10_000, monitorCommands: true }).connect();
     client.on('commandStarted', (e: CommandStartedEvent) => {
       // The candidates query of a claim (the read-back of what it won is by `_id`s).
-      if (e.commandName === 'find' && e.command.find === 'runner_predictions' && '$and' in (e.command.filter ?? {})) scans.push(JSON.stringify(e.command.filter));
+      if (e.commandName === 'find' && e.command.find === 'runner_predictions' && '$and' in (e.command.filter ?? {}))
+        scans.push(JSON.stringify(e.command.filter));
     });
   });
   after(async () => {
@@ -46,7 +47,12 @@ describe('claims on the MongoDB protocol: the claim signal', () => {
 
   const predictable = async (store: RunnerProcess, webhook = false) => {
     const id = randomUUID();
-    const input = { bucket: 'videos', object: `input/${id}.mp4`, media_type: 'video/mp4', ...(webhook ? { options: { webhook_url: 'https://example.com/hook' } } : {}) };
+    const input = {
+      bucket: 'videos',
+      object: `input/${id}.mp4`,
+      media_type: 'video/mp4',
+      ...(webhook ? { options: { webhook_url: 'https://example.com/hook' } } : {}),
+    };
     await store.jobRecords.start({ _id: id, created_at: new Date(1000), expected_frames: 1, parameters: { sample_every: 5 }, input });
     await store.frameCollection.setTotalFrames(id, 1);
     await store.frameCollection.addFrameResult(id, { frame: 0, objects: [] });
@@ -59,7 +65,8 @@ describe('claims on the MongoDB protocol: the claim signal', () => {
     const publisher = processOn(db);
     const runner = processOn(db); // another process: its own signal readers
     await publisher.collections.ensureIndexes();
-    const claim = (ms: number) => publisher.resultsOutbox.claimPredictable({ owner: 'p', limit: 10, leaseMs: 60_000, now: new Date(ms) }).then((rs) => rs.map((r) => r._id));
+    const claim = (ms: number) =>
+      publisher.resultsOutbox.claimPredictable({ owner: 'p', limit: 10, leaseMs: 60_000, now: new Date(ms) }).then((rs) => rs.map((r) => r._id));
 
     assert.deepEqual(await claim(10_000), []);
     scans.length = 0;
@@ -84,11 +91,20 @@ describe('claims on the MongoDB protocol: the claim signal', () => {
   test('a write that left no signal (a crash between the two) is claimed within FULL_SCAN_MS, never lost', async () => {
     fresh();
     const publisher = processOn(db);
-    const claim = (ms: number) => publisher.resultsOutbox.claimPredictable({ owner: 'q', limit: 10, leaseMs: 60_000, now: new Date(ms) }).then((rs) => rs.map((r) => r._id));
+    const claim = (ms: number) =>
+      publisher.resultsOutbox.claimPredictable({ owner: 'q', limit: 10, leaseMs: 60_000, now: new Date(ms) }).then((rs) => rs.map((r) => r._id));
     const id = randomUUID();
     await claim(20_000);
     // As if the process died after the write and before its signal:
-    await db.collection('runner_predictions').insertOne({ _id: id as never, status: 'predictable', created_at: new Date(1000), updated_at: new Date(1000), parameters: { sample_every: 5 }, total_frames: 0, received_frames: 0 });
+    await db.collection('runner_predictions').insertOne({
+      _id: id as never,
+      status: 'predictable',
+      created_at: new Date(1000),
+      updated_at: new Date(1000),
+      parameters: { sample_every: 5 },
+      total_frames: 0,
+      received_frames: 0,
+    });
     assert.deepEqual(await claim(20_000 + FULL_SCAN_MS - 1), [], 'trusted the signal');
     assert.deepEqual(await claim(20_000 + FULL_SCAN_MS), [id], 'the periodic scan found it');
   });
@@ -98,12 +114,14 @@ describe('claims on the MongoDB protocol: the claim signal', () => {
     const dead = processOn(db);
     const alive = processOn(db);
     const id = await predictable(dead, true);
-    const claimBy = (store: RunnerProcess, owner: string, ms: number) => store.resultsOutbox.claimPredictable({ owner, limit: 10, leaseMs: 1_000, now: new Date(ms) }).then((rs) => rs.map((r) => r._id));
+    const claimBy = (store: RunnerProcess, owner: string, ms: number) =>
+      store.resultsOutbox.claimPredictable({ owner, limit: 10, leaseMs: 1_000, now: new Date(ms) }).then((rs) => rs.map((r) => r._id));
     assert.deepEqual(await claimBy(dead, 'dead', 30_000), [id], 'claimed by a publisher that then dies');
     assert.deepEqual(await claimBy(alive, 'alive', 30_500), [], 'leased to the dead one');
     assert.deepEqual(await claimBy(alive, 'alive', 31_000), [id], 'its lease expired');
 
-    const notify = (ms: number) => alive.notificationsOutbox.claimNotifications({ owner: 'n', limit: 10, leaseMs: 60_000, now: new Date(ms) }).then((ns) => ns.map((n) => n.event_id));
+    const notify = (ms: number) =>
+      alive.notificationsOutbox.claimNotifications({ owner: 'n', limit: 10, leaseMs: 60_000, now: new Date(ms) }).then((ns) => ns.map((n) => n.event_id));
     assert.deepEqual(await notify(31_100), []);
     assert.deepEqual(await notify(31_200), []);
     assert.equal(await dead.resultsOutbox.markReady(id, new Date(31_250), { bucket: 'b', object: 'o' }), true);

@@ -37,7 +37,8 @@ busContract('Kafka', async () => {
       return Object.assign(bus, {
         publish: async (topic: string, messages: Parameters<KafkaBus['publish']>[1]) => (await ensure(topic), publish(topic, messages)),
         subscribe: async (topic: string, handler: Parameters<KafkaBus['subscribe']>[1], o: Parameters<KafkaBus['subscribe']>[2]) => (
-          await ensure(topic), subscribe(topic, handler, { ...o, group: `${o.group}-${suffix}` })
+          await ensure(topic),
+          subscribe(topic, handler, { ...o, group: `${o.group}-${suffix}` })
         ),
       });
     },

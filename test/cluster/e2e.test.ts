@@ -36,7 +36,24 @@ async function sixVideos(dir: string): Promise<Buffer[]> {
   const out: Buffer[] = [];
   for (let i = 0; i < 6; i++) {
     const file = join(dir, `segment-${i}.mp4`);
-    await run(resolveBinary('ffmpeg'), ['-v', 'error', '-y', '-i', FIXTURE, '-vf', `select=gte(n\\,${i * 12})`, '-vsync', 'passthrough', '-frames:v', '30', '-c:v', 'libx264', '-preset', 'ultrafast', file]);
+    await run(resolveBinary('ffmpeg'), [
+      '-v',
+      'error',
+      '-y',
+      '-i',
+      FIXTURE,
+      '-vf',
+      `select=gte(n\\,${i * 12})`,
+      '-vsync',
+      'passthrough',
+      '-frames:v',
+      '30',
+      '-c:v',
+      'libx264',
+      '-preset',
+      'ultrafast',
+      file,
+    ]);
     out.push(await readFile(file));
   }
   return out;

@@ -15,7 +15,14 @@ test("a consumer whose client emits 'error' (it could not rejoin its group) reco
   // the process exits: the cluster chaos test saw an inference worker die so. Emitting that event
   // on the live consumer reproduces the moment without timing a broker outage.
   const log = pino({ level: 'silent' });
-  const bus = new KafkaBus({ brokers: [ENDPOINTS.kafka], clientId: `consumer-error-${randomUUID().slice(0, 8)}`, log, partitions: 1, retryBaseMs: 10, retryMaxMs: 50 });
+  const bus = new KafkaBus({
+    brokers: [ENDPOINTS.kafka],
+    clientId: `consumer-error-${randomUUID().slice(0, 8)}`,
+    log,
+    partitions: 1,
+    retryBaseMs: 10,
+    retryMaxMs: 50,
+  });
   const topic = `consumer-error-${randomUUID().slice(0, 8)}`;
   await bus.ensureTopics([topic]);
   const seen: string[] = [];

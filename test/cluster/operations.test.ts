@@ -43,7 +43,7 @@ describe('cluster operations: trace context, metrics, graceful shutdown', () => 
             .filter((l) => l.includes(`"event_id":"${id}"`));
         // The API answers `ready` once detection/{id}.json exists; the publisher writes its line just
         // after it marks the job, and the line still has to cross the pipe: wait for it, briefly.
-        for (const until = Date.now() + 15_000; jobLines().length === 0 && Date.now() < until; ) await new Promise((r) => setTimeout(r, 100));
+        for (const until = Date.now() + 15_000; jobLines().length === 0 && Date.now() < until;) await new Promise((r) => setTimeout(r, 100));
         const lines = jobLines();
         assert.ok(lines.length > 0, `${stage} logged the job`);
         for (const line of lines) assert.ok(line.includes(traceId), `${stage} line without the trace id: ${line.slice(0, 300)}`);
@@ -90,7 +90,11 @@ describe('cluster operations: trace context, metrics, graceful shutdown', () => 
       const result = await waitForResult(api(procs), id, isFinished, 300_000);
       assert.equal(result.status, 'ready', JSON.stringify(result).slice(0, 300));
       const frames = result.prediction.map((f: { frame: number }) => f.frame);
-      assert.deepEqual(frames, Array.from({ length: 20 }, (_, i) => i * 5), 'every sampled frame once');
+      assert.deepEqual(
+        frames,
+        Array.from({ length: 20 }, (_, i) => i * 5),
+        'every sampled frame once',
+      );
     } finally {
       await stopAll(procs);
     }

@@ -52,7 +52,13 @@ describe('cluster /ready: each process checks its own dependencies', () => {
 
   before(async () => {
     await minio.open();
-    const config = loadConfig({ ...process.env, MONGO_URI: ENDPOINTS.mongo, KAFKA_BOOTSTRAP_SERVERS: ENDPOINTS.kafka, MINIO_ENDPOINT: `127.0.0.1:${minio.port}`, FRAMEWISE_PORT: '0' });
+    const config = loadConfig({
+      ...process.env,
+      MONGO_URI: ENDPOINTS.mongo,
+      KAFKA_BOOTSTRAP_SERVERS: ENDPOINTS.kafka,
+      MINIO_ENDPOINT: `127.0.0.1:${minio.port}`,
+      FRAMEWISE_PORT: '0',
+    });
     api = await startClusterStage('api', config, pino({ level: 'silent' }));
   });
   after(async () => {

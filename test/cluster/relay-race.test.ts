@@ -47,12 +47,19 @@ test('three relay processes on one outbox publish every event exactly once (no c
       }),
     );
     console.log(`# events published per relay: ${counts.join(', ')}`);
-    assert.equal(counts.reduce((a, b) => a + b, 0), ids.length, 'the relays together published each event once');
+    assert.equal(
+      counts.reduce((a, b) => a + b, 0),
+      ids.length,
+      'the relays together published each event once',
+    );
     assert.ok(counts.filter((c) => c > 0).length >= 2, 'at least two relays took part');
   } finally {
     await stopAll(relays);
     await bus.close();
-    await client.db('main_db').collection('outbox').deleteMany({ _id: { $in: ids } as never });
+    await client
+      .db('main_db')
+      .collection('outbox')
+      .deleteMany({ _id: { $in: ids } as never });
     await client.close();
   }
 });

@@ -34,15 +34,33 @@ describe('segments, cluster: a 40 s video on 2 runners deep-equals the 1-runner 
     dir = await mkdtemp(join(tmpdir(), 'fw-cluster-segments-'));
     const loop = await loopOfFixture(dir, 'loop4.mp4', 4);
     const gop5 = join(dir, 'gop5.mp4');
-    await run(resolveBinary('ffmpeg'), ['-v', 'error', '-y', '-i', loop, '-c:v', 'libx264', '-preset', 'ultrafast', '-g', '50', '-keyint_min', '50', '-sc_threshold', '0', gop5]);
+    await run(resolveBinary('ffmpeg'), [
+      '-v',
+      'error',
+      '-y',
+      '-i',
+      loop,
+      '-c:v',
+      'libx264',
+      '-preset',
+      'ultrafast',
+      '-g',
+      '50',
+      '-keyint_min',
+      '50',
+      '-sc_threshold',
+      '0',
+      gop5,
+    ]);
     video = await readFile(gop5);
     // startCluster passes this process's environment on.
     saved = Object.fromEntries(Object.keys(env).map((k) => [k, process.env[k]]));
     Object.assign(process.env, env);
   });
   after(async () => {
-    for (const [k, v] of Object.entries(saved)) if (v === undefined) delete process.env[k];
-    else process.env[k] = v;
+    for (const [k, v] of Object.entries(saved))
+      if (v === undefined) delete process.env[k];
+      else process.env[k] = v;
     await rm(dir, { recursive: true, force: true });
   });
 
@@ -71,8 +89,19 @@ describe('segments, cluster: a 40 s video on 2 runners deep-equals the 1-runner 
       [true, true],
       `segments per runner: ${runners.map(extracted).join(', ')}`,
     );
-    assert.equal(runners.reduce((n, r) => n + extracted(r), 0), 8, 'eight segments, each extracted once');
-    const pick = (r: any) => ({ prediction: r.prediction, tracks: r.tracks, classes: r.classes, segments: r.segments, video: r.video, parameters: r.parameters });
+    assert.equal(
+      runners.reduce((n, r) => n + extracted(r), 0),
+      8,
+      'eight segments, each extracted once',
+    );
+    const pick = (r: any) => ({
+      prediction: r.prediction,
+      tracks: r.tracks,
+      classes: r.classes,
+      segments: r.segments,
+      video: r.video,
+      parameters: r.parameters,
+    });
     assert.equal(one.result.prediction.length, 80);
     assert.deepEqual(pick(two.result), pick(one.result));
   });

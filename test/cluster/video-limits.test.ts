@@ -31,14 +31,25 @@ describe('video limits with an S3 store (MinIO): probed through the teed temp co
   const put: string[] = [];
   const apis: Api[] = [];
 
-  before(async () => {
-    await infraUp();
-    dir = await mkdtemp(join(tmpdir(), 'fw-s3-limits-'));
-    db = openDatabase(join(dir, 'db.sqlite'));
-    store = new S3ObjectStore({ endpoint: ENDPOINTS.minio, secure: false, accessKey: 'minioadmin', secretKey: 'minioadmin', region: 'us-east-1', bucket: `limits-${randomUUID().slice(0, 8)}`, forcePathStyle: true });
-    await store.ensureBucket();
-    clip = await readFile(await clipOfFixture(dir, 'one-second.mp4'));
-  }, { timeout: 45 * 60_000 });
+  before(
+    async () => {
+      await infraUp();
+      dir = await mkdtemp(join(tmpdir(), 'fw-s3-limits-'));
+      db = openDatabase(join(dir, 'db.sqlite'));
+      store = new S3ObjectStore({
+        endpoint: ENDPOINTS.minio,
+        secure: false,
+        accessKey: 'minioadmin',
+        secretKey: 'minioadmin',
+        region: 'us-east-1',
+        bucket: `limits-${randomUUID().slice(0, 8)}`,
+        forcePathStyle: true,
+      });
+      await store.ensureBucket();
+      clip = await readFile(await clipOfFixture(dir, 'one-second.mp4'));
+    },
+    { timeout: 45 * 60_000 },
+  );
   after(async () => {
     for (const api of apis) await api.close();
     await store?.deletePrefix('');
@@ -51,7 +62,8 @@ describe('video limits with an S3 store (MinIO): probed through the teed temp co
     const ffprobe = new FfmpegFrameSource({ decodeErrors: 'fail' });
     // Records the keys the API stores, to look for them afterwards.
     const recording = new Proxy(store, {
-      get: (target, prop) => (prop === 'put' ? (key: string, body: Readable, type?: string) => (put.push(key), target.put(key, body, type)) : Reflect.get(target, prop, target)),
+      get: (target, prop) =>
+        prop === 'put' ? (key: string, body: Readable, type?: string) => (put.push(key), target.put(key, body, type)) : Reflect.get(target, prop, target),
     });
     const api = await buildApi({
       ...apiStores(sqliteOutboxDatabase(db), sqliteRunnerDatabase(db)),
@@ -75,7 +87,11 @@ describe('video limits with an S3 store (MinIO): probed through the teed temp co
     assert.equal(r.json().error.code, 'ERR_VIDEO_TOO_LONG');
     assert.match(key, /^input\//);
     assert.equal(await store.exists(key), false);
-    assert.deepEqual((await tempCopies()).filter((n) => !before.has(n)), [], 'the temp copy is removed');
+    assert.deepEqual(
+      (await tempCopies()).filter((n) => !before.has(n)),
+      [],
+      'the temp copy is removed',
+    );
   });
 
   test('within the limits: accepted, and the object in the bucket is the whole upload', async () => {

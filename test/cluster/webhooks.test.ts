@@ -53,7 +53,8 @@ describe('cluster mode: webhooks from the publisher process', () => {
     await new Promise((r) => receiver?.close(r));
   });
 
-  const signedBy = (c: (typeof calls)[number]) => verify(SECRET, { signature: c.headers['x-framewise-signature'] as string, timestamp: c.headers['x-framewise-timestamp'] as string, body: c.body });
+  const signedBy = (c: (typeof calls)[number]) =>
+    verify(SECRET, { signature: c.headers['x-framewise-signature'] as string, timestamp: c.headers['x-framewise-timestamp'] as string, body: c.body });
   const callsFor = (id: string) => calls.filter((c) => JSON.parse(c.body).event_id === id);
 
   test('an uploaded job announces job.ready, signed, once', async () => {

@@ -82,10 +82,14 @@ export function busContract(name: string, makeFixture: () => Promise<BusFixture>
       const t = topic();
       const first = await f.open();
       const handled: string[] = [];
-      await first.subscribe(t, async (m) => {
-        if (body(m) === 'm3') throw new Error('not now');
-        handled.push(body(m));
-      }, { group: 'g' });
+      await first.subscribe(
+        t,
+        async (m) => {
+          if (body(m) === 'm3') throw new Error('not now');
+          handled.push(body(m));
+        },
+        { group: 'g' },
+      );
       await first.publish(t, [msg('k', 1), msg('k', 2), msg('k', 3), msg('k', 4)]);
       await waitFor(() => handled.length === 2, 'm1, m2');
       await first.close();
@@ -105,14 +109,21 @@ export function busContract(name: string, makeFixture: () => Promise<BusFixture>
       let running = 0;
       let peak = 0;
       const done: string[] = [];
-      await bus.subscribe(t, async (m) => {
-        running++;
-        peak = Math.max(peak, running);
-        await new Promise((r) => setTimeout(r, 30));
-        running--;
-        done.push(body(m));
-      }, { group: 'g', concurrency: 3 });
-      await bus.publish(t, Array.from({ length: 9 }, (_, i) => msg(`k${i}`, i)));
+      await bus.subscribe(
+        t,
+        async (m) => {
+          running++;
+          peak = Math.max(peak, running);
+          await new Promise((r) => setTimeout(r, 30));
+          running--;
+          done.push(body(m));
+        },
+        { group: 'g', concurrency: 3 },
+      );
+      await bus.publish(
+        t,
+        Array.from({ length: 9 }, (_, i) => msg(`k${i}`, i)),
+      );
       await waitFor(() => done.length === 9, 'nine messages');
       assert.ok(peak > 1, `handlers overlapped (peak ${peak})`);
       assert.equal(new Set(done).size, 9);
@@ -126,11 +137,15 @@ export function busContract(name: string, makeFixture: () => Promise<BusFixture>
       const t = topic();
       let finished = false;
       let started = false;
-      await bus.subscribe(t, async () => {
-        started = true;
-        await new Promise((r) => setTimeout(r, 200));
-        finished = true;
-      }, { group: 'g' });
+      await bus.subscribe(
+        t,
+        async () => {
+          started = true;
+          await new Promise((r) => setTimeout(r, 200));
+          finished = true;
+        },
+        { group: 'g' },
+      );
       await bus.publish(t, [msg('k', 1)]);
       await waitFor(() => started, 'handler start');
       await bus.close();

@@ -49,7 +49,10 @@ export function frameCollectionContract(name: string, make: MakeRunnerDatabase):
         const s = start();
         await store.jobRecords.start(s);
         await Promise.all(Array.from({ length: 8 }, (_, f) => store.frameCollection.addFrameResult(s._id, obj(f))));
-        await Promise.all([store.frameCollection.setTotalFrames(s._id, 16), ...Array.from({ length: 8 }, (_, f) => store.frameCollection.addFrameResult(s._id, obj(8 + f)))]);
+        await Promise.all([
+          store.frameCollection.setTotalFrames(s._id, 16),
+          ...Array.from({ length: 8 }, (_, f) => store.frameCollection.addFrameResult(s._id, obj(8 + f))),
+        ]);
         const r = await store.jobRecords.get(s._id);
         assert.equal(r?.total_frames, 16, `round ${round}: total kept`);
         assert.equal(r?.received_frames, 16, `round ${round}: every frame counted`);
@@ -75,7 +78,10 @@ export function frameCollectionContract(name: string, make: MakeRunnerDatabase):
       assert.equal((await store.jobRecords.get(s._id))?.received_frames, 13);
       const read: number[] = [];
       for await (const r of store.frameCollection.frameResults(s._id)) read.push(r.frame);
-      assert.deepEqual(read, Array.from({ length: 13 }, (_, i) => i));
+      assert.deepEqual(
+        read,
+        Array.from({ length: 13 }, (_, i) => i),
+      );
       await store.frameCollection.markFailed(s._id, 'stopped', new Date());
       await Promise.all([store.frameCollection.addFrameResult(s._id, obj(20)), store.frameCollection.addFrameResult(s._id, obj(21))]);
       assert.equal((await store.jobRecords.get(s._id))?.received_frames, 13, 'nothing counted once the job is failed');
@@ -88,7 +94,8 @@ export function frameCollectionContract(name: string, make: MakeRunnerDatabase):
       // On FerretDB a frame's count lost against the extractor's write left a job at 5 of 6 frames.
       const { store: extractor, peer, dispose } = await make();
       const collector = peer();
-      const markIfDone = async (s: RunnerDatabase, r: Awaited<ReturnType<RunnerDatabase['jobRecords']['get']>>) => Boolean(r && allFramesIn(r) && (await s.frameCollection.markPredictable(r._id)));
+      const markIfDone = async (s: RunnerDatabase, r: Awaited<ReturnType<RunnerDatabase['jobRecords']['get']>>) =>
+        Boolean(r && allFramesIn(r) && (await s.frameCollection.markPredictable(r._id)));
       for (let round = 0; round < 8; round++) {
         const s = start();
         await extractor.jobRecords.start(s);
@@ -138,7 +145,10 @@ export function frameCollectionContract(name: string, make: MakeRunnerDatabase):
       await store.jobRecords.start(s);
       const later = Date.now() + 60_000;
       assert.deepEqual(await store.frameCollection.claimStalled(new Date(Date.now() - 60_000), new Date(), 10), [], 'not stalled yet');
-      const [first, second] = await Promise.all([store.frameCollection.claimStalled(new Date(later), new Date(later), 10), store.frameCollection.claimStalled(new Date(later), new Date(later), 10)]);
+      const [first, second] = await Promise.all([
+        store.frameCollection.claimStalled(new Date(later), new Date(later), 10),
+        store.frameCollection.claimStalled(new Date(later), new Date(later), 10),
+      ]);
       const got = [...first, ...second];
       assert.equal(got.length, 1, 'one sweeper wins');
       assert.equal(got[0]!._id, s._id);

@@ -114,7 +114,10 @@ export function frameSourceContract(t: FrameSourceUnderTest): void {
 
     describe('frames', () => {
       test('every Nth frame in display order, numbered by decoded index, at the display size', async () => {
-        assert.deepEqual(reference.map((f) => f.frame), Array.from({ length: 20 }, (_, i) => i * 5));
+        assert.deepEqual(
+          reference.map((f) => f.frame),
+          Array.from({ length: 20 }, (_, i) => i * 5),
+        );
         for (const f of reference) {
           assert.equal(f.image.width, 768);
           assert.equal(f.image.height, 576);
@@ -122,14 +125,23 @@ export function frameSourceContract(t: FrameSourceUnderTest): void {
         }
         assert.ok(meanDiff(reference[0]!.image.data, reference[19]!.image.data) > 1, 'different frames differ');
         const every7 = await collect(source.frames(VIDEO, 7));
-        assert.deepEqual(every7.map((f) => f.frame), [0, 7, 14, 21, 28, 35, 42, 49, 56, 63, 70, 77, 84, 91, 98]);
+        assert.deepEqual(
+          every7.map((f) => f.frame),
+          [0, 7, 14, 21, 28, 35, 42, 49, 56, 63, 70, 77, 84, 91, 98],
+        );
         assert.ok(meanDiff(every7[2]!.image.data, (await collect(source.frames(VIDEO, 14)))[1]!.image.data) < 0.001, 'frame 14 is frame 14 either way');
       });
 
       test('a long real video: vtest.avi, all 795 frames numbered and timed in order', { skip: missing(VTEST) }, async () => {
         const frames = await collect(source.frames(VTEST, 50));
-        assert.deepEqual(frames.map((f) => f.frame), Array.from({ length: 16 }, (_, i) => i * 50));
-        assert.deepEqual(frames.map((f) => f.timestampMs), frames.map((f) => f.frame * 100));
+        assert.deepEqual(
+          frames.map((f) => f.frame),
+          Array.from({ length: 16 }, (_, i) => i * 50),
+        );
+        assert.deepEqual(
+          frames.map((f) => f.timestampMs),
+          frames.map((f) => f.frame * 100),
+        );
       });
 
       test('each sampled frame carries its presentation time from the stream (constant rate: frame / fps)', () => {
@@ -143,9 +155,27 @@ export function frameSourceContract(t: FrameSourceUnderTest): void {
         // Decoded frames 20–59 of the fixture dropped, the survivors keeping their times: frame n of
         // the new file is at n × 100 ms before the gap and (n + 40) × 100 ms after it.
         const vfr = join(dir, 'vfr.mp4');
-        await run(resolveBinary('ffmpeg'), ['-v', 'error', '-y', '-i', VIDEO, '-vf', "select='lt(n,20)+gte(n,60)'", '-vsync', 'vfr', '-c:v', 'libx264', '-preset', 'ultrafast', vfr]);
+        await run(resolveBinary('ffmpeg'), [
+          '-v',
+          'error',
+          '-y',
+          '-i',
+          VIDEO,
+          '-vf',
+          "select='lt(n,20)+gte(n,60)'",
+          '-vsync',
+          'vfr',
+          '-c:v',
+          'libx264',
+          '-preset',
+          'ultrafast',
+          vfr,
+        ]);
         const frames = await collect(source.frames(vfr, 5));
-        assert.deepEqual(frames.map((f) => f.frame), Array.from({ length: 12 }, (_, i) => i * 5));
+        assert.deepEqual(
+          frames.map((f) => f.frame),
+          Array.from({ length: 12 }, (_, i) => i * 5),
+        );
         assert.deepEqual(
           frames.map((f) => f.timestampMs),
           frames.map((f) => (f.frame < 20 ? f.frame : f.frame + 40) * 100),
@@ -156,7 +186,10 @@ export function frameSourceContract(t: FrameSourceUnderTest): void {
         const shifted = join(dir, 'shifted.ts');
         await run(resolveBinary('ffmpeg'), ['-v', 'error', '-y', '-i', VIDEO, '-c', 'copy', '-output_ts_offset', '5', shifted]);
         const frames = await collect(source.frames(shifted, 25));
-        assert.deepEqual(frames.map((f) => f.timestampMs), [0, 2500, 5000, 7500]);
+        assert.deepEqual(
+          frames.map((f) => f.timestampMs),
+          [0, 2500, 5000, 7500],
+        );
       });
 
       // Each container/codec the issue names, transcoded from the fixture by ffmpeg here.
@@ -174,7 +207,10 @@ export function frameSourceContract(t: FrameSourceUnderTest): void {
           assert.equal(info.width, 768);
           assert.equal(info.height, 576);
           const frames = await collect(source.frames(out, 5));
-          assert.deepEqual(frames.map((f) => f.frame), [0, 5, 10, 15, 20, 25]);
+          assert.deepEqual(
+            frames.map((f) => f.frame),
+            [0, 5, 10, 15, 20, 25],
+          );
           for (const [i, f] of frames.entries()) {
             assert.ok(meanDiff(f.image.data, reference[i]!.image.data) < 8, `${name} frame ${f.frame} matches the original`);
           }
@@ -235,7 +271,9 @@ export function frameSourceContract(t: FrameSourceUnderTest): void {
         }
         assert.equal(n, 800);
         const growth = (peak - baseline) / 2 ** 20;
-        console.log(`# ${t.name}: decoded ${n} frames (${((n * 768 * 576 * 3) / 2 ** 30).toFixed(2)} GiB): RSS growth after frame 100: ${growth.toFixed(0)} MiB`);
+        console.log(
+          `# ${t.name}: decoded ${n} frames (${((n * 768 * 576 * 3) / 2 ** 30).toFixed(2)} GiB): RSS growth after frame 100: ${growth.toFixed(0)} MiB`,
+        );
         assert.ok(growth < 100, `RSS grew ${growth.toFixed(0)} MiB while decoding`);
       });
 
@@ -243,7 +281,10 @@ export function frameSourceContract(t: FrameSourceUnderTest): void {
         for await (const f of source.frames(VIDEO, 1)) if (f.frame === 3) break;
         const { stdout } = await run('ps', ['-o', 'pid=,args=', '--ppid', String(process.pid)]);
         // A killed child not yet reaped (`<defunct>`) decodes nothing.
-        const running = stdout.split('\n').filter((l) => !l.includes('<defunct>')).join('\n');
+        const running = stdout
+          .split('\n')
+          .filter((l) => !l.includes('<defunct>'))
+          .join('\n');
         assert.doesNotMatch(running, /ffmpeg|ffprobe/, 'no decoder left running');
       });
     });
@@ -273,37 +314,78 @@ export function frameSourceContract(t: FrameSourceUnderTest): void {
         videos.h264 = await loopOfFixture(dir, 'loop4.mp4', 4);
         const ffmpeg = resolveBinary('ffmpeg');
         videos['h264-open-gop'] = join(dir, 'open-gop.mp4');
-        await run(ffmpeg, ['-v', 'error', '-y', '-i', videos.h264, '-c:v', 'libx264', '-preset', 'veryfast', '-bf', '3', '-x264-params', 'open-gop=1:keyint=60:min-keyint=20', videos['h264-open-gop']]);
+        await run(ffmpeg, [
+          '-v',
+          'error',
+          '-y',
+          '-i',
+          videos.h264,
+          '-c:v',
+          'libx264',
+          '-preset',
+          'veryfast',
+          '-bf',
+          '3',
+          '-x264-params',
+          'open-gop=1:keyint=60:min-keyint=20',
+          videos['h264-open-gop'],
+        ]);
         videos['hevc-mkv'] = join(dir, 'hevc.mkv');
-        await run(ffmpeg, ['-v', 'error', '-y', '-i', videos.h264, '-c:v', 'libx265', '-preset', 'ultrafast', '-x265-params', 'keyint=60:open-gop=1:log-level=error', videos['hevc-mkv']]);
+        await run(ffmpeg, [
+          '-v',
+          'error',
+          '-y',
+          '-i',
+          videos.h264,
+          '-c:v',
+          'libx265',
+          '-preset',
+          'ultrafast',
+          '-x265-params',
+          'keyint=60:open-gop=1:log-level=error',
+          videos['hevc-mkv'],
+        ]);
         if (existsSync(VTEST)) videos['msmpeg4-avi'] = VTEST;
       });
 
       // A long video read in segments gives exactly the frames of one read: the same frame
       // numbers, timestamps and pixels, each once. Every segment after the first starts with a seek.
-      for (const [name, every, seconds] of [['h264', 5, 10], ['h264', 3, 8], ['h264-open-gop', 5, 10], ['hevc-mkv', 4, 10], ['msmpeg4-avi', 5, 20]] as const) {
-        test(`read in segments = read whole: ${name}, 1 frame in ${every}, ${seconds} s segments`, { skip: name === 'msmpeg4-avi' ? missing(VTEST) : false }, async () => {
-          const file = videos[name]!;
-          const index = await source.index(file);
-          assert.ok(index, 'indexed');
-          const plan = planSegments(index, every, seconds);
-          assert.ok(plan.length >= 3, `${plan.length} segments`);
-          const whole = (await collect(source.frames(file, every))).map(fingerprint);
-          const split: string[] = [];
-          for (const p of plan) {
-            const got: string[] = (await collect(source.frames(file, every, { segment: { ...p, ptsOffset: index.ptsOffset } }))).map(fingerprint);
-            assert.equal(got.length, p.sampledPts.length, `segment ${p.segment} gave the frames it listed`);
-            split.push(...got);
-          }
-          assert.deepEqual(split, whole);
-        });
+      for (const [name, every, seconds] of [
+        ['h264', 5, 10],
+        ['h264', 3, 8],
+        ['h264-open-gop', 5, 10],
+        ['hevc-mkv', 4, 10],
+        ['msmpeg4-avi', 5, 20],
+      ] as const) {
+        test(
+          `read in segments = read whole: ${name}, 1 frame in ${every}, ${seconds} s segments`,
+          { skip: name === 'msmpeg4-avi' ? missing(VTEST) : false },
+          async () => {
+            const file = videos[name]!;
+            const index = await source.index(file);
+            assert.ok(index, 'indexed');
+            const plan = planSegments(index, every, seconds);
+            assert.ok(plan.length >= 3, `${plan.length} segments`);
+            const whole = (await collect(source.frames(file, every))).map(fingerprint);
+            const split: string[] = [];
+            for (const p of plan) {
+              const got: string[] = (await collect(source.frames(file, every, { segment: { ...p, ptsOffset: index.ptsOffset } }))).map(fingerprint);
+              assert.equal(got.length, p.sampledPts.length, `segment ${p.segment} gave the frames it listed`);
+              split.push(...got);
+            }
+            assert.deepEqual(split, whole);
+          },
+        );
       }
 
       test('a segment whose frames are not the ones listed fails loudly, naming the problem', async () => {
         const index = (await source.index(videos.h264!))!;
         const [, second] = planSegments(index, 5, 10);
         const wrong = { ...second!, sampledPts: second!.sampledPts.map((p) => p + 1), ptsOffset: index.ptsOffset };
-        await assert.rejects(collect(source.frames(videos.h264!, 5, { segment: wrong })), decodeError(/cannot be split at its keyframes: in segment 1, frame 100 decoded at timestamp \d+ where the container lists timestamp \d+/));
+        await assert.rejects(
+          collect(source.frames(videos.h264!, 5, { segment: wrong })),
+          decodeError(/cannot be split at its keyframes: in segment 1, frame 100 decoded at timestamp \d+ where the container lists timestamp \d+/),
+        );
       });
 
       test('a damaged segment gives what a whole read gives, and reports its damage', async () => {
@@ -317,13 +399,22 @@ export function frameSourceContract(t: FrameSourceUnderTest): void {
         const reports: Array<DamageReport | undefined> = [];
         for (const p of plan) {
           let d: DamageReport | undefined;
-          split.push(...(await collect(tolerant.frames(file, 5, { segment: { ...p, ptsOffset: index.ptsOffset }, onDamage: (r) => (d = r) }))).map(fingerprint));
+          split.push(
+            ...(await collect(tolerant.frames(file, 5, { segment: { ...p, ptsOffset: index.ptsOffset }, onDamage: (r) => (d = r) }))).map(fingerprint),
+          );
           reports.push(d);
         }
         assert.deepEqual(split, whole);
-        assert.deepEqual(reports.map((r) => r !== undefined), [false, true, false, false], 'only segment 1 is damaged');
+        assert.deepEqual(
+          reports.map((r) => r !== undefined),
+          [false, true, false, false],
+          'only segment 1 is damaged',
+        );
         assert.deepEqual(reports[1]!.ranges, wholeDamage!.ranges);
-        assert.ok(reports[1]!.ranges.every((r) => r.from_ms >= 13_000 && r.to_ms <= 15_000), JSON.stringify(reports[1]!.ranges));
+        assert.ok(
+          reports[1]!.ranges.every((r) => r.from_ms >= 13_000 && r.to_ms <= 15_000),
+          JSON.stringify(reports[1]!.ranges),
+        );
       });
     });
 
@@ -339,10 +430,24 @@ export function frameSourceContract(t: FrameSourceUnderTest): void {
         const frames = await collect(tolerant.frames(path, 5, { onDamage: (d) => reports.push(d) }));
         const numbers = frames.map((f) => f.frame);
         // Before the damage: the grid; after it, every frame where the timeline puts it.
-        assert.deepEqual(numbers.filter((n) => n < DAMAGED.firstBad), [0, 5, 10, 15]);
-        assert.ok(numbers.every((n) => n < DAMAGED.firstBad || n > DAMAGED.lastBad), `no frame from the damaged range: ${numbers.join(',')}`);
-        assert.deepEqual(frames.map((f) => f.timestampMs), numbers.map((n) => n * 100), 'times match numbers');
-        assert.deepEqual([...numbers].sort((a, b) => a - b), numbers, 'ascending, each once');
+        assert.deepEqual(
+          numbers.filter((n) => n < DAMAGED.firstBad),
+          [0, 5, 10, 15],
+        );
+        assert.ok(
+          numbers.every((n) => n < DAMAGED.firstBad || n > DAMAGED.lastBad),
+          `no frame from the damaged range: ${numbers.join(',')}`,
+        );
+        assert.deepEqual(
+          frames.map((f) => f.timestampMs),
+          numbers.map((n) => n * 100),
+          'times match numbers',
+        );
+        assert.deepEqual(
+          [...numbers].sort((a, b) => a - b),
+          numbers,
+          'ascending, each once',
+        );
         assert.equal(new Set(numbers).size, numbers.length);
         assert.ok(numbers.at(-1)! >= 90, 'frames after the damage decode to the end');
         assert.equal(reports.length, 1, 'told once');
@@ -352,7 +457,8 @@ export function frameSourceContract(t: FrameSourceUnderTest): void {
         assert.equal(report!.sampled_missing, 20 - frames.length);
         assert.ok(report!.first_error.length > 0 && !/0x[0-9a-f]{6,}/.test(report!.first_error), `first error without addresses: ${report!.first_error}`);
         // The frames that decode are the original's before the damage.
-        for (const f of frames.filter((f) => f.frame < DAMAGED.firstBad)) assert.ok(meanDiff(f.image.data, reference[f.frame / 5]!.image.data) < 0.001, `frame ${f.frame}`);
+        for (const f of frames.filter((f) => f.frame < DAMAGED.firstBad))
+          assert.ok(meanDiff(f.image.data, reference[f.frame / 5]!.image.data) < 0.001, `frame ${f.frame}`);
       });
 
       test('scattered damage (every 7th byte of 20 kB mid-file): strict rejects, tolerant keeps the frames that decode', async () => {

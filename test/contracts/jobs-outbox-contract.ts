@@ -43,7 +43,11 @@ export function jobsOutboxContract(name: string, make: MakeOutboxDatabase): void
       await store.jobsOutbox.insert(keyed, 'client-key-3');
       const pending = ids(await store.outboxEvents.list()).filter((id) => id !== a._id);
       assert.equal(pending.at(-1), keyed._id);
-      assert.deepEqual(ids(await store.jobsOutbox.claimDue({ owner: 'r', limit: 10, leaseMs: 1000, now: new Date(8000) })), pending, 'a keyed insert is due at once');
+      assert.deepEqual(
+        ids(await store.jobsOutbox.claimDue({ owner: 'r', limit: 10, leaseMs: 1000, now: new Date(8000) })),
+        pending,
+        'a keyed insert is due at once',
+      );
       await dispose();
     });
 

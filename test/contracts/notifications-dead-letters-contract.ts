@@ -20,7 +20,11 @@ export function notificationsDeadLettersContract(name: string, make: MakeRunnerD
       assert.equal(await store.notificationsOutbox.markNotificationDead(refA, 'HTTP 503', new Date(3000)), true);
       assert.equal(await store.notificationsOutbox.markNotificationDead(refB, 'connection refused', new Date(2000)), true);
       const dead = await store.notificationsDeadLetters.listDeadNotifications(10);
-      assert.deepEqual(dead.map((n) => n.event_id), [b._id, a._id], 'oldest first');
+      assert.deepEqual(
+        dead.map((n) => n.event_id),
+        [b._id, a._id],
+        'oldest first',
+      );
       assert.equal(dead[1]?.attempts, 2);
       assert.equal(dead[1]?.last_error, 'HTTP 503');
       assert.equal(dead[1]?.dead_at?.getTime(), 3000);
@@ -43,12 +47,18 @@ export function notificationsDeadLettersContract(name: string, make: MakeRunnerD
       await store.resultsOutbox.markPublishDead(c._id, 'the result could not be published: x', new Date(6000));
       const refFailed = { event_id: c._id, status: 'failed' as const, occurred_at: new Date(6000) };
       await store.notificationsOutbox.markNotificationDead(refFailed, 'HTTP 500', new Date(6500));
-      assert.deepEqual((await store.notificationsDeadLetters.listDeadNotifications(10)).map((n) => n.event_id), [c._id]);
+      assert.deepEqual(
+        (await store.notificationsDeadLetters.listDeadNotifications(10)).map((n) => n.event_id),
+        [c._id],
+      );
       assert.equal(await store.resultsDeadLetters.replayDead(c._id, new Date(7000)), true);
       assert.deepEqual(await store.notificationsDeadLetters.listDeadNotifications(10), [], 'the job is no longer failed');
       assert.equal(await store.resultsOutbox.markReady(c._id, new Date(8000), { bucket: 'b', object: 'o' }), true);
       const [again] = await store.notificationsOutbox.claimNotifications({ owner: 'n', limit: 10, leaseMs: 60_000, now: new Date(8000) });
-      assert.deepEqual([again?.event_id, again?.status, again?.occurred_at.getTime(), again?.attempts, again?.last_error], [c._id, 'ready', 8000, 0, undefined]);
+      assert.deepEqual(
+        [again?.event_id, again?.status, again?.occurred_at.getTime(), again?.attempts, again?.last_error],
+        [c._id, 'ready', 8000, 0, undefined],
+      );
       assert.equal(await store.notificationsOutbox.markNotified(refFailed, new Date(9000)), false, 'the earlier ending cannot mark the new one');
       await dispose();
     });

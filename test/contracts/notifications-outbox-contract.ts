@@ -45,7 +45,9 @@ export function notificationsOutboxContract(name: string, make: MakeRunnerDataba
         ids.push(s._id);
       }
       const now = new Date(2000);
-      const claims = await Promise.all(Array.from({ length: 5 }, (_, i) => store.notificationsOutbox.claimNotifications({ owner: `n${i}`, limit: 4, leaseMs: 60_000, now })));
+      const claims = await Promise.all(
+        Array.from({ length: 5 }, (_, i) => store.notificationsOutbox.claimNotifications({ owner: `n${i}`, limit: 4, leaseMs: 60_000, now })),
+      );
       const all = claims.flat().map((n) => n.event_id);
       assert.equal(new Set(all).size, all.length, 'no notification claimed twice');
       const rest = await store.notificationsOutbox.claimNotifications({ owner: 'late', limit: 20, leaseMs: 60_000, now });

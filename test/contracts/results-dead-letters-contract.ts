@@ -19,7 +19,8 @@ export function resultsDeadLettersContract(name: string, make: MakeRunnerDatabas
         return s._id;
       };
       const [a, b] = [await predictable(), await predictable()];
-      const claim = (owner: string, now: number) => store.resultsOutbox.claimPredictable({ owner, limit: 10, leaseMs: 60_000, now: new Date(now) }).then((rs) => rs.map((r) => r._id).sort());
+      const claim = (owner: string, now: number) =>
+        store.resultsOutbox.claimPredictable({ owner, limit: 10, leaseMs: 60_000, now: new Date(now) }).then((rs) => rs.map((r) => r._id).sort());
       assert.deepEqual(await claim('p1', 1000), [a, b].sort());
       assert.equal(await store.resultsOutbox.recordPublishFailure(a, 'AccessDenied', new Date(5000)), true);
       const r = await store.jobRecords.get(a);
@@ -32,7 +33,10 @@ export function resultsDeadLettersContract(name: string, make: MakeRunnerDatabas
       assert.equal(dead?.status, 'failed');
       assert.equal(dead?.dead_at?.getTime(), 6000);
       assert.match(dead?.error ?? '', /could not be published/);
-      assert.deepEqual((await store.resultsDeadLetters.listDead(10)).map((x) => x._id), [a]);
+      assert.deepEqual(
+        (await store.resultsDeadLetters.listDead(10)).map((x) => x._id),
+        [a],
+      );
       assert.equal(await store.resultsDeadLetters.replayDead(b, new Date(7000)), false, 'b is not dead');
       assert.equal(await store.resultsDeadLetters.replayDead(a, new Date(7000)), true);
       const replayed: number[] = [];

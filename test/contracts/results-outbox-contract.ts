@@ -20,7 +20,8 @@ export function resultsOutboxContract(name: string, make: MakeRunnerDatabase): v
       await store.frameCollection.addFrameResult(s._id, obj(5));
       assert.equal(await store.frameCollection.markPredictable(s._id), true);
       assert.equal(await store.frameCollection.markPredictable(s._id), false, 'only once');
-      const claim = (owner: string, now: number) => store.resultsOutbox.claimPredictable({ owner, limit: 10, leaseMs: 1000, now: new Date(now) }).then((rs) => rs.map((r) => r._id));
+      const claim = (owner: string, now: number) =>
+        store.resultsOutbox.claimPredictable({ owner, limit: 10, leaseMs: 1000, now: new Date(now) }).then((rs) => rs.map((r) => r._id));
       assert.deepEqual(await claim('p1', 50_000), [s._id]);
       assert.deepEqual(await claim('p2', 50_500), [], 'leased to p1');
       assert.deepEqual(await claim('p2', 51_001), [s._id], 'free again once the lease expired');
@@ -32,7 +33,11 @@ export function resultsOutboxContract(name: string, make: MakeRunnerDatabase): v
       assert.equal(ready?.ready_at?.getTime(), 7000);
       assert.deepEqual(ready?.output_s3, { bucket: 'b', object: 'detection/x.json' });
       assert.equal(await store.frameCollection.markFailed(s._id, 'too late', new Date()), false, 'ready is final');
-      assert.equal((await store.resultsOutbox.claimPredictable({ owner: 'p3', limit: 10, leaseMs: 1000, now: new Date(99_000) })).length, 0, 'ready jobs are never claimed');
+      assert.equal(
+        (await store.resultsOutbox.claimPredictable({ owner: 'p3', limit: 10, leaseMs: 1000, now: new Date(99_000) })).length,
+        0,
+        'ready jobs are never claimed',
+      );
       const kept: number[] = [];
       for await (const r of store.frameCollection.frameResults(s._id)) kept.push(r.frame);
       assert.deepEqual(kept, [], "a ready job's results live in its published document, not in the store");
@@ -51,7 +56,9 @@ export function resultsOutboxContract(name: string, make: MakeRunnerDatabase): v
         ids.push(s._id);
       }
       const now = new Date(Date.now() + 1000);
-      const claims = await Promise.all(Array.from({ length: 5 }, (_, i) => store.resultsOutbox.claimPredictable({ owner: `p${i}`, limit: 6, leaseMs: 60_000, now })));
+      const claims = await Promise.all(
+        Array.from({ length: 5 }, (_, i) => store.resultsOutbox.claimPredictable({ owner: `p${i}`, limit: 6, leaseMs: 60_000, now })),
+      );
       const all = claims.flat().map((r) => r._id);
       assert.equal(new Set(all).size, all.length, 'no job claimed twice');
       const rest = await store.resultsOutbox.claimPredictable({ owner: 'late', limit: 20, leaseMs: 60_000, now });

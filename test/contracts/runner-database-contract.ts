@@ -32,7 +32,15 @@ export function runnerDatabaseContract(name: string, make: MakeRunnerDatabase): 
       const all = await store.notificationsOutbox.claimNotifications({ owner: 'n', limit: 10, leaseMs: 60_000, now: new Date(9000) });
       assert.deepEqual(all.map((n) => n.event_id).sort(), sorted(ready._id, running._id, dead._id, never));
       const of = (id: string) => all.find((n) => n.event_id === id)!;
-      assert.deepEqual(of(ready._id), { event_id: ready._id, status: 'ready', webhook_url: HOOK, occurred_at: new Date(7000), created_at: new Date(1000), attempts: 0, next_attempt_at: new Date(7000) });
+      assert.deepEqual(of(ready._id), {
+        event_id: ready._id,
+        status: 'ready',
+        webhook_url: HOOK,
+        occurred_at: new Date(7000),
+        created_at: new Date(1000),
+        attempts: 0,
+        next_attempt_at: new Date(7000),
+      });
       assert.equal(of(running._id).status, 'failed');
       assert.equal(of(running._id).reason, 'the video is damaged');
       assert.equal(of(running._id).occurred_at.getTime(), 8000);

@@ -17,7 +17,12 @@ export const start = (id = randomUUID()) => ({ _id: id, created_at: new Date(100
 
 // Webhook notifications: the runner record is their outbox.
 export const HOOK = 'https://hooks.example.com/framewise?token=abc';
-export const input = (id: string, webhook = true) => ({ bucket: 'videos', object: `input/${id}.mp4`, media_type: 'video/mp4', ...(webhook ? { options: { webhook_url: HOOK, confidence: 0.4 } } : {}) });
+export const input = (id: string, webhook = true) => ({
+  bucket: 'videos',
+  object: `input/${id}.mp4`,
+  media_type: 'video/mp4',
+  ...(webhook ? { options: { webhook_url: HOOK, confidence: 0.4 } } : {}),
+});
 export const hooked = (webhook = true) => {
   const id = randomUUID();
   return { ...start(id), input: input(id, webhook) };

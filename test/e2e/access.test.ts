@@ -46,10 +46,11 @@ function parseLine(line: string): { level: number; msg: string } | undefined {
   }
 }
 
-const exists = (path: string) => stat(path).then(
-  () => true,
-  () => false,
-);
+const exists = (path: string) =>
+  stat(path).then(
+    () => true,
+    () => false,
+  );
 
 describe('binding rule: no keys, no exposure', () => {
   let dir: string;
@@ -72,7 +73,11 @@ describe('binding rule: no keys, no exposure', () => {
 
   test('the cluster api on 0.0.0.0 without keys refuses at once, before waiting for any server', async () => {
     const started = Date.now();
-    const r = await runCli(['api', '--host', '0.0.0.0', '--port', '0'], { MONGO_URI: 'mongodb://127.0.0.1:9', KAFKA_BOOTSTRAP_SERVERS: '127.0.0.1:9', MINIO_ENDPOINT: '127.0.0.1:9' });
+    const r = await runCli(['api', '--host', '0.0.0.0', '--port', '0'], {
+      MONGO_URI: 'mongodb://127.0.0.1:9',
+      KAFKA_BOOTSTRAP_SERVERS: '127.0.0.1:9',
+      MINIO_ENDPOINT: '127.0.0.1:9',
+    });
     assert.equal(r.code, 2, r.stderr);
     assert.match(r.stderr, /FRAMEWISE_API_KEYS.*FRAMEWISE_ALLOW_UNAUTHENTICATED/s);
     assert.ok(Date.now() - started < 20_000, 'no dependency was awaited');
@@ -143,7 +148,16 @@ describe('with keys on 0.0.0.0: the clients send theirs', () => {
 
 // `framewise config` lists the access settings (and never a key: it prints defaults only).
 test('framewise config lists the access settings', async () => {
-  const { stdout } = await promisify(execFile)(process.execPath, [CLI, 'config'], { env: { ...process.env, FRAMEWISE_API_KEYS: '[{"id":"x","role":"client","key":"never-printed-0123456789"}]' } });
-  for (const name of ['FRAMEWISE_API_KEYS', 'FRAMEWISE_ALLOW_UNAUTHENTICATED', 'FRAMEWISE_REQUEST_BUCKETS', 'FRAMEWISE_MAX_ACTIVE_JOBS_PER_KEY', 'FRAMEWISE_SESSION_SECRET']) assert.match(stdout, new RegExp(name));
+  const { stdout } = await promisify(execFile)(process.execPath, [CLI, 'config'], {
+    env: { ...process.env, FRAMEWISE_API_KEYS: '[{"id":"x","role":"client","key":"never-printed-0123456789"}]' },
+  });
+  for (const name of [
+    'FRAMEWISE_API_KEYS',
+    'FRAMEWISE_ALLOW_UNAUTHENTICATED',
+    'FRAMEWISE_REQUEST_BUCKETS',
+    'FRAMEWISE_MAX_ACTIVE_JOBS_PER_KEY',
+    'FRAMEWISE_SESSION_SECRET',
+  ])
+    assert.match(stdout, new RegExp(name));
   assert.doesNotMatch(stdout, /never-printed/);
 });

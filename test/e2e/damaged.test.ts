@@ -36,13 +36,21 @@ describe('a partly damaged video, end to end', () => {
     assert.equal(r.status, 'ready', JSON.stringify(r).slice(0, 500));
     const frames: number[] = r.prediction.map((f: { frame: number }) => f.frame);
     assert.equal(r.total_frames, frames.length);
-    assert.deepEqual(frames.filter((f) => f < DAMAGED.firstBad), [0, 5, 10, 15]);
-    assert.ok(frames.every((f) => f < DAMAGED.firstBad || f > DAMAGED.lastBad), `no result inside the damaged range: ${frames.join(',')}`);
+    assert.deepEqual(
+      frames.filter((f) => f < DAMAGED.firstBad),
+      [0, 5, 10, 15],
+    );
+    assert.ok(
+      frames.every((f) => f < DAMAGED.firstBad || f > DAMAGED.lastBad),
+      `no result inside the damaged range: ${frames.join(',')}`,
+    );
     assert.ok(frames.filter((f) => f > DAMAGED.lastBad).length >= 9, `the frames after it: ${frames.join(',')}`);
     const people = r.prediction.filter((f: { objects: Array<{ class: string }> }) => f.objects.some((o) => o.class === 'person')).length;
     assert.ok(people >= frames.length - 1, `people in ${people} of ${frames.length} frames`);
     const detections = r.prediction.reduce((n: number, f: { objects: unknown[] }) => n + f.objects.length, 0);
-    console.log(`# damaged fixture: ${frames.length} frames with results (${frames.join(',')}), ${detections} detections; warnings ${JSON.stringify(r.warnings)}`);
+    console.log(
+      `# damaged fixture: ${frames.length} frames with results (${frames.join(',')}), ${detections} detections; warnings ${JSON.stringify(r.warnings)}`,
+    );
     assert.equal(r.warnings.length, 1);
     const [w] = r.warnings;
     assert.equal(w.code, 'damaged_frames');
@@ -63,10 +71,16 @@ describe('a partly damaged video, end to end', () => {
       assert.equal(r.status, 'ready', JSON.stringify(r).slice(0, 500));
       assert.match(server.log.join('\n'), /"segments":4[,}].*video split into segments/);
       const frames: number[] = r.prediction.map((f: { frame: number }) => f.frame);
-      console.log(`# damaged loop in segments: ${frames.length} frames with results; warnings ${JSON.stringify(r.warnings.map((w: any) => [w.from_ms, w.to_ms, w.frames]))}`);
+      console.log(
+        `# damaged loop in segments: ${frames.length} frames with results; warnings ${JSON.stringify(r.warnings.map((w: any) => [w.from_ms, w.to_ms, w.frames]))}`,
+      );
       assert.equal(frames.length, 77);
-      assert.ok(r.warnings.length >= 1 && r.warnings.every((w: any) => w.code === 'damaged_frames' && w.from_ms >= 13_000 && w.to_ms <= 15_000), JSON.stringify(r.warnings));
-      for (const w of r.warnings) assert.ok(!r.prediction.some((f: any) => f.timestamp_ms >= w.from_ms && f.timestamp_ms <= w.to_ms), `no result inside ${w.from_ms}–${w.to_ms} ms`);
+      assert.ok(
+        r.warnings.length >= 1 && r.warnings.every((w: any) => w.code === 'damaged_frames' && w.from_ms >= 13_000 && w.to_ms <= 15_000),
+        JSON.stringify(r.warnings),
+      );
+      for (const w of r.warnings)
+        assert.ok(!r.prediction.some((f: any) => f.timestamp_ms >= w.from_ms && f.timestamp_ms <= w.to_ms), `no result inside ${w.from_ms}–${w.to_ms} ms`);
     } finally {
       await server.stop();
     }
@@ -76,7 +90,10 @@ describe('a partly damaged video, end to end', () => {
     const up = await uploadFile(strict.url, video, 'damaged.mp4');
     const r = await waitForResult(strict.url, up.body.event_id, isFinished);
     assert.equal(r.status, 'failed', JSON.stringify(r).slice(0, 500));
-    assert.match(r.reason, /^the video is too damaged: 6 of 20 sampled frames \(30 %\) could not be decoded, more than the allowed share of 0\.25 \(FRAMEWISE_MAX_DAMAGED_SHARE\): damaged at 2\.0 s–5\.0 s$/);
+    assert.match(
+      r.reason,
+      /^the video is too damaged: 6 of 20 sampled frames \(30 %\) could not be decoded, more than the allowed share of 0\.25 \(FRAMEWISE_MAX_DAMAGED_SHARE\): damaged at 2\.0 s–5\.0 s$/,
+    );
     const status: any = await (await fetch(`${strict.url}/api/status/${up.body.event_id}`)).json();
     assert.equal(status.reason, r.reason);
     assert.equal((await getResult(strict.url, up.body.event_id)).warnings, undefined);

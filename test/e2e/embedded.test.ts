@@ -32,7 +32,15 @@ describe('embedded mode end to end', () => {
   test('start-up says which ffmpeg and ffprobe run (path, version), and warns where one is unmaintained', async () => {
     const entries = server.log.flatMap((l) => {
       try {
-        return [JSON.parse(l) as { msg?: string; level?: number; ffmpeg?: { path: string; version: string }; ffprobe?: { path: string; version: string }; path?: string }];
+        return [
+          JSON.parse(l) as {
+            msg?: string;
+            level?: number;
+            ffmpeg?: { path: string; version: string };
+            ffprobe?: { path: string; version: string };
+            path?: string;
+          },
+        ];
       } catch {
         return [];
       }
@@ -49,13 +57,20 @@ describe('embedded mode end to end', () => {
 
   test('`framewise detect` uploads with the job’s options, follows it and writes the result', async () => {
     const out = join(dir, 'cli-result.json');
-    const { stdout } = await run(process.execPath, [`${ROOT}bin/framewise.js`, 'detect', FIXTURE, '--url', server.url, '--out', out, '--sample-every', '20', '--classes', 'person', '--confidence', '0.4'], {
-      timeout: 120_000,
-    });
+    const { stdout } = await run(
+      process.execPath,
+      [`${ROOT}bin/framewise.js`, 'detect', FIXTURE, '--url', server.url, '--out', out, '--sample-every', '20', '--classes', 'person', '--confidence', '0.4'],
+      {
+        timeout: 120_000,
+      },
+    );
     const result = JSON.parse(await readFile(out, 'utf8'));
     assert.equal(result.status, 'ready', stdout);
     assert.deepEqual(result.parameters, { sample_every: 20, model: 'nanodet-coco', confidence: 0.4, iou: 0.45, classes: ['person'] });
-    assert.deepEqual(result.prediction.map((f: { frame: number }) => f.frame), [0, 20, 40, 60, 80]);
+    assert.deepEqual(
+      result.prediction.map((f: { frame: number }) => f.frame),
+      [0, 20, 40, 60, 80],
+    );
     const bad = await run(process.execPath, [`${ROOT}bin/framewise.js`, 'detect', FIXTURE, '--url', server.url, '--confidence', 'high']).then(
       () => undefined,
       (err: { code: number; stderr: string }) => err,

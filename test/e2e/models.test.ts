@@ -36,7 +36,10 @@ describe('models by name (embedded, real onnxruntime)', () => {
     // one file of three models: the design's defaults, a stricter default confidence, class-agnostic NMS.
     const pair = await writeTinyYoloModel(dir, 'pair.onnx', {
       layout: 'v8',
-      rows: [[32, 40, 20, 16, 0.9, 0], [33, 40, 20, 16, 0, 0.5]],
+      rows: [
+        [32, 40, 20, 16, 0.9, 0],
+        [33, 40, 20, 16, 0, 0.5],
+      ],
       batch: 'dynamic',
       metadata: ultralyticsMetadata({ names: ['widget', 'gadget'], imgsz: [64, 64] }),
     });
@@ -80,7 +83,9 @@ describe('models by name (embedded, real onnxruntime)', () => {
     const id = await upload('?model=tiny');
     const result = await waitForResult(server.url, id, isFinished);
     assert.equal(result.status, 'ready', JSON.stringify(result).slice(0, 300));
-    const sha256 = createHash('sha256').update(await readFile(modelPath)).digest('hex');
+    const sha256 = createHash('sha256')
+      .update(await readFile(modelPath))
+      .digest('hex');
     assert.deepEqual(result.model, { name: 'tiny', sha256 });
     assert.ok(result.prediction.length >= 10);
     // vtest frames are 768×576: letterboxed to 64×48 at r = 1/12, padded 8 px above and below.
@@ -94,17 +99,26 @@ describe('models by name (embedded, real onnxruntime)', () => {
     }
   });
 
-  test('a model\'s own defaults run its jobs and are recorded: its confidence, and class-agnostic NMS where it has it', async () => {
+  test("a model's own defaults run its jobs and are recorded: its confidence, and class-agnostic NMS where it has it", async () => {
     const ids = await Promise.all(['pair', 'pair-strict', 'pair-agnostic', 'pair-strict&confidence=0.4'].map((m) => upload(`?model=${m}`)));
     const [plain, strict, agnostic, own] = await Promise.all(ids.map((id) => waitForResult(server.url, id, isFinished)));
     const classes = (r: any): string[][] => r.prediction.map((f: { objects: Array<{ class: string }> }) => f.objects.map((o) => o.class));
     for (const r of [plain, strict, agnostic, own]) assert.equal(r.status, 'ready', JSON.stringify(r).slice(0, 300));
     assert.deepEqual(plain.parameters, { sample_every: 5, model: 'pair', confidence: 0.25, iou: 0.45 });
-    assert.ok(classes(plain).every((c) => c.join() === 'widget,gadget'), 'class-wise NMS: both boxes');
+    assert.ok(
+      classes(plain).every((c) => c.join() === 'widget,gadget'),
+      'class-wise NMS: both boxes',
+    );
     assert.deepEqual(strict.parameters, { sample_every: 5, model: 'pair-strict', confidence: 0.6, iou: 0.45 });
-    assert.ok(classes(strict).every((c) => c.join() === 'widget'), 'the model\'s confidence 0.6 drops the 0.5 box');
+    assert.ok(
+      classes(strict).every((c) => c.join() === 'widget'),
+      "the model's confidence 0.6 drops the 0.5 box",
+    );
     assert.deepEqual(agnostic.parameters, { sample_every: 5, model: 'pair-agnostic', confidence: 0.25, iou: 0.45, class_agnostic_nms: true });
-    assert.ok(classes(agnostic).every((c) => c.join() === 'widget'), 'class-agnostic NMS: one object, its most confident class');
+    assert.ok(
+      classes(agnostic).every((c) => c.join() === 'widget'),
+      'class-agnostic NMS: one object, its most confident class',
+    );
     // A job's own threshold still wins over its model's.
     assert.equal(own.parameters.confidence, 0.4);
     assert.ok(classes(own).every((c) => c.join() === 'widget,gadget'));
@@ -114,7 +128,12 @@ describe('models by name (embedded, real onnxruntime)', () => {
     const [id, other] = await Promise.all([upload(''), upload('?model=centernet-coco')]);
     const [result, centernet] = await Promise.all([waitForResult(server.url, id, isFinished), waitForResult(server.url, other, isFinished)]);
     assert.equal(result.status, 'ready');
-    assert.deepEqual(result.model, { name: 'nanodet-coco', sha256: createHash('sha256').update(await readFile(NANODET_FILE)).digest('hex') });
+    assert.deepEqual(result.model, {
+      name: 'nanodet-coco',
+      sha256: createHash('sha256')
+        .update(await readFile(NANODET_FILE))
+        .digest('hex'),
+    });
     assert.ok(result.prediction.some((f: { objects: Array<{ class: string }> }) => f.objects.some((o) => o.class === 'person')));
     assert.equal(centernet.status, 'ready');
     assert.equal(centernet.model.name, 'centernet-coco');
@@ -122,7 +141,8 @@ describe('models by name (embedded, real onnxruntime)', () => {
     for (const f of centernet.prediction) {
       for (const [i, a] of f.objects.entries()) {
         // 0.46: boxes were compared before they were rounded to 0.01 px.
-        for (const b of f.objects.slice(i + 1)) assert.ok(iou(a.box, b.box) <= 0.46, `frame ${f.frame}: ${a.class} and ${b.class} overlap: class-agnostic NMS keeps one`);
+        for (const b of f.objects.slice(i + 1))
+          assert.ok(iou(a.box, b.box) <= 0.46, `frame ${f.frame}: ${a.class} and ${b.class} overlap: class-agnostic NMS keeps one`);
       }
     }
   });

@@ -71,9 +71,15 @@ describe('embedded observability', () => {
       ['runner', 'all frames detected; job predictable'],
       ['publisher', 'detections published; job ready'],
     ]) {
-      assert.ok(pipeline.some((e) => e.stage === stage && e.msg === msg), `${stage} logged "${msg}" with event_id ${id}:\n${about.join('\n')}`);
+      assert.ok(
+        pipeline.some((e) => e.stage === stage && e.msg === msg),
+        `${stage} logged "${msg}" with event_id ${id}:\n${about.join('\n')}`,
+      );
     }
-    assert.ok(entries.some((e) => e.req !== undefined), 'the polls’ request lines (which name the job in their URL) are among them');
+    assert.ok(
+      entries.some((e) => e.req !== undefined),
+      'the polls’ request lines (which name the job in their URL) are among them',
+    );
   });
 
   describe('OpenTelemetry export (OTEL_* set) to a local OTLP/HTTP receiver', () => {

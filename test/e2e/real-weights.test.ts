@@ -18,7 +18,9 @@ import { agreement } from '../../bench/agreement.js';
  * letterbox, Python's onnxruntime, on the same file and frames): same class, IoU ≥ 0.5, F1 ≥ 0.97.
  */
 const MODEL = fileURLToPath(new URL('../../../shared/models/yolov8n-coco-int8.onnx', import.meta.url));
-const skip = existsSync(MODEL) ? false : `../shared/models/yolov8n-coco-int8.onnx is not here (it lives beside the project's checkout, not in it): no real weights to test`;
+const skip = existsSync(MODEL)
+  ? false
+  : `../shared/models/yolov8n-coco-int8.onnx is not here (it lives beside the project's checkout, not in it): no real weights to test`;
 
 describe('real weights: the Ultralytics YOLOv8n on vtest frames, against the plain loop', { skip }, () => {
   let dir: string;
@@ -29,7 +31,10 @@ describe('real weights: the Ultralytics YOLOv8n on vtest frames, against the pla
   before(async () => {
     dir = await mkdtemp(join(tmpdir(), 'fw-real-weights-'));
     server = await startServer(join(dir, 'data'), { FRAMEWISE_MODELS: JSON.stringify([{ name: 'yolov8n', path: MODEL }]), FRAMEWISE_DEFAULT_MODEL: 'yolov8n' });
-    const [{ body }, loop] = await Promise.all([uploadFile(server.url, await readFile(FIXTURE), 'vtest-10s.mp4'), runPlainLoop({ model: MODEL, video: FIXTURE, every: 5 })]);
+    const [{ body }, loop] = await Promise.all([
+      uploadFile(server.url, await readFile(FIXTURE), 'vtest-10s.mp4'),
+      runPlainLoop({ model: MODEL, video: FIXTURE, every: 5 }),
+    ]);
     plain = loop;
     result = await waitForResult(server.url, body.event_id, isFinished, 300_000);
   });
@@ -48,10 +53,19 @@ describe('real weights: the Ultralytics YOLOv8n on vtest frames, against the pla
   });
 
   test('its boxes agree with the plain loop’s on the same frames: same class, IoU ≥ 0.5, F1 ≥ 0.97', () => {
-    assert.deepEqual(result.prediction.map((f: { frame: number }) => f.frame), plain.detections.map((f) => f.frame), 'the same sampled frames');
+    assert.deepEqual(
+      result.prediction.map((f: { frame: number }) => f.frame),
+      plain.detections.map((f) => f.frame),
+      'the same sampled frames',
+    );
     const a = agreement(result.prediction, plain.detections, 0.5);
     assert.ok(a.reference > 100, `the plain loop found ${a.reference} boxes`);
-    process.stderr.write(`real weights: F1 ${a.f1.toFixed(4)}, precision ${a.precision.toFixed(4)}, recall ${a.recall.toFixed(4)} (${a.matched} of ${a.found} vs ${a.reference})\n`);
-    assert.ok(a.f1 >= 0.97, `F1 ${a.f1.toFixed(4)} (precision ${a.precision.toFixed(4)}, recall ${a.recall.toFixed(4)}; ${a.matched} of ${a.found} vs ${a.reference})`);
+    process.stderr.write(
+      `real weights: F1 ${a.f1.toFixed(4)}, precision ${a.precision.toFixed(4)}, recall ${a.recall.toFixed(4)} (${a.matched} of ${a.found} vs ${a.reference})\n`,
+    );
+    assert.ok(
+      a.f1 >= 0.97,
+      `F1 ${a.f1.toFixed(4)} (precision ${a.precision.toFixed(4)}, recall ${a.recall.toFixed(4)}; ${a.matched} of ${a.found} vs ${a.reference})`,
+    );
   });
 });

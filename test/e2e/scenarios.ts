@@ -29,7 +29,11 @@ export function endToEndScenarios(target: () => string): { reference: () => Pred
     assert.ok(result.processing_time_seconds > 0);
     assert.equal(typeof result.processing_time_formatted, 'string');
     const frames = result.prediction.map((f: { frame: number }) => f.frame);
-    assert.deepEqual(frames, Array.from({ length: 20 }, (_, i) => i * 5), 'frames 0, 5, …, 95 ascending');
+    assert.deepEqual(
+      frames,
+      Array.from({ length: 20 }, (_, i) => i * 5),
+      'frames 0, 5, …, 95 ascending',
+    );
     for (const f of result.prediction) {
       for (const o of f.objects) {
         const [x1, y1, x2, y2] = o.box;
@@ -45,21 +49,32 @@ export function endToEndScenarios(target: () => string): { reference: () => Pred
     for (const f of result.prediction) {
       for (const [i, a] of f.objects.entries()) {
         // 0.46: boxes were compared before they were rounded to 0.01 px.
-        for (const b of f.objects.slice(i + 1)) if (a.class === b.class) assert.ok(iou(a.box, b.box) <= 0.46, `frame ${f.frame}: two ${a.class} boxes overlap by ${iou(a.box, b.box).toFixed(2)}: NMS keeps one`);
+        for (const b of f.objects.slice(i + 1))
+          if (a.class === b.class)
+            assert.ok(iou(a.box, b.box) <= 0.46, `frame ${f.frame}: two ${a.class} boxes overlap by ${iou(a.box, b.box).toFixed(2)}: NMS keeps one`);
       }
     }
     // Times from the stream (10 frames/s), and one identity per walking person across frames.
-    assert.deepEqual(result.prediction.map((f: { timestamp_ms: number }) => f.timestamp_ms), frames.map((n: number) => n * 100));
-    const tracked = result.prediction.flatMap((f: { objects: Array<{ track_id: number | null }> }) => f.objects.map((o) => o.track_id)).filter((t: number | null) => t !== null);
+    assert.deepEqual(
+      result.prediction.map((f: { timestamp_ms: number }) => f.timestamp_ms),
+      frames.map((n: number) => n * 100),
+    );
+    const tracked = result.prediction
+      .flatMap((f: { objects: Array<{ track_id: number | null }> }) => f.objects.map((o) => o.track_id))
+      .filter((t: number | null) => t !== null);
     assert.ok(tracked.length > 0, 'detections carry track ids');
     const people = result.tracks.filter((t: { class: string }) => t.class === 'person');
     const longLived = people.filter((t: { frames_seen: number }) => t.frames_seen >= 5);
     assert.ok(longLived.length >= 2, `people followed over ≥ 5 sampled frames: ${people.map((t: { frames_seen: number }) => t.frames_seen)}`);
-    for (const t of result.tracks) assert.equal(tracked.filter((id: number) => id === t.track_id).length, t.frames_seen, `track ${t.track_id}: frames_seen counts its detections`);
+    for (const t of result.tracks)
+      assert.equal(tracked.filter((id: number) => id === t.track_id).length, t.frames_seen, `track ${t.track_id}: frames_seen counts its detections`);
     const person = result.classes.find((c: { class: string }) => c.class === 'person');
     assert.equal(person.tracks, people.length);
     assert.ok(person.max_at_once >= 2 && person.max_at_once <= Math.max(...result.prediction.map((f: { objects: unknown[] }) => f.objects.length)));
-    assert.ok(result.segments.some((s: { class: string; start_ms: number }) => s.class === 'person' && s.start_ms === 0), 'people from the first frame');
+    assert.ok(
+      result.segments.some((s: { class: string; start_ms: number }) => s.class === 'person' && s.start_ms === 0),
+      'people from the first frame',
+    );
     const { duration_ms, ...video } = result.video;
     assert.deepEqual(video, { width: 768, height: 576, fps: 10, frame_count: 100, codec: 'h264', rotation: 0 });
     assert.ok(Math.abs(duration_ms - 10_000) <= 100, `duration ${duration_ms} ms`);
@@ -94,13 +109,23 @@ export function endToEndScenarios(target: () => string): { reference: () => Pred
     assert.equal(part.status, 206);
     assert.equal(Buffer.from(await part.arrayBuffer()).toString('latin1'), 'ftypisom', 'an MP4 (ISO base media) file');
     assert.equal(part.headers.get('content-range'), `bytes 4-11/${size}`);
-    assert.deepEqual(result.prediction.map((f: { frame: number }) => f.frame), Array.from({ length: 10 }, (_, i) => i * 10));
+    assert.deepEqual(
+      result.prediction.map((f: { frame: number }) => f.frame),
+      Array.from({ length: 10 }, (_, i) => i * 10),
+    );
     const objects = result.prediction.flatMap((f: { objects: Array<{ class: string; conf: number }> }) => f.objects);
     assert.ok(objects.length > 10, 'people found');
-    assert.ok(objects.every((o: { class: string; conf: number }) => o.class === 'person' && o.conf >= 0.5), 'only confident people');
+    assert.ok(
+      objects.every((o: { class: string; conf: number }) => o.class === 'person' && o.conf >= 0.5),
+      'only confident people',
+    );
     // The same frames of the default job (every 5th, confidence 0.45) hold more, less confident detections.
     const sameFrames = (reference ?? []).filter((f) => f.frame % 10 === 0).flatMap((f) => f.objects);
-    if (reference) assert.ok(sameFrames.some((o) => o.conf < 0.5), 'the default threshold keeps less confident ones');
+    if (reference)
+      assert.ok(
+        sameFrames.some((o) => o.conf < 0.5),
+        'the default threshold keeps less confident ones',
+      );
   });
 
   test('undecodable videos end failed with a reason, partly damaged ones ready with warnings; the service keeps serving', async () => {
@@ -138,7 +163,10 @@ export function endToEndScenarios(target: () => string): { reference: () => Pred
     }
     assert.match((await getResult(url, ids.ruined!)).reason, /^no frame of the video could be decoded/);
     // Cut at 60 %: the frames after 4.3 s are lost, 11 of its 20 sampled frames, over the default share of 0.5.
-    assert.match((await getResult(url, ids.truncated!)).reason, /^the video is too damaged: 11 of 20 sampled frames \(55 %\) could not be decoded, more than the allowed share of 0\.5 \(FRAMEWISE_MAX_DAMAGED_SHARE\): damaged at 4\.3 s, 4\.4 s–9\.9 s$/);
+    assert.match(
+      (await getResult(url, ids.truncated!)).reason,
+      /^the video is too damaged: 11 of 20 sampled frames \(55 %\) could not be decoded, more than the allowed share of 0\.5 \(FRAMEWISE_MAX_DAMAGED_SHARE\): damaged at 4\.3 s, 4\.4 s–9\.9 s$/,
+    );
     for (const [name, id] of Object.entries(partly)) {
       const r = await waitForResult(url, id, isFinished);
       assert.equal(r.status, 'ready', `${name}: ${JSON.stringify(r).slice(0, 300)}`);
@@ -180,7 +208,7 @@ export function endToEndScenarios(target: () => string): { reference: () => Pred
       const long = await uploadFile(url, await readFile(await loopOfFixture(dir, 'long.mp4', 6)), 'long.mp4', { sample_every: '2' });
       assert.equal(long.status, 200, JSON.stringify(long.body));
       // The short one arrives once the long one holds the detector.
-      for (const until = Date.now() + 60_000; ; ) {
+      for (const until = Date.now() + 60_000; ;) {
         const s: any = await (await fetch(`${url}/api/status/${long.body.event_id}`)).json();
         if (s.frames_done > 0) break;
         assert.ok(Date.now() < until, `the long job did not start: ${JSON.stringify(s)}`);
@@ -198,7 +226,10 @@ export function endToEndScenarios(target: () => string): { reference: () => Pred
       );
       const longResult = await getResult(url, long.body.event_id);
       assert.equal(longResult.prediction.length, 300);
-      assert.ok(readyAt[short.body.event_id]! < readyAt[long.body.event_id]!, `the short job was ready ${(readyAt[short.body.event_id]! - readyAt[long.body.event_id]!) / 1000} s after the long one`);
+      assert.ok(
+        readyAt[short.body.event_id]! < readyAt[long.body.event_id]!,
+        `the short job was ready ${(readyAt[short.body.event_id]! - readyAt[long.body.event_id]!) / 1000} s after the long one`,
+      );
     } finally {
       await rm(dir, { recursive: true, force: true });
     }

@@ -42,7 +42,20 @@ describe('segments, embedded: a 40 s video in 4 segments gives exactly the unspl
     assert.doesNotMatch(whole.log, /video split into segments/);
     const { prediction, tracks, classes, segments, video: meta, parameters } = split.result;
     assert.equal(prediction.length, 80);
-    assert.deepEqual(prediction.map((f: { frame: number }) => f.frame), Array.from({ length: 80 }, (_, i) => i * 5));
-    assert.deepEqual({ prediction, tracks, classes, segments, video: meta, parameters }, { prediction: whole.result.prediction, tracks: whole.result.tracks, classes: whole.result.classes, segments: whole.result.segments, video: whole.result.video, parameters: whole.result.parameters });
+    assert.deepEqual(
+      prediction.map((f: { frame: number }) => f.frame),
+      Array.from({ length: 80 }, (_, i) => i * 5),
+    );
+    assert.deepEqual(
+      { prediction, tracks, classes, segments, video: meta, parameters },
+      {
+        prediction: whole.result.prediction,
+        tracks: whole.result.tracks,
+        classes: whole.result.classes,
+        segments: whole.result.segments,
+        video: whole.result.video,
+        parameters: whole.result.parameters,
+      },
+    );
   });
 });

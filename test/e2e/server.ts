@@ -59,7 +59,12 @@ export async function startServer(dataDir: string, env: Record<string, string> =
 }
 
 /** Uploads `content` as a browser would: the option fields first, then the file. */
-export async function uploadFile(url: string, content: Buffer, filename = 'clip.mp4', fields: Record<string, string> = {}): Promise<{ status: number; body: any }> {
+export async function uploadFile(
+  url: string,
+  content: Buffer,
+  filename = 'clip.mp4',
+  fields: Record<string, string> = {},
+): Promise<{ status: number; body: any }> {
   const form = new FormData();
   for (const [k, v] of Object.entries(fields)) form.append(k, v);
   form.append('file', new Blob([content]), filename);

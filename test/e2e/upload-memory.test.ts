@@ -92,6 +92,9 @@ describe('uploads stream: server memory does not grow with the upload size', () 
     // Against this server's own start (both bundled models loaded: ~540 MiB on Node 20, ~550 on 24),
     // not an absolute figure: the refused bytes must not stay in memory.
     const growth = memory(server.proc.pid!).now - before.now;
-    assert.ok(growth < 150, `memory bounded: RSS grew by ${growth.toFixed(0)} MiB for a refused ${((LIMIT + 50 * 1024 * 1024) / 1024 ** 2).toFixed(0)} MiB upload`);
+    assert.ok(
+      growth < 150,
+      `memory bounded: RSS grew by ${growth.toFixed(0)} MiB for a refused ${((LIMIT + 50 * 1024 * 1024) / 1024 ** 2).toFixed(0)} MiB upload`,
+    );
   });
 });

@@ -34,7 +34,12 @@ describe('embedded mode: webhooks end to end', () => {
     await new Promise<void>((r) => receiver.listen(0, '127.0.0.1', r));
     hookUrl = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hooks/framewise?client=e2e`;
     dir = await mkdtemp(join(tmpdir(), 'fw-e2e-webhooks-'));
-    server = await startServer(join(dir, 'data'), { FRAMEWISE_WEBHOOK_ALLOW_PRIVATE: 'true', FRAMEWISE_WEBHOOK_SECRET: SECRET, FRAMEWISE_RETRY_BASE_MS: '200', FRAMEWISE_RETRY_CAP_MS: '400' });
+    server = await startServer(join(dir, 'data'), {
+      FRAMEWISE_WEBHOOK_ALLOW_PRIVATE: 'true',
+      FRAMEWISE_WEBHOOK_SECRET: SECRET,
+      FRAMEWISE_RETRY_BASE_MS: '200',
+      FRAMEWISE_RETRY_CAP_MS: '400',
+    });
   });
   after(async () => {
     await server?.stop();
@@ -58,7 +63,11 @@ describe('embedded mode: webhooks end to end', () => {
     assert.equal(delivered!.headers['x-framewise-event'], 'job.ready');
     assert.equal(delivered!.headers['content-type'], 'application/json');
     assert.equal(
-      verify(SECRET, { signature: delivered!.headers['x-framewise-signature'] as string, timestamp: delivered!.headers['x-framewise-timestamp'] as string, body: delivered!.body }),
+      verify(SECRET, {
+        signature: delivered!.headers['x-framewise-signature'] as string,
+        timestamp: delivered!.headers['x-framewise-timestamp'] as string,
+        body: delivered!.body,
+      }),
       true,
       'signed with the configured secret',
     );
@@ -76,7 +85,10 @@ describe('embedded mode: webhooks end to end', () => {
     assert.equal(result.prediction.length, 20);
     const viaPath = (await (await fetch(`${server.url}${body.result_url}`)).json()) as { status: string };
     assert.equal(viaPath.status, 'ready');
-    assert.ok(Math.abs(body.processing_time_seconds - result.processing_time_seconds) < 0.05, `${body.processing_time_seconds} vs ${result.processing_time_seconds}`);
+    assert.ok(
+      Math.abs(body.processing_time_seconds - result.processing_time_seconds) < 0.05,
+      `${body.processing_time_seconds} vs ${result.processing_time_seconds}`,
+    );
 
     await new Promise((r) => setTimeout(r, 1500));
     assert.equal(calls.length, 2, 'delivered: nothing more is sent');

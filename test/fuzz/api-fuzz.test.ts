@@ -47,13 +47,19 @@ function schemathesis(args: string[], cwd: string, timeoutMs = 240_000): Promise
 
 /** The options every run shares: only 5xx fail; one worker (CPython 3.11's `ast.parse` is not thread-safe under schemathesis' workers). */
 const common = (url: string) => [
-  'run', `${url}/openapi.json`,
-  '--checks', 'not_a_server_error',
-  '--max-examples', MAX_EXAMPLES,
-  '--workers', '1',
-  '--request-timeout', '15',
+  'run',
+  `${url}/openapi.json`,
+  '--checks',
+  'not_a_server_error',
+  '--max-examples',
+  MAX_EXAMPLES,
+  '--workers',
+  '1',
+  '--request-timeout',
+  '15',
   '--no-color',
-  '--generation-database', 'none',
+  '--generation-database',
+  'none',
   ...(process.env.FUZZ_SEED ? ['--seed', process.env.FUZZ_SEED] : []),
 ];
 
@@ -82,7 +88,11 @@ describe('API fuzz: schemathesis against /openapi.json, the real embedded server
     assert.equal(server.proc.exitCode, null, `the server exited:\n${server.log.slice(-20).join('\n')}`);
     assert.equal((await fetch(`${server.url}/api/health`)).status, 200);
     const errors = server.log.filter((l) => /"level":(50|60)\b/.test(l));
-    assert.deepEqual(errors.map((l) => l.slice(0, 1500)), [], `the server logged errors\n--- schemathesis ---\n${output.slice(-20_000)}`);
+    assert.deepEqual(
+      errors.map((l) => l.slice(0, 1500)),
+      [],
+      `the server logged errors\n--- schemathesis ---\n${output.slice(-20_000)}`,
+    );
   };
 
   test('every operation with generated input, valid and not: no 5xx, no crash, no error logged', { timeout: 300_000 }, async () => {

@@ -18,7 +18,25 @@ const optionText = fc.oneof(
   fc.string({ unit: 'binary', maxLength: 40 }),
   fc.double().map(String),
   fc.integer().map(String),
-  fc.constantFrom('', ' ', '0', '1', '-1', '1e3', '0x10', 'NaN', 'Infinity', 'true', 'false', 'person, car', ',,', 'https://hooks.example.com/x', 'http://user:pw@host/', 'file:///etc/passwd', 'javascript:alert(1)'),
+  fc.constantFrom(
+    '',
+    ' ',
+    '0',
+    '1',
+    '-1',
+    '1e3',
+    '0x10',
+    'NaN',
+    'Infinity',
+    'true',
+    'false',
+    'person, car',
+    ',,',
+    'https://hooks.example.com/x',
+    'http://user:pw@host/',
+    'file:///etc/passwd',
+    'javascript:alert(1)',
+  ),
 );
 
 const ctx = { model: 'centernet-coco', classesOf: () => COCO_CLASSES };
@@ -60,7 +78,18 @@ test('result queries: a cursor or time range a client made up is ERR_RESULT_QUER
 test('validation messages name what was refused, whatever its name', () => {
   fc.assert(
     fc.property(fc.string({ unit: 'binary' }), fc.constantFrom('body' as const, 'querystring' as const), (name, part) => {
-      const message = schemaErrorFormatter([{ keyword: 'additionalProperties', instancePath: '', schemaPath: '#/additionalProperties', params: { additionalProperty: name }, message: 'must NOT have additional properties' }], part).message;
+      const message = schemaErrorFormatter(
+        [
+          {
+            keyword: 'additionalProperties',
+            instancePath: '',
+            schemaPath: '#/additionalProperties',
+            params: { additionalProperty: name },
+            message: 'must NOT have additional properties',
+          },
+        ],
+        part,
+      ).message;
       assert.ok(message.includes(JSON.stringify(name.slice(0, 100))), message);
     }),
   );

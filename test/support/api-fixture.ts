@@ -47,7 +47,13 @@ export type ApiFixtureDeps = Partial<ApiDeps> | ((stores: ApiStores) => Partial<
 export async function startApiFixture(name: string, overrides: ApiFixtureDeps = {}): Promise<ApiFixture> {
   const dir = await mkdtemp(join(tmpdir(), `fw-${name}-`));
   const db = openDatabase(join(dir, 'db.sqlite'));
-  const stores: ApiStores = { dir, db, outboxDb: sqliteOutboxDatabase(db), runnerDb: sqliteRunnerDatabase(db), objects: new LocalDirObjectStore(join(dir, 'objects'), 'videos') };
+  const stores: ApiStores = {
+    dir,
+    db,
+    outboxDb: sqliteOutboxDatabase(db),
+    runnerDb: sqliteRunnerDatabase(db),
+    objects: new LocalDirObjectStore(join(dir, 'objects'), 'videos'),
+  };
   const deps: ApiDeps = {
     ...apiStores(stores.outboxDb, stores.runnerDb),
     objects: stores.objects,

@@ -15,9 +15,22 @@ export const FIXTURE = fileURLToPath(new URL('../fixtures/vtest-10s.mp4', import
 export async function clipOfFixture(dir: string, name: string, size?: string): Promise<string> {
   const file = join(dir, name);
   await run(resolveBinary('ffmpeg'), [
-    '-v', 'error', '-y', '-i', FIXTURE, '-t', '1',
+    '-v',
+    'error',
+    '-y',
+    '-i',
+    FIXTURE,
+    '-t',
+    '1',
     ...(size ? ['-vf', `scale=${size.replace('x', ':')}`] : []),
-    '-an', '-c:v', 'libx264', '-preset', 'ultrafast', '-pix_fmt', 'yuv420p', file,
+    '-an',
+    '-c:v',
+    'libx264',
+    '-preset',
+    'ultrafast',
+    '-pix_fmt',
+    'yuv420p',
+    file,
   ]);
   return file;
 }

@@ -28,7 +28,13 @@ export function scene(seed: number, frames: number, objects: number): Array<[num
   const r = rng(seed);
   const classes = ['person', 'car', 'dog'];
   const things = Array.from({ length: objects }, (_, k) => ({
-    cls: classes[k % 3]!, x: r() * 1920, y: r() * 1080, vx: (r() - 0.5) * 200, vy: (r() - 0.5) * 100, w: 30 + r() * 80, h: 40 + r() * 120,
+    cls: classes[k % 3]!,
+    x: r() * 1920,
+    y: r() * 1080,
+    vx: (r() - 0.5) * 200,
+    vy: (r() - 0.5) * 100,
+    w: 30 + r() * 80,
+    h: 40 + r() * 120,
   }));
   const out: Array<[number, DetectedObject[]]> = [];
   let ms = 0;

@@ -58,12 +58,7 @@ export function pyRepr(s: string): string {
 }
 
 /** Metadata as Ultralytics' exporter writes it (Python reprs of the values). */
-export function ultralyticsMetadata(o: {
-  names?: readonly string[];
-  imgsz?: [number, number];
-  batch?: number;
-  end2end?: boolean;
-}): Record<string, string> {
+export function ultralyticsMetadata(o: { names?: readonly string[]; imgsz?: [number, number]; batch?: number; end2end?: boolean }): Record<string, string> {
   const meta: Record<string, string> = { description: 'tiny test model', stride: '32', task: 'detect' };
   meta.batch = String(o.batch ?? 1);
   if (o.imgsz) meta.imgsz = `[${o.imgsz[0]}, ${o.imgsz[1]}]`;
@@ -99,7 +94,15 @@ export function tinyYoloModel(spec: TinyYoloSpec): Uint8Array {
   const int = onnx.AttributeProto.AttributeType.INT;
 
   const node: onnxProto.onnx.INodeProto[] = [
-    { opType: 'ReduceMean', input: [x], output: ['mean'], attribute: [{ name: 'axes', type: ints, ints: [1, 2, 3] }, { name: 'keepdims', type: int, i: 0 }] },
+    {
+      opType: 'ReduceMean',
+      input: [x],
+      output: ['mean'],
+      attribute: [
+        { name: 'axes', type: ints, ints: [1, 2, 3] },
+        { name: 'keepdims', type: int, i: 0 },
+      ],
+    },
     { opType: 'Unsqueeze', input: ['mean', 'axes12'], output: ['mean3'] },
     { opType: 'Mul', input: ['mean3', 'probe'], output: ['shift'] },
     { opType: 'Add', input: ['shift', 'table'], output: [out] },

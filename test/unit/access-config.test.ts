@@ -38,7 +38,10 @@ test('FRAMEWISE_API_KEYS: plain and hashed keys, FRAMEWISE_ADMIN_KEY as id admin
       ['admin', 'admin'],
     ],
   );
-  assert.ok(auth.keys.every((k) => k.digest.length === 32 && !('key' in k)), 'digests only');
+  assert.ok(
+    auth.keys.every((k) => k.digest.length === 32 && !('key' in k)),
+    'digests only',
+  );
   const ring = new KeyRing(auth.keys);
   assert.equal(ring.find('alice-key-0123456789')?.id, 'alice');
   assert.equal(ring.find('ops-key-0123456789ab')?.id, 'ops');
@@ -68,7 +71,10 @@ test('invalid keys stop start-up, naming FRAMEWISE_API_KEYS and never quoting a 
     ]),
     /id "a" is used twice/,
   );
-  refused({ ...keysEnv([{ id: 'admin', role: 'client', key: 'secret-secret-secret-1' }]), FRAMEWISE_ADMIN_KEY: 'secret-secret-secret-2' }, /id "admin" is used twice \(FRAMEWISE_ADMIN_KEY/);
+  refused(
+    { ...keysEnv([{ id: 'admin', role: 'client', key: 'secret-secret-secret-1' }]), FRAMEWISE_ADMIN_KEY: 'secret-secret-secret-2' },
+    /id "admin" is used twice \(FRAMEWISE_ADMIN_KEY/,
+  );
   refused(keysEnv([{ id: 'anonymous', role: 'client', key: 'secret-secret-secret' }]), /reserved/);
   refused(
     keysEnv([
@@ -85,7 +91,10 @@ test('FRAMEWISE_REQUEST_BUCKETS: comma-separated or JSON; [] refuses every reque
   assert.deepEqual(loadConfig({ FRAMEWISE_REQUEST_BUCKETS: '["clips"]', FRAMEWISE_BUCKET: 'clips' }).requestBuckets, ['clips']);
   assert.deepEqual(loadConfig({ FRAMEWISE_REQUEST_BUCKETS: '[]' }).requestBuckets, []);
   assert.deepEqual(apiAccess(loadConfig({ FRAMEWISE_REQUEST_BUCKETS: '[]' }), quiet, 'embedded').requestBuckets, []);
-  assert.throws(() => loadConfig({ FRAMEWISE_REQUEST_BUCKETS: 'videos,other' }), (e: Error) => e instanceof ConfigError && /FRAMEWISE_REQUEST_BUCKETS/.test(e.message) && /other/.test(e.message));
+  assert.throws(
+    () => loadConfig({ FRAMEWISE_REQUEST_BUCKETS: 'videos,other' }),
+    (e: Error) => e instanceof ConfigError && /FRAMEWISE_REQUEST_BUCKETS/.test(e.message) && /other/.test(e.message),
+  );
 });
 
 test('the binding rule: without keys only loopback, unless allowed; the warning says authentication is off', () => {
@@ -94,25 +103,39 @@ test('the binding rule: without keys only loopback, unless allowed; the warning 
   for (const host of ['127.0.0.1', '127.8.9.10', 'localhost', '::1']) {
     lines.length = 0;
     apiAccess(loadConfig({ FRAMEWISE_HOST: host }), log, 'embedded');
-    assert.ok(lines.some((l) => l.level === 40 && /^authentication is off/.test(l.msg)), host);
+    assert.ok(
+      lines.some((l) => l.level === 40 && /^authentication is off/.test(l.msg)),
+      host,
+    );
   }
   for (const host of ['0.0.0.0', '::', '10.0.0.5', 'framewise.example.com']) {
     assert.throws(
       () => apiAccess(loadConfig({ FRAMEWISE_HOST: host }), log, 'cluster'),
-      (e: Error) => e instanceof ConfigError && e.message.includes(host) && /FRAMEWISE_API_KEYS/.test(e.message) && /FRAMEWISE_ALLOW_UNAUTHENTICATED/.test(e.message),
+      (e: Error) =>
+        e instanceof ConfigError && e.message.includes(host) && /FRAMEWISE_API_KEYS/.test(e.message) && /FRAMEWISE_ALLOW_UNAUTHENTICATED/.test(e.message),
       host,
     );
     lines.length = 0;
     apiAccess(loadConfig({ FRAMEWISE_HOST: host, FRAMEWISE_ALLOW_UNAUTHENTICATED: 'true' }), log, 'cluster');
-    assert.ok(lines.some((l) => l.level === 40 && /^authentication is off/.test(l.msg)), `${host}, allowed`);
+    assert.ok(
+      lines.some((l) => l.level === 40 && /^authentication is off/.test(l.msg)),
+      `${host}, allowed`,
+    );
   }
   lines.length = 0;
   const keyed = loadConfig({ FRAMEWISE_HOST: '0.0.0.0', ...keysEnv([{ id: 'a', role: 'client', key: 'secret-secret-secret' }]) });
   apiAccess(keyed, log, 'embedded');
   assert.equal(lines.length, 0, 'keys: no warning');
   apiAccess(keyed, log, 'cluster');
-  assert.ok(lines.some((l) => /FRAMEWISE_SESSION_SECRET/.test(l.msg)), 'a cluster API without a shared session secret is warned');
+  assert.ok(
+    lines.some((l) => /FRAMEWISE_SESSION_SECRET/.test(l.msg)),
+    'a cluster API without a shared session secret is warned',
+  );
   lines.length = 0;
-  apiAccess(loadConfig({ FRAMEWISE_HOST: '0.0.0.0', FRAMEWISE_ADMIN_KEY: 'an-admin-key-0123456789', FRAMEWISE_SESSION_SECRET: 'x'.repeat(32) }), log, 'cluster');
+  apiAccess(
+    loadConfig({ FRAMEWISE_HOST: '0.0.0.0', FRAMEWISE_ADMIN_KEY: 'an-admin-key-0123456789', FRAMEWISE_SESSION_SECRET: 'x'.repeat(32) }),
+    log,
+    'cluster',
+  );
   assert.equal(lines.length, 0, 'FRAMEWISE_ADMIN_KEY alone is a key too');
 });

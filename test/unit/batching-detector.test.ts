@@ -39,10 +39,16 @@ test('concurrent calls are merged into full batches; each caller gets its own fr
   const d = batchingDetector(model, { maxBatch: 4, maxWaitMs: 60_000 });
   const calls = Array.from({ length: 8 }, (_, i) => d.detect([frame(i + 1)]));
   const results = await Promise.all(calls);
-  assert.deepEqual(batches, [[1, 2, 3, 4], [5, 6, 7, 8]]);
+  assert.deepEqual(batches, [
+    [1, 2, 3, 4],
+    [5, 6, 7, 8],
+  ]);
   results.forEach((r, i) => assert.deepEqual(idsOf(r), [i + 1]));
   const multi = await Promise.all([d.detect([frame(9), frame(10)]), d.detect([frame(11), frame(12)])]);
-  assert.deepEqual(multi.map(idsOf), [[9, 10], [11, 12]]);
+  assert.deepEqual(multi.map(idsOf), [
+    [9, 10],
+    [11, 12],
+  ]);
   assert.deepEqual(batches[2], [9, 10, 11, 12]);
   assert.deepEqual(await d.detect([]), []);
   assert.equal(d.name, 'fake');
@@ -71,7 +77,10 @@ test('while the model holds maxOutstanding batches, frames gather into the next 
   const d = batchingDetector(model, { maxBatch: 2, maxWaitMs: 60_000, maxOutstanding: 2 });
   const first = [1, 2, 3, 4].map((i) => d.detect([frame(i)]));
   await tick();
-  assert.deepEqual(batches, [[1, 2], [3, 4]]);
+  assert.deepEqual(batches, [
+    [1, 2],
+    [3, 4],
+  ]);
   const later = [5, 6, 7].map((i) => d.detect([frame(i)]));
   await tick();
   assert.equal(batches.length, 2, 'no third batch while two are out');

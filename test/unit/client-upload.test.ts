@@ -40,7 +40,11 @@ test('a refusal sent before the body was read ends the upload with its error, ev
   const s = await serve((_req, res) => json(res, 401, { error: { code: 'ERR_AUTH_REQUIRED', message: 'send a key' } }));
   try {
     for (let i = 0; i < 5; i++) {
-      await assert.rejects(uploadWithRetries(s.url, file, () => {}), /ERR_AUTH_REQUIRED: send a key/, `attempt ${i}`);
+      await assert.rejects(
+        uploadWithRetries(s.url, file, () => {}),
+        /ERR_AUTH_REQUIRED: send a key/,
+        `attempt ${i}`,
+      );
     }
   } finally {
     s.server.closeAllConnections();

@@ -70,7 +70,13 @@ test('results for unknown jobs are dropped', async () => {
 
 test('a malformed result is refused as malformed (never retried)', async () => {
   const runnerDb = await setup(3);
-  await assert.rejects(collectResult({ key: 'k', value: Buffer.from('{"frame":"x"}'), topic: 't', offset: '1', attempt: 1, headers: {} }, { frameCollection: runnerDb.frameCollection, log }), {
-    name: 'MalformedMessageError',
-  });
+  await assert.rejects(
+    collectResult(
+      { key: 'k', value: Buffer.from('{"frame":"x"}'), topic: 't', offset: '1', attempt: 1, headers: {} },
+      { frameCollection: runnerDb.frameCollection, log },
+    ),
+    {
+      name: 'MalformedMessageError',
+    },
+  );
 });

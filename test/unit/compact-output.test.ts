@@ -31,7 +31,10 @@ async function both(bytes: Uint8Array, batch: number, fp16: boolean): Promise<{ 
 
 const values = (t: ort.Tensor): ArrayLike<number> => (t.data instanceof Uint16Array ? halfsToFloats(t.data) : (t.data as Float32Array));
 
-for (const [layout, rows] of [['v8', V8_ROWS], ['v5', V5_ROWS]] as const) {
+for (const [layout, rows] of [
+  ['v8', V8_ROWS],
+  ['v5', V5_ROWS],
+] as const) {
   for (const fp16 of [false, true]) {
     test(`the compact output decodes to the same candidates as the full one (${layout}${fp16 ? ', float16' : ''}, batch 2)`, async () => {
       const model = tinyYoloModel({ layout, rows, batch: 'dynamic', fp16, input: { height: 64, width: 64 } });
@@ -54,5 +57,8 @@ for (const [layout, rows] of [['v8', V8_ROWS], ['v5', V5_ROWS]] as const) {
 test('where it cannot apply: end-to-end layouts, no classes, opsets before 13', () => {
   const model = tinyYoloModel({ layout: 'end2end', rows: [[1, 2, 3, 4, 0.9, 0]] });
   assert.equal(withCompactOutput(model, { output: 'output0', layout: 'end2end', classes: 80, elemType: ELEM.FLOAT }), undefined);
-  assert.equal(withCompactOutput(tinyYoloModel({ layout: 'v8', rows: V8_ROWS }), { output: 'output0', layout: 'v8', classes: 0, elemType: ELEM.FLOAT }), undefined);
+  assert.equal(
+    withCompactOutput(tinyYoloModel({ layout: 'v8', rows: V8_ROWS }), { output: 'output0', layout: 'v8', classes: 0, elemType: ELEM.FLOAT }),
+    undefined,
+  );
 });

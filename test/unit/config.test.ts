@@ -26,7 +26,10 @@ test('environment variables are read and converted; CLI overrides win', () => {
 });
 
 test('invalid values stop start-up, naming the variable', () => {
-  assert.throws(() => loadConfig({ FRAMEWISE_PORT: 'eighty' }), (e: Error) => e instanceof ConfigError && /FRAMEWISE_PORT/.test(e.message));
+  assert.throws(
+    () => loadConfig({ FRAMEWISE_PORT: 'eighty' }),
+    (e: Error) => e instanceof ConfigError && /FRAMEWISE_PORT/.test(e.message),
+  );
   assert.throws(() => loadConfig({ FRAMEWISE_CONFIDENCE: '1.5' }), /FRAMEWISE_CONFIDENCE/);
   assert.throws(() => loadConfig({ FRAMEWISE_BLUR_KSIZE: '4' }), /odd/);
   assert.throws(() => loadConfig({ FRAMEWISE_DECODE_ERRORS: 'ignore' }), /FRAMEWISE_DECODE_ERRORS/);

@@ -8,25 +8,43 @@ const index = { timeBase: { num: 1, den: 10240 }, ptsOffset: 0, pts: Float64Arra
 const decodedBut = (...gone: Array<[number, number]>) => new Set([...index.pts].filter((_, i) => !gone.some(([a, b]) => i >= a && i <= b)));
 
 test('missingRanges: runs of frames the decode lacks, with their times and sampled frames', () => {
-  assert.deepEqual(missingRanges(index, decodedBut([20, 50], [97, 97]), 0, 99, (i) => i % 5 === 0), [
-    { from_ms: 2000, to_ms: 5000, frames: 31, sampled_frames: 7 },
-    { from_ms: 9700, to_ms: 9700, frames: 1, sampled_frames: 0 },
-  ]);
-  assert.deepEqual(missingRanges(index, decodedBut([20, 50]), 30, 39, () => true), [{ from_ms: 3000, to_ms: 3900, frames: 10, sampled_frames: 10 }], 'only within the range asked');
-  assert.deepEqual(missingRanges(index, decodedBut(), 0, 99, () => true), []);
+  assert.deepEqual(
+    missingRanges(index, decodedBut([20, 50], [97, 97]), 0, 99, (i) => i % 5 === 0),
+    [
+      { from_ms: 2000, to_ms: 5000, frames: 31, sampled_frames: 7 },
+      { from_ms: 9700, to_ms: 9700, frames: 1, sampled_frames: 0 },
+    ],
+  );
+  assert.deepEqual(
+    missingRanges(index, decodedBut([20, 50]), 30, 39, () => true),
+    [{ from_ms: 3000, to_ms: 3900, frames: 10, sampled_frames: 10 }],
+    'only within the range asked',
+  );
+  assert.deepEqual(
+    missingRanges(index, decodedBut(), 0, 99, () => true),
+    [],
+  );
 });
 
-const report = (missing: number, expected: number, ranges: DamageReport['ranges']): DamageReport => ({ sampled_expected: expected, sampled_missing: missing, ranges, first_error: 'h264: Invalid NAL unit size' });
+const report = (missing: number, expected: number, ranges: DamageReport['ranges']): DamageReport => ({
+  sampled_expected: expected,
+  sampled_missing: missing,
+  ranges,
+  first_error: 'h264: Invalid NAL unit size',
+});
 const range = { from_ms: 2000, to_ms: 5000, frames: 31, sampled_frames: 7 };
 
 test('damageVerdict: within the share, a warning per range (segments’ ranges in time order)', () => {
   const later = { from_ms: 13_100, to_ms: 14_800, frames: 15, sampled_frames: 3 };
   const v = damageVerdict([report(3, 20, [later]), report(6, 20, [range])], 31, 0.5);
   assert.equal(v.failure, undefined);
-  assert.deepEqual(v.warnings.map((w) => [w.code, w.from_ms, w.to_ms, w.frames]), [
-    ['damaged_frames', 2000, 5000, 31],
-    ['damaged_frames', 13_100, 14_800, 15],
-  ]);
+  assert.deepEqual(
+    v.warnings.map((w) => [w.code, w.from_ms, w.to_ms, w.frames]),
+    [
+      ['damaged_frames', 2000, 5000, 31],
+      ['damaged_frames', 13_100, 14_800, 15],
+    ],
+  );
   assert.match(v.warnings[0]!.message, /^31 frames at 2\.0 s–5\.0 s could not be decoded/);
 });
 
@@ -39,10 +57,16 @@ test('damageVerdict: over the share, the reason names the share and the ranges; 
 });
 
 test('damageVerdict: no frame decoded fails whatever the share; concealed errors warn without a range', () => {
-  assert.match(damageVerdict([report(20, 20, [{ ...range, from_ms: 0, to_ms: 9900, frames: 100, sampled_frames: 20 }])], 0, 1).failure!, /^no frame of the video could be decoded: damaged at 0\.0 s–9\.9 s$/);
+  assert.match(
+    damageVerdict([report(20, 20, [{ ...range, from_ms: 0, to_ms: 9900, frames: 100, sampled_frames: 20 }])], 0, 1).failure!,
+    /^no frame of the video could be decoded: damaged at 0\.0 s–9\.9 s$/,
+  );
   const concealed = damageVerdict([report(0, 20, [])], 20, 0.5);
   assert.equal(concealed.failure, undefined);
-  assert.deepEqual(concealed.warnings.map((w) => [w.code, w.from_ms]), [['decode_errors', undefined]]);
+  assert.deepEqual(
+    concealed.warnings.map((w) => [w.code, w.from_ms]),
+    [['decode_errors', undefined]],
+  );
   assert.deepEqual(damageVerdict([], 20, 0.5), { warnings: [] });
 });
 

@@ -13,14 +13,23 @@ function recorder() {
   const publisher: Publisher = { publish: async (topic, messages) => void published.push({ topic, messages }), close: async () => {} };
   return { publisher, published };
 }
-const message = (attempt: number): DeliveredMessage => ({ topic: 'outbox_events', key: 'k', value: Buffer.from('{}'), headers: { event_id: 'e' }, offset: '7', attempt });
+const message = (attempt: number): DeliveredMessage => ({
+  topic: 'outbox_events',
+  key: 'k',
+  value: Buffer.from('{}'),
+  headers: { event_id: 'e' },
+  offset: '7',
+  attempt,
+});
 
 test('a failing message is retried until its last attempt, then dead-lettered with its error and given up on', async () => {
   const { publisher, published } = recorder();
   const givenUp: unknown[] = [];
-  const handler = deadLetter<object>({ publisher, log: pino({ level: 'silent' }), maxAttempts: 3, onGiveUp: async (_m, err) => void givenUp.push(err) })(async () => {
-    throw new Error('handler bug');
-  });
+  const handler = deadLetter<object>({ publisher, log: pino({ level: 'silent' }), maxAttempts: 3, onGiveUp: async (_m, err) => void givenUp.push(err) })(
+    async () => {
+      throw new Error('handler bug');
+    },
+  );
   await assert.rejects(handler(message(1), {}), /handler bug/);
   await assert.rejects(handler(message(2), {}), /handler bug/);
   await handler(message(3), {});

@@ -87,7 +87,10 @@ test('a task asking class-agnostic NMS: boxes of the kept classes suppress each 
 
 test('a task without options: the model’s defaults, every class', async () => {
   const s = stage();
-  assert.deepEqual(await run(s, headers()), FOUND.map((o) => o.class));
+  assert.deepEqual(
+    await run(s, headers()),
+    FOUND.map((o) => o.class),
+  );
   assert.deepEqual(s.calls, [undefined]);
 });
 
@@ -101,7 +104,11 @@ test('a task with malformed options fails as malformed before anything is detect
 
 test('as the stage wires it, a malformed task is dead-lettered at once and its job told the frame failed', async () => {
   const s = stage();
-  const handle = route(detectFrame, s.deps, deadLetter<DetectDeps>({ publisher: s.deps.bus, log: pino({ level: 'silent' }), maxAttempts: 5, onGiveUp: reportUndetectableFrame }));
+  const handle = route(
+    detectFrame,
+    s.deps,
+    deadLetter<DetectDeps>({ publisher: s.deps.bus, log: pino({ level: 'silent' }), maxAttempts: 5, onGiveUp: reportUndetectableFrame }),
+  );
   await handle({ key: 'e1/5', value: await jpeg(), headers: { ...headers(), classes: '["person"' }, topic: 'inference_tasks', offset: '0', attempt: 1 });
   assert.deepEqual(s.topics, [TOPICS.inferenceResults, TOPICS.deadLetters], 'first attempt: no retry');
   const result = decodeInferenceResult(s.published[0]!.value);

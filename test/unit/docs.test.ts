@@ -22,7 +22,8 @@ async function markdownFiles(dir: string): Promise<string[]> {
 
 test('docs/reference/errors.md lists every error code of the catalogue with its HTTP status', async () => {
   const text = await read('docs/reference/errors.md');
-  for (const [code, e] of Object.entries(ERRORS)) assert.ok(text.includes(`| \`${code}\` | ${e.status} |`), `${code} (${e.status}) missing from docs/reference/errors.md`);
+  for (const [code, e] of Object.entries(ERRORS))
+    assert.ok(text.includes(`| \`${code}\` | ${e.status} |`), `${code} (${e.status}) missing from docs/reference/errors.md`);
 });
 
 test('docs/reference/configuration.md is what the config schema generates (npm run build:reference)', async () => {
@@ -36,7 +37,12 @@ test('the README is a front page: at most 150 lines, the two set-up commands', a
 });
 
 test('every relative link of the README and docs/ names a file that exists, and every anchor a heading there', async () => {
-  const slug = (h: string) => h.trim().toLowerCase().replace(/[^\w\s-]/g, '').replace(/\s/g, '-');
+  const slug = (h: string) =>
+    h
+      .trim()
+      .toLowerCase()
+      .replace(/[^\w\s-]/g, '')
+      .replace(/\s/g, '-');
   for (const file of ['README.md', ...(await markdownFiles('docs'))]) {
     const text = await read(file);
     for (const [, target] of text.matchAll(/\]\(([^)\s]+)\)/g)) {

@@ -63,7 +63,13 @@ describe('runner: a job over the video limits ends failed with the limit in its 
       limits: { ...LAX, ...limits },
     };
     const id = newEventId();
-    const message: DeliveredMessage = { ...encodeOutboxEvent(videoSubmitted(id, { bucket: 'videos', object: KEY, media_type: 'video/mp4' }, TOPICS.outboxEvents, undefined)), topic: TOPICS.outboxEvents, offset: '0', attempt: 1, headers: {} };
+    const message: DeliveredMessage = {
+      ...encodeOutboxEvent(videoSubmitted(id, { bucket: 'videos', object: KEY, media_type: 'video/mp4' }, TOPICS.outboxEvents, undefined)),
+      topic: TOPICS.outboxEvents,
+      offset: '0',
+      attempt: 1,
+      headers: {},
+    };
     await extractFrames(message, deps);
     return { job: await runnerDb.jobRecords.get(id), published };
   }

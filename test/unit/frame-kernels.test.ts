@@ -31,13 +31,29 @@ function firstDifference(a: Uint8Array, b: Uint8Array): string | undefined {
   return undefined;
 }
 
-const SIZES: Array<[number, number]> = [[1, 1], [2, 1], [1, 3], [2, 2], [5, 3], [6, 7], [17, 9], [33, 2], [768, 576], [641, 359]];
+const SIZES: Array<[number, number]> = [
+  [1, 1],
+  [2, 1],
+  [1, 3],
+  [2, 2],
+  [5, 3],
+  [6, 7],
+  [17, 9],
+  [33, 2],
+  [768, 576],
+  [641, 359],
+];
 
 test('the SIMD preprocessing equals the TypeScript reference byte for byte, every size and switch', () => {
   const kernels = FrameKernels.create();
   for (const [w, h] of SIZES) {
     const frame = noise(w, h);
-    for (const [blur, contrast] of [[true, true], [true, false], [false, true], [false, false]] as const) {
+    for (const [blur, contrast] of [
+      [true, true],
+      [true, false],
+      [false, true],
+      [false, false],
+    ] as const) {
       const o = options(blur, contrast);
       const got = kernels.prepare(frame, o);
       assert.equal(firstDifference(got.data, preprocess(frame, o).data), undefined, `${w}x${h} blur=${blur} contrast=${contrast}`);
@@ -46,12 +62,24 @@ test('the SIMD preprocessing equals the TypeScript reference byte for byte, ever
   }
   // Other gains and offsets, a negative offset (convertScaleAbs takes the absolute value), saturation.
   const frame = noise(97, 31);
-  for (const [alpha, beta] of [[0.5, 0], [2, -100], [1, -255], [10, 255], [0.37, 3.3], [3.9, -100], [1.1, 0.3]] as const) {
-    assert.equal(firstDifference(kernels.prepare(frame, options(true, true, alpha, beta)).data, preprocess(frame, options(true, true, alpha, beta)).data), undefined, `alpha ${alpha} beta ${beta}`);
+  for (const [alpha, beta] of [
+    [0.5, 0],
+    [2, -100],
+    [1, -255],
+    [10, 255],
+    [0.37, 3.3],
+    [3.9, -100],
+    [1.1, 0.3],
+  ] as const) {
+    assert.equal(
+      firstDifference(kernels.prepare(frame, options(true, true, alpha, beta)).data, preprocess(frame, options(true, true, alpha, beta)).data),
+      undefined,
+      `alpha ${alpha} beta ${beta}`,
+    );
   }
 });
 
-test('the contrast takes the float32 path only where it gives the exact path\'s bytes for all 256 values', () => {
+test("the contrast takes the float32 path only where it gives the exact path's bytes for all 256 values", () => {
   const kernels = FrameKernels.create();
   // The design's 1.3 / 5 (and the identity) agree; these two do not (a product rounded to float32
   // and then a sum rounded again lands on the other side of a .5 for some byte), so they keep the
@@ -65,7 +93,14 @@ test('the contrast takes the float32 path only where it gives the exact path\'s 
 test('the SIMD resize equals the fixed-point reference, down and up, and preprocessing comes first', () => {
   const kernels = FrameKernels.create();
   const cases: Array<[number, number, number, number]> = [
-    [768, 576, 640, 480], [1920, 1080, 640, 360], [320, 240, 640, 480], [7, 5, 3, 2], [1, 1, 4, 4], [5, 9, 5, 4], [640, 480, 640, 480], [101, 67, 33, 97],
+    [768, 576, 640, 480],
+    [1920, 1080, 640, 360],
+    [320, 240, 640, 480],
+    [7, 5, 3, 2],
+    [1, 1, 4, 4],
+    [5, 9, 5, 4],
+    [640, 480, 640, 480],
+    [101, 67, 33, 97],
   ];
   for (const [sw, sh, dw, dh] of cases) {
     const frame = noise(sw, sh);
@@ -79,7 +114,7 @@ test('the SIMD resize equals the fixed-point reference, down and up, and preproc
   assert.deepEqual(frame.data, noise(768, 576).data, 'the input is never modified');
 });
 
-test('resize taps are OpenCV\'s: source centre (d + ½)·scale − ½, clamped, weights summing to 2048', () => {
+test("resize taps are OpenCV's: source centre (d + ½)·scale − ½, clamped, weights summing to 2048", () => {
   const t = linearTaps(768, 640);
   assert.deepEqual([t.index[0], t.weights[0], t.weights[1]], [0, 1843, 205]); // 0.1 → 0.9·2048, 0.1·2048
   assert.deepEqual([t.index[639], t.weights[1278], t.weights[1279]], [766, 205, 1843]); // 766.9
@@ -115,7 +150,15 @@ test('the letterboxed model input: planar RGB / 255 in float32, padded with 114 
   kernels.fillInput(0, big, { unpadWidth: 37, unpadHeight: 23, left: 2, top: 9 }, W, H, 114);
   const scaled = resizeLinearReference(big, 37, 23);
   const again = kernels.inputBatch(2, W, H);
-  for (const [x, y] of [[0, 0], [1, 9], [2, 9], [38, 31], [39, 31], [20, 20], [2, 32]] as const) {
+  for (const [x, y] of [
+    [0, 0],
+    [1, 9],
+    [2, 9],
+    [38, 31],
+    [39, 31],
+    [20, 20],
+    [2, 32],
+  ] as const) {
     const inside = x >= 2 && x < 39 && y >= 9 && y < 32;
     const want = inside ? Math.fround(scaled.data[((y - 9) * 37 + (x - 2)) * 3 + 2]! / 255) : pad;
     assert.equal(again[2 * plane + y * W + x], want, `blue at (${x}, ${y})`);

@@ -26,7 +26,10 @@ function noise(width: number, height: number): FrameImage {
 }
 
 test('a frame under the limit is encoded once, at the configured quality', async () => {
-  const { data, info } = await sharp(path.join(import.meta.dirname, '../fixtures/messi5.jpg')).removeAlpha().raw().toBuffer({ resolveWithObject: true });
+  const { data, info } = await sharp(path.join(import.meta.dirname, '../fixtures/messi5.jpg'))
+    .removeAlpha()
+    .raw()
+    .toBuffer({ resolveWithObject: true });
   const frame: FrameImage = { width: info.width, height: info.height, data };
   const jpeg = await encodeFrameWithin(codec, frame, 1_000_000);
   assert.deepEqual(jpeg, await codec.encode(frame));

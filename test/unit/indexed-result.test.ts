@@ -18,7 +18,9 @@ const framesArb = fc
     fc.record({
       gap: fc.integer({ min: 1, max: 5 }),
       timed: fc.boolean(),
-      objects: fc.array(fc.record({ c: fc.integer({ min: 0, max: 2 }), x: fc.integer({ min: 0, max: 500 }), conf: fc.integer({ min: 10, max: 99 }) }), { maxLength: 4 }),
+      objects: fc.array(fc.record({ c: fc.integer({ min: 0, max: 2 }), x: fc.integer({ min: 0, max: 500 }), conf: fc.integer({ min: 10, max: 99 }) }), {
+        maxLength: 4,
+      }),
     }),
     { maxLength: 60 },
   )
@@ -67,7 +69,10 @@ describe('IndexedResult: pages spliced from a published result held in memory', 
   });
 
   test('only the one-frame-per-line layout is indexed: an older or a cut document is not', async () => {
-    const bytes = await publish([{ frame: 0, timestamp_ms: 0, objects: [] }, { frame: 3, timestamp_ms: 300, objects: [] }]);
+    const bytes = await publish([
+      { frame: 0, timestamp_ms: 0, objects: [] },
+      { frame: 3, timestamp_ms: 300, objects: [] },
+    ]);
     assert.ok(IndexedResult.of(bytes));
     assert.equal(IndexedResult.of(Buffer.from(JSON.stringify(JSON.parse(bytes.toString())))), undefined, 'one line (the layout before paging)');
     assert.equal(IndexedResult.of(bytes.subarray(0, bytes.length - 2)), undefined, 'no closing `]}`');
@@ -95,7 +100,11 @@ describe('ResultCache', () => {
   });
 
   test('a result over a sixteenth of the cache is streamed whole on every read, and buffered only the first time', async () => {
-    const frames = Array.from({ length: 50 }, (_, i): FrameResult => ({ frame: i, timestamp_ms: i * 100, objects: [{ class: 'car', box: [1, 2, 3, 4], conf: 0.5 }] }));
+    const frames = Array.from({ length: 50 }, (_, i): FrameResult => ({
+      frame: i,
+      timestamp_ms: i * 100,
+      objects: [{ class: 'car', box: [1, 2, 3, 4], conf: 0.5 }],
+    }));
     const bytes = await publish(frames);
     const cache = new ResultCache(16 * (bytes.length - 1));
     const { opens, open } = counted(bytes);

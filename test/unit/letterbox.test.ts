@@ -8,7 +8,6 @@ function near(actual: Box | null, expected: Box, tol = 1e-9): void {
   actual.forEach((v, i) => assert.ok(Math.abs(v - expected[i]!) <= tol, `${JSON.stringify(actual)} ≠ ${JSON.stringify(expected)}`));
 }
 
-
 test('landscape and portrait frames in a non-square 64×48 input', () => {
   // 320×180: r = min(48/180, 64/320) = 0.2 → 64×36; dh = 12 → top = round(6 − 0.1) = 6.
   assert.deepEqual(letterbox(320, 180, 64, 48), { width: 320, height: 180, unpadWidth: 64, unpadHeight: 36, left: 0, top: 6 });
@@ -61,7 +60,13 @@ test('frames travel at the size the model scales them to, never larger, and lett
   assert.deepEqual(travelSize(400, 576, { width: 512, height: 512, fit: 'stretch' }), { width: 400, height: 576 }, 'stretched only when smaller on both axes');
   // Sent at its travel size, a frame lands where the whole frame would, unscaled, and its boxes scale
   // back per axis to exactly what the whole frame's letterbox gives.
-  for (const [w, h] of [[768, 576], [1000, 333], [1366, 768], [333, 1000], [4096, 2160]] as const) {
+  for (const [w, h] of [
+    [768, 576],
+    [1000, 333],
+    [1366, 768],
+    [333, 1000],
+    [4096, 2160],
+  ] as const) {
     const t = travelSize(w, h, yolo);
     const whole = letterbox(w, h, 640, 640);
     const sent = letterbox(t.width, t.height, 640, 640);

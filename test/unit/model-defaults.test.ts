@@ -8,7 +8,7 @@ const models = JSON.stringify([
   { name: 'yolo-tuned', path: '/m/b.onnx', confidence: 0.4, iou: 0.6, class_agnostic_nms: true },
 ]);
 
-test('each model has its own defaults: the bundled ones their measured ones, a YOLO model the design\'s', () => {
+test("each model has its own defaults: the bundled ones their measured ones, a YOLO model the design's", () => {
   const config = loadConfig({ FRAMEWISE_MODELS: models });
   assert.deepEqual(modelDefaults(config, 'nanodet-coco'), NANODET_DEFAULTS);
   assert.deepEqual(NANODET_DEFAULTS, { confidence: 0.45, iou: 0.45, class_agnostic_nms: false });
@@ -18,7 +18,7 @@ test('each model has its own defaults: the bundled ones their measured ones, a Y
   assert.deepEqual(YOLO_DEFAULTS, { confidence: 0.25, iou: 0.45, class_agnostic_nms: false });
 });
 
-test('a model spec\'s own fields win over the server-wide settings, which win over the catalogue', () => {
+test("a model spec's own fields win over the server-wide settings, which win over the catalogue", () => {
   const config = loadConfig({ FRAMEWISE_MODELS: models, FRAMEWISE_CONFIDENCE: '0.3', FRAMEWISE_IOU: '0.5' });
   assert.deepEqual(modelDefaults(config, 'yolo-tuned'), { confidence: 0.4, iou: 0.6, class_agnostic_nms: true });
   assert.deepEqual(modelDefaults(config, 'yolo-plain'), { confidence: 0.3, iou: 0.5, class_agnostic_nms: false });
@@ -26,7 +26,7 @@ test('a model spec\'s own fields win over the server-wide settings, which win ov
   assert.deepEqual(modelDefaults(config, 'centernet-coco'), { confidence: 0.3, iou: 0.5, class_agnostic_nms: true });
 });
 
-test('a model spec\'s thresholds are checked like every setting', () => {
+test("a model spec's thresholds are checked like every setting", () => {
   assert.throws(() => loadConfig({ FRAMEWISE_MODELS: JSON.stringify([{ name: 'y', path: '/m/a.onnx', confidence: 1.5 }]) }), /FRAMEWISE_MODELS/);
   assert.throws(() => loadConfig({ FRAMEWISE_MODELS: JSON.stringify([{ name: 'y', path: '/m/a.onnx', class_agnostic_nms: 'yes' }]) }), /FRAMEWISE_MODELS/);
 });
@@ -46,6 +46,12 @@ test('bundled model settings that cannot work stop start-up, naming the variable
   assert.throws(() => loadConfig({ FRAMEWISE_BUNDLED_MODELS: 'centernet-coco' }), /FRAMEWISE_DEFAULT_MODEL.*"nanodet-coco" is not a model \(centernet-coco\)/);
   assert.throws(() => loadConfig({ FRAMEWISE_BUNDLED_MODELS: 'yolox' }), /FRAMEWISE_BUNDLED_MODELS/);
   assert.throws(() => loadConfig({ FRAMEWISE_BUNDLED_MODELS: 'nanodet-coco,nanodet-coco' }), /FRAMEWISE_BUNDLED_MODELS/);
-  assert.throws(() => loadConfig({ FRAMEWISE_BUNDLED_MODELS: '[]', FRAMEWISE_DEFAULT_MODEL: 'x' }), /FRAMEWISE_BUNDLED_MODELS.*no bundled model and no FRAMEWISE_MODELS/);
-  assert.throws(() => loadConfig({ FRAMEWISE_MODELS: JSON.stringify([{ name: 'nanodet-coco', path: '/m/a.onnx' }]) }), /"nanodet-coco" is a bundled model's name/);
+  assert.throws(
+    () => loadConfig({ FRAMEWISE_BUNDLED_MODELS: '[]', FRAMEWISE_DEFAULT_MODEL: 'x' }),
+    /FRAMEWISE_BUNDLED_MODELS.*no bundled model and no FRAMEWISE_MODELS/,
+  );
+  assert.throws(
+    () => loadConfig({ FRAMEWISE_MODELS: JSON.stringify([{ name: 'nanodet-coco', path: '/m/a.onnx' }]) }),
+    /"nanodet-coco" is a bundled model's name/,
+  );
 });

@@ -19,7 +19,7 @@ function put(level: NanodetLevel, i: number, cls: number, score: number, bins: [
   bins.forEach((b, side) => ((level.regs as Float32Array)[i * 4 * BINS + side * BINS + b] = 30));
 }
 
-test('a cell\'s box is its centre (col + 0.5, row + 0.5 strides) minus / plus each side\'s expected distance, mapped to the frame', () => {
+test("a cell's box is its centre (col + 0.5, row + 0.5 strides) minus / plus each side's expected distance, mapped to the frame", () => {
   const l = levels();
   // Stride 8, row 2, col 3: centre (28, 20) in input pixels; sides 1, 2, 3, 1 bins = 8, 16, 24, 8 px.
   put(l[0]!, 2 * 8 + 3, 0, 0.9, [1, 2, 3, 1]);
@@ -31,7 +31,7 @@ test('a cell\'s box is its centre (col + 0.5, row + 0.5 strides) minus / plus ea
   assert.deepEqual(o!.box, [(28 - 8) * 2, 20 - 16, (28 + 24) * 2, 20 + 8]);
 });
 
-test('the distance is the softmax\'s expectation, not its arg-max', () => {
+test("the distance is the softmax's expectation, not its arg-max", () => {
   const l = levels();
   const regs = l[1]!.regs as Float32Array;
   (l[1]!.scores as Float32Array)[0 * 80 + 2] = 0.8; // stride 16, cell 0: centre (8, 8); a car
@@ -58,9 +58,20 @@ test('every class of a cell above the threshold is a candidate; class-wise NMS; 
   put(l[0]!, 11, 0, 0.7, [2, 2, 2, 2]); // one stride to the right: IoU 0.6 with the first person
   put(l[0]!, 40, 0, 0.5, [1, 1, 1, 1]); // elsewhere, exactly at the threshold
   const found = decodeNanodet(l, SIZE, SIZE, SIZE, 0.5, 0.5);
-  assert.deepEqual(found.map((o) => [o.class, o.conf]), [['person', 0.9], ['dog', 0.6], ['person', 0.5]]);
+  assert.deepEqual(
+    found.map((o) => [o.class, o.conf]),
+    [
+      ['person', 0.9],
+      ['dog', 0.6],
+      ['person', 0.5],
+    ],
+  );
   const loose = decodeNanodet(l, SIZE, SIZE, SIZE, 0.5, 0.7);
-  assert.deepEqual(loose.map((o) => o.conf), [0.9, 0.7, 0.6, 0.5], 'at IoU 0.7 the overlapping person stays');
+  assert.deepEqual(
+    loose.map((o) => o.conf),
+    [0.9, 0.7, 0.6, 0.5],
+    'at IoU 0.7 the overlapping person stays',
+  );
   assert.deepEqual(decodeNanodet(l, SIZE, SIZE, SIZE, 0.95, 0.5), []);
 });
 

@@ -76,7 +76,13 @@ describe('webhook notifier (SQLite, real HTTP)', () => {
     runnerDb = sqliteRunnerDatabase(db);
     outboxDb = sqliteOutboxDatabase(db);
     const objects = new LocalDirObjectStore(join(dir, 'objects'), 'videos');
-    api = await buildApi({ ...apiStores(outboxDb, runnerDb), objects, log, maxUploadBytes: 1000, models: { names: ['centernet-coco'], defaultModel: 'centernet-coco', defaults: (m: string) => modelDefaults({ models: [] }, m) } });
+    api = await buildApi({
+      ...apiStores(outboxDb, runnerDb),
+      objects,
+      log,
+      maxUploadBytes: 1000,
+      models: { names: ['centernet-coco'], defaultModel: 'centernet-coco', defaults: (m: string) => modelDefaults({ models: [] }, m) },
+    });
   });
   afterEach(async () => {
     for (const s of servers.splice(0)) await s.close();
@@ -103,7 +109,7 @@ describe('webhook notifier (SQLite, real HTTP)', () => {
   });
   /** Rounds until one finds nothing due after the (1 ms) backoff has passed. */
   const drain = async (d = deps()) => {
-    for (let idle = 0; idle < 3; ) {
+    for (let idle = 0; idle < 3;) {
       idle = (await notifyRound(d)) === 0 ? idle + 1 : 0;
       await new Promise((r) => setTimeout(r, 5));
     }
@@ -117,7 +123,13 @@ describe('webhook notifier (SQLite, real HTTP)', () => {
   /** A job that the runner took to `ready` at `at`. */
   const readyJob = async (webhookUrl: string | undefined, at = new Date(), store: RunnerDatabase = runnerDb) => {
     const id = randomUUID();
-    await store.jobRecords.start({ _id: id, created_at: new Date(at.getTime() - 6500), expected_frames: 1, parameters: { sample_every: 5 }, input: input(id, webhookUrl) });
+    await store.jobRecords.start({
+      _id: id,
+      created_at: new Date(at.getTime() - 6500),
+      expected_frames: 1,
+      parameters: { sample_every: 5 },
+      input: input(id, webhookUrl),
+    });
     await store.frameCollection.setTotalFrames(id, 1);
     await store.frameCollection.addFrameResult(id, { frame: 0, objects: [] });
     await store.frameCollection.markPredictable(id);
@@ -125,7 +137,11 @@ describe('webhook notifier (SQLite, real HTTP)', () => {
     return id;
   };
   /** What the sweep of undispatched jobs reads and writes. */
-  const undispatchedDeps = () => ({ jobsDeadLetters: outboxDb.jobsDeadLetters, outboxEvents: outboxDb.outboxEvents, undispatchedJobs: runnerDb.undispatchedJobs });
+  const undispatchedDeps = () => ({
+    jobsDeadLetters: outboxDb.jobsDeadLetters,
+    outboxEvents: outboxDb.outboxEvents,
+    undispatchedJobs: runnerDb.undispatchedJobs,
+  });
   const json = (c: Received) => JSON.parse(c.body) as Record<string, unknown>;
   const deliveryIds = (calls: Received[]) => calls.map((c) => c.headers['x-framewise-delivery']);
 
@@ -141,7 +157,11 @@ describe('webhook notifier (SQLite, real HTTP)', () => {
     assert.equal(call!.headers['x-framewise-event'], 'job.ready');
     const ts = Number(call!.headers['x-framewise-timestamp']);
     assert.ok(Math.abs(ts - Date.now() / 1000) < 10, `timestamp ${ts} is now`);
-    const signed = { signature: call!.headers['x-framewise-signature'] as string, timestamp: call!.headers['x-framewise-timestamp'] as string, body: call!.body };
+    const signed = {
+      signature: call!.headers['x-framewise-signature'] as string,
+      timestamp: call!.headers['x-framewise-timestamp'] as string,
+      body: call!.body,
+    };
     assert.match(signed.signature, /^sha256=[0-9a-f]{64}$/);
     assert.equal(verify(SECRET, signed), true, 'the signature verifies');
     assert.equal(verify('not-the-secret-at-all', signed), false);
@@ -260,7 +280,13 @@ describe('webhook notifier (SQLite, real HTTP)', () => {
   test('a failed job is announced with its reason, also one that failed before the runner started it', async () => {
     const r = await hook();
     const started = randomUUID();
-    await runnerDb.jobRecords.start({ _id: started, created_at: new Date(Date.now() - 2000), expected_frames: null, parameters: { sample_every: 5 }, input: input(started, `${r.url}/h`) });
+    await runnerDb.jobRecords.start({
+      _id: started,
+      created_at: new Date(Date.now() - 2000),
+      expected_frames: null,
+      parameters: { sample_every: 5 },
+      input: input(started, `${r.url}/h`),
+    });
     await runnerDb.frameCollection.markFailed(started, 'the video is damaged: moov atom not found', new Date());
     const never = randomUUID();
     await runnerDb.frameCollection.markFailed(never, 'the video videos/input/x.mp4 is not in the object store', new Date(), input(never, `${r.url}/h`));
@@ -272,7 +298,11 @@ describe('webhook notifier (SQLite, real HTTP)', () => {
     assert.equal(json(a).status, 'failed');
     assert.equal(json(a).reason, 'the video is damaged: moov atom not found');
     assert.equal(json(a).result_url, undefined);
-    assert.equal(json(byId.get(never)!).reason, 'the video a stored file is not in the object store', 'the webhook names no object key (core/client-reason.ts)');
+    assert.equal(
+      json(byId.get(never)!).reason,
+      'the video a stored file is not in the object store',
+      'the webhook names no object key (core/client-reason.ts)',
+    );
   });
 
   test('a job whose event died in the jobs outbox is announced failed; replaying the event takes the failed record back', async () => {
@@ -329,7 +359,10 @@ describe('webhook notifier (SQLite, real HTTP)', () => {
     await drain(deps({ webhook: { secret: SECRET, timeoutMs: 200, allowPrivate: true } }));
     assert.equal(slow.calls.length, 3);
     assert.equal(moved.calls.length, 3);
-    assert.ok(moved.calls.every((x) => x.path === '/h'), 'the redirect is not followed');
+    assert.ok(
+      moved.calls.every((x) => x.path === '/h'),
+      'the redirect is not followed',
+    );
     const dead = new Map((await runnerDb.notificationsDeadLetters.listDeadNotifications(10)).map((n) => [n.event_id, n]));
     assert.equal(dead.get(a)?.last_error, 'no answer within 200 ms');
     assert.equal(dead.get(b)?.last_error, 'the receiver answered HTTP 302 (redirects are not followed)');
@@ -352,7 +385,17 @@ describe('webhook notifier (SQLite, real HTTP)', () => {
     await readyJob(`${slow.url}/h`, new Date(Date.now() - 2000));
     const quick = await Promise.all(Array.from({ length: 6 }, () => readyJob(`${fast.url}/h`)));
     const stage = startNotifier(
-      { ...undispatchedDeps(), notificationsOutbox: runnerDb.notificationsOutbox, notificationsDeadLetters: runnerDb.notificationsDeadLetters, log, owner: 'stage', leaseMs: 60_000, retry: { baseMs: 60_000, capMs: 60_000, maxAttempts: 3 }, webhook: { secret: SECRET, timeoutMs: 5000, allowPrivate: true }, concurrency: 2 },
+      {
+        ...undispatchedDeps(),
+        notificationsOutbox: runnerDb.notificationsOutbox,
+        notificationsDeadLetters: runnerDb.notificationsDeadLetters,
+        log,
+        owner: 'stage',
+        leaseMs: 60_000,
+        retry: { baseMs: 60_000, capMs: 60_000, maxAttempts: 3 },
+        webhook: { secret: SECRET, timeoutMs: 5000, allowPrivate: true },
+        concurrency: 2,
+      },
       { minIntervalMs: 5, maxIntervalMs: 20 },
       { sentMs: 1e9, deadMs: 1e9, sweepMs: 60_000 },
     );

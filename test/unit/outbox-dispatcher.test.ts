@@ -40,17 +40,33 @@ function dispatcher(queue: DispatchQueue<Item>, over: Partial<Dispatcher<Item>>)
 }
 
 test('backoff doubles from the base up to the cap, with jitter between half and all of it', () => {
-  assert.equal(retryDelayMs(policy, 1, () => 0), 500);
-  assert.equal(retryDelayMs(policy, 1, () => 0.999999), 1000);
-  assert.equal(retryDelayMs(policy, 4, () => 0.999999), 8000);
-  assert.equal(retryDelayMs(policy, 20, () => 0.999999), 300_000, 'capped');
+  assert.equal(
+    retryDelayMs(policy, 1, () => 0),
+    500,
+  );
+  assert.equal(
+    retryDelayMs(policy, 1, () => 0.999999),
+    1000,
+  );
+  assert.equal(
+    retryDelayMs(policy, 4, () => 0.999999),
+    8000,
+  );
+  assert.equal(
+    retryDelayMs(policy, 20, () => 0.999999),
+    300_000,
+    'capped',
+  );
   const spread = new Set(Array.from({ length: 50 }, () => retryDelayMs(policy, 3)));
   assert.ok(spread.size > 10, 'jitter spreads retries of events that failed together');
   for (const d of spread) assert.ok(d >= 2000 && d <= 4000);
 });
 
 test('a batch is delivered at once and completed together', async () => {
-  const { queue, log } = fakeQueue([{ _id: 'a', attempts: 0 }, { _id: 'b', attempts: 0 }]);
+  const { queue, log } = fakeQueue([
+    { _id: 'a', attempts: 0 },
+    { _id: 'b', attempts: 0 },
+  ]);
   const batches: string[][] = [];
   const n = await dispatchRound(dispatcher(queue, { deliverBatch: async (is) => void batches.push(is.map((i) => i._id)) }));
   assert.equal(n, 2);
@@ -59,7 +75,11 @@ test('a batch is delivered at once and completed together', async () => {
 });
 
 test('a batch with one bad item falls back to one by one: the others are delivered, the bad one retried later', async () => {
-  const { queue, log } = fakeQueue([{ _id: 'a', attempts: 0 }, { _id: 'bad', attempts: 2 }, { _id: 'c', attempts: 0 }]);
+  const { queue, log } = fakeQueue([
+    { _id: 'a', attempts: 0 },
+    { _id: 'bad', attempts: 2 },
+    { _id: 'c', attempts: 0 },
+  ]);
   const poisoned = (ids: string[]) => {
     if (ids.includes('bad')) throw new Error('RecordTooLarge');
   };
@@ -81,9 +101,15 @@ test('the last allowed attempt dead-letters the item with its error', async () =
 });
 
 test('an outage is not the item’s fault: nothing is counted, the round fails and the items stay leased', async () => {
-  const { queue, log } = fakeQueue([{ _id: 'a', attempts: 9 }, { _id: 'b', attempts: 0 }]);
+  const { queue, log } = fakeQueue([
+    { _id: 'a', attempts: 9 },
+    { _id: 'b', attempts: 0 },
+  ]);
   const outage = Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:9092'), { code: 'ECONNREFUSED' });
-  await assert.rejects(dispatchRound(dispatcher(queue, { deliverBatch: async () => Promise.reject(outage), deliverOne: async () => Promise.reject(outage) })), /ECONNREFUSED/);
+  await assert.rejects(
+    dispatchRound(dispatcher(queue, { deliverBatch: async () => Promise.reject(outage), deliverOne: async () => Promise.reject(outage) })),
+    /ECONNREFUSED/,
+  );
   assert.deepEqual(log, [], 'no attempt counted, nothing dead-lettered');
 });
 

@@ -19,7 +19,14 @@ test('splits frames whatever the chunk boundaries', async () => {
     const chunks = [];
     for (let i = 0; i < all.length; i += size) chunks.push(all.subarray(i, i + size));
     const frames = await collect(chunks);
-    assert.deepEqual(frames.map((f) => [f.width, f.height, f.data[0], f.data.length]), [[4, 3, 1, 36], [4, 3, 2, 36], [2, 2, 3, 12]]);
+    assert.deepEqual(
+      frames.map((f) => [f.width, f.height, f.data[0], f.data.length]),
+      [
+        [4, 3, 1, 36],
+        [4, 3, 2, 36],
+        [2, 2, 3, 12],
+      ],
+    );
   }
 });
 

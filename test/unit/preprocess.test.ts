@@ -30,7 +30,12 @@ test('3×3 blur spreads an impulse as [1 2 1]ᵀ[1 2 1]/16', () => {
 });
 
 test('fixed-point kernels sum to 256 and round half up, as OpenCV’s bit-exact 8-bit blur', () => {
-  for (const k of [3, 5, 7, 9, 15, 31]) assert.equal(fixedPointKernel(k).reduce((a, b) => a + b, 0), 256, `ksize ${k}`);
+  for (const k of [3, 5, 7, 9, 15, 31])
+    assert.equal(
+      fixedPointKernel(k).reduce((a, b) => a + b, 0),
+      256,
+      `ksize ${k}`,
+    );
   assert.deepEqual([...fixedPointKernel(3)], [64, 128, 64]);
   const img = image(5, 5, (x, y) => (x === 2 && y === 2 ? 8 : 0));
   assert.equal(at(gaussianBlur(img, 3), 1, 1), 1, '8/16 = 0.5 rounds up');
@@ -57,7 +62,11 @@ test('contrast is convertScaleAbs: |v·alpha + beta| saturated, half to even', (
   assert.equal(half[3], 2); // 1.5 → 2
   assert.equal(half[5], 2); // 2.5 → 2
   assert.equal(contrastTable(1, -10)[4], 6, 'absolute value of negatives');
-  const img = applyContrast(image(2, 2, () => 10), 2, 1);
+  const img = applyContrast(
+    image(2, 2, () => 10),
+    2,
+    1,
+  );
   assert.ok(img.data.every((v) => v === 21));
 });
 
@@ -81,14 +90,22 @@ test('the fast 3×3 path equals a direct 2-D convolution (reflect-101, half up) 
   };
   let seed = 7;
   const rand = () => ((seed = (seed * 1103515245 + 12345) >>> 0) >>> 16) & 255;
-  for (const [w, h] of [[1, 1], [2, 2], [3, 5], [17, 9], [64, 1], [1, 7]] as const) {
+  for (const [w, h] of [
+    [1, 1],
+    [2, 2],
+    [3, 5],
+    [17, 9],
+    [64, 1],
+    [1, 7],
+  ] as const) {
     const img = image(w, h, () => rand());
     const out = gaussianBlur(img, 3);
     for (let y = 0; y < h; y++)
       for (let x = 0; x < w; x++)
         for (let c = 0; c < 3; c++) {
           let s = 0;
-          for (let dy = -1; dy <= 1; dy++) for (let dx = -1; dx <= 1; dx++) s += at(img, reflect(x + dx, w), reflect(y + dy, h), c) * (2 - Math.abs(dx)) * (2 - Math.abs(dy));
+          for (let dy = -1; dy <= 1; dy++)
+            for (let dx = -1; dx <= 1; dx++) s += at(img, reflect(x + dx, w), reflect(y + dy, h), c) * (2 - Math.abs(dx)) * (2 - Math.abs(dy));
           assert.equal(at(out, x, y, c), (s + 8) >> 4, `${w}×${h} at ${x},${y},${c}`);
         }
   }

@@ -20,7 +20,13 @@ const found: FrameBoxes[] = [0, 5].map((frame) => ({
 }));
 
 test('a threshold keeps the boxes of at least that confidence', () => {
-  assert.deepEqual(atThreshold(found, 0.6).map((f) => f.objects.map((x) => x.class)), [['person', 'car', 'skis'], ['person', 'car', 'skis']]);
+  assert.deepEqual(
+    atThreshold(found, 0.6).map((f) => f.objects.map((x) => x.class)),
+    [
+      ['person', 'car', 'skis'],
+      ['person', 'car', 'skis'],
+    ],
+  );
   assert.equal(SWEEP[0], 0.05);
   assert.equal(SWEEP.at(-1), 0.95);
   assert.equal(SWEEP.length, 91);
@@ -44,7 +50,7 @@ test('precision, recall and F1 per threshold, the F1-best, and cross-class suppr
   assert.equal(half.precision, 1);
 });
 
-test('per class: the reference\'s classes and the detector\'s false alarms, each with its own figures', () => {
+test("per class: the reference's classes and the detector's false alarms, each with its own figures", () => {
   const rows = perClass(atThreshold(found, 0.1), reference);
   const byClass = Object.fromEntries(rows.map((r) => [r.class, r]));
   assert.deepEqual(Object.keys(byClass).sort(), ['car', 'dog', 'person', 'skis']);

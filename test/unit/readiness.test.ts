@@ -87,7 +87,11 @@ test('without OTEL_* configuration not one OpenTelemetry module is loaded; with 
     console.log(JSON.stringify({ started, loaded }));`;
   const probe = async (env: Record<string, string>) => {
     const clean = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('OTEL_')));
-    const { stdout } = await run(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { cwd: ROOT, env: { ...clean, ...env }, timeout: 60_000 });
+    const { stdout } = await run(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
+      cwd: ROOT,
+      env: { ...clean, ...env },
+      timeout: 60_000,
+    });
     return JSON.parse(stdout.trim().split('\n').pop()!) as { started: boolean; loaded: number };
   };
   assert.deepEqual(await probe({}), { started: false, loaded: 0 });

@@ -6,7 +6,15 @@ test('a valid traceparent is kept (lower-cased); invalid ones are ignored, as th
   const valid = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01';
   assert.equal(parseTraceparent(valid), valid);
   assert.equal(parseTraceparent(valid.toUpperCase()), valid);
-  for (const bad of [undefined, '', 'garbage', '00-00000000000000000000000000000000-00f067aa0ba902b7-01', '00-4bf92f3577b34da6a3ce929d0e0e4736-0000000000000000-01', 'ff-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01', `${valid}-extra`]) {
+  for (const bad of [
+    undefined,
+    '',
+    'garbage',
+    '00-00000000000000000000000000000000-00f067aa0ba902b7-01',
+    '00-4bf92f3577b34da6a3ce929d0e0e4736-0000000000000000-01',
+    'ff-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01',
+    `${valid}-extra`,
+  ]) {
     assert.equal(parseTraceparent(bad), undefined, String(bad));
   }
 });

@@ -29,10 +29,54 @@ test('per-track summaries: first and last sighting, frames seen, the best (earli
   const { tracks } = summarize(frames, null);
   assert.deepEqual(tracks, [
     // Track 1: frames 0, 5, 15, 20; its best conf 0.9 first at frame 5 (again at 20: the earliest kept).
-    { track_id: 1, class: 'person', first_frame: 0, last_frame: 20, first_ms: ts[0], last_ms: ts[4], frames_seen: 4, best_conf: 0.9, best_box: A1, best_frame: 5 },
-    { track_id: 2, class: 'person', first_frame: 0, last_frame: 0, first_ms: ts[0], last_ms: ts[0], frames_seen: 1, best_conf: 0.8, best_box: [0, 0, 10, 10], best_frame: 0 },
-    { track_id: 3, class: 'car', first_frame: 5, last_frame: 20, first_ms: ts[1], last_ms: ts[4], frames_seen: 3, best_conf: 0.7, best_box: [5, 5, 50, 40], best_frame: 15 },
-    { track_id: 4, class: 'car', first_frame: 20, last_frame: 25, first_ms: ts[4], last_ms: ts[5], frames_seen: 2, best_conf: 0.7, best_box: [1, 2, 3, 4], best_frame: 25 },
+    {
+      track_id: 1,
+      class: 'person',
+      first_frame: 0,
+      last_frame: 20,
+      first_ms: ts[0],
+      last_ms: ts[4],
+      frames_seen: 4,
+      best_conf: 0.9,
+      best_box: A1,
+      best_frame: 5,
+    },
+    {
+      track_id: 2,
+      class: 'person',
+      first_frame: 0,
+      last_frame: 0,
+      first_ms: ts[0],
+      last_ms: ts[0],
+      frames_seen: 1,
+      best_conf: 0.8,
+      best_box: [0, 0, 10, 10],
+      best_frame: 0,
+    },
+    {
+      track_id: 3,
+      class: 'car',
+      first_frame: 5,
+      last_frame: 20,
+      first_ms: ts[1],
+      last_ms: ts[4],
+      frames_seen: 3,
+      best_conf: 0.7,
+      best_box: [5, 5, 50, 40],
+      best_frame: 15,
+    },
+    {
+      track_id: 4,
+      class: 'car',
+      first_frame: 20,
+      last_frame: 25,
+      first_ms: ts[4],
+      last_ms: ts[5],
+      frames_seen: 2,
+      best_conf: 0.7,
+      best_box: [1, 2, 3, 4],
+      best_frame: 25,
+    },
   ]);
 });
 
@@ -42,19 +86,26 @@ test('per-class summaries: distinct tracks, all detections (untracked too), most
   const present = (cls: string) => frames.filter((f) => count(cls, f) > 0);
   assert.deepEqual(classes, [
     {
-      class: 'car', tracks: 2, // ids 3 and 4
+      class: 'car',
+      tracks: 2, // ids 3 and 4
       detections: frames.reduce((n, f) => n + count('car', f), 0), // 1 + 1 + 2 + 1
       max_at_once: 2, // frame 20
-      first_ms: present('car')[0]!.timestamp_ms, last_ms: present('car').at(-1)!.timestamp_ms,
+      first_ms: present('car')[0]!.timestamp_ms,
+      last_ms: present('car').at(-1)!.timestamp_ms,
     },
     {
-      class: 'person', tracks: 2, // ids 1 and 2; the untracked detection adds no track
+      class: 'person',
+      tracks: 2, // ids 1 and 2; the untracked detection adds no track
       detections: 2 + 1 + 3 + 1,
       max_at_once: 3, // frame 15, two of them untracked
-      first_ms: ts[0], last_ms: ts[4],
+      first_ms: ts[0],
+      last_ms: ts[4],
     },
   ]);
-  assert.equal(classes[1]!.detections, frames.reduce((n, f) => n + count('person', f), 0));
+  assert.equal(
+    classes[1]!.detections,
+    frames.reduce((n, f) => n + count('person', f), 0),
+  );
 });
 
 test('segments: runs of present samples, ending at the next absent sample; the last one at the duration or one interval on', () => {
@@ -102,9 +153,18 @@ test('over a tracked busy scene the summaries agree with the frames they summari
   const { tracks, classes, segments } = summarize(tracked, lastMs + 100);
   const all = tracked.flatMap((f) => f.objects.map((o) => ({ ...o, f })));
 
-  assert.equal(classes.reduce((n, c) => n + c.detections, 0), all.length);
-  assert.equal(tracks.reduce((n, t) => n + t.frames_seen, 0), all.filter((o) => o.track_id !== null).length);
-  assert.deepEqual(tracks.map((t) => t.track_id), Array.from({ length: tracks.length }, (_, i) => i + 1));
+  assert.equal(
+    classes.reduce((n, c) => n + c.detections, 0),
+    all.length,
+  );
+  assert.equal(
+    tracks.reduce((n, t) => n + t.frames_seen, 0),
+    all.filter((o) => o.track_id !== null).length,
+  );
+  assert.deepEqual(
+    tracks.map((t) => t.track_id),
+    Array.from({ length: tracks.length }, (_, i) => i + 1),
+  );
   for (const c of classes) {
     assert.equal(c.tracks, tracks.filter((t) => t.class === c.class).length);
     assert.equal(c.max_at_once, Math.max(...tracked.map((f) => f.objects.filter((o) => o.class === c.class).length)));

@@ -100,10 +100,12 @@ test('low-confidence detections continue a tracked track (stage 2) but never sta
   // lowThreshold and a high one below newTrackThreshold start nothing.
   const elsewhere = person(800);
   const midHigh = (highThreshold + newTrackThreshold) / 2;
-  assert.deepEqual(
-    tracker.update([det(box, low), det(elsewhere, low), det(person(1200), lowThreshold / 2), det(person(1600), midHigh)], 200),
-    [1, null, null, null],
-  );
+  assert.deepEqual(tracker.update([det(box, low), det(elsewhere, low), det(person(1200), lowThreshold / 2), det(person(1600), midHigh)], 200), [
+    1,
+    null,
+    null,
+    null,
+  ]);
   assert.deepEqual(tracker.update([det(elsewhere, low)], 400), [null], 'repeated weak detections never become a track');
   // Track 1 is now lost (not detected at 400 ms): a weak detection on it does not revive it …
   assert.deepEqual(tracker.update([det(box, low)], 600), [null]);
@@ -171,7 +173,10 @@ test('variable frame rate: prediction by timestamps tracks a fast object that fr
   const times = [0, 40, 80, 120, 160, 360, 400, 800, 840, 880, 1280, 1320, 1720];
   const at = (ms: number) => [det(person(100 + 0.5 * ms))];
   const byTime = track(times.map((ms) => [ms, at(ms)] as const));
-  assert.ok(byTime.every((ids) => ids[0] === 1), JSON.stringify(byTime));
+  assert.ok(
+    byTime.every((ids) => ids[0] === 1),
+    JSON.stringify(byTime),
+  );
   // The same detections fed with evenly spaced timestamps (what counting frames amounts to) lose the
   // object at each long gap: the time-based prediction is what keeps it.
   const mean = times.at(-1)! / (times.length - 1);

@@ -35,12 +35,23 @@ test('the delivery id is a UUID v5 stable per notification, distinct per event, 
   const id = deliveryId(ref);
   assert.match(id, /^[0-9a-f]{8}-[0-9a-f]{4}-5[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
   assert.equal(deliveryId({ ...ref, occurred_at: new Date(5000) }), id, 'stable');
-  const others = [deliveryId({ ...ref, event_id: randomUUID() }), deliveryId({ ...ref, status: 'failed' }), deliveryId({ ...ref, occurred_at: new Date(5001) })];
+  const others = [
+    deliveryId({ ...ref, event_id: randomUUID() }),
+    deliveryId({ ...ref, status: 'failed' }),
+    deliveryId({ ...ref, occurred_at: new Date(5001) }),
+  ];
   assert.equal(new Set([id, ...others]).size, 4);
 });
 
 test('the body: ready has the result path and time; failed has the reason', () => {
-  const n = { event_id: randomUUID(), webhook_url: 'http://x/', occurred_at: new Date(12_345), created_at: new Date(2_000), attempts: 0, next_attempt_at: new Date(0) };
+  const n = {
+    event_id: randomUUID(),
+    webhook_url: 'http://x/',
+    occurred_at: new Date(12_345),
+    created_at: new Date(2_000),
+    attempts: 0,
+    next_attempt_at: new Date(0),
+  };
   assert.deepEqual(webhookBody({ ...n, status: 'ready' }), {
     delivery_id: deliveryId({ ...n, status: 'ready' }),
     event_id: n.event_id,

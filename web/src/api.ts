@@ -184,7 +184,7 @@ export async function fetchResult(id: string, signal?: AbortSignal): Promise<Job
   if (first.status !== 'ready') throw new ApiError(first.reason ?? `The job is ${first.status}, not ready`, 409);
   const prediction = [...(first.prediction ?? [])];
   const seen = new Set<string>();
-  for (let cursor = first.next_cursor; cursor; ) {
+  for (let cursor = first.next_cursor; cursor;) {
     // A cursor that repeats would loop forever: treat it as the end.
     if (seen.has(cursor)) break;
     seen.add(cursor);

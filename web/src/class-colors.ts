@@ -4,8 +4,22 @@
  * more classes than colours.
  */
 const PALETTE = [
-  '#e6194b', '#3cb44b', '#4363d8', '#f58231', '#911eb4', '#42d4f4', '#f032e6', '#bfef45',
-  '#ffe119', '#469990', '#9a6324', '#800000', '#808000', '#000075', '#fabed4', '#aaffc3',
+  '#e6194b',
+  '#3cb44b',
+  '#4363d8',
+  '#f58231',
+  '#911eb4',
+  '#42d4f4',
+  '#f032e6',
+  '#bfef45',
+  '#ffe119',
+  '#469990',
+  '#9a6324',
+  '#800000',
+  '#808000',
+  '#000075',
+  '#fabed4',
+  '#aaffc3',
 ] as const;
 
 export type ClassColors = ReadonlyMap<string, string>;

@@ -12,9 +12,15 @@ export function ClassSummaryTable({ classes, colors }: { classes: readonly Class
         <thead>
           <tr>
             <th scope="col">Class</th>
-            <th scope="col" class="num">Tracks</th>
-            <th scope="col" class="num">Detections</th>
-            <th scope="col" class="num">Most at once</th>
+            <th scope="col" class="num">
+              Tracks
+            </th>
+            <th scope="col" class="num">
+              Detections
+            </th>
+            <th scope="col" class="num">
+              Most at once
+            </th>
             <th scope="col">First seen</th>
             <th scope="col">Last seen</th>
           </tr>

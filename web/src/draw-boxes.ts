@@ -22,7 +22,8 @@ function normBox(o: DetectedObject, video: Pick<VideoMetadata, 'width' | 'height
 }
 
 /** `person #3 0.87`: the class, its track (if one took it) and the confidence. */
-export const boxLabel = (o: DetectedObject): string => `${o.class}${o.track_id !== null && o.track_id !== undefined ? ` #${o.track_id}` : ''} ${formatConf(o.conf)}`;
+export const boxLabel = (o: DetectedObject): string =>
+  `${o.class}${o.track_id !== null && o.track_id !== undefined ? ` #${o.track_id}` : ''} ${formatConf(o.conf)}`;
 
 /**
  * Clears the canvas and draws the shown objects: a rectangle in the class's colour and a label on

@@ -38,9 +38,7 @@ export function JobList({ data, error, selected, live, onSelect }: Props) {
   const ops = data ? [...data.operations].reverse() : [];
   return (
     <section class="card" aria-labelledby="jobs-heading">
-      <h2 id="jobs-heading">
-        Jobs {data && <span class="muted">({data.total})</span>}
-      </h2>
+      <h2 id="jobs-heading">Jobs {data && <span class="muted">({data.total})</span>}</h2>
       {error && (
         <p class="error" role="alert">
           The job list could not be refreshed: {error}
@@ -63,7 +61,12 @@ export function JobList({ data, error, selected, live, onSelect }: Props) {
             </thead>
             <tbody>
               {ops.slice(0, MAX_ROWS).map((op) => (
-                <tr key={op.video_id} data-job={op.video_id} data-status={(op.video_id === selected ? live?.status : undefined) ?? op.status_code} class={op.video_id === selected ? 'selected' : undefined}>
+                <tr
+                  key={op.video_id}
+                  data-job={op.video_id}
+                  data-status={(op.video_id === selected ? live?.status : undefined) ?? op.status_code}
+                  class={op.video_id === selected ? 'selected' : undefined}
+                >
                   <td>
                     <code title={op.video_id}>{shortId(op.video_id)}</code>
                   </td>
@@ -72,7 +75,13 @@ export function JobList({ data, error, selected, live, onSelect }: Props) {
                   </td>
                   <td>{op.processing_time_formatted}</td>
                   <td>
-                    <button type="button" class="secondary" onClick={() => onSelect(op.video_id)} aria-pressed={op.video_id === selected} aria-label={`View job ${op.video_id}`}>
+                    <button
+                      type="button"
+                      class="secondary"
+                      onClick={() => onSelect(op.video_id)}
+                      aria-pressed={op.video_id === selected}
+                      aria-label={`View job ${op.video_id}`}
+                    >
                       View
                     </button>
                   </td>

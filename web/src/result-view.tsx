@@ -93,7 +93,14 @@ export function ResultView({ id, result }: { id: string; result: JobResult }) {
       <section aria-labelledby="timeline-heading">
         <h3 id="timeline-heading">Timeline</h3>
         {result.segments ? (
-          <Timeline classes={classes.map((c) => c.name)} segments={result.segments} durationMs={durationMs} currentMs={currentMs} colors={colors} onSeek={seek} />
+          <Timeline
+            classes={classes.map((c) => c.name)}
+            segments={result.segments}
+            durationMs={durationMs}
+            currentMs={currentMs}
+            colors={colors}
+            onSeek={seek}
+          />
         ) : (
           <p class="muted">This server sends no segments.</p>
         )}

@@ -27,8 +27,12 @@ export function TrackTable({ tracks, colors, onSeek }: Props) {
             <th scope="col">Class</th>
             <th scope="col">First seen</th>
             <th scope="col">Last seen</th>
-            <th scope="col" class="num">Frames</th>
-            <th scope="col" class="num">Best conf.</th>
+            <th scope="col" class="num">
+              Frames
+            </th>
+            <th scope="col" class="num">
+              Best conf.
+            </th>
           </tr>
         </thead>
         <tbody>

@@ -85,10 +85,12 @@ export function UploadForm({ onUploaded }: { onUploaded(id: string): void }) {
           <fieldset class="sampling">
             <legend>Sampling</legend>
             <label class="inline">
-              <input type="radio" name="sampling" value="every" checked={options.sampling === 'every'} onChange={() => set('sampling', 'every')} /> every N frames
+              <input type="radio" name="sampling" value="every" checked={options.sampling === 'every'} onChange={() => set('sampling', 'every')} /> every N
+              frames
             </label>
             <label class="inline">
-              <input type="radio" name="sampling" value="fps" checked={options.sampling === 'fps'} onChange={() => set('sampling', 'fps')} /> N frames per second
+              <input type="radio" name="sampling" value="fps" checked={options.sampling === 'fps'} onChange={() => set('sampling', 'fps')} /> N frames per
+              second
             </label>
             <label>
               N
@@ -105,19 +107,43 @@ export function UploadForm({ onUploaded }: { onUploaded(id: string): void }) {
           </fieldset>
           <label>
             Confidence (0–1)
-            <input type="number" name="confidence" min={0} max={1} step={0.01} placeholder={chosen ? `default ${chosen.confidence}` : 'server default'} value={options.confidence} onInput={(e) => set('confidence', e.currentTarget.value)} />
+            <input
+              type="number"
+              name="confidence"
+              min={0}
+              max={1}
+              step={0.01}
+              placeholder={chosen ? `default ${chosen.confidence}` : 'server default'}
+              value={options.confidence}
+              onInput={(e) => set('confidence', e.currentTarget.value)}
+            />
           </label>
           <label>
             IoU (0–1)
-            <input type="number" name="iou" min={0} max={1} step={0.01} placeholder={chosen ? `default ${chosen.iou}` : 'server default'} value={options.iou} onInput={(e) => set('iou', e.currentTarget.value)} />
+            <input
+              type="number"
+              name="iou"
+              min={0}
+              max={1}
+              step={0.01}
+              placeholder={chosen ? `default ${chosen.iou}` : 'server default'}
+              value={options.iou}
+              onInput={(e) => set('iou', e.currentTarget.value)}
+            />
           </label>
           <label class="wide">
             Classes to keep
-            <input type="text" name="classes" placeholder="all; or e.g. person, car" value={options.classes} onInput={(e) => set('classes', e.currentTarget.value)} />
+            <input
+              type="text"
+              name="classes"
+              placeholder="all; or e.g. person, car"
+              value={options.classes}
+              onInput={(e) => set('classes', e.currentTarget.value)}
+            />
           </label>
           <label class="inline wide">
-            <input type="checkbox" name="annotate" checked={options.annotate} onChange={(e) => set('annotate', e.currentTarget.checked)} /> Also make an annotated video
-            (boxes burnt in)
+            <input type="checkbox" name="annotate" checked={options.annotate} onChange={(e) => set('annotate', e.currentTarget.checked)} /> Also make an
+            annotated video (boxes burnt in)
           </label>
         </div>
         <div class="actions">

@@ -95,7 +95,8 @@ export function VideoOverlay({ src, frames, filter, colors, video, videoRef, onT
     };
     const onStill = () => draw();
     const onTimeUpdate = () => latest.current.onTime(v.currentTime * 1000);
-    const onVideoError = () => latest.current.onError('The browser could not play this video (missing or in a format it cannot decode); the tables and timeline still apply.');
+    const onVideoError = () =>
+      latest.current.onError('The browser could not play this video (missing or in a format it cannot decode); the tables and timeline still apply.');
     const events: [string, () => void][] = [
       ['play', onPlay],
       ['seeked', onStill],
@@ -125,7 +126,15 @@ export function VideoOverlay({ src, frames, filter, colors, video, videoRef, onT
   const aspect = video?.width && video.height ? `${video.width} / ${video.height}` : undefined;
   return (
     <div class="player">
-      <video ref={videoRef} src={src} controls playsInline preload="auto" style={aspect ? { aspectRatio: aspect } : undefined} aria-label="The uploaded video" />
+      <video
+        ref={videoRef}
+        src={src}
+        controls
+        playsInline
+        preload="auto"
+        style={aspect ? { aspectRatio: aspect } : undefined}
+        aria-label="The uploaded video"
+      />
       <canvas ref={canvasRef} class="overlay" aria-hidden="true" data-testid="overlay" />
     </div>
   );

@@ -231,7 +231,11 @@ class KafkaSubscription {
     const headers: Record<string, string> = {};
     for (const [k, v] of m.headers) headers[k.toString()] = v.toString();
     const message = { topic: m.topic, key: m.key?.toString() ?? '', value: m.value ?? Buffer.alloc(0), headers, offset: `${m.partition}:${m.offset}` };
-    return deliverUntilHandled(this.handler, message, { baseMs: this.opts.retryBaseMs ?? 200, maxMs: this.opts.retryMaxMs ?? 10_000, stop: this.stopSignal.signal });
+    return deliverUntilHandled(this.handler, message, {
+      baseMs: this.opts.retryBaseMs ?? 200,
+      maxMs: this.opts.retryMaxMs ?? 10_000,
+      stop: this.stopSignal.signal,
+    });
   }
 
   /** Lag on the partitions assigned to this member (unassigned ones report -1 and are skipped). */

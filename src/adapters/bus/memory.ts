@@ -148,7 +148,11 @@ class GroupState {
       }
       this.running++;
       const message = { topic: this.topic, key: p.message.key, value: p.message.value, headers: p.message.headers ?? {}, offset: String(p.offset) };
-      const run = deliverUntilHandled(this.handler, message, { baseMs: this.opts.retryBaseMs ?? 200, maxMs: this.opts.retryMaxMs ?? 10_000, stop: this.stopSignal.signal }).then((handled) => {
+      const run = deliverUntilHandled(this.handler, message, {
+        baseMs: this.opts.retryBaseMs ?? 200,
+        maxMs: this.opts.retryMaxMs ?? 10_000,
+        stop: this.stopSignal.signal,
+      }).then((handled) => {
         this.running--;
         if (handled) this.onHandled(p);
         this.pump();

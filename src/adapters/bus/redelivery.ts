@@ -15,11 +15,7 @@ export interface RedeliveryOptions {
  * skipping: bounding attempts is the dead-letter middleware's job. Returns false when the
  * subscription stopped first; the message then stays uncommitted and is redelivered later.
  */
-export async function deliverUntilHandled(
-  handler: MessageHandler,
-  message: Omit<DeliveredMessage, 'attempt'>,
-  opts: RedeliveryOptions,
-): Promise<boolean> {
+export async function deliverUntilHandled(handler: MessageHandler, message: Omit<DeliveredMessage, 'attempt'>, opts: RedeliveryOptions): Promise<boolean> {
   for (let attempt = 1; ; attempt++) {
     try {
       await handler({ ...message, attempt });

@@ -77,8 +77,10 @@ export class SqliteLogBus implements Publisher, Subscriber {
 
   /** Messages not yet committed by `group` on `topic` (consumer lag). */
   lag(topic: string, group: string): number {
-    const row = prepared(this.db, 'SELECT COUNT(*) AS n FROM bus_messages WHERE topic = ? AND id > COALESCE((SELECT committed FROM bus_offsets WHERE group_id = ? AND topic = ?), 0)')
-      .get(topic, group, topic) as { n: number };
+    const row = prepared(
+      this.db,
+      'SELECT COUNT(*) AS n FROM bus_messages WHERE topic = ? AND id > COALESCE((SELECT committed FROM bus_offsets WHERE group_id = ? AND topic = ?), 0)',
+    ).get(topic, group, topic) as { n: number };
     return row.n;
   }
 
@@ -111,8 +113,7 @@ class Subscription {
 
   private committed(): number {
     const row = prepared(this.db, 'SELECT committed FROM bus_offsets WHERE group_id = ? AND topic = ?').get(this.group, this.topic) as
-      | { committed: number }
-      | undefined;
+      { committed: number } | undefined;
     return row?.committed ?? 0;
   }
 
@@ -162,7 +163,11 @@ class Subscription {
 
   private deliver(row: Row): Promise<boolean> {
     const message = { topic: this.topic, key: row.key, value: row.value, headers: JSON.parse(row.headers) as Record<string, string>, offset: String(row.id) };
-    return deliverUntilHandled(this.handler, message, { baseMs: this.opts.retryBaseMs ?? 200, maxMs: this.opts.retryMaxMs ?? 10_000, stop: this.stopSignal.signal });
+    return deliverUntilHandled(this.handler, message, {
+      baseMs: this.opts.retryBaseMs ?? 200,
+      maxMs: this.opts.retryMaxMs ?? 10_000,
+      stop: this.stopSignal.signal,
+    });
   }
 
   /** Commits the highest offset below which every fetched message is done; trims the log. */
@@ -171,8 +176,10 @@ class Subscription {
     while (this.window.length > 0 && this.window[0]!.done) upTo = this.window.shift()!.id;
     if (upTo === undefined) return;
     prepared(this.db, 'UPDATE bus_offsets SET committed = ? WHERE group_id = ? AND topic = ? AND committed < ?').run(upTo, this.group, this.topic, upTo);
-    prepared(this.db, 'DELETE FROM bus_messages WHERE topic = ? AND id <= (SELECT MIN(committed) FROM bus_offsets WHERE topic = ?)')
-      .run(this.topic, this.topic);
+    prepared(this.db, 'DELETE FROM bus_messages WHERE topic = ? AND id <= (SELECT MIN(committed) FROM bus_offsets WHERE topic = ?)').run(
+      this.topic,
+      this.topic,
+    );
   }
 
   async stop(): Promise<void> {

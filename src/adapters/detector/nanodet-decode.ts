@@ -66,7 +66,8 @@ export function decodeNanodet(levels: readonly NanodetLevel[], size: number, wid
     const cells = grid * grid;
     if (scores.length !== cells * classes) throw new Error(`stride ${stride}: ${scores.length} scores, expected ${cells}×${classes}`);
     const perCell = regs.length / cells;
-    if (!Number.isInteger(perCell) || perCell % 4 !== 0 || perCell < 4) throw new Error(`stride ${stride}: ${regs.length} box values do not divide into ${cells} cells × 4 sides`);
+    if (!Number.isInteger(perCell) || perCell % 4 !== 0 || perCell < 4)
+      throw new Error(`stride ${stride}: ${regs.length} box values do not divide into ${cells} cells × 4 sides`);
     const bins = perCell / 4;
     for (let i = 0; i < cells; i++) {
       let any = false;

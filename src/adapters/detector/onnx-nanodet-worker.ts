@@ -83,7 +83,11 @@ serveDetector(async (data: OnnxNanodetWorkerData) => {
       for (let i = 0; i < plane; i++) to[i] = from[i]! * gain - offset;
     }
     const out = await session.run({ [input.name]: new ort.Tensor('float32', normalised, [1, 3, size, size]) }, fetches);
-    const levels: NanodetLevel[] = outputs.map((o) => ({ stride: o.stride, scores: out[o.scores]!.data as Float32Array, regs: out[o.regs]!.data as Float32Array }));
+    const levels: NanodetLevel[] = outputs.map((o) => ({
+      stride: o.stride,
+      scores: out[o.scores]!.data as Float32Array,
+      regs: out[o.regs]!.data as Float32Array,
+    }));
     return decodeNanodet(levels, size, frame.width, frame.height, t.confidence, t.iou);
   };
 

@@ -64,7 +64,8 @@ export class SharpFrameCodec implements FrameCodec {
     if (bytes.length >= LEGACY_RAW_HEADER && bytes.subarray(0, LEGACY_RAW_MAGIC.length).equals(LEGACY_RAW_MAGIC)) {
       const width = bytes.readUInt32LE(LEGACY_RAW_MAGIC.length);
       const height = bytes.readUInt32LE(LEGACY_RAW_MAGIC.length + 4);
-      if (width === 0 || height === 0 || bytes.length !== LEGACY_RAW_HEADER + width * height * 3) throw new Error(`raw frame of ${bytes.length} bytes does not hold ${width}x${height} RGB`);
+      if (width === 0 || height === 0 || bytes.length !== LEGACY_RAW_HEADER + width * height * 3)
+        throw new Error(`raw frame of ${bytes.length} bytes does not hold ${width}x${height} RGB`);
       return { width, height, data: new Uint8Array(bytes.buffer, bytes.byteOffset + LEGACY_RAW_HEADER, width * height * 3) };
     }
     const { data, info } = await sharp(bytes).removeAlpha().raw().toBuffer({ resolveWithObject: true });

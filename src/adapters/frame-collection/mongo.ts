@@ -1,6 +1,14 @@
 import type { Filter } from 'mongodb';
 import type { MongoRunnerCollections } from '../mongo/runner-collections.js';
-import { FRESH_NOTIFICATION, ASKS_FOR_WEBHOOK, isDuplicate, onlyDuplicates, pendingNotification, segmentTotalId, type StoredRecord } from '../mongo/runner-documents.js';
+import {
+  FRESH_NOTIFICATION,
+  ASKS_FOR_WEBHOOK,
+  isDuplicate,
+  onlyDuplicates,
+  pendingNotification,
+  segmentTotalId,
+  type StoredRecord,
+} from '../mongo/runner-documents.js';
 import type { FrameCollection } from '../../ports/frame-collection.js';
 import { allFramesIn, type RunnerRecord, type VideoRef } from '../../core/job.js';
 import type { FrameResult } from '../../core/types.js';
@@ -56,7 +64,10 @@ export class MongoFrameCollection implements FrameCollection {
         // From here on, new results start the next batch (queued behind this write).
         this.resultBatches.delete(jobId);
         try {
-          const record = await this.addFrameResultsNow(jobId, batch.map((b) => b.result));
+          const record = await this.addFrameResultsNow(
+            jobId,
+            batch.map((b) => b.result),
+          );
           for (const b of batch) b.resolve(record);
         } catch (err) {
           for (const b of batch) b.reject(err);
@@ -81,13 +92,21 @@ export class MongoFrameCollection implements FrameCollection {
       await this.db.frames.insertMany(docs, { ordered: false });
       // One command that counts and reads back (FerretDB looks the record up by `_id` for
       // findAndModify, where an update with a second condition scans every record).
-      counted = await this.db.records.findOneAndUpdate({ _id: jobId, status: 'processing' }, { $inc: { received_frames: docs.length }, $set: { updated_at: new Date() } }, { returnDocument: 'after' });
+      counted = await this.db.records.findOneAndUpdate(
+        { _id: jobId, status: 'processing' },
+        { $inc: { received_frames: docs.length }, $set: { updated_at: new Date() } },
+        { returnDocument: 'after' },
+      );
     } catch (err) {
       if (!onlyDuplicates(err)) throw err;
       // Some were stored already: count what is stored (a crash may also have fallen between a
       // result's insert and its count).
       const stored = await this.db.frames.countDocuments({ job_id: jobId });
-      counted = await this.db.records.findOneAndUpdate({ _id: jobId, status: 'processing' }, { $max: { received_frames: stored }, $set: { updated_at: new Date() } }, { returnDocument: 'after' });
+      counted = await this.db.records.findOneAndUpdate(
+        { _id: jobId, status: 'processing' },
+        { $max: { received_frames: stored }, $set: { updated_at: new Date() } },
+        { returnDocument: 'after' },
+      );
     }
     // Not processing (ended meanwhile, or unknown): the record as it is.
     return counted ? (await this.db.withTotals([counted]))[0] : this.db.record(jobId);
@@ -102,13 +121,19 @@ export class MongoFrameCollection implements FrameCollection {
     // read followed by an update conditional on `processing` is safe without $expr.
     const r = await this.db.record(jobId);
     if (!r || r.status !== 'processing' || !allFramesIn(r)) return false;
-    const u = await this.db.records.updateOne({ _id: jobId, status: 'processing' }, { $set: { status: 'predictable', total_frames: r.total_frames, updated_at: new Date() } });
+    const u = await this.db.records.updateOne(
+      { _id: jobId, status: 'processing' },
+      { $set: { status: 'predictable', total_frames: r.total_frames, updated_at: new Date() } },
+    );
     if (u.modifiedCount === 1) await this.db.publishable.raise();
     return u.modifiedCount === 1;
   }
 
   async *frameResults(jobId: string): AsyncIterable<FrameResult> {
-    const cursor = this.db.frames.find({ job_id: jobId }, { projection: { _id: 0, frame: 1, timestamp_ms: 1, objects: 1, model: 1 } }).sort({ frame: 1 }).batchSize(500);
+    const cursor = this.db.frames
+      .find({ job_id: jobId }, { projection: { _id: 0, frame: 1, timestamp_ms: 1, objects: 1, model: 1 } })
+      .sort({ frame: 1 })
+      .batchSize(500);
     for await (const d of cursor) {
       yield {
         frame: d.frame,
@@ -120,7 +145,13 @@ export class MongoFrameCollection implements FrameCollection {
   }
 
   async claimStalled(stalledBefore: Date, now: Date, limit: number): Promise<RunnerRecord[]> {
-    const stalled = await this.db.withTotals(await this.db.records.find({ status: 'processing', updated_at: { $lt: stalledBefore } }).sort({ updated_at: 1, _id: 1 }).limit(limit).toArray());
+    const stalled = await this.db.withTotals(
+      await this.db.records
+        .find({ status: 'processing', updated_at: { $lt: stalledBefore } })
+        .sort({ updated_at: 1, _id: 1 })
+        .limit(limit)
+        .toArray(),
+    );
     // The lease key names this stall (the job and the `updated_at` it stalled at): of several
     // sweepers exactly one wins it, and the next stall of the job is a new key.
     const keys = stalled.map((d) => `stall:${d._id}:${d.updated_at.getTime()}`);
@@ -131,7 +162,10 @@ export class MongoFrameCollection implements FrameCollection {
       // No result has arrived for the stall timeout, so no collector is counting: the stored frames
       // are the truth, and a count a lost update left behind catches up here.
       const stored = await this.db.frames.countDocuments({ job_id: d._id });
-      await this.db.records.updateOne({ _id: d._id, status: 'processing' }, { $set: { updated_at: now }, $inc: { drives: 1 }, $max: { received_frames: stored } });
+      await this.db.records.updateOne(
+        { _id: d._id, status: 'processing' },
+        { $set: { updated_at: now }, $inc: { drives: 1 }, $max: { received_frames: stored } },
+      );
       claimed.push({ ...d, updated_at: now, drives: (d.drives ?? 0) + 1, received_frames: Math.max(d.received_frames, stored) });
     }
     return claimed;
@@ -144,7 +178,10 @@ export class MongoFrameCollection implements FrameCollection {
   private async markFailedNow(jobId: string, reason: string, at: Date, input?: VideoRef): Promise<boolean> {
     const active: Filter<StoredRecord> = { _id: jobId, status: { $in: ['processing', 'predictable'] } };
     const failed = { status: 'failed' as const, error: reason, failed_at: at, updated_at: at };
-    if ((await this.db.records.updateOne({ ...active, ...ASKS_FOR_WEBHOOK }, { $set: { ...failed, ...pendingNotification(at) }, $unset: FRESH_NOTIFICATION })).modifiedCount === 1) {
+    if (
+      (await this.db.records.updateOne({ ...active, ...ASKS_FOR_WEBHOOK }, { $set: { ...failed, ...pendingNotification(at) }, $unset: FRESH_NOTIFICATION }))
+        .modifiedCount === 1
+    ) {
       await this.db.notifiable.raise(at);
       return true;
     }

@@ -17,12 +17,27 @@ export class SqliteFrameCollection implements FrameCollection {
       if (!r || r.status !== 'processing') return;
       const segments = r.segments ?? 1;
       if (segments <= 1) {
-        prepared(this.db, "UPDATE runner_predictions SET total_frames = ?, updated_at = ? WHERE _id = ? AND status = 'processing'").run(total, Date.now(), jobId);
+        prepared(this.db, "UPDATE runner_predictions SET total_frames = ?, updated_at = ? WHERE _id = ? AND status = 'processing'").run(
+          total,
+          Date.now(),
+          jobId,
+        );
         return;
       }
-      prepared(this.db, 'INSERT INTO segment_totals (job_id, segment, total) VALUES (?, ?, ?) ON CONFLICT (job_id, segment) DO UPDATE SET total = excluded.total').run(jobId, segment, total);
-      const sum = prepared(this.db, 'SELECT COUNT(*) AS n, SUM(total) AS frames FROM segment_totals WHERE job_id = ? AND segment < ?').get(jobId, segments) as { n: number; frames: number };
-      if (sum.n === segments) prepared(this.db, "UPDATE runner_predictions SET total_frames = ?, updated_at = ? WHERE _id = ? AND status = 'processing'").run(sum.frames, Date.now(), jobId);
+      prepared(
+        this.db,
+        'INSERT INTO segment_totals (job_id, segment, total) VALUES (?, ?, ?) ON CONFLICT (job_id, segment) DO UPDATE SET total = excluded.total',
+      ).run(jobId, segment, total);
+      const sum = prepared(this.db, 'SELECT COUNT(*) AS n, SUM(total) AS frames FROM segment_totals WHERE job_id = ? AND segment < ?').get(jobId, segments) as {
+        n: number;
+        frames: number;
+      };
+      if (sum.n === segments)
+        prepared(this.db, "UPDATE runner_predictions SET total_frames = ?, updated_at = ? WHERE _id = ? AND status = 'processing'").run(
+          sum.frames,
+          Date.now(),
+          jobId,
+        );
     })();
     return recordOf(this.db, jobId);
   }
@@ -30,11 +45,15 @@ export class SqliteFrameCollection implements FrameCollection {
   private readonly addFrame = (jobId: string, result: FrameResult): RunnerRecord | undefined => {
     const record = recordOf(this.db, jobId);
     if (!record || record.status !== 'processing') return record;
-    const ins = prepared(this.db, 'INSERT INTO frame_results (job_id, frame, objects, model, timestamp_ms) VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING')
-      .run(jobId, result.frame, JSON.stringify(result.objects), result.model ? JSON.stringify(result.model) : null, result.timestamp_ms ?? null);
+    const ins = prepared(this.db, 'INSERT INTO frame_results (job_id, frame, objects, model, timestamp_ms) VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING').run(
+      jobId,
+      result.frame,
+      JSON.stringify(result.objects),
+      result.model ? JSON.stringify(result.model) : null,
+      result.timestamp_ms ?? null,
+    );
     if (ins.changes === 0) return record; // a redelivered result: already counted
-    prepared(this.db, 'UPDATE runner_predictions SET received_frames = received_frames + 1, updated_at = ? WHERE _id = ?')
-      .run(Date.now(), jobId);
+    prepared(this.db, 'UPDATE runner_predictions SET received_frames = received_frames + 1, updated_at = ? WHERE _id = ?').run(Date.now(), jobId);
     return recordOf(this.db, jobId);
   };
 
@@ -53,11 +72,11 @@ export class SqliteFrameCollection implements FrameCollection {
   }
 
   async markPredictable(jobId: string): Promise<boolean> {
-    const r = prepared(this.db, 
-        `UPDATE runner_predictions SET status = 'predictable', updated_at = ?
+    const r = prepared(
+      this.db,
+      `UPDATE runner_predictions SET status = 'predictable', updated_at = ?
          WHERE _id = ? AND status = 'processing' AND total_frames IS NOT NULL AND received_frames >= total_frames`,
-      )
-      .run(Date.now(), jobId);
+    ).run(Date.now(), jobId);
     return r.changes === 1;
   }
 
@@ -82,8 +101,10 @@ export class SqliteFrameCollection implements FrameCollection {
 
   async claimStalled(stalledBefore: Date, now: Date, limit: number): Promise<RunnerRecord[]> {
     return this.db.transaction(() => {
-      const rows = prepared(this.db, "SELECT * FROM runner_predictions WHERE status = 'processing' AND updated_at < ? ORDER BY updated_at, _id LIMIT ?")
-        .all(stalledBefore.getTime(), limit) as RunnerRow[];
+      const rows = prepared(this.db, "SELECT * FROM runner_predictions WHERE status = 'processing' AND updated_at < ? ORDER BY updated_at, _id LIMIT ?").all(
+        stalledBefore.getTime(),
+        limit,
+      ) as RunnerRow[];
       const bump = prepared(this.db, 'UPDATE runner_predictions SET updated_at = ?, drives = drives + 1 WHERE _id = ?');
       for (const r of rows) bump.run(now.getTime(), r._id);
       return rows.map((r) => ({ ...toRecord(r), updated_at: now, drives: r.drives + 1 }));
@@ -91,15 +112,15 @@ export class SqliteFrameCollection implements FrameCollection {
   }
 
   async markFailed(jobId: string, reason: string, at: Date, input?: VideoRef): Promise<boolean> {
-    const r = prepared(this.db, 
-        `INSERT INTO runner_predictions (_id, status, parameters, created_at, updated_at, failed_at, error, input, webhook_status, webhook_next_at)
+    const r = prepared(
+      this.db,
+      `INSERT INTO runner_predictions (_id, status, parameters, created_at, updated_at, failed_at, error, input, webhook_status, webhook_next_at)
          VALUES (?, 'failed', '{}', ?, ?, ?, ?, ?, ?, ?)
          ON CONFLICT (_id) DO UPDATE SET status = 'failed', failed_at = excluded.failed_at,
            updated_at = excluded.updated_at, error = excluded.error, input = COALESCE(input, excluded.input),
            ${notifyIfAsked('COALESCE(input, excluded.input)', 'excluded.failed_at')}
          WHERE runner_predictions.status IN ('processing', 'predictable')`,
-      )
-      .run(jobId, at.getTime(), at.getTime(), at.getTime(), reason, input ? JSON.stringify(input) : null, initialWebhookStatus(input), at.getTime());
+    ).run(jobId, at.getTime(), at.getTime(), at.getTime(), reason, input ? JSON.stringify(input) : null, initialWebhookStatus(input), at.getTime());
     return r.changes === 1;
   }
 }

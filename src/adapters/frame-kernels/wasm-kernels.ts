@@ -27,7 +27,20 @@ const wasm = (globalThis as unknown as { WebAssembly: WasmApi }).WebAssembly;
 interface KernelExports {
   memory: WasmMemory;
   preprocess(src: number, dst: number, rows: number, w: number, h: number, blur: number, contrast: number, alpha: number, beta: number, float32: number): void;
-  resizeLinear(src: number, sw: number, sh: number, dst: number, dw: number, dh: number, blocks: number, count: number, per: number, yofs: number, ybeta: number, hrows: number): void;
+  resizeLinear(
+    src: number,
+    sw: number,
+    sh: number,
+    dst: number,
+    dw: number,
+    dh: number,
+    blocks: number,
+    count: number,
+    per: number,
+    yofs: number,
+    ybeta: number,
+    hrows: number,
+  ): void;
   fillInput(src: number, fw: number, fh: number, dst: number, w: number, h: number, left: number, top: number, pad: number): void;
 }
 
@@ -197,7 +210,10 @@ export class FrameKernels {
       const dst = src + align(n) + GUARD;
       this.ensure(dst + align(n) + GUARD);
       const run = (float32: boolean): Uint8Array => {
-        this.bytes().set(Uint8Array.from({ length: n }, (_, i) => i & 255), src);
+        this.bytes().set(
+          Uint8Array.from({ length: n }, (_, i) => i & 255),
+          src,
+        );
         this.k.preprocess(src, dst, 0, n / 3, 1, 0, 1, alpha, beta, float32 ? 1 : 0);
         return this.bytes().slice(dst, dst + 256);
       };

@@ -27,13 +27,18 @@ export function parseFfmpegVersion(path: string, firstLine: string, now = new Da
   const year = yearText ? Number(yearText) : undefined;
   const bundled = /node_modules[\\/]@ff(?:mpeg|probe)-installer[\\/]/.test(path);
   const old = year !== undefined && now.getUTCFullYear() - year > MAX_AGE_YEARS;
-  const reasons = [bundled ? 'the npm fallback build' : undefined, old ? `built in ${year}, unmaintained` : year === undefined ? 'of unknown age' : undefined].filter(Boolean);
+  const reasons = [
+    bundled ? 'the npm fallback build' : undefined,
+    old ? `built in ${year}, unmaintained` : year === undefined ? 'of unknown age' : undefined,
+  ].filter(Boolean);
   return {
     path,
     version,
     year,
     ...(bundled || old || year === undefined
-      ? { warning: `ffmpeg ${version} (${reasons.join(', ')}) parses every uploaded video: install a maintained one (scripts/ffmpeg.sh installs the distribution's on Debian and Ubuntu) or set FFMPEG_PATH / FFPROBE_PATH` }
+      ? {
+          warning: `ffmpeg ${version} (${reasons.join(', ')}) parses every uploaded video: install a maintained one (scripts/ffmpeg.sh installs the distribution's on Debian and Ubuntu) or set FFMPEG_PATH / FFPROBE_PATH`,
+        }
       : {}),
   };
 }

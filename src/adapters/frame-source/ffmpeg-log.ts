@@ -51,7 +51,10 @@ export class FfmpegLog {
    */
   receivedSignal: number | undefined;
 
-  constructor(stderr: Readable, private readonly opts: FfmpegLogOptions = {}) {
+  constructor(
+    stderr: Readable,
+    private readonly opts: FfmpegLogOptions = {},
+  ) {
     const lines = createInterface({ input: stderr, crlfDelay: Infinity });
     lines.on('line', (line) => this.line(line));
     lines.once('close', () => {

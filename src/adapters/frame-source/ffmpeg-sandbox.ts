@@ -26,7 +26,18 @@ export const INPUT_PROTOCOLS = 'file,pipe';
 
 /** Demuxers that open what their input names (other files, URLs, devices, scripts): never allowed. */
 export const NESTED_INPUT_DEMUXERS: ReadonlySet<string> = new Set([
-  'hls', 'applehttp', 'dash', 'imf', 'concat', 'sdp', 'rtsp', 'rtp', 'avisynth', 'vapoursynth', 'dvdvideo', 'lavfi',
+  'hls',
+  'applehttp',
+  'dash',
+  'imf',
+  'concat',
+  'sdp',
+  'rtsp',
+  'rtp',
+  'avisynth',
+  'vapoursynth',
+  'dvdvideo',
+  'lavfi',
 ]);
 
 export interface ResourceLimits {
@@ -125,7 +136,9 @@ export class FfmpegSandbox {
       const stderr = String((err as { stderr?: string }).stderr ?? '');
       // Only prlimit's own failure counts: ffmpeg failing to start under a tiny limit is the limit working.
       if (/^prlimit:/m.test(stderr) || (err as { code?: unknown }).code === 'ENOENT') {
-        this.warnOnce(`prlimit cannot apply ffmpeg's resource limits (${limits}): ${stderr.trim().split('\n')[0] ?? (err as Error).message}; ffmpeg runs without them`);
+        this.warnOnce(
+          `prlimit cannot apply ffmpeg's resource limits (${limits}): ${stderr.trim().split('\n')[0] ?? (err as Error).message}; ffmpeg runs without them`,
+        );
         return undefined;
       }
     }

@@ -84,7 +84,9 @@ function noFrame(log: FfmpegLog): VideoDecodeError {
 
 function damaged(stderr: string, k: number): VideoDecodeError {
   const lines = stderr.trim().split('\n').filter(Boolean);
-  return new VideoDecodeError(`the video is damaged: decoding errors near sampled frame ${k} (${lines.length} error lines; first: ${clean(lines[0] ?? '')})`.slice(0, 600));
+  return new VideoDecodeError(
+    `the video is damaged: decoding errors near sampled frame ${k} (${lines.length} error lines; first: ${clean(lines[0] ?? '')})`.slice(0, 600),
+  );
 }
 
 /** Decodes with ffmpeg in a child process: frames arrive as PPM on a pipe, one at a time. */
@@ -97,14 +99,25 @@ export class FfmpegFrameSource implements FrameSource {
   constructor(private readonly opts: FfmpegOptions) {
     this.ffmpeg = resolveBinary('ffmpeg', opts.ffmpegPath);
     this.ffprobe = resolveBinary('ffprobe', opts.ffprobePath);
-    this.sandbox = new FfmpegSandbox({ ...(opts.limits ? { limits: opts.limits } : {}), ...(opts.prlimitPath ? { prlimitPath: opts.prlimitPath } : {}), ...(opts.warn ? { warn: opts.warn } : {}) });
+    this.sandbox = new FfmpegSandbox({
+      ...(opts.limits ? { limits: opts.limits } : {}),
+      ...(opts.prlimitPath ? { prlimitPath: opts.prlimitPath } : {}),
+      ...(opts.warn ? { warn: opts.warn } : {}),
+    });
   }
 
   async probe(path: string): Promise<VideoInfo> {
     const timeoutMs = this.opts.probeTimeoutMs ?? 30_000;
     const args = [
-      '-v', 'error', ...(await this.sandbox.inputOptions(this.ffprobe)),
-      '-print_format', 'json', '-show_format', '-show_streams', '-select_streams', 'v:0',
+      '-v',
+      'error',
+      ...(await this.sandbox.inputOptions(this.ffprobe)),
+      '-print_format',
+      'json',
+      '-show_format',
+      '-show_streams',
+      '-select_streams',
+      'v:0',
       // `file:` so that a path is never read as another protocol's URL.
       `file:${path}`,
     ];
@@ -140,7 +153,11 @@ export class FfmpegFrameSource implements FrameSource {
   async index(path: string): Promise<VideoIndex | undefined> {
     const timeoutMs = this.opts.probeTimeoutMs ?? 30_000;
     const input = [...(await this.sandbox.inputOptions(this.ffprobe)), `file:${path}`];
-    const head = await this.sandbox.command(this.ffprobe, ['-v', 'error', ...input.slice(0, -1), '-select_streams', 'v:0', '-show_entries', 'stream=time_base:format=start_time', '-of', 'json', input.at(-1)!], timeoutMs / 1000);
+    const head = await this.sandbox.command(
+      this.ffprobe,
+      ['-v', 'error', ...input.slice(0, -1), '-select_streams', 'v:0', '-show_entries', 'stream=time_base:format=start_time', '-of', 'json', input.at(-1)!],
+      timeoutMs / 1000,
+    );
     let timeBase: { num: number; den: number };
     let startUs = 0;
     try {
@@ -155,7 +172,11 @@ export class FfmpegFrameSource implements FrameSource {
       throw this.probeFailure(err, timeoutMs);
     }
     // Every packet's timestamp and flags (K: keyframe, D: discarded by the demuxer: never output).
-    const list = await this.sandbox.command(this.ffprobe, ['-v', 'error', ...input.slice(0, -1), '-select_streams', 'v:0', '-show_entries', 'packet=pts,flags', '-of', 'csv=p=0', input.at(-1)!], timeoutMs / 1000);
+    const list = await this.sandbox.command(
+      this.ffprobe,
+      ['-v', 'error', ...input.slice(0, -1), '-select_streams', 'v:0', '-show_entries', 'packet=pts,flags', '-of', 'csv=p=0', input.at(-1)!],
+      timeoutMs / 1000,
+    );
     const child = spawn(list.file, list.args, { stdio: ['ignore', 'pipe', 'pipe'] });
     const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
     let stderr = '';
@@ -234,21 +255,35 @@ export class FfmpegFrameSource implements FrameSource {
     const decoded = strict ? '' : `${DECODED_SHOWINFO},`;
     const args = [
       // Level-tagged lines: showinfo's frame times (info) apart from decoding errors.
-      '-hide_banner', '-nostdin', '-nostats', '-loglevel', 'level+info',
-      '-threads', String(this.opts.threads ?? 0),
+      '-hide_banner',
+      '-nostdin',
+      '-nostats',
+      '-loglevel',
+      'level+info',
+      '-threads',
+      String(this.opts.threads ?? 0),
       // ffmpeg exits 69 when over 2/3 of the frames fail to decode: tolerating, the share is the job's to judge.
       ...(strict ? [] : ['-max_error_rate', '1']),
       ...(await this.sandbox.inputOptions(this.ffmpeg)),
       // A segment: the stream's own timestamps (its frames are chosen by them), and a seek to its
       // keyframe that keeps whatever the decoder outputs from there (the range select decides).
       ...(segment ? ['-copyts', ...(segment.seekSeconds > 0 ? ['-noaccurate_seek', '-ss', segment.seekSeconds.toFixed(6)] : [])] : []),
-      '-i', `file:${path}`,
-      '-map', '0:v:0',
+      '-i',
+      `file:${path}`,
+      '-map',
+      '0:v:0',
       // Sampling happens inside ffmpeg, so unsampled frames never cross the pipe; showinfo logs
       // each sampled frame's presentation time (right for variable frame rate too).
-      '-vf', segment ? `${segmentRange(segment)},${decoded}select=not(mod(n+${segment.firstFrame}\\,${every})),${SAMPLED_SHOWINFO}` : `${decoded}select=not(mod(n\\,${every})),${SAMPLED_SHOWINFO}`,
+      '-vf',
+      segment
+        ? `${segmentRange(segment)},${decoded}select=not(mod(n+${segment.firstFrame}\\,${every})),${SAMPLED_SHOWINFO}`
+        : `${decoded}select=not(mod(n\\,${every})),${SAMPLED_SHOWINFO}`,
       ...(await this.passthroughFlag()),
-      '-f', 'image2pipe', '-c:v', 'ppm', 'pipe:1',
+      '-f',
+      'image2pipe',
+      '-c:v',
+      'ppm',
+      'pipe:1',
     ];
     const command = await this.sandbox.command(this.ffmpeg, args);
     const child = spawn(command.file, command.args, { stdio: ['ignore', 'pipe', 'pipe'] });
@@ -325,7 +360,10 @@ export class FfmpegFrameSource implements FrameSource {
         // of input stream … after EOF"): tolerating, that is damage (a segment's, or the whole video's).
         const undecodable = !strict && !limit && !broken && given === 0 && /Error while decoding stream/.test(log.errors);
         if (undecodable && !segment) throw noFrame(log);
-        if (!undecodable) throw new VideoDecodeError(`decoding failed after ${k} sampled frames: ${limit ?? (lastLines(log.errors) || broken?.message || `ffmpeg exited with ${exit.code}`)}`);
+        if (!undecodable)
+          throw new VideoDecodeError(
+            `decoding failed after ${k} sampled frames: ${limit ?? (lastLines(log.errors) || broken?.message || `ffmpeg exited with ${exit.code}`)}`,
+          );
       }
       if (strict && log.errors.trim()) throw damaged(log.errors, k);
       // Errors after the last sampled frame: damage all the same (frames after it may be missing).
@@ -370,7 +408,15 @@ function lowerBound(sorted: Float64Array, v: number): number {
  * nothing of the frames after the last decoded one, and counts none of them. Without an index
  * (a stream without timestamps) only the errors are known.
  */
-function damageReport(index: VideoIndex | undefined, log: FfmpegLog, every: number, given: number, segment: FrameReadOptions['segment'], ranToEnd: boolean, stated?: VideoInfo): DamageReport {
+function damageReport(
+  index: VideoIndex | undefined,
+  log: FfmpegLog,
+  every: number,
+  given: number,
+  segment: FrameReadOptions['segment'],
+  ranToEnd: boolean,
+  stated?: VideoInfo,
+): DamageReport {
   const first_error = clean(log.firstError).slice(0, 300);
   if (!index) return { sampled_expected: given, sampled_missing: 0, ranges: [], first_error };
   const shift = segment ? 0 : index.ptsOffset;
@@ -416,7 +462,12 @@ function segmentRange(segment: NonNullable<FrameReadOptions['segment']>): string
 }
 
 /** A segment's decode did not give the frames its index promised. */
-function segmentMismatch(segment: NonNullable<FrameReadOptions['segment']>, frame: number | undefined, got: number | undefined, want: number | undefined): VideoDecodeError {
+function segmentMismatch(
+  segment: NonNullable<FrameReadOptions['segment']>,
+  frame: number | undefined,
+  got: number | undefined,
+  want: number | undefined,
+): VideoDecodeError {
   return new VideoDecodeError(
     `the video cannot be split at its keyframes: in segment ${segment.segment}, frame ${frame ?? '?'} decoded ${got === undefined ? 'missing' : `at timestamp ${got}`} where the container lists ${want === undefined ? 'no frame' : `timestamp ${want}`} (a damaged or unusual stream)`,
   );

@@ -16,7 +16,17 @@ export class SqliteJobRecords implements JobRecords {
       this.db,
       `INSERT INTO runner_predictions (_id, status, expected_frames, parameters, created_at, updated_at, input, video, traceparent, segments)
          VALUES (?, 'processing', ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (_id) DO NOTHING`,
-    ).run(s._id, s.expected_frames, JSON.stringify(s.parameters), s.created_at.getTime(), now, s.input ? JSON.stringify(s.input) : null, s.video ? JSON.stringify(s.video) : null, s.traceparent ?? null, s.segments ?? 1);
+    ).run(
+      s._id,
+      s.expected_frames,
+      JSON.stringify(s.parameters),
+      s.created_at.getTime(),
+      now,
+      s.input ? JSON.stringify(s.input) : null,
+      s.video ? JSON.stringify(s.video) : null,
+      s.traceparent ?? null,
+      s.segments ?? 1,
+    );
     return recordOf(this.db, s._id)!;
   }
 
@@ -35,14 +45,14 @@ export class SqliteJobRecords implements JobRecords {
 
   async countActive(owner: string, dispatched: readonly string[]): Promise<number> {
     const ids = JSON.stringify(dispatched);
-    const row = prepared(this.db, 
-        `SELECT
+    const row = prepared(
+      this.db,
+      `SELECT
            (SELECT COUNT(*) FROM (SELECT DISTINCT value AS id FROM json_each(?)) d LEFT JOIN runner_predictions r ON r._id = d.id
              WHERE r._id IS NULL OR r.status IN ('processing', 'predictable'))
          + (SELECT COUNT(*) FROM runner_predictions WHERE json_extract(input, '$.owner') = ? AND status IN ('processing', 'predictable')
              AND _id NOT IN (SELECT value FROM json_each(?))) AS n`,
-      )
-      .get(ids, owner, ids) as { n: number };
+    ).get(ids, owner, ids) as { n: number };
     return row.n;
   }
 

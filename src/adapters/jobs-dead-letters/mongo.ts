@@ -12,7 +12,10 @@ export class MongoJobsDeadLetters implements JobsDeadLetters {
   }
 
   async replay(id: string, at: Date): Promise<boolean> {
-    const r = await this.db.outbox.updateOne({ _id: id, status: 'dead' }, { $set: { status: 'new', attempts: 0, next_attempt_at: at }, $unset: { dead_at: '' } });
+    const r = await this.db.outbox.updateOne(
+      { _id: id, status: 'dead' },
+      { $set: { status: 'new', attempts: 0, next_attempt_at: at }, $unset: { dead_at: '' } },
+    );
     return r.modifiedCount === 1;
   }
 

@@ -14,8 +14,10 @@ export class SqliteJobsDeadLetters implements JobsDeadLetters {
   }
 
   async replay(id: string, at: Date): Promise<boolean> {
-    const r = prepared(this.db, "UPDATE outbox SET status = 'new', attempts = 0, next_attempt_at = ?, dead_at = NULL WHERE _id = ? AND status = 'dead'")
-      .run(at.getTime(), id);
+    const r = prepared(this.db, "UPDATE outbox SET status = 'new', attempts = 0, next_attempt_at = ?, dead_at = NULL WHERE _id = ? AND status = 'dead'").run(
+      at.getTime(),
+      id,
+    );
     return r.changes === 1;
   }
 

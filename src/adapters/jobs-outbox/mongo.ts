@@ -62,7 +62,14 @@ export class MongoJobsOutbox implements JobsOutbox {
    */
   async claimDue(c: Claim): Promise<OutboxEvent[]> {
     const claimable: Filter<OutboxDoc> = { status: 'new', next_attempt_at: { $lte: c.now }, $or: [{ lease_until: { $lte: c.now } }, { lease_owner: c.owner }] };
-    const due = async (limit: number) => (await this.db.outbox.find(claimable, { projection: { _id: 1 } }).sort({ created_at: 1, _id: 1 }).limit(limit).toArray()).map((d) => d._id);
+    const due = async (limit: number) =>
+      (
+        await this.db.outbox
+          .find(claimable, { projection: { _id: 1 } })
+          .sort({ created_at: 1, _id: 1 })
+          .limit(limit)
+          .toArray()
+      ).map((d) => d._id);
     let candidates = await due(c.limit);
     if (candidates.length === 0) return [];
     const others = await this.db.leases.heldByOthers(c.owner, c.now);
@@ -71,7 +78,10 @@ export class MongoJobsOutbox implements JobsOutbox {
     const until = new Date(c.now.getTime() + c.leaseMs);
     const won = [...(await this.db.leases.take(candidates, c.owner, c.now, until))];
     if (won.length === 0) return [];
-    const docs = await this.db.outbox.find({ _id: { $in: won }, status: 'new' }).sort({ created_at: 1, _id: 1 }).toArray();
+    const docs = await this.db.outbox
+      .find({ _id: { $in: won }, status: 'new' })
+      .sort({ created_at: 1, _id: 1 })
+      .toArray();
     this.db.remember(docs);
     return docs.map(clean);
   }
@@ -82,7 +92,10 @@ export class MongoJobsOutbox implements JobsOutbox {
     const known = ids.map((id) => this.db.claimed.get(id)).filter((d) => d !== undefined);
     const missing = ids.filter((id) => !this.db.claimed.has(id));
     const read = missing.length > 0 ? await this.db.outbox.find({ _id: { $in: missing } }).toArray() : [];
-    const moved = await this.db.archive([...known, ...read].filter((d) => d.status === 'new'), at);
+    const moved = await this.db.archive(
+      [...known, ...read].filter((d) => d.status === 'new'),
+      at,
+    );
     for (const id of ids) this.db.claimed.delete(id);
     return moved;
   }

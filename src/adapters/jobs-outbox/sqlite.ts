@@ -12,11 +12,22 @@ export class SqliteJobsOutbox implements JobsOutbox {
 
   async insert(e: NewOutboxEvent, idempotencyKey?: string): Promise<void> {
     try {
-      prepared(this.db, 
-          `INSERT INTO outbox (_id, event_type, aggregate_type, aggregate_id, topic, status, payload, created_at, next_attempt_at, traceparent, idempotency_key)
+      prepared(
+        this.db,
+        `INSERT INTO outbox (_id, event_type, aggregate_type, aggregate_id, topic, status, payload, created_at, next_attempt_at, traceparent, idempotency_key)
            VALUES (?, ?, ?, ?, ?, 'new', ?, ?, ?, ?, ?)`,
-        )
-        .run(e._id, e.event_type, e.aggregate_type, e.aggregate_id, e.topic, JSON.stringify(e.payload), e.created_at.getTime(), e.created_at.getTime(), e.traceparent ?? null, idempotencyKey ?? null);
+      ).run(
+        e._id,
+        e.event_type,
+        e.aggregate_type,
+        e.aggregate_id,
+        e.topic,
+        JSON.stringify(e.payload),
+        e.created_at.getTime(),
+        e.created_at.getTime(),
+        e.traceparent ?? null,
+        idempotencyKey ?? null,
+      );
     } catch (err) {
       if (idempotencyKey !== undefined && (err as { code?: string }).code === 'SQLITE_CONSTRAINT_UNIQUE' && /idempotency_key/.test(String(err))) {
         throw new DuplicateIdempotencyKeyError(idempotencyKey);
@@ -40,14 +51,18 @@ export class SqliteJobsOutbox implements JobsOutbox {
   }
 
   async recordFailure(id: string, error: string, nextAttemptAt: Date): Promise<boolean> {
-    const r = prepared(this.db, "UPDATE outbox SET attempts = attempts + 1, last_error = ?, next_attempt_at = ?, lease_until = 0, lease_owner = NULL WHERE _id = ? AND status = 'new'")
-      .run(error, nextAttemptAt.getTime(), id);
+    const r = prepared(
+      this.db,
+      "UPDATE outbox SET attempts = attempts + 1, last_error = ?, next_attempt_at = ?, lease_until = 0, lease_owner = NULL WHERE _id = ? AND status = 'new'",
+    ).run(error, nextAttemptAt.getTime(), id);
     return r.changes === 1;
   }
 
   async markDead(id: string, error: string, at: Date): Promise<boolean> {
-    const r = prepared(this.db, "UPDATE outbox SET status = 'dead', attempts = attempts + 1, last_error = ?, dead_at = ?, lease_until = 0, lease_owner = NULL WHERE _id = ? AND status = 'new'")
-      .run(error, at.getTime(), id);
+    const r = prepared(
+      this.db,
+      "UPDATE outbox SET status = 'dead', attempts = attempts + 1, last_error = ?, dead_at = ?, lease_until = 0, lease_owner = NULL WHERE _id = ? AND status = 'new'",
+    ).run(error, at.getTime(), id);
     return r.changes === 1;
   }
 }

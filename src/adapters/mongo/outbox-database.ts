@@ -6,5 +6,9 @@ import { MongoOutboxEvents } from '../outbox-events/mongo.js';
 
 /** Every jobs-outbox port on one process's `MongoOutboxCollections` (they share its claimed-events cache). */
 export function mongoOutboxDatabase(collections: MongoOutboxCollections): OutboxDatabase {
-  return { jobsOutbox: new MongoJobsOutbox(collections), jobsDeadLetters: new MongoJobsDeadLetters(collections), outboxEvents: new MongoOutboxEvents(collections) };
+  return {
+    jobsOutbox: new MongoJobsOutbox(collections),
+    jobsDeadLetters: new MongoJobsDeadLetters(collections),
+    outboxEvents: new MongoOutboxEvents(collections),
+  };
 }

@@ -3,7 +3,17 @@ import type { Claim, RunnerRecord } from '../../core/job.js';
 import { MongoLeases } from './lease-claims.js';
 import { PerKeyQueue } from './per-key-queue.js';
 import { ClaimSignal } from './claim-signal.js';
-import { ASKS_FOR_WEBHOOK, FRESH_NOTIFICATION, normalize, pendingNotification, segmentTotalId, totalIds, type FrameDoc, type StoredRecord, type TotalDoc } from './runner-documents.js';
+import {
+  ASKS_FOR_WEBHOOK,
+  FRESH_NOTIFICATION,
+  normalize,
+  pendingNotification,
+  segmentTotalId,
+  totalIds,
+  type FrameDoc,
+  type StoredRecord,
+  type TotalDoc,
+} from './runner-documents.js';
 
 /**
  * `runner_db` in MongoDB (also FerretDB), shared by every runner port's adapter of one process:
@@ -77,7 +87,8 @@ export class MongoRunnerCollections {
   async withTotals(docs: StoredRecord[]): Promise<RunnerRecord[]> {
     const open = docs.filter((d) => d.status === 'processing');
     const ids = open.flatMap((d) => totalIds(d._id, d.segments));
-    const totals = ids.length === 0 ? [] : ids.length === 1 ? await this.totals.find({ _id: ids[0]! }).toArray() : await this.totals.find({ _id: { $in: ids } }).toArray();
+    const totals =
+      ids.length === 0 ? [] : ids.length === 1 ? await this.totals.find({ _id: ids[0]! }).toArray() : await this.totals.find({ _id: { $in: ids } }).toArray();
     const byId = new Map(totals.map((t) => [t._id, t.total]));
     return docs.map((d) => {
       const r = normalize(d)!;
@@ -122,12 +133,22 @@ export class MongoRunnerCollections {
     );
     if (candidates.length === 0) return [];
     const until = new Date(c.now.getTime() + c.leaseMs);
-    const won = [...(await this.leases.take(candidates.map((d) => `${prefix}${d._id}`), c.owner, c.now, until))].map((k) => k.slice(prefix.length));
+    const won = [
+      ...(await this.leases.take(
+        candidates.map((d) => `${prefix}${d._id}`),
+        c.owner,
+        c.now,
+        until,
+      )),
+    ].map((k) => k.slice(prefix.length));
     if (won.length === 0) return [];
     // Should the winner die holding them, the work is claimable again when the leases expire.
     await signal.raise(until);
     await this.records.updateMany({ _id: { $in: won } }, { $set: { [fields.until]: until, [fields.owner]: c.owner } as MatchKeysAndValues<StoredRecord> });
-    return this.records.find({ _id: { $in: won }, ...state }).sort({ created_at: 1, _id: 1 }).toArray();
+    return this.records
+      .find({ _id: { $in: won }, ...state })
+      .sort({ created_at: 1, _id: 1 })
+      .toArray();
   }
 
   /**
@@ -136,8 +157,15 @@ export class MongoRunnerCollections {
    * Two conditional updates, each atomic on its own: the first matches only a record that asks for
    * a webhook, and a record's input never changes once it is started, so exactly one can apply.
    */
-  async finalize(filter: Filter<StoredRecord>, update: { $set: MatchKeysAndValues<StoredRecord>; $inc?: Record<string, number>; $unset?: Record<string, ''> }, at: Date): Promise<boolean> {
-    const notified = await this.records.updateOne({ ...filter, ...ASKS_FOR_WEBHOOK }, { ...update, $set: { ...update.$set, ...pendingNotification(at) }, $unset: { ...update.$unset, ...FRESH_NOTIFICATION } });
+  async finalize(
+    filter: Filter<StoredRecord>,
+    update: { $set: MatchKeysAndValues<StoredRecord>; $inc?: Record<string, number>; $unset?: Record<string, ''> },
+    at: Date,
+  ): Promise<boolean> {
+    const notified = await this.records.updateOne(
+      { ...filter, ...ASKS_FOR_WEBHOOK },
+      { ...update, $set: { ...update.$set, ...pendingNotification(at) }, $unset: { ...update.$unset, ...FRESH_NOTIFICATION } },
+    );
     if (notified.modifiedCount === 1) {
       await this.notifiable.raise(at);
       return true;

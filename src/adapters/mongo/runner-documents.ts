@@ -41,7 +41,8 @@ export type StoredRecord = RunnerRecord & { lease_until?: Date; lease_owner?: st
 export const segmentTotalId = (jobId: string, k: number): string => `${jobId}#${k}`;
 
 /** The `runner_totals` documents of a job in `segments` segments: its id, or one per segment. */
-export const totalIds = (jobId: string, segments = 1): string[] => (segments <= 1 ? [jobId] : Array.from({ length: segments }, (_, k) => segmentTotalId(jobId, k)));
+export const totalIds = (jobId: string, segments = 1): string[] =>
+  segments <= 1 ? [jobId] : Array.from({ length: segments }, (_, k) => segmentTotalId(jobId, k));
 
 export const isDuplicate = (err: unknown) => err instanceof MongoServerError && err.code === 11000;
 
@@ -70,7 +71,12 @@ export const publishKey = (jobId: string) => `publish:${jobId}`;
 
 /** The record asks for a webhook (`$gt: ''` matches non-empty strings only). */
 export const ASKS_FOR_WEBHOOK: Filter<StoredRecord> = { 'input.options.webhook_url': { $gt: '' } };
-export const pendingNotification = (at: Date) => ({ webhook_status: 'pending' as const, webhook_attempts: 0, webhook_next_at: at, webhook_lease_until: new Date(0) });
+export const pendingNotification = (at: Date) => ({
+  webhook_status: 'pending' as const,
+  webhook_attempts: 0,
+  webhook_next_at: at,
+  webhook_lease_until: new Date(0),
+});
 /** What a new notification must not inherit from an earlier one of the job. */
 export const FRESH_NOTIFICATION = { webhook_error: '', webhook_dead_at: '', webhook_delivered_at: '', webhook_lease_owner: '' } as const;
 
@@ -83,7 +89,18 @@ export const thePending = (n: NotificationRef): Filter<StoredRecord> => ({
 });
 
 function withoutNotification(d: StoredRecord): RunnerRecord {
-  const { webhook_status: _s, webhook_attempts: _a, webhook_next_at: _n, webhook_error: _e, webhook_delivered_at: _d, webhook_dead_at: _x, webhook_lease_until: _l, webhook_lease_owner: _o, undispatched: _u, ...record } = d;
+  const {
+    webhook_status: _s,
+    webhook_attempts: _a,
+    webhook_next_at: _n,
+    webhook_error: _e,
+    webhook_delivered_at: _d,
+    webhook_dead_at: _x,
+    webhook_lease_until: _l,
+    webhook_lease_owner: _o,
+    undispatched: _u,
+    ...record
+  } = d;
   return record;
 }
 

@@ -8,7 +8,11 @@ export class MongoNotificationsDeadLetters implements NotificationsDeadLetters {
   constructor(private readonly db: MongoRunnerCollections) {}
 
   async listDeadNotifications(limit: number): Promise<Notification[]> {
-    const dead = await this.db.records.find({ webhook_status: 'dead', status: { $in: ['ready', 'failed'] } }).sort({ webhook_dead_at: 1, _id: 1 }).limit(limit).toArray();
+    const dead = await this.db.records
+      .find({ webhook_status: 'dead', status: { $in: ['ready', 'failed'] } })
+      .sort({ webhook_dead_at: 1, _id: 1 })
+      .limit(limit)
+      .toArray();
     return dead.map(toNotification);
   }
 
@@ -26,6 +30,7 @@ export class MongoNotificationsDeadLetters implements NotificationsDeadLetters {
   }
 
   async purgeDeadNotifications(deadBefore: Date): Promise<number> {
-    return (await this.db.records.updateMany({ webhook_status: 'dead', webhook_dead_at: { $lt: deadBefore } }, { $set: { webhook_status: 'discarded' } })).modifiedCount;
+    return (await this.db.records.updateMany({ webhook_status: 'dead', webhook_dead_at: { $lt: deadBefore } }, { $set: { webhook_status: 'discarded' } }))
+      .modifiedCount;
   }
 }

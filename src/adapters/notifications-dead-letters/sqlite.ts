@@ -11,17 +11,19 @@ export class SqliteNotificationsDeadLetters implements NotificationsDeadLetters 
   }
 
   async listDeadNotifications(limit: number): Promise<Notification[]> {
-    const rows = prepared(this.db, "SELECT * FROM runner_predictions WHERE webhook_status = 'dead' AND status IN ('ready', 'failed') ORDER BY webhook_dead_at, _id LIMIT ?")
-      .all(limit) as NotificationRow[];
+    const rows = prepared(
+      this.db,
+      "SELECT * FROM runner_predictions WHERE webhook_status = 'dead' AND status IN ('ready', 'failed') ORDER BY webhook_dead_at, _id LIMIT ?",
+    ).all(limit) as NotificationRow[];
     return rows.map(toNotification);
   }
 
   async replayNotification(jobId: string, at: Date): Promise<boolean> {
-    const r = prepared(this.db, 
-        `UPDATE runner_predictions SET webhook_status = 'pending', webhook_attempts = 0, webhook_next_at = ?, webhook_dead_at = NULL
+    const r = prepared(
+      this.db,
+      `UPDATE runner_predictions SET webhook_status = 'pending', webhook_attempts = 0, webhook_next_at = ?, webhook_dead_at = NULL
          WHERE _id = ? AND webhook_status = 'dead' AND status IN ('ready', 'failed')`,
-      )
-      .run(at.getTime(), jobId);
+    ).run(at.getTime(), jobId);
     return r.changes === 1;
   }
 
@@ -30,6 +32,8 @@ export class SqliteNotificationsDeadLetters implements NotificationsDeadLetters 
   }
 
   async purgeDeadNotifications(deadBefore: Date): Promise<number> {
-    return prepared(this.db, "UPDATE runner_predictions SET webhook_status = 'discarded' WHERE webhook_status = 'dead' AND webhook_dead_at < ?").run(deadBefore.getTime()).changes;
+    return prepared(this.db, "UPDATE runner_predictions SET webhook_status = 'discarded' WHERE webhook_status = 'dead' AND webhook_dead_at < ?").run(
+      deadBefore.getTime(),
+    ).changes;
   }
 }

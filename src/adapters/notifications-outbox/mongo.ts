@@ -22,7 +22,10 @@ export class MongoNotificationsOutbox implements NotificationsOutbox {
   }
 
   async markNotified(n: NotificationRef, at: Date): Promise<boolean> {
-    const u = await this.db.records.updateOne(thePending(n), { $set: { webhook_status: 'delivered', webhook_delivered_at: at, webhook_lease_until: new Date(0) }, $unset: { webhook_lease_owner: '' } });
+    const u = await this.db.records.updateOne(thePending(n), {
+      $set: { webhook_status: 'delivered', webhook_delivered_at: at, webhook_lease_until: new Date(0) },
+      $unset: { webhook_lease_owner: '' },
+    });
     if (u.modifiedCount === 1) await this.db.leases.forget([notifyKey(n.event_id)]);
     return u.modifiedCount === 1;
   }

@@ -14,11 +14,11 @@ export class SqliteNotificationsOutbox implements NotificationsOutbox {
   async claimNotifications(c: Claim): Promise<Notification[]> {
     const now = c.now.getTime();
     return this.db.transaction(() => {
-      const rows = prepared(this.db, 
-          `SELECT * FROM runner_predictions WHERE webhook_status = 'pending' AND webhook_next_at <= ? AND status IN ('ready', 'failed')
+      const rows = prepared(
+        this.db,
+        `SELECT * FROM runner_predictions WHERE webhook_status = 'pending' AND webhook_next_at <= ? AND status IN ('ready', 'failed')
              AND (webhook_lease_until <= ? OR webhook_lease_owner = ?) ORDER BY created_at, _id LIMIT ?`,
-        )
-        .all(now, now, c.owner, c.limit) as NotificationRow[];
+      ).all(now, now, c.owner, c.limit) as NotificationRow[];
       const lease = prepared(this.db, 'UPDATE runner_predictions SET webhook_lease_until = ?, webhook_lease_owner = ? WHERE _id = ?');
       for (const r of rows) lease.run(now + c.leaseMs, c.owner, r._id);
       return rows.map(toNotification);
@@ -26,20 +26,29 @@ export class SqliteNotificationsOutbox implements NotificationsOutbox {
   }
 
   async markNotified(n: NotificationRef, at: Date): Promise<boolean> {
-    return prepared(this.db, `UPDATE runner_predictions SET webhook_status = 'delivered', webhook_delivered_at = ?, ${FREE_NOTIFICATION_LEASE} WHERE ${THE_PENDING}`).run(at.getTime(), ...refArgs(n)).changes === 1;
+    return (
+      prepared(
+        this.db,
+        `UPDATE runner_predictions SET webhook_status = 'delivered', webhook_delivered_at = ?, ${FREE_NOTIFICATION_LEASE} WHERE ${THE_PENDING}`,
+      ).run(at.getTime(), ...refArgs(n)).changes === 1
+    );
   }
 
   async recordNotificationFailure(n: NotificationRef, error: string, nextAttemptAt: Date): Promise<boolean> {
     return (
-      prepared(this.db, `UPDATE runner_predictions SET webhook_attempts = webhook_attempts + 1, webhook_error = ?, webhook_next_at = ?, ${FREE_NOTIFICATION_LEASE} WHERE ${THE_PENDING}`)
-        .run(error, nextAttemptAt.getTime(), ...refArgs(n)).changes === 1
+      prepared(
+        this.db,
+        `UPDATE runner_predictions SET webhook_attempts = webhook_attempts + 1, webhook_error = ?, webhook_next_at = ?, ${FREE_NOTIFICATION_LEASE} WHERE ${THE_PENDING}`,
+      ).run(error, nextAttemptAt.getTime(), ...refArgs(n)).changes === 1
     );
   }
 
   async markNotificationDead(n: NotificationRef, error: string, at: Date): Promise<boolean> {
     return (
-      prepared(this.db, `UPDATE runner_predictions SET webhook_status = 'dead', webhook_attempts = webhook_attempts + 1, webhook_error = ?, webhook_dead_at = ?, ${FREE_NOTIFICATION_LEASE} WHERE ${THE_PENDING}`)
-        .run(error, at.getTime(), ...refArgs(n)).changes === 1
+      prepared(
+        this.db,
+        `UPDATE runner_predictions SET webhook_status = 'dead', webhook_attempts = webhook_attempts + 1, webhook_error = ?, webhook_dead_at = ?, ${FREE_NOTIFICATION_LEASE} WHERE ${THE_PENDING}`,
+      ).run(error, at.getTime(), ...refArgs(n)).changes === 1
     );
   }
 }

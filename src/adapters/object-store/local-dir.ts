@@ -14,7 +14,10 @@ export class LocalDirObjectStore implements ObjectStore {
   private readonly base: string;
   private readonly tmp: string;
 
-  constructor(root: string, readonly bucket: string) {
+  constructor(
+    root: string,
+    readonly bucket: string,
+  ) {
     this.base = resolve(root, bucket);
     this.tmp = resolve(root, '.incoming');
   }

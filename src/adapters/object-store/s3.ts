@@ -63,7 +63,9 @@ export class S3ObjectStore implements ObjectStore {
       // HeadBucket answers have no body: the SDK's message is often just "UnknownError".
       const e = err as { name?: string; message?: string; code?: string; $metadata?: { httpStatusCode?: number } };
       const status = e.$metadata?.httpStatusCode;
-      throw new Error(`bucket ${this.bucket}: ${status ? `HTTP ${status} ${e.name ?? ''}`.trim() : e.message || e.code || e.name || String(err)}`, { cause: err });
+      throw new Error(`bucket ${this.bucket}: ${status ? `HTTP ${status} ${e.name ?? ''}`.trim() : e.message || e.code || e.name || String(err)}`, {
+        cause: err,
+      });
     }
   }
 
@@ -111,7 +113,9 @@ export class S3ObjectStore implements ObjectStore {
   async get(key: string, range?: ByteRange): Promise<Readable> {
     if (range) checkRange(range);
     try {
-      const r = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: key, ...(range ? { Range: `bytes=${range.start}-${range.end}` } : {}) }));
+      const r = await this.client.send(
+        new GetObjectCommand({ Bucket: this.bucket, Key: key, ...(range ? { Range: `bytes=${range.start}-${range.end}` } : {}) }),
+      );
       return r.Body as Readable;
     } catch (err) {
       if (isNotFound(err)) throw new ObjectNotFoundError(key);

@@ -24,8 +24,10 @@ export class SqliteOutboxEvents implements OutboxEvents {
   }
 
   async idsOfOwner(owner: string, statuses: readonly OutboxStatus[]): Promise<string[]> {
-    const rows = prepared(this.db, "SELECT _id FROM outbox WHERE json_extract(payload, '$.owner') = ? AND status IN (SELECT value FROM json_each(?))")
-      .all(owner, JSON.stringify(statuses)) as Array<{ _id: string }>;
+    const rows = prepared(this.db, "SELECT _id FROM outbox WHERE json_extract(payload, '$.owner') = ? AND status IN (SELECT value FROM json_each(?))").all(
+      owner,
+      JSON.stringify(statuses),
+    ) as Array<{ _id: string }>;
     return rows.map((r) => r._id);
   }
 

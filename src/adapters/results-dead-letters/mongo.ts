@@ -8,7 +8,13 @@ export class MongoResultsDeadLetters implements ResultsDeadLetters {
   constructor(private readonly db: MongoRunnerCollections) {}
 
   async listDead(limit: number): Promise<RunnerRecord[]> {
-    return (await this.db.records.find({ dead_at: { $exists: true } }).sort({ dead_at: 1, _id: 1 }).limit(limit).toArray()).map((d) => normalize(d)!);
+    return (
+      await this.db.records
+        .find({ dead_at: { $exists: true } })
+        .sort({ dead_at: 1, _id: 1 })
+        .limit(limit)
+        .toArray()
+    ).map((d) => normalize(d)!);
   }
 
   async replayDead(jobId: string, at: Date): Promise<boolean> {

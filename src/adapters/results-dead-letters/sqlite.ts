@@ -11,15 +11,17 @@ export class SqliteResultsDeadLetters implements ResultsDeadLetters {
   }
 
   async listDead(limit: number): Promise<RunnerRecord[]> {
-    return (prepared(this.db, 'SELECT * FROM runner_predictions WHERE dead_at IS NOT NULL ORDER BY dead_at, _id LIMIT ?').all(limit) as RunnerRow[]).map(toRecord);
+    return (prepared(this.db, 'SELECT * FROM runner_predictions WHERE dead_at IS NOT NULL ORDER BY dead_at, _id LIMIT ?').all(limit) as RunnerRow[]).map(
+      toRecord,
+    );
   }
 
   async replayDead(jobId: string, at: Date): Promise<boolean> {
-    const r = prepared(this.db, 
-        `UPDATE runner_predictions SET status = 'predictable', publish_attempts = 0, publish_next_at = ?, dead_at = NULL,
+    const r = prepared(
+      this.db,
+      `UPDATE runner_predictions SET status = 'predictable', publish_attempts = 0, publish_next_at = ?, dead_at = NULL,
            error = NULL, failed_at = NULL, updated_at = ? WHERE _id = ? AND status = 'failed' AND dead_at IS NOT NULL`,
-      )
-      .run(at.getTime(), at.getTime(), jobId);
+    ).run(at.getTime(), at.getTime(), jobId);
     return r.changes === 1;
   }
 

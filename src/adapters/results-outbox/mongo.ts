@@ -11,14 +11,25 @@ export class MongoResultsOutbox implements ResultsOutbox {
   async claimPredictable(c: Claim): Promise<RunnerRecord[]> {
     // A record that never had a lease (or a failed publish) lacks the field (absent compares below
     // any date in neither MongoDB nor FerretDB), so the filter accepts absent as free / due.
-    const claimed = await this.db.claimByLeases(c, this.db.publishable, publishKey(''), { until: 'lease_until', owner: 'lease_owner' }, { status: 'predictable' }, {
-      $or: [{ publish_next_at: { $exists: false } }, { publish_next_at: { $lte: c.now } }],
-    });
+    const claimed = await this.db.claimByLeases(
+      c,
+      this.db.publishable,
+      publishKey(''),
+      { until: 'lease_until', owner: 'lease_owner' },
+      { status: 'predictable' },
+      {
+        $or: [{ publish_next_at: { $exists: false } }, { publish_next_at: { $lte: c.now } }],
+      },
+    );
     return claimed.map((d) => normalize(d)!);
   }
 
   async markReady(jobId: string, at: Date, output: { bucket: string; object: string }): Promise<boolean> {
-    const done = await this.db.finalize({ _id: jobId, status: 'predictable' }, { $set: { status: 'ready', ready_at: at, output_s3: output, updated_at: at } }, at);
+    const done = await this.db.finalize(
+      { _id: jobId, status: 'predictable' },
+      { $set: { status: 'ready', ready_at: at, output_s3: output, updated_at: at } },
+      at,
+    );
     if (done) {
       await this.db.leases.forget([publishKey(jobId)]);
       // The published document holds the results now (see the port). FerretDB scans a collection

@@ -17,11 +17,11 @@ export class SqliteResultsOutbox implements ResultsOutbox {
 
   async markReady(jobId: string, at: Date, output: { bucket: string; object: string }): Promise<boolean> {
     return this.db.transaction(() => {
-      const r = prepared(this.db, 
-          `UPDATE runner_predictions SET status = 'ready', ready_at = ?, output_s3 = ?, updated_at = ?, ${notifyIfAsked('input', '?')}
+      const r = prepared(
+        this.db,
+        `UPDATE runner_predictions SET status = 'ready', ready_at = ?, output_s3 = ?, updated_at = ?, ${notifyIfAsked('input', '?')}
            WHERE _id = ? AND status = 'predictable'`,
-        )
-        .run(at.getTime(), JSON.stringify(output), at.getTime(), at.getTime(), jobId);
+      ).run(at.getTime(), JSON.stringify(output), at.getTime(), at.getTime(), jobId);
       // The published document holds the results now (see the port).
       if (r.changes === 1) prepared(this.db, 'DELETE FROM frame_results WHERE job_id = ?').run(jobId);
       return r.changes === 1;
@@ -29,20 +29,20 @@ export class SqliteResultsOutbox implements ResultsOutbox {
   }
 
   async recordPublishFailure(jobId: string, error: string, nextAttemptAt: Date): Promise<boolean> {
-    const r = prepared(this.db, 
-        `UPDATE runner_predictions SET publish_attempts = publish_attempts + 1, publish_error = ?, publish_next_at = ?,
+    const r = prepared(
+      this.db,
+      `UPDATE runner_predictions SET publish_attempts = publish_attempts + 1, publish_error = ?, publish_next_at = ?,
            lease_until = 0, lease_owner = NULL WHERE _id = ? AND status = 'predictable'`,
-      )
-      .run(error, nextAttemptAt.getTime(), jobId);
+    ).run(error, nextAttemptAt.getTime(), jobId);
     return r.changes === 1;
   }
 
   async markPublishDead(jobId: string, reason: string, at: Date): Promise<boolean> {
-    const r = prepared(this.db, 
-        `UPDATE runner_predictions SET status = 'failed', error = ?, publish_error = ?, publish_attempts = publish_attempts + 1,
+    const r = prepared(
+      this.db,
+      `UPDATE runner_predictions SET status = 'failed', error = ?, publish_error = ?, publish_attempts = publish_attempts + 1,
            failed_at = ?, dead_at = ?, updated_at = ?, lease_until = 0, lease_owner = NULL, ${notifyIfAsked('input', '?')} WHERE _id = ? AND status = 'predictable'`,
-      )
-      .run(reason, reason, at.getTime(), at.getTime(), at.getTime(), at.getTime(), jobId);
+    ).run(reason, reason, at.getTime(), at.getTime(), at.getTime(), at.getTime(), jobId);
     return r.changes === 1;
   }
 }

@@ -18,8 +18,10 @@ export function addColumns(db: SqliteDatabase, table: string, columns: Record<st
 export function claimRows<R extends { _id: string }>(db: SqliteDatabase, table: string, status: string, claim: Claim, dueColumn: string): R[] {
   const now = claim.now.getTime();
   return db.transaction(() => {
-    const rows = prepared(db, `SELECT * FROM ${table} WHERE status = ? AND ${dueColumn} <= ? AND (lease_until <= ? OR lease_owner = ?) ORDER BY created_at, _id LIMIT ?`)
-      .all(status, now, now, claim.owner, claim.limit) as R[];
+    const rows = prepared(
+      db,
+      `SELECT * FROM ${table} WHERE status = ? AND ${dueColumn} <= ? AND (lease_until <= ? OR lease_owner = ?) ORDER BY created_at, _id LIMIT ?`,
+    ).all(status, now, now, claim.owner, claim.limit) as R[];
     const lease = prepared(db, `UPDATE ${table} SET lease_until = ?, lease_owner = ? WHERE _id = ?`);
     for (const r of rows) lease.run(now + claim.leaseMs, claim.owner, r._id);
     return rows;

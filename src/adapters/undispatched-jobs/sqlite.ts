@@ -10,11 +10,21 @@ export class SqliteUndispatchedJobs implements UndispatchedJobs {
   }
 
   async failUndispatched(job: UndispatchedJob, reason: string, at: Date): Promise<boolean> {
-    const r = prepared(this.db, 
-        `INSERT INTO runner_predictions (_id, status, parameters, created_at, updated_at, failed_at, error, input, traceparent, undispatched, webhook_status, webhook_next_at)
+    const r = prepared(
+      this.db,
+      `INSERT INTO runner_predictions (_id, status, parameters, created_at, updated_at, failed_at, error, input, traceparent, undispatched, webhook_status, webhook_next_at)
          VALUES (?, 'failed', '{}', ?, ?, ?, ?, ?, ?, 1, ?, ?) ON CONFLICT (_id) DO NOTHING`,
-      )
-      .run(job._id, job.created_at.getTime(), at.getTime(), at.getTime(), reason, JSON.stringify(job.input), job.traceparent ?? null, initialWebhookStatus(job.input), at.getTime());
+    ).run(
+      job._id,
+      job.created_at.getTime(),
+      at.getTime(),
+      at.getTime(),
+      reason,
+      JSON.stringify(job.input),
+      job.traceparent ?? null,
+      initialWebhookStatus(job.input),
+      at.getTime(),
+    );
     return r.changes === 1;
   }
 

@@ -8,8 +8,18 @@ export const FONT_FAMILY = 'DejaVu Sans';
  * stands out and a test can find it.
  */
 const PALETTE: ReadonlyArray<readonly [number, number, number]> = [
-  [255, 0, 0], [0, 200, 0], [0, 90, 255], [255, 220, 0], [255, 0, 255], [0, 230, 230],
-  [255, 128, 0], [140, 0, 255], [0, 255, 128], [255, 0, 128], [128, 255, 0], [0, 160, 255],
+  [255, 0, 0],
+  [0, 200, 0],
+  [0, 90, 255],
+  [255, 220, 0],
+  [255, 0, 255],
+  [0, 230, 230],
+  [255, 128, 0],
+  [140, 0, 255],
+  [0, 255, 128],
+  [255, 0, 128],
+  [128, 255, 0],
+  [0, 160, 255],
 ];
 
 /** The colour (RGB) of a class's boxes: the same class always gets the same one. */
@@ -40,7 +50,8 @@ const assColour = ([r, g, b]: readonly [number, number, number], alpha: number) 
 const hex = (n: number) => n.toString(16).toUpperCase().padStart(2, '0');
 
 /** Black text on light colours, white on dark ones (ITU-R BT.601 luma). */
-const textOn = ([r, g, b]: readonly [number, number, number]): [number, number, number] => (0.299 * r + 0.587 * g + 0.114 * b > 140 ? [0, 0, 0] : [255, 255, 255]);
+const textOn = ([r, g, b]: readonly [number, number, number]): [number, number, number] =>
+  0.299 * r + 0.587 * g + 0.114 * b > 140 ? [0, 0, 0] : [255, 255, 255];
 
 /** ASS time `H:MM:SS.CC` of a count of centiseconds. */
 function assTime(cs: number): string {
@@ -51,8 +62,7 @@ function assTime(cs: number): string {
 }
 
 /** Class names come from models: keep them from opening override blocks or escapes. */
-const plain = (text: string) =>
-  [...text.replace(/[{]/g, '(').replace(/[}]/g, ')').replace(/\\/g, '/')].map((c) => (c.charCodeAt(0) < 0x20 ? ' ' : c)).join('');
+const plain = (text: string) => [...text.replace(/[{]/g, '(').replace(/[}]/g, ')').replace(/\\/g, '/')].map((c) => (c.charCodeAt(0) < 0x20 ? ' ' : c)).join('');
 
 /** A run of decoded frames, `start` ≤ n < `end`, that one ffmpeg process draws on. */
 export interface FrameWindow {
@@ -143,8 +153,13 @@ export async function* assScript(size: { width: number; height: number }, window
     // Two styles per palette colour, so an event names its colours in a few bytes (libass keeps
     // every event in memory): B<i> fills box rings, L<i> puts a label on a box of that colour
     // (BorderStyle 3: an opaque box of OutlineColour, `Outline` pixels around the text).
-    ...PALETTE.map((c, i) => `Style: B${i},${FONT_FAMILY},${fontSize},${assColour(c, 0)},${assColour(c, 0)},&H00000000,&H00000000,0,0,0,0,100,100,0,0,1,0,0,7,0,0,0,1`),
-    ...PALETTE.map((c, i) => `Style: L${i},${FONT_FAMILY},${fontSize},${assColour(textOn(c), 0)},${assColour(textOn(c), 0)},${assColour(c, 0)},${assColour(c, 0)},0,0,0,0,100,100,0,0,3,${pad},0,1,0,0,0,1`),
+    ...PALETTE.map(
+      (c, i) => `Style: B${i},${FONT_FAMILY},${fontSize},${assColour(c, 0)},${assColour(c, 0)},&H00000000,&H00000000,0,0,0,0,100,100,0,0,1,0,0,7,0,0,0,1`,
+    ),
+    ...PALETTE.map(
+      (c, i) =>
+        `Style: L${i},${FONT_FAMILY},${fontSize},${assColour(textOn(c), 0)},${assColour(textOn(c), 0)},${assColour(c, 0)},${assColour(c, 0)},0,0,0,0,100,100,0,0,3,${pad},0,1,0,0,0,1`,
+    ),
     '',
     '[Events]',
     'Format: Layer, Start, End, Style, Name, MarginL, MarginR, MarginV, Effect, Text',
@@ -163,7 +178,10 @@ export async function* assScript(size: { width: number; height: number }, window
       const colour = paletteIndex(o.class);
       const t = Math.min(line, Math.floor(w / 2), Math.floor(h / 2));
       // A ring: the outer rectangle, and the inner one the other way round (a hole).
-      const ring = w > 2 * t && h > 2 * t ? `m 0 0 l ${w} 0 ${w} ${h} 0 ${h} m ${t} ${t} l ${t} ${h - t} ${w - t} ${h - t} ${w - t} ${t}` : `m 0 0 l ${w} 0 ${w} ${h} 0 ${h}`;
+      const ring =
+        w > 2 * t && h > 2 * t
+          ? `m 0 0 l ${w} 0 ${w} ${h} 0 ${h} m ${t} ${t} l ${t} ${h - t} ${w - t} ${h - t} ${w - t} ${t}`
+          : `m 0 0 l ${w} 0 ${w} ${h} 0 ${h}`;
       out += `Dialogue: 0,${start},${end},B${colour},,0,0,0,,{\\pos(${x1},${y1})\\p1}${ring}\n`;
       // Above the box (L<i> aligns the label's bottom left), or inside it when there is no room above.
       const above = y1! >= fontSize + 2 * pad;

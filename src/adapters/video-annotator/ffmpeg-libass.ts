@@ -35,7 +35,12 @@ export class FfmpegVideoAnnotator implements VideoAnnotator {
   ) {}
 
   render(input: AnnotationInput): Promise<void> {
-    return renderAnnotatedVideo({ ...input, ffmpegPath: this.ffmpegPath, framesPerWindow: this.framesPerWindow, ...(this.sandbox ? { sandbox: this.sandbox } : {}) });
+    return renderAnnotatedVideo({
+      ...input,
+      ffmpegPath: this.ffmpegPath,
+      framesPerWindow: this.framesPerWindow,
+      ...(this.sandbox ? { sandbox: this.sandbox } : {}),
+    });
   }
 }
 
@@ -80,14 +85,23 @@ export async function renderAnnotatedVideo(input: RenderInput): Promise<void> {
     await symlink(FONT_FILE, join(work, 'fonts', 'DejaVuSans.ttf'));
     // libass also asks fontconfig: give it this one font and nothing of the host's (no scan of
     // system fonts, no warnings from a static ffmpeg's older fontconfig about the host's config).
-    await writeFile(join(work, 'fonts.conf'), `<?xml version="1.0"?>\n<fontconfig><dir>${xml(join(work, 'fonts'))}</dir><cachedir>${xml(join(work, 'fontcache'))}</cachedir></fontconfig>\n`);
+    await writeFile(
+      join(work, 'fonts.conf'),
+      `<?xml version="1.0"?>\n<fontconfig><dir>${xml(join(work, 'fonts'))}</dir><cachedir>${xml(join(work, 'fontcache'))}</cachedir></fontconfig>\n`,
+    );
     const passthrough = await passthroughFlag(input.ffmpegPath);
     const raw = ['-f', 'rawvideo', '-pix_fmt', 'yuv420p', '-s', `${width}x${height}`];
 
     const decoder = await procs.start('decoding the video', [
-      '-i', `file:${resolve(input.videoPath)}`, '-map', '0:v:0',
-      '-vf', `scale=${video.width}:${video.height},pad=${width}:${height}`,
-      ...passthrough, ...raw, 'pipe:1',
+      '-i',
+      `file:${resolve(input.videoPath)}`,
+      '-map',
+      '0:v:0',
+      '-vf',
+      `scale=${video.width}:${video.height},pad=${width}:${height}`,
+      ...passthrough,
+      ...raw,
+      'pipe:1',
     ]);
     let encoder: Running | undefined;
     let drawing: Running | undefined;
@@ -98,16 +112,38 @@ export async function renderAnnotatedVideo(input: RenderInput): Promise<void> {
     const draw = async () => {
       await pipeline(Readable.from(assScript(video, window, cursor.window(window))), createWriteStream(join(work, 'window.ass')), { signal: procs.signal });
       encoder ??= await procs.start('encoding the MP4', [
-        ...raw, '-framerate', `${fps.num}/${fps.den}`, '-i', 'pipe:0',
-        '-c:v', 'libx264', '-preset', 'veryfast', '-crf', '23', '-pix_fmt', 'yuv420p',
-        '-movflags', '+faststart', '-f', 'mp4', `file:${output}`,
+        ...raw,
+        '-framerate',
+        `${fps.num}/${fps.den}`,
+        '-i',
+        'pipe:0',
+        '-c:v',
+        'libx264',
+        '-preset',
+        'veryfast',
+        '-crf',
+        '23',
+        '-pix_fmt',
+        'yuv420p',
+        '-movflags',
+        '+faststart',
+        '-f',
+        'mp4',
+        `file:${output}`,
       ]);
       const d = await procs.start('drawing the boxes', [
-        ...raw, '-framerate', '100', '-i', 'pipe:0',
+        ...raw,
+        '-framerate',
+        '100',
+        '-i',
+        'pipe:0',
         // Frame n of the window at n + ½ centiseconds, the script's clock (the ½ keeps float
         // rounding from moving a frame across a centisecond), then back to n for the output.
-        '-vf', 'settb=1/200,setpts=2*N+1,ass=filename=window.ass:fontsdir=fonts,settb=1/100,setpts=N',
-        ...passthrough, ...raw, 'pipe:1',
+        '-vf',
+        'settb=1/200,setpts=2*N+1,ass=filename=window.ass:fontsdir=fonts,settb=1/100,setpts=N',
+        ...passthrough,
+        ...raw,
+        'pipe:1',
       ]);
       d.child.stdout!.pipe(encoder.child.stdin!, { end: false });
       return d;
@@ -137,7 +173,8 @@ export async function renderAnnotatedVideo(input: RenderInput): Promise<void> {
     }
     await decoder.done;
     if (drawing) await finishDrawing(drawing);
-    if (written % frameBytes !== 0) throw new AnnotationRenderError(`the decoder's output ended inside a frame (${written % frameBytes} of ${frameBytes} bytes)`);
+    if (written % frameBytes !== 0)
+      throw new AnnotationRenderError(`the decoder's output ended inside a frame (${written % frameBytes} of ${frameBytes} bytes)`);
     if (!encoder) throw new AnnotationRenderError('no frame of the video could be decoded');
     encoder.child.stdin!.end();
     await encoder.done;
@@ -213,7 +250,13 @@ class Processes {
       child.once('close', (code, sig) => {
         this.abort.signal.removeEventListener('abort', kill);
         if (code === 0) return resolvePromise();
-        const last = stderr.trim().split('\n').filter(Boolean).slice(-3).join(' | ').replace(/\[(\w+) @ 0x[0-9a-f]+\]\s*/g, '$1: ');
+        const last = stderr
+          .trim()
+          .split('\n')
+          .filter(Boolean)
+          .slice(-3)
+          .join(' | ')
+          .replace(/\[(\w+) @ 0x[0-9a-f]+\]\s*/g, '$1: ');
         const limit = this.sandbox.explain({ code, signal: sig }, stderr);
         reject(new AnnotationRenderError(`${what} failed: ${limit ?? (last || `ffmpeg exited with ${code ?? sig}`)}`.slice(0, 600)));
       });

@@ -124,7 +124,11 @@ export class ByteTracker {
       }
     };
     assign(high, this.tracks, o.matchIou);
-    assign(low, this.tracks.filter((t) => !t.lost && !t.matched), o.secondMatchIou);
+    assign(
+      low,
+      this.tracks.filter((t) => !t.lost && !t.matched),
+      o.secondMatchIou,
+    );
     for (const t of this.tracks) if (!t.matched) t.lost = true;
 
     for (const i of high) {

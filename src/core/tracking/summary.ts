@@ -93,8 +93,16 @@ export class ResultSummary {
       const t = this.tracks.get(o.track_id);
       if (!t) {
         this.tracks.set(o.track_id, {
-          track_id: o.track_id, class: o.class, first_frame: f.frame, last_frame: f.frame, first_ms: ms, last_ms: ms,
-          frames_seen: 1, best_conf: o.conf, best_box: [...o.box], best_frame: f.frame,
+          track_id: o.track_id,
+          class: o.class,
+          first_frame: f.frame,
+          last_frame: f.frame,
+          first_ms: ms,
+          last_ms: ms,
+          frames_seen: 1,
+          best_conf: o.conf,
+          best_box: [...o.box],
+          best_frame: f.frame,
         });
       } else {
         if (t.last_frame !== f.frame) t.frames_seen++;
@@ -141,9 +149,7 @@ export class ResultSummary {
     segments.sort((a, b) => byName(a.class, b.class) || a.start_ms - b.start_ms);
     return {
       tracks: [...this.tracks.values()].sort((a, b) => a.track_id - b.track_id).map((t) => ({ ...t, best_box: [...t.best_box] as Box })),
-      classes: [...this.classes.values()]
-        .sort((a, b) => byName(a.class, b.class))
-        .map(({ ids, ...c }) => ({ ...c, tracks: ids.size })),
+      classes: [...this.classes.values()].sort((a, b) => byName(a.class, b.class)).map(({ ids, ...c }) => ({ ...c, tracks: ids.size })),
       segments,
     };
   }

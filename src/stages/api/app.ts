@@ -35,7 +35,14 @@ export type Api = FastifyInstance<any, any, any, Logger, TypeBoxTypeProvider>;
 export async function buildApi(deps: ApiDeps): Promise<Api> {
   // Every request's log lines carry its trace id (`traceLoggerFactory`).
   // Strict requests (`strict-requests.ts`): undeclared query parameters and body fields are a 400, not dropped.
-  const app = Fastify({ loggerInstance: deps.log, bodyLimit: 1024 * 1024, childLoggerFactory: traceLoggerFactory, disableRequestLogging: true, ajv: { customOptions: AJV_OPTIONS }, schemaErrorFormatter }).withTypeProvider<TypeBoxTypeProvider>();
+  const app = Fastify({
+    loggerInstance: deps.log,
+    bodyLimit: 1024 * 1024,
+    childLoggerFactory: traceLoggerFactory,
+    disableRequestLogging: true,
+    ajv: { customOptions: AJV_OPTIONS },
+    schemaErrorFormatter,
+  }).withTypeProvider<TypeBoxTypeProvider>();
   app.addHook('onRoute', declareNoQuery);
   // One line per request, when it is answered (Fastify's default is two: arrival and answer).
   // Measured under load: request logging was the largest cost of a status read after SQLite.
@@ -75,13 +82,22 @@ export async function buildApi(deps: ApiDeps): Promise<Api> {
   await registerWebPage(app);
   const metrics = deps.metrics;
   if (metrics) {
-    app.get('/metrics', { schema: { description: 'Prometheus metrics (text exposition format); with FRAMEWISE_METRICS_KEY set, only for `Authorization: Bearer <that key>`.', produces: ['text/plain'] } }, async (req, reply) => {
-      if (!mayReadMetrics(deps.metricsKey, req.headers.authorization)) {
-        const [status, body] = metricsRefusal(req.headers.authorization);
-        return reply.status(status).header('www-authenticate', 'Bearer realm="framewise-metrics"').send(body);
-      }
-      return reply.type(metrics.registry.contentType).send(await metrics.registry.metrics());
-    });
+    app.get(
+      '/metrics',
+      {
+        schema: {
+          description: 'Prometheus metrics (text exposition format); with FRAMEWISE_METRICS_KEY set, only for `Authorization: Bearer <that key>`.',
+          produces: ['text/plain'],
+        },
+      },
+      async (req, reply) => {
+        if (!mayReadMetrics(deps.metricsKey, req.headers.authorization)) {
+          const [status, body] = metricsRefusal(req.headers.authorization);
+          return reply.status(status).header('www-authenticate', 'Bearer realm="framewise-metrics"').send(body);
+        }
+        return reply.type(metrics.registry.contentType).send(await metrics.registry.metrics());
+      },
+    );
   }
   return app as unknown as Api;
 }

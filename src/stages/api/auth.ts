@@ -50,7 +50,11 @@ const sha256 = (s: string) => crypto.createHash('sha256').update(s).digest();
 
 /** The keys of the configuration: `FRAMEWISE_API_KEYS` (plain or hashed) and `FRAMEWISE_ADMIN_KEY` (id `admin`). */
 export function apiKeys(config: { apiKeys: readonly ApiKeyConfig[]; adminKey?: string | undefined }): ApiKey[] {
-  const keys: ApiKey[] = config.apiKeys.map((k) => ({ id: k.id, role: k.role, digest: k.sha256 !== undefined ? Buffer.from(k.sha256, 'hex') : sha256(k.key!) }));
+  const keys: ApiKey[] = config.apiKeys.map((k) => ({
+    id: k.id,
+    role: k.role,
+    digest: k.sha256 !== undefined ? Buffer.from(k.sha256, 'hex') : sha256(k.key!),
+  }));
   if (config.adminKey !== undefined) keys.push({ id: 'admin', role: 'admin', digest: sha256(config.adminKey) });
   return keys;
 }
@@ -98,7 +102,10 @@ export const isProtected = (route: string, config: { auth?: 'public' } | undefin
  * A key's fingerprint in its sessions: a session ends when its key is replaced (same id, new key)
  * or removed, not only when it expires.
  */
-const fingerprint = (k: ApiKey) => sha256(`framewise-session:${k.digest.toString('hex')}`).toString('hex').slice(0, 16);
+const fingerprint = (k: ApiKey) =>
+  sha256(`framewise-session:${k.digest.toString('hex')}`)
+    .toString('hex')
+    .slice(0, 16);
 
 /**
  * Registers authentication: cookie parsing and an `onRequest` hook that sets `req.principal` and

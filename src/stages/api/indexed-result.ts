@@ -43,14 +43,15 @@ export class IndexedResult {
     const starts: number[] = [];
     const ends: number[] = [];
     let closed = false;
-    for (let pos = headEnd + 1; pos < bytes.length; ) {
+    for (let pos = headEnd + 1; pos < bytes.length;) {
       let next = bytes.indexOf(NEWLINE, pos);
       if (next < 0) next = bytes.length;
       let end = next;
       if (end > pos && bytes[end - 1] === COMMA) end--;
       if (end > pos) {
         if (closed) return undefined;
-        if (end - pos === 2 && bytes[pos] === 0x5d && bytes[pos + 1] === 0x7d) closed = true; // `]}`
+        if (end - pos === 2 && bytes[pos] === 0x5d && bytes[pos + 1] === 0x7d)
+          closed = true; // `]}`
         else {
           const m = FRAME_LINE_START.exec(bytes.toString('latin1', pos, Math.min(end, pos + 80)));
           if (!m) return undefined;

@@ -63,7 +63,12 @@ const INPUT_KEY = /^input\/([0-9a-f-]{36})\.[a-z0-9]{1,8}$/;
  */
 export async function admitRequestedObject(deps: AdmissionDeps, principal: Principal, bucket: string, object: string): Promise<void> {
   const allowed = deps.requestBuckets ?? [deps.objects.bucket];
-  if (!allowed.includes(bucket)) throw new FramewiseError('ERR_BUCKET_UNKNOWN', JSON.stringify(bucket), allowed.length > 0 ? allowed.join(', ') : 'none (FRAMEWISE_REQUEST_BUCKETS is empty)');
+  if (!allowed.includes(bucket))
+    throw new FramewiseError(
+      'ERR_BUCKET_UNKNOWN',
+      JSON.stringify(bucket),
+      allowed.length > 0 ? allowed.join(', ') : 'none (FRAMEWISE_REQUEST_BUCKETS is empty)',
+    );
   const notFound = () => new FramewiseError('ERR_OBJECT_NOT_FOUND', JSON.stringify(object.slice(0, 200)), bucket);
   const id = INPUT_KEY.exec(object)?.[1];
   if (id === undefined || !isEventId(id)) throw notFound();

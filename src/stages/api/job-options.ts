@@ -12,7 +12,9 @@ import type { JobOptions } from '../../core/job.js';
 export const JobOptionFields = {
   sample_every: Type.Optional(Type.Integer({ minimum: 1, maximum: 100_000, description: 'Detect every Nth decoded frame (default: the server’s, 5)' })),
   // `minimum`, not `exclusiveMinimum: 0`: /openapi.json is OpenAPI 3.0, where exclusiveMinimum is a boolean.
-  sample_fps: Type.Optional(Type.Number({ minimum: 0.001, maximum: 1000, description: 'Or: about this many frames per second of video, 0.001–1000 (not with sample_every)' })),
+  sample_fps: Type.Optional(
+    Type.Number({ minimum: 0.001, maximum: 1000, description: 'Or: about this many frames per second of video, 0.001–1000 (not with sample_every)' }),
+  ),
   confidence: Type.Optional(Type.Number({ minimum: 0, maximum: 1, description: 'Minimum confidence of a kept detection (default: the server’s, 0.25)' })),
   iou: Type.Optional(Type.Number({ minimum: 0, maximum: 1, description: 'IoU threshold of non-maximum suppression (default: the server’s, 0.45)' })),
   classes: Type.Optional(
@@ -92,7 +94,10 @@ function classList(given: string | string[], ctx: OptionContext): string[] {
     const unknown = names.filter((n) => !known.includes(n));
     if (unknown.length > 0) {
       const shown = known.length > 12 ? `${known.slice(0, 12).join(', ')}, … (GET /api/models)` : known.join(', ');
-      throw new FramewiseError('ERR_OPTION_INVALID', `classes: ${unknown.map((u) => JSON.stringify(u)).join(', ')} not among the classes of model ${ctx.model}: ${shown}`);
+      throw new FramewiseError(
+        'ERR_OPTION_INVALID',
+        `classes: ${unknown.map((u) => JSON.stringify(u)).join(', ')} not among the classes of model ${ctx.model}: ${shown}`,
+      );
     }
   }
   return names;
@@ -105,10 +110,16 @@ function webhookUrl(given: string, allowPrivate: boolean): string {
   } catch {
     throw new FramewiseError('ERR_OPTION_INVALID', `webhook_url: ${JSON.stringify(given.slice(0, 100))} is not an absolute URL`);
   }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new FramewiseError('ERR_OPTION_INVALID', `webhook_url: only http and https URLs, not ${url.protocol}`);
-  if (url.username || url.password) throw new FramewiseError('ERR_OPTION_INVALID', 'webhook_url: credentials in the URL are not accepted; the call is signed instead');
+  if (url.protocol !== 'http:' && url.protocol !== 'https:')
+    throw new FramewiseError('ERR_OPTION_INVALID', `webhook_url: only http and https URLs, not ${url.protocol}`);
+  if (url.username || url.password)
+    throw new FramewiseError('ERR_OPTION_INVALID', 'webhook_url: credentials in the URL are not accepted; the call is signed instead');
   // A name that resolves to such an address is refused when called (post-webhook.ts): DNS may change in between.
   const range = allowPrivate ? undefined : nonPublicRange(url.hostname);
-  if (range) throw new FramewiseError('ERR_OPTION_INVALID', `webhook_url: ${url.hostname} is a ${range} address, not a public one; this server calls public addresses only (FRAMEWISE_WEBHOOK_ALLOW_PRIVATE)`);
+  if (range)
+    throw new FramewiseError(
+      'ERR_OPTION_INVALID',
+      `webhook_url: ${url.hostname} is a ${range} address, not a public one; this server calls public addresses only (FRAMEWISE_WEBHOOK_ALLOW_PRIVATE)`,
+    );
   return url.toString();
 }

@@ -33,7 +33,12 @@ export function viewJob(event: OutboxEvent | undefined, run: RunnerRecord | unde
   const end = status === 'ready' ? run?.ready_at : status === 'failed' ? (run?.failed_at ?? event?.dead_at) : undefined;
   // Scrubbed here, where it leaves the server: the stored reason may name paths and hosts.
   const reason =
-    status !== 'failed' ? undefined : clientReason(run?.error ?? (event?.status === 'dead' ? `the job could not be dispatched after ${event.attempts} attempts: ${event.last_error ?? 'unknown error'}` : 'unknown'));
+    status !== 'failed'
+      ? undefined
+      : clientReason(
+          run?.error ??
+            (event?.status === 'dead' ? `the job could not be dispatched after ${event.attempts} attempts: ${event.last_error ?? 'unknown error'}` : 'unknown'),
+        );
   const created = event?.created_at ?? run?.created_at ?? now;
   return { id: (event?._id ?? run?._id)!, status, run, reason, processingSeconds: secondsBetween(created, end ?? now), owner: jobOwner(event, run) };
 }
@@ -59,7 +64,12 @@ export function statusOf(job: JobView) {
  * The job `id` as `principal` may see it. Another key's job is answered exactly as a job that does
  * not exist (404 `ERR_JOB_NOT_FOUND`): a client cannot even learn that an id is taken.
  */
-export async function findJob(outboxEvents: Pick<OutboxEvents, 'get'>, jobRecords: Pick<JobRecords, 'get'>, id: string, principal: Principal): Promise<JobView> {
+export async function findJob(
+  outboxEvents: Pick<OutboxEvents, 'get'>,
+  jobRecords: Pick<JobRecords, 'get'>,
+  id: string,
+  principal: Principal,
+): Promise<JobView> {
   const { event, run } = await readableJob(outboxEvents, jobRecords, id, principal, () => new FramewiseError('ERR_JOB_NOT_FOUND', id));
   return viewJob(event, run);
 }

@@ -15,10 +15,15 @@ export async function registerOpenApi(app: FastifyInstance<any, any, any, any, a
       info: {
         title: 'Framewise API',
         version,
-        description: 'Upload a video, get a job id, read per-frame object detections. Errors are `{"error":{"code","message"}}` with the codes of docs/reference/errors.md.',
+        description:
+          'Upload a video, get a job id, read per-frame object detections. Errors are `{"error":{"code","message"}}` with the codes of docs/reference/errors.md.',
       },
       // Operations name it (`security`) when the server has keys (see `auth.ts`).
-      components: { securitySchemes: { apiKey: { type: 'http', scheme: 'bearer', description: 'An API key (FRAMEWISE_API_KEYS, FRAMEWISE_ADMIN_KEY); admin routes need one of role admin' } } },
+      components: {
+        securitySchemes: {
+          apiKey: { type: 'http', scheme: 'bearer', description: 'An API key (FRAMEWISE_API_KEYS, FRAMEWISE_ADMIN_KEY); admin routes need one of role admin' },
+        },
+      },
     },
   });
   await app.register(swaggerUi, { routePrefix: '/docs', staticCSP: true });

@@ -58,7 +58,12 @@ export async function sendObject(req: FastifyRequest, reply: FastifyReply, objec
 }
 
 /** The one byte range to serve, `undefined` for the whole object, or `'unsatisfiable'`. */
-function requestedRange(req: FastifyRequest, size: number, etag: string | undefined, lastModified: string | undefined): ByteRange | 'unsatisfiable' | undefined {
+function requestedRange(
+  req: FastifyRequest,
+  size: number,
+  etag: string | undefined,
+  lastModified: string | undefined,
+): ByteRange | 'unsatisfiable' | undefined {
   const header = req.headers.range;
   if (!header) return undefined;
   // If-Range: the client's copy is partial; if the object changed, it needs all of it again.

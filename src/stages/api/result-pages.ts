@@ -40,7 +40,8 @@ export function decodeCursor(cursor: string): number {
 
 /** Checks the query's own consistency (before any lookup). */
 export function checkResultQuery(q: ResultQuery): void {
-  if (q.fromMs !== undefined && q.toMs !== undefined && q.fromMs > q.toMs) throw new FramewiseError('ERR_RESULT_QUERY_INVALID', `from_ms (${q.fromMs}) is after to_ms (${q.toMs})`);
+  if (q.fromMs !== undefined && q.toMs !== undefined && q.fromMs > q.toMs)
+    throw new FramewiseError('ERR_RESULT_QUERY_INVALID', `from_ms (${q.fromMs}) is after to_ms (${q.toMs})`);
   if (q.cursor !== undefined) decodeCursor(q.cursor);
 }
 
@@ -53,7 +54,8 @@ export function filtered(f: PublishedFrame, q: ResultQuery, after: number): Publ
   }
   if (!q.classes && q.minConf === undefined && q.trackId === undefined) return f;
   const objects = f.objects.filter(
-    (o) => (!q.classes || q.classes.includes(o.class)) && (q.minConf === undefined || o.conf >= q.minConf) && (q.trackId === undefined || o.track_id === q.trackId),
+    (o) =>
+      (!q.classes || q.classes.includes(o.class)) && (q.minConf === undefined || o.conf >= q.minConf) && (q.trackId === undefined || o.track_id === q.trackId),
   );
   return { ...f, objects };
 }

@@ -23,12 +23,20 @@ export const UploadAccepted = Type.Object({
   event_id: Type.String({ format: 'uuid' }),
 });
 
-const ModelName = Type.String({ minLength: 1, maxLength: 63, description: 'The detector to run, by name (GET /api/models); default: the server’s default model' });
+const ModelName = Type.String({
+  minLength: 1,
+  maxLength: 63,
+  description: 'The detector to run, by name (GET /api/models); default: the server’s default model',
+});
 
 export const RequestBody = Type.Object(
   {
     bucket: Type.Optional(Type.String({ maxLength: 63, description: 'A bucket of FRAMEWISE_REQUEST_BUCKETS (default: the server’s bucket)' })),
-    object: Type.String({ minLength: 1, maxLength: 1024, description: 'Key of a video this server stored, input/<event id>.<ext> (with a client’s key: one of its own uploads)' }),
+    object: Type.String({
+      minLength: 1,
+      maxLength: 1024,
+      description: 'Key of a video this server stored, input/<event id>.<ext> (with a client’s key: one of its own uploads)',
+    }),
     media_type: Type.Optional(Type.String({ maxLength: 127 })),
     model: Type.Optional(ModelName),
     ...JobOptionFields,
@@ -75,7 +83,9 @@ const DetectedObject = Type.Object({
   box: BoxArray('[x1, y1, x2, y2] in pixels of the displayed frame'),
   box_norm: Type.Optional(BoxArray('`box` as fractions (0–1) of the displayed width and height')),
   conf: Type.Number(),
-  track_id: Type.Optional(Type.Union([Type.Integer(), Type.Null()], { description: 'The object’s track across frames (null: a low-confidence detection no track took)' })),
+  track_id: Type.Optional(
+    Type.Union([Type.Integer(), Type.Null()], { description: 'The object’s track across frames (null: a low-confidence detection no track took)' }),
+  ),
 });
 
 const VideoMetadata = Type.Object(
@@ -99,7 +109,9 @@ const JobParameters = Type.Object(
     confidence: Type.Optional(Type.Number({ description: 'Minimum confidence of kept detections' })),
     iou: Type.Optional(Type.Number({ description: 'IoU threshold of non-maximum suppression' })),
     classes: Type.Optional(Type.Array(Type.String(), { description: 'Classes kept (absent: all)' })),
-    class_agnostic_nms: Type.Optional(Type.Boolean({ description: 'Boxes of different classes suppressed each other too (the model’s default; absent: class-wise NMS only)' })),
+    class_agnostic_nms: Type.Optional(
+      Type.Boolean({ description: 'Boxes of different classes suppressed each other too (the model’s default; absent: class-wise NMS only)' }),
+    ),
     annotate: Type.Optional(Type.Boolean({ description: 'An annotated MP4 was asked for' })),
   },
   { description: 'The parameters the job ran with' },
@@ -107,7 +119,9 @@ const JobParameters = Type.Object(
 
 export const FramePrediction = Type.Object({
   frame: Type.Integer({ description: '0-based index among all decoded frames' }),
-  timestamp_ms: Type.Optional(Type.Number({ description: 'Presentation time from the stream’s own timestamps (right for variable frame rate), ms from the start' })),
+  timestamp_ms: Type.Optional(
+    Type.Number({ description: 'Presentation time from the stream’s own timestamps (right for variable frame rate), ms from the start' }),
+  ),
   objects: Type.Array(DetectedObject),
 });
 
@@ -157,7 +171,8 @@ export const ResultQuery = Type.Object(
 const ResultWarning = Type.Object(
   {
     code: Type.Union([Type.Literal('damaged_frames'), Type.Literal('decode_errors')], {
-      description: '`damaged_frames`: the frames of a time range of the video could not be decoded and have no result; `decode_errors`: ffmpeg reported errors but no frame is missing (concealed: frames may show artefacts), no range',
+      description:
+        '`damaged_frames`: the frames of a time range of the video could not be decoded and have no result; `decode_errors`: ffmpeg reported errors but no frame is missing (concealed: frames may show artefacts), no range',
     }),
     message: Type.String({ description: 'What is missing, for a person' }),
     from_ms: Type.Optional(Type.Number({ description: 'Time of the first frame that did not decode' })),
@@ -172,13 +187,22 @@ export const ResultBody = Type.Object({
   event_id: Type.String(),
   total_frames: Type.Optional(Type.Integer({ description: 'Sampled frames of the job (all pages)' })),
   prediction: Type.Optional(Type.Array(FramePrediction)),
-  model: Type.Optional(Type.Object({ name: Type.String(), sha256: Type.String({ description: 'SHA-256 of the model weights' }) }, { description: 'The detector that made the prediction' })),
+  model: Type.Optional(
+    Type.Object(
+      { name: Type.String(), sha256: Type.String({ description: 'SHA-256 of the model weights' }) },
+      { description: 'The detector that made the prediction' },
+    ),
+  ),
   parameters: Type.Optional(JobParameters),
   video: Type.Optional(VideoMetadata),
   tracks: Type.Optional(Type.Array(TrackSummary)),
   classes: Type.Optional(Type.Array(ClassSummary, { description: 'Per class: distinct tracks, detections, most at once' })),
   segments: Type.Optional(Type.Array(Segment, { description: 'Per class, when it is present (like Rekognition’s AggregateBy=SEGMENTS)' })),
-  warnings: Type.Optional(Type.Array(ResultWarning, { description: 'Present only when the video was partly damaged: the time ranges whose frames have no result (see FRAMEWISE_MAX_DAMAGED_SHARE)' })),
+  warnings: Type.Optional(
+    Type.Array(ResultWarning, {
+      description: 'Present only when the video was partly damaged: the time ranges whose frames have no result (see FRAMEWISE_MAX_DAMAGED_SHARE)',
+    }),
+  ),
   next_cursor: Type.Optional(Type.Union([Type.String(), Type.Null()], { description: 'With `limit`: pass as `cursor` for the next page; null on the last' })),
   processing_time_seconds: Type.Optional(Type.Number()),
   processing_time_formatted: Type.Optional(Type.String()),
@@ -228,7 +252,8 @@ export const Health = Type.Object({ status: Type.Literal('ok'), service: Type.St
 export const CleanupBody = Type.Object({ status: Type.Literal('ok'), deleted_jobs: Type.Integer() });
 
 export const OutboxName = Type.Union([Type.Literal('jobs'), Type.Literal('results'), Type.Literal('webhooks')], {
-  description: '`jobs`: events the relay could not publish; `results`: detections the publisher could not write; `webhooks`: job notifications the receiver did not accept',
+  description:
+    '`jobs`: events the relay could not publish; `results`: detections the publisher could not write; `webhooks`: job notifications the receiver did not accept',
 });
 
 export const DeadLetterQuery = Type.Object(

@@ -28,7 +28,8 @@ export function schemaErrorFormatter(errors: FastifySchemaValidationError[], dat
   const what = dataVar === 'body' ? 'field' : dataVar === 'headers' ? 'header' : 'parameter';
   const parts = errors.map((e) => {
     const unknown = (e.params as { additionalProperty?: unknown } | undefined)?.additionalProperty;
-    if (e.keyword === 'additionalProperties' && typeof unknown === 'string') return `${dataVar}${e.instancePath}: unknown ${what} ${JSON.stringify(unknown.slice(0, 100))}`;
+    if (e.keyword === 'additionalProperties' && typeof unknown === 'string')
+      return `${dataVar}${e.instancePath}: unknown ${what} ${JSON.stringify(unknown.slice(0, 100))}`;
     return `${dataVar}${e.instancePath} ${e.message ?? 'is invalid'}`;
   });
   return new Error(parts.join(', '));

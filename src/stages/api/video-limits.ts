@@ -47,10 +47,11 @@ export async function stageUpload(deps: VideoLimitDeps, key: string, upload: Rea
     // pipeline, not pipe: an upload that breaks off errors the stream the store reads, so its put rejects.
     body: pipeline(upload, teeTo(file), () => {}),
     path,
-    release: () => (released ??= (async () => {
-      file.destroy();
-      await rm(dir, { recursive: true, force: true });
-    })()),
+    release: () =>
+      (released ??= (async () => {
+        file.destroy();
+        await rm(dir, { recursive: true, force: true });
+      })()),
   };
 }
 
@@ -116,6 +117,10 @@ async function breachOf(deps: VideoLimitDeps, path: string, key: string) {
     return undefined;
   }
   const breach = videoLimitBreach(info, deps.videoLimits!);
-  if (breach) deps.log.info({ object: key, code: breach.code, width: info.width, height: info.height, duration_s: info.durationSeconds, frames: info.frameCount }, 'video over a limit; refused');
+  if (breach)
+    deps.log.info(
+      { object: key, code: breach.code, width: info.width, height: info.height, duration_s: info.durationSeconds, frames: info.frameCount },
+      'video over a limit; refused',
+    );
   return breach;
 }

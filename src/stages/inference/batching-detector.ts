@@ -55,7 +55,7 @@ export function batchingDetector(inner: Detector, opts: BatchingOptions): Detect
   const take = (key: string): Waiting[] => {
     const batch: Waiting[] = [];
     let frames = 0;
-    for (let i = 0; i < waiting.length; ) {
+    for (let i = 0; i < waiting.length;) {
       const w = waiting[i]!;
       if (w.key !== key) {
         i++;
@@ -81,7 +81,10 @@ export function batchingDetector(inner: Detector, opts: BatchingOptions): Detect
   const send = (batch: Waiting[]): void => {
     outstanding++;
     inner
-      .detect(batch.flatMap((w) => w.frames), batch[0]!.options)
+      .detect(
+        batch.flatMap((w) => w.frames),
+        batch[0]!.options,
+      )
       .then(
         (objects): void => {
           let at = 0;

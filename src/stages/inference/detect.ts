@@ -33,7 +33,9 @@ export const detectFrame: Handler<DetectDeps> = async (message, deps) => {
   const suppressed = task.options?.class_agnostic_nms ? suppressAcrossClasses(kept, task.options.iou ?? YOLO_DEFAULTS.iou) : kept;
   const objects = inFrameSize(suppressed, image.width, image.height, task.width, task.height).map(rounded);
   const model = { name: detector.name, sha256: detector.sha256 };
-  await deps.bus.publish(TOPICS.inferenceResults, [encodeInferenceResult(task.eventId, task.frame, objects, undefined, traceparentToSend(message.headers.traceparent), model, task.timestampMs)]);
+  await deps.bus.publish(TOPICS.inferenceResults, [
+    encodeInferenceResult(task.eventId, task.frame, objects, undefined, traceparentToSend(message.headers.traceparent), model, task.timestampMs),
+  ]);
 };
 
 /** The task's thresholds as `detect` options; none when it asks none (so it batches with the model's defaults). */

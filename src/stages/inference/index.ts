@@ -18,7 +18,13 @@ export async function startInference(
       deps,
       tracing('detect'),
       logging(deps.log),
-      deadLetter<DetectDeps>({ publisher: deps.bus, log: deps.log, maxAttempts: deps.maxAttempts, onGiveUp: reportUndetectableFrame, onDeadLettered: deps.onDeadLettered }),
+      deadLetter<DetectDeps>({
+        publisher: deps.bus,
+        log: deps.log,
+        maxAttempts: deps.maxAttempts,
+        onGiveUp: reportUndetectableFrame,
+        onDeadLettered: deps.onDeadLettered,
+      }),
     ),
     { group: GROUPS.inference, concurrency: deps.concurrency },
   );

@@ -52,7 +52,9 @@ export function startNotifier(deps: NotifierDeps, timing: LoopTiming, retention:
   const leaseMs = Math.max(deps.leaseMs, 3 * deps.webhook.timeoutMs);
   const lane = (i: number) => () => notifyRound({ ...deps, owner: `${deps.owner}#${i}`, batchSize: 1, leaseMs });
   const onError = (err: unknown) => log.error({ err }, 'notifier round failed');
-  const helpers = Array.from({ length: deps.concurrency - 1 }, (_, i) => startPolling(lane(i + 1), { ...timing, maxIntervalMs: Math.max(timing.maxIntervalMs, 1000) }, onError));
+  const helpers = Array.from({ length: deps.concurrency - 1 }, (_, i) =>
+    startPolling(lane(i + 1), { ...timing, maxIntervalMs: Math.max(timing.maxIntervalMs, 1000) }, onError),
+  );
   const first = startPolling(
     async () => {
       const n = await lane(0)();
@@ -66,7 +68,10 @@ export function startNotifier(deps: NotifierDeps, timing: LoopTiming, retention:
   const every = deps.undispatchedSweepMs ?? 1000;
   const undispatched = startPolling(
     async () => {
-      seen = await sweepUndispatched({ jobsDeadLetters: deps.jobsDeadLetters, outboxEvents: deps.outboxEvents, undispatchedJobs: deps.undispatchedJobs, log, limit: DEAD_EVENTS_PER_SWEEP }, seen);
+      seen = await sweepUndispatched(
+        { jobsDeadLetters: deps.jobsDeadLetters, outboxEvents: deps.outboxEvents, undispatchedJobs: deps.undispatchedJobs, log, limit: DEAD_EVENTS_PER_SWEEP },
+        seen,
+      );
       return 0;
     },
     { minIntervalMs: every, maxIntervalMs: every },

@@ -45,7 +45,12 @@ export function notifyRound(deps: NotifyDeps): Promise<number> {
     },
     deliverOne: async (n) => {
       // A span per call, a child of the job's trace (when OpenTelemetry is on).
-      const outcome = await inJobSpan('notify', n.traceparent, { 'framewise.event_id': n.event_id, 'framewise.delivery_id': deliveryId(n), 'framewise.status': n.status }, () => postWebhook(n, deps.webhook));
+      const outcome = await inJobSpan(
+        'notify',
+        n.traceparent,
+        { 'framewise.event_id': n.event_id, 'framewise.delivery_id': deliveryId(n), 'framewise.status': n.status },
+        () => postWebhook(n, deps.webhook),
+      );
       if (outcome === 'delivered') return;
       gone.add(n);
       await deps.notificationsOutbox.markNotificationDead(n, 'the receiver answered HTTP 410 Gone: not retried', new Date());
@@ -61,7 +66,11 @@ export function notifyRound(deps: NotifyDeps): Promise<number> {
     attemptsOf: (n) => n.attempts,
     observer: {
       ...deps.observer,
-      delivered: (ns, at) => deps.observer?.delivered?.(ns.filter((n) => !gone.has(n)), at),
+      delivered: (ns, at) =>
+        deps.observer?.delivered?.(
+          ns.filter((n) => !gone.has(n)),
+          at,
+        ),
     },
   });
 }

@@ -28,7 +28,12 @@ function publicOnlyLookup(hostname: string, options: LookupOptions, callback: Lo
     const kept = addresses.filter((a) => addressRange(a.address) === undefined);
     const first = addresses[0];
     if (!first || kept.length === 0) {
-      return callback(new Error(`${hostname} resolves to ${first ? `${first.address}, a ${addressRange(first.address)} address` : 'no address'}, not a public one (${ALLOW_HINT})`), []);
+      return callback(
+        new Error(
+          `${hostname} resolves to ${first ? `${first.address}, a ${addressRange(first.address)} address` : 'no address'}, not a public one (${ALLOW_HINT})`,
+        ),
+        [],
+      );
     }
     if (options.all) callback(null, kept);
     else callback(null, kept[0]!.address, kept[0]!.family);
@@ -113,6 +118,8 @@ function describeFailure(err: unknown, timeoutMs: number): string {
   if (e?.name === 'TimeoutError' || e?.name === 'AbortError') return `no answer within ${timeoutMs} ms`;
   const code = e?.cause?.code;
   if (code && PHRASES[code]) return `could not reach the receiver: ${PHRASES[code]}`;
-  const detail = (e?.cause?.message ?? e?.message ?? String(err)).replace(/\b(E[A-Z_]+|UND_ERR_[A-Z_]+)\b/g, '').replace(/socket hang up/gi, 'connection closed');
+  const detail = (e?.cause?.message ?? e?.message ?? String(err))
+    .replace(/\b(E[A-Z_]+|UND_ERR_[A-Z_]+)\b/g, '')
+    .replace(/socket hang up/gi, 'connection closed');
   return `could not reach the receiver: ${detail.trim() || 'network error'}`;
 }

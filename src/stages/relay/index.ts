@@ -7,7 +7,11 @@ import { relayRound, type RelayDeps } from './relay.js';
  * and removes sent events and dead letters past their retention.
  */
 export function startRelay(deps: RelayDeps, timing: LoopTiming, retention: Retention) {
-  const relay = startPolling(() => relayRound(deps), timing, (err) => deps.log.error({ err }, 'relay round failed'));
+  const relay = startPolling(
+    () => relayRound(deps),
+    timing,
+    (err) => deps.log.error({ err }, 'relay round failed'),
+  );
   const sweep = startRetentionSweep(
     retention,
     async (sentBefore, deadBefore) => {

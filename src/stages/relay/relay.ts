@@ -40,7 +40,11 @@ export function relayRound(deps: RelayDeps): Promise<number> {
   return dispatchRound<OutboxEvent>({
     queue: {
       claim: (c) => deps.jobsOutbox.claimDue(c),
-      complete: async (events, at) => void (await deps.jobsOutbox.markSent(events.map((e) => e._id), at)),
+      complete: async (events, at) =>
+        void (await deps.jobsOutbox.markSent(
+          events.map((e) => e._id),
+          at,
+        )),
       retryLater: async (e, error, next) => void (await deps.jobsOutbox.recordFailure(e._id, error, next)),
       bury: async (e, error, at) => void (await deps.jobsOutbox.markDead(e._id, error, at)),
     },

@@ -34,7 +34,8 @@ export async function renderAnnotationFor(
   frames: AsyncIterable<AnnotatedFrame>,
   opts: AnnotationOptions,
 ): Promise<{ bucket: string; object: string; size: number }> {
-  if (!job.video || !job.input) throw new AnnotationRenderError(`job ${job._id} has no ${job.video ? 'input' : 'video metadata'} recorded: it cannot be annotated`);
+  if (!job.video || !job.input)
+    throw new AnnotationRenderError(`job ${job._id} has no ${job.video ? 'input' : 'video metadata'} recorded: it cannot be annotated`);
   const key = job.input.object;
   if (!(await objects.exists(key))) throw new AnnotationRenderError(`the video ${key} is not in the object store`);
   const input = await localCopy(objects, key, opts.signal);

@@ -4,7 +4,11 @@ import { publishRound, type PublishDeps } from './publish-results.js';
 
 /** The result publisher stage: writes predictions of `predictable` jobs until stopped; expires its dead letters. */
 export function startResultPublisher(deps: PublishDeps, timing: LoopTiming, retention: Retention) {
-  const publisher = startPolling(() => publishRound(deps), timing, (err) => deps.log.error({ err }, 'publisher round failed'));
+  const publisher = startPolling(
+    () => publishRound(deps),
+    timing,
+    (err) => deps.log.error({ err }, 'publisher round failed'),
+  );
   const sweep = startRetentionSweep(
     retention,
     async (_sentBefore, deadBefore) => {

@@ -67,7 +67,8 @@ export function publishRound(deps: PublishDeps): Promise<number> {
     const verdict = damageVerdict(reports, job.total_frames ?? 0, deps.maxDamagedShare ?? DEFAULT_MAX_DAMAGED_SHARE);
     if (verdict.failure) {
       // `complete` then finds the job no longer predictable and leaves it failed.
-      if (await deps.frameCollection.markFailed(job._id, verdict.failure, new Date())) deps.log.warn({ event_id: job._id, trace_id: traceIdOf(job.traceparent), reason: verdict.failure }, 'video too damaged; job failed');
+      if (await deps.frameCollection.markFailed(job._id, verdict.failure, new Date()))
+        deps.log.warn({ event_id: job._id, trace_id: traceIdOf(job.traceparent), reason: verdict.failure }, 'video too damaged; job failed');
       return;
     }
     // The annotated video first: clients take the JSON's presence as "ready" (a crash may come
@@ -76,13 +77,22 @@ export function publishRound(deps: PublishDeps): Promise<number> {
     if (job.parameters.annotate) {
       if (!deps.annotator) throw new Error('the job asks for an annotated video, but this publisher has no annotator');
       const started = Date.now();
-      const rendered = await renderAnnotationFor(job, deps.objects, publishedFrames(deps.frameCollection.frameResults(job._id), job.video), { annotator: deps.annotator });
-      deps.log.info({ event_id: job._id, trace_id: traceIdOf(job.traceparent), object: rendered.object, bytes: rendered.size, seconds: (Date.now() - started) / 1000 }, 'annotated video rendered');
+      const rendered = await renderAnnotationFor(job, deps.objects, publishedFrames(deps.frameCollection.frameResults(job._id), job.video), {
+        annotator: deps.annotator,
+      });
+      deps.log.info(
+        { event_id: job._id, trace_id: traceIdOf(job.traceparent), object: rendered.object, bytes: rendered.size, seconds: (Date.now() - started) / 1000 },
+        'annotated video rendered',
+      );
     }
-    const head = { event_id: job._id, total_frames: job.total_frames ?? 0, parameters: job.parameters, ...(job.video ? { video: job.video } : {}), ...(verdict.warnings.length ? { warnings: verdict.warnings } : {}) };
-    const doc = detectionDocument(head, () =>
-      deps.frameCollection.frameResults(job._id),
-    );
+    const head = {
+      event_id: job._id,
+      total_frames: job.total_frames ?? 0,
+      parameters: job.parameters,
+      ...(job.video ? { video: job.video } : {}),
+      ...(verdict.warnings.length ? { warnings: verdict.warnings } : {}),
+    };
+    const doc = detectionDocument(head, () => deps.frameCollection.frameResults(job._id));
     await deps.objects.put(output(job._id).object, Readable.from(doc), 'application/json');
   };
   return dispatchRound<RunnerRecord>({
@@ -99,7 +109,8 @@ export function publishRound(deps: PublishDeps): Promise<number> {
       bury: async (job, error, at) => void (await deps.resultsOutbox.markPublishDead(job._id, `the result could not be published: ${error}`, at)),
     },
     // A span per job, a child of the job's trace (when OpenTelemetry is on).
-    deliverOne: (job) => inJobSpan('publish', job.traceparent, { 'framewise.event_id': job._id, 'framewise.annotate': job.parameters.annotate === true }, () => deliver(job)),
+    deliverOne: (job) =>
+      inJobSpan('publish', job.traceparent, { 'framewise.event_id': job._id, 'framewise.annotate': job.parameters.annotate === true }, () => deliver(job)),
     owner: deps.owner,
     leaseMs: deps.leaseMs,
     batchSize: deps.batchSize,

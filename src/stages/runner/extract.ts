@@ -120,7 +120,7 @@ export const extractFrames: Handler<ExtractDeps> = async (message, deps) => {
     // Long enough to split: its segments, from the container's index (no decoding).
     const segmentSeconds = deps.segmentSeconds ?? 0;
     const index = segmentSeconds > 0 && (info.durationSeconds ?? 0) >= 2 * segmentSeconds ? await deps.frames.index(local.path) : undefined;
-    const plan = index && planSegments(index, (existing?.parameters.sample_every ?? every), segmentSeconds);
+    const plan = index && planSegments(index, existing?.parameters.sample_every ?? every, segmentSeconds);
     const record = await deps.jobRecords.start({
       _id: id,
       created_at: new Date(event.created_at),
@@ -142,7 +142,8 @@ export const extractFrames: Handler<ExtractDeps> = async (message, deps) => {
     if (record.status !== 'processing') return;
     // The record decides: a job started before (resumed, re-driven) keeps its segments.
     if ((record.segments ?? 1) > 1) {
-      if (!plan || plan.length !== record.segments) throw new Error(`job ${id} was planned in ${record.segments} segments, the video now gives ${plan?.length ?? 1}`);
+      if (!plan || plan.length !== record.segments)
+        throw new Error(`job ${id} was planned in ${record.segments} segments, the video now gives ${plan?.length ?? 1}`);
       await deps.bus.publish(
         TOPICS.videoSegments,
         plan.map((p) =>
@@ -192,7 +193,15 @@ export const extractSegment: Handler<ExtractDeps> = async (message, deps) => {
   }
   const local = await localCopy(deps.objects, record.input.object);
   try {
-    const segment = { segment: task.segment, firstFrame: task.first_frame, fromPts: task.from_pts, toPts: task.to_pts, seekSeconds: task.seek_seconds, sampledPts: task.sampled_pts, ptsOffset: task.pts_offset };
+    const segment = {
+      segment: task.segment,
+      firstFrame: task.first_frame,
+      fromPts: task.from_pts,
+      toPts: task.to_pts,
+      seekSeconds: task.seek_seconds,
+      sampledPts: task.sampled_pts,
+      ptsOffset: task.pts_offset,
+    };
     const info = { width: record.video.width, height: record.video.height, codec: record.video.codec };
     await withExtractionSlot(deps, id, () => extractRange(deps, record, local.path, info, log, traceparent, segment));
   } catch (err) {
@@ -233,7 +242,12 @@ async function extractRange(
   const id = record._id;
   // The record's parameters, not this delivery's: a resumed job keeps what it started with.
   const { model, confidence, iou, classes, class_agnostic_nms: agnostic, sample_every: every } = record.parameters;
-  const options = { ...(confidence !== undefined ? { confidence } : {}), ...(iou !== undefined ? { iou } : {}), ...(classes ? { classes } : {}), ...(agnostic ? { class_agnostic_nms: true } : {}) };
+  const options = {
+    ...(confidence !== undefined ? { confidence } : {}),
+    ...(iou !== undefined ? { iou } : {}),
+    ...(classes ? { classes } : {}),
+    ...(agnostic ? { class_agnostic_nms: true } : {}),
+  };
   const done = new Set<number>();
   if (record.received_frames > 0) for await (const r of deps.frameCollection.frameResults(id)) done.add(r.frame);
   if (segment && sampledFrames(segment, every).every((f) => done.has(f))) {
@@ -243,7 +257,18 @@ async function extractRange(
   }
   const input = deps.modelInput(model);
   const size = input && travelSize(info.width, info.height, input);
-  log.info({ every, codec: info.codec, width: info.width, height: info.height, resumed: done.size, frame_size: size && `${size.width}x${size.height}`, ...(segment ? { first_frame: segment.firstFrame, frames: segment.sampledPts.length } : {}) }, 'extracting frames');
+  log.info(
+    {
+      every,
+      codec: info.codec,
+      width: info.width,
+      height: info.height,
+      resumed: done.size,
+      frame_size: size && `${size.width}x${size.height}`,
+      ...(segment ? { first_frame: segment.firstFrame, frames: segment.sampledPts.length } : {}),
+    },
+    'extracting frames',
+  );
   let total = 0;
   /** Publishes not yet resolved: on a transient bus, the frames in flight. */
   const publishing = new Set<Promise<void>>();
@@ -292,7 +317,13 @@ async function extractRange(
         {
           key: `${id}/${frame}`,
           value: encoded.bytes,
-          headers: inferenceTaskHeaders({ eventId: id, frame, model, options, ...(timestampMs !== undefined ? { timestampMs } : {}) }, image.width, image.height, traceparentToSend(traceparent, traceparent && childTraceparent(traceparent)), encoded.contentType),
+          headers: inferenceTaskHeaders(
+            { eventId: id, frame, model, options, ...(timestampMs !== undefined ? { timestampMs } : {}) },
+            image.width,
+            image.height,
+            traceparentToSend(traceparent, traceparent && childTraceparent(traceparent)),
+            encoded.contentType,
+          ),
         },
       ])
       .then(
@@ -340,7 +371,8 @@ async function finish(deps: ExtractDeps, id: string, total: number, segment: Seg
 function jobParameters(payload: VideoRef, deps: Pick<ExtractDeps, 'sampling' | 'detection'>, fps: number | undefined): JobParameters {
   const o = payload.options ?? {};
   const defaults = deps.detection(payload.model);
-  const rule: SamplingRule = o.sample_every !== undefined ? { everyNFrames: o.sample_every } : o.sample_fps !== undefined ? { targetFps: o.sample_fps } : deps.sampling;
+  const rule: SamplingRule =
+    o.sample_every !== undefined ? { everyNFrames: o.sample_every } : o.sample_fps !== undefined ? { targetFps: o.sample_fps } : deps.sampling;
   return {
     sample_every: sampleEvery(rule, fps),
     ...('targetFps' in rule ? { sample_fps: rule.targetFps } : {}),

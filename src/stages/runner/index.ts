@@ -90,17 +90,25 @@ export async function startRunner(runner: RunnerDeps): Promise<{ stop: () => Pro
   );
   await deps.subscriber.subscribe(
     TOPICS.inferenceResults,
-    route(collectResult, deps, tracing('collect'), logging(deps.log), deadLetter({
+    route(
+      collectResult,
+      deps,
+      tracing('collect'),
+      logging(deps.log),
+      deadLetter({
         publisher: deps.bus,
         log: deps.log,
         maxAttempts: deps.maxAttempts,
         onDeadLettered: (m) => deps.metrics?.consumerDeadLetters.inc({ topic: m.topic }),
-      })),
+      }),
+    ),
     { group: GROUPS.collector, concurrency: COLLECTOR_CONCURRENCY },
   );
   const sweepMs = Math.min(60_000, Math.max(250, Math.floor(deps.stallTimeoutMs / 4)));
-  return startPolling(() => redriveStalled(deps), { minIntervalMs: sweepMs, maxIntervalMs: sweepMs }, (err) =>
-    deps.log.warn({ err }, 'stalled-job sweep failed'),
+  return startPolling(
+    () => redriveStalled(deps),
+    { minIntervalMs: sweepMs, maxIntervalMs: sweepMs },
+    (err) => deps.log.warn({ err }, 'stalled-job sweep failed'),
   );
 }
 

@@ -69,9 +69,20 @@ function nodeBytes(n: Node, index: number): Uint8Array {
 
 /** ValueInfoProto { name, type { tensor_type { elem_type } } } (the shape left to inference). */
 function outputBytes(name: string, elemType: number): Uint8Array {
-  const tensor = protobuf.Writer.create().uint32((1 << 3) | VARINT).int32(elemType).finish();
-  const type = protobuf.Writer.create().uint32((1 << 3) | LENGTH_DELIMITED).bytes(tensor).finish();
-  return protobuf.Writer.create().uint32((1 << 3) | LENGTH_DELIMITED).string(name).uint32((2 << 3) | LENGTH_DELIMITED).bytes(type).finish();
+  const tensor = protobuf.Writer.create()
+    .uint32((1 << 3) | VARINT)
+    .int32(elemType)
+    .finish();
+  const type = protobuf.Writer.create()
+    .uint32((1 << 3) | LENGTH_DELIMITED)
+    .bytes(tensor)
+    .finish();
+  return protobuf.Writer.create()
+    .uint32((1 << 3) | LENGTH_DELIMITED)
+    .string(name)
+    .uint32((2 << 3) | LENGTH_DELIMITED)
+    .bytes(type)
+    .finish();
 }
 
 /** The nodes that compute the compact output from `output` (see the module comment). */
@@ -80,11 +91,23 @@ function compactNodes(output: string, layout: 'v8' | 'v5', classes: number, opse
   // The attribute axis: 1 (v8, [B, attrs, A]) or 2 (v5, [B, N, attrs]).
   const axis = layout === 'v8' ? 1 : 2;
   const first = layout === 'v8' ? 4 : 5; // the first class score
-  const slice = (name: string, start: string, end: string): Node => ({ op: 'Slice', inputs: [output, `framewise_${start}`, `framewise_${end}`, 'framewise_axis'], output: `framewise_${name}` });
+  const slice = (name: string, start: string, end: string): Node => ({
+    op: 'Slice',
+    inputs: [output, `framewise_${start}`, `framewise_${end}`, 'framewise_axis'],
+    output: `framewise_${name}`,
+  });
   const max: Node =
     opset >= 18
       ? { op: 'ReduceMax', inputs: ['framewise_scores', 'framewise_axis'], output: 'framewise_max', attributes: [{ name: 'keepdims', int: 1 }] }
-      : { op: 'ReduceMax', inputs: ['framewise_scores'], output: 'framewise_max', attributes: [{ name: 'axes', ints: [axis] }, { name: 'keepdims', int: 1 }] };
+      : {
+          op: 'ReduceMax',
+          inputs: ['framewise_scores'],
+          output: 'framewise_max',
+          attributes: [
+            { name: 'axes', ints: [axis] },
+            { name: 'keepdims', int: 1 },
+          ],
+        };
   const nodes: Node[] = [
     k('axis', [axis]),
     k('zero', [0]),
@@ -94,7 +117,15 @@ function compactNodes(output: string, layout: 'v8' | 'v5', classes: number, opse
     slice('boxes', 'zero', 'four'),
     slice('scores', 'first', 'last'),
     max,
-    { op: 'ArgMax', inputs: ['framewise_scores'], output: 'framewise_argmax', attributes: [{ name: 'axis', int: axis }, { name: 'keepdims', int: 1 }] },
+    {
+      op: 'ArgMax',
+      inputs: ['framewise_scores'],
+      output: 'framewise_argmax',
+      attributes: [
+        { name: 'axis', int: axis },
+        { name: 'keepdims', int: 1 },
+      ],
+    },
     { op: 'Cast', inputs: ['framewise_argmax'], output: 'framewise_class', attributes: [{ name: 'to', int: elemType }] },
   ];
   const parts = ['framewise_boxes', 'framewise_max', 'framewise_class'];
@@ -163,7 +194,10 @@ export function withCompactOutput(model: Uint8Array, spec: CompactSpec): Uint8Ar
   compactNodes(spec.output, spec.layout, spec.classes, opset, spec.elemType).forEach((n, i) => w.uint32((1 << 3) | LENGTH_DELIMITED).bytes(nodeBytes(n, i)));
   w.uint32((12 << 3) | LENGTH_DELIMITED).bytes(outputBytes(COMPACT_OUTPUT, spec.elemType));
   const appended = w.finish();
-  const header = protobuf.Writer.create().uint32((7 << 3) | LENGTH_DELIMITED).uint32(graph.end - graph.start + appended.length).finish();
+  const header = protobuf.Writer.create()
+    .uint32((7 << 3) | LENGTH_DELIMITED)
+    .uint32(graph.end - graph.start + appended.length)
+    .finish();
   const out = new Uint8Array(graph.headerStart + header.length + (graph.end - graph.start) + appended.length + (model.length - graph.end));
   let at = 0;
   for (const part of [model.subarray(0, graph.headerStart), header, model.subarray(graph.start, graph.end), appended, model.subarray(graph.end)]) {

@@ -14,14 +14,7 @@ export type YoloLayout = 'v5' | 'v8' | 'end2end';
  * The candidates of batch item `b` of `data` (dims `[B, d1, d2]`) whose confidence is at least
  * `confidence`. NaN scores never pass; boxes are not checked here (see `unletterbox`).
  */
-export function decodeYolo(
-  data: ArrayLike<number>,
-  dims: readonly number[],
-  layout: YoloLayout,
-  b: number,
-  confidence: number,
-  compact = false,
-): Candidate[] {
+export function decodeYolo(data: ArrayLike<number>, dims: readonly number[], layout: YoloLayout, b: number, confidence: number, compact = false): Candidate[] {
   const [, d1 = 0, d2 = 0] = dims;
   const base = b * d1 * d2;
   const out: Candidate[] = [];

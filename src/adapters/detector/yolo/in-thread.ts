@@ -99,12 +99,7 @@ export async function openOnnxYolo(opts: OnnxYoloOptions): Promise<OnnxYoloDetec
   }
 }
 
-async function openDetector(
-  file: string,
-  loaded: ort.InferenceSession,
-  loadedOn: string,
-  opts: OnnxYoloOptions,
-): Promise<OnnxYoloDetector> {
+async function openDetector(file: string, loaded: ort.InferenceSession, loadedOn: string, opts: OnnxYoloOptions): Promise<OnnxYoloDetector> {
   let session = loaded;
   let provider = loadedOn;
   const [sha256, meta, labels] = await Promise.all([
@@ -141,7 +136,12 @@ async function openDetector(
   // returns 6 floats an anchor instead of 4 + nc. Where it cannot be added, the full output is decoded.
   let fetch = output.name;
   if (layout !== 'end2end' && typeof classDim === 'number' && nc > 0) {
-    const bytes = withCompactOutput(await readFile(file), { output: output.name, layout, classes: nc, elemType: output.type === 'float16' ? ELEM.FLOAT16 : ELEM.FLOAT });
+    const bytes = withCompactOutput(await readFile(file), {
+      output: output.name,
+      layout,
+      classes: nc,
+      elemType: output.type === 'float16' ? ELEM.FLOAT16 : ELEM.FLOAT,
+    });
     if (bytes) {
       try {
         // On the provider the first session got (a CUDA fallback is not tried, and warned about, twice).
@@ -179,10 +179,7 @@ async function openDetector(
       if (box) mapped.push({ ...c, box });
     }
     // End-to-end models have done their own NMS.
-    const kept =
-      layout === 'end2end'
-        ? mapped.sort((x, y) => y.score - x.score).slice(0, maxDetections)
-        : classwiseNms(mapped, t.iou, maxDetections);
+    const kept = layout === 'end2end' ? mapped.sort((x, y) => y.score - x.score).slice(0, maxDetections) : classwiseNms(mapped, t.iou, maxDetections);
     return kept.map((k) => ({ class: className(classes, k.cls), box: k.box, conf: k.score }));
   };
 

@@ -24,7 +24,7 @@ const HEADER_BYTES = 20;
  */
 async function walk(fh: FileHandle, from: number, to: number, visit: (field: number, start: number, length: number) => Promise<boolean | void>): Promise<void> {
   const header = Buffer.alloc(HEADER_BYTES);
-  for (let pos = from; pos < to; ) {
+  for (let pos = from; pos < to;) {
     const { bytesRead } = await fh.read(header, 0, Math.min(HEADER_BYTES, to - pos), pos);
     const r = protobuf.Reader.create(header.subarray(0, bytesRead));
     const tag = r.uint32();

@@ -15,7 +15,8 @@ export interface SessionChoice {
  * Nothing is ever downloaded. With `bytes`, the session is made from them (`file` names them in errors).
  */
 export async function openSession(file: string, o: SessionChoice, bytes?: Uint8Array): Promise<{ session: ort.InferenceSession; provider: string }> {
-  const create = (options: ort.InferenceSession.SessionOptions) => (bytes ? ort.InferenceSession.create(bytes, options) : ort.InferenceSession.create(file, options));
+  const create = (options: ort.InferenceSession.SessionOptions) =>
+    bytes ? ort.InferenceSession.create(bytes, options) : ort.InferenceSession.create(file, options);
   const base: ort.InferenceSession.SessionOptions = { graphOptimizationLevel: 'all' };
   if (o.intraOpThreads !== undefined) base.intraOpNumThreads = o.intraOpThreads;
   if (o.interOpThreads !== undefined) base.interOpNumThreads = o.interOpThreads;

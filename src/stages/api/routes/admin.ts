@@ -10,7 +10,10 @@ export const adminRoutes: FastifyPluginAsync<ApiDeps> = async (fastify, deps) =>
     '/api/cleanup/all',
     {
       preHandler: adminOnly,
-      schema: { description: 'Delete every job, event, result and stored object (admin).', response: { 200: CleanupBody, 401: ErrorBody, 403: ErrorBody, 500: ErrorBody } },
+      schema: {
+        description: 'Delete every job, event, result and stored object (admin).',
+        response: { 200: CleanupBody, 401: ErrorBody, 403: ErrorBody, 500: ErrorBody },
+      },
     },
     async (req) => {
       const events = await deps.outboxEvents.list();

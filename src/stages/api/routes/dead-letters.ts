@@ -109,7 +109,8 @@ export const deadLetterRoutes: FastifyPluginAsync<ApiDeps> = async (fastify, dep
     {
       preHandler,
       schema: {
-        description: 'Discard a dead letter: a jobs-outbox event is deleted (its job is forgotten); a result stays failed; a webhook notification is not sent (admin).',
+        description:
+          'Discard a dead letter: a jobs-outbox event is deleted (its job is forgotten); a result stays failed; a webhook notification is not sent (admin).',
         params: DeadLetterParams,
         response: { 200: DeadLetterAction, ...errors },
       },

@@ -22,13 +22,21 @@ export const Ready = Type.Object(
 export const healthRoutes: FastifyPluginAsync<{ readyChecks?: ReadyChecks }> = async (fastify, opts) => {
   const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
   for (const url of ['/health', '/api', '/api/', '/api/health']) {
-    app.get(url, { schema: { description: 'Liveness: the process answers.', response: { 200: Health, 500: ErrorBody } } }, async () => ({ status: 'ok' as const, service: 'framewise' }));
+    app.get(url, { schema: { description: 'Liveness: the process answers.', response: { 200: Health, 500: ErrorBody } } }, async () => ({
+      status: 'ok' as const,
+      service: 'framewise',
+    }));
   }
   const checks = opts.readyChecks ?? {};
   for (const url of ['/ready', '/api/ready']) {
     app.get(
       url,
-      { schema: { description: 'Readiness: every dependency of this process answers (database, bus, object store, detector), each within 2 s.', response: { 200: Ready, 503: Ready, 500: ErrorBody } } },
+      {
+        schema: {
+          description: 'Readiness: every dependency of this process answers (database, bus, object store, detector), each within 2 s.',
+          response: { 200: Ready, 503: Ready, 500: ErrorBody },
+        },
+      },
       async (_req, reply) => {
         const readiness = await checkReadiness(checks);
         return reply.status(readiness.status === 'ready' ? 200 : 503).send(readiness);

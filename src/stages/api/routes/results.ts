@@ -35,7 +35,14 @@ export const resultRoutes: FastifyPluginAsync<ApiDeps> = async (fastify, deps) =
       const query: PageQuery = {
         ...(q.limit !== undefined ? { limit: q.limit } : {}),
         ...(q.cursor !== undefined ? { cursor: q.cursor } : {}),
-        ...(q.class !== undefined ? { classes: q.class.split(',').map((c) => c.trim()).filter(Boolean) } : {}),
+        ...(q.class !== undefined
+          ? {
+              classes: q.class
+                .split(',')
+                .map((c) => c.trim())
+                .filter(Boolean),
+            }
+          : {}),
         ...(q.min_conf !== undefined ? { minConf: q.min_conf } : {}),
         ...(q.track_id !== undefined ? { trackId: q.track_id } : {}),
         ...(q.from_ms !== undefined ? { fromMs: q.from_ms } : {}),
@@ -103,9 +110,10 @@ export const resultRoutes: FastifyPluginAsync<ApiDeps> = async (fastify, deps) =
       const counts: Record<string, number> = Object.fromEntries(JOB_STATUSES.map((s) => [s, 0]));
       // Jobs whose sent event was removed after its retention live on in their runner record.
       const eventIds = new Set(events.map((e) => e._id));
-      const jobs = [...events.map((e) => viewJob(e, byId.get(e._id), now)), ...records.filter((r) => !eventIds.has(r._id)).map((r) => viewJob(undefined, r, now))].filter((job) =>
-        mayRead(principal, job.owner),
-      );
+      const jobs = [
+        ...events.map((e) => viewJob(e, byId.get(e._id), now)),
+        ...records.filter((r) => !eventIds.has(r._id)).map((r) => viewJob(undefined, r, now)),
+      ].filter((job) => mayRead(principal, job.owner));
       const operations = jobs.map((job) => {
         counts[job.status] = (counts[job.status] ?? 0) + 1;
         return {

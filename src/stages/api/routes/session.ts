@@ -21,13 +21,18 @@ const LoggedOut = Type.Object({ status: Type.Literal('ok') });
  */
 export const sessionRoutes: FastifyPluginAsync<{ ring: KeyRing; session: SessionOptions }> = async (fastify, { ring, session }) => {
   const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
-  const describe = (p: { keyId: string; role: 'client' | 'admin'; authenticated: boolean }) => ({ authenticated: p.authenticated, key_id: p.keyId, role: p.role });
+  const describe = (p: { keyId: string; role: 'client' | 'admin'; authenticated: boolean }) => ({
+    authenticated: p.authenticated,
+    key_id: p.keyId,
+    role: p.role,
+  });
 
   app.post(
     '/api/session',
     {
       schema: {
-        description: 'Start a session for the web page: send the API key as `Authorization: Bearer <key>`; the answer sets the session cookie (none while authentication is off).',
+        description:
+          'Start a session for the web page: send the API key as `Authorization: Bearer <key>`; the answer sets the session cookie (none while authentication is off).',
         response: { 200: SessionBody, 401: ErrorBody, 500: ErrorBody },
       },
     },
@@ -42,7 +47,12 @@ export const sessionRoutes: FastifyPluginAsync<{ ring: KeyRing; session: Session
 
   app.get(
     '/api/session',
-    { schema: { description: 'Who the caller is: its key’s id and role (by its `Authorization` header or session cookie).', response: { 200: SessionBody, 401: ErrorBody, 500: ErrorBody } } },
+    {
+      schema: {
+        description: 'Who the caller is: its key’s id and role (by its `Authorization` header or session cookie).',
+        response: { 200: SessionBody, 401: ErrorBody, 500: ErrorBody },
+      },
+    },
     async (req) => describe(principalOf(req)),
   );
 

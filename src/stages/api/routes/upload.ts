@@ -59,10 +59,18 @@ export const uploadRoutes: FastifyPluginAsync<ApiDeps> = async (fastify, deps) =
     return Object.keys(options).length > 0 ? { options } : {};
   };
 
-  app.get('/api/models', { schema: { description: 'The models a job may choose, and the default (with their classes where the server knows them).', response: { 200: ModelList } } }, async () => ({
-    default: deps.models.defaultModel,
-    models: deps.models.names.map((name) => ({ name, ...(deps.models.classes?.[name] ? { classes: [...deps.models.classes[name]] } : {}), defaults: deps.models.defaults(name) })),
-  }));
+  app.get(
+    '/api/models',
+    { schema: { description: 'The models a job may choose, and the default (with their classes where the server knows them).', response: { 200: ModelList } } },
+    async () => ({
+      default: deps.models.defaultModel,
+      models: deps.models.names.map((name) => ({
+        name,
+        ...(deps.models.classes?.[name] ? { classes: [...deps.models.classes[name]] } : {}),
+        defaults: deps.models.defaults(name),
+      })),
+    }),
+  );
 
   /**
    * Inserts the job's `video.submitted` event: the atomic "ok" — the job exists from here on.
@@ -119,7 +127,10 @@ export const uploadRoutes: FastifyPluginAsync<ApiDeps> = async (fastify, deps) =
         // The option's name: the path's first segment (`/classes/0` is an item of `classes`).
         const name = first?.instancePath?.split('/')[1] ?? '';
         if (name === 'model' || !name) throw new FramewiseError('ERR_REQUEST_INVALID', req.validationError.message);
-        throw new FramewiseError('ERR_OPTION_INVALID', `${name}=${JSON.stringify((req.query as Record<string, unknown>)[name]).slice(0, 100)}: ${first?.message ?? 'invalid'}`);
+        throw new FramewiseError(
+          'ERR_OPTION_INVALID',
+          `${name}=${JSON.stringify((req.query as Record<string, unknown>)[name]).slice(0, 100)}: ${first?.message ?? 'invalid'}`,
+        );
       }
       if (!req.isMultipart()) throw new FramewiseError('ERR_UPLOAD_NO_FILE');
       // Before the upload is read: a key at its limit of unfinished jobs is told at once (429).
@@ -155,7 +166,8 @@ export const uploadRoutes: FastifyPluginAsync<ApiDeps> = async (fastify, deps) =
         await deps.objects.delete(key).catch(() => {});
         if ((err as { code?: string }).code === 'FST_REQ_FILE_TOO_LARGE') throw new FramewiseError('ERR_UPLOAD_TOO_LARGE', deps.maxUploadBytes);
         // Only a body that did not arrive whole is the client's doing; after it, a storage failure is ours (503).
-        if (!req.raw.complete && (req.raw.destroyed || (err as { code?: string }).code === 'ERR_STREAM_PREMATURE_CLOSE')) throw new FramewiseError('ERR_UPLOAD_INTERRUPTED');
+        if (!req.raw.complete && (req.raw.destroyed || (err as { code?: string }).code === 'ERR_STREAM_PREMATURE_CLOSE'))
+          throw new FramewiseError('ERR_UPLOAD_INTERRUPTED');
         throw err;
       }
       if (part.file.truncated) {
@@ -165,7 +177,9 @@ export const uploadRoutes: FastifyPluginAsync<ApiDeps> = async (fastify, deps) =
       }
       // Over a duration, resolution or frame-count limit: 422, the object deleted, no job.
       await enforceUploadLimits(deps, key, staged);
-      return createJob(req, id, { bucket: deps.objects.bucket, object: key, media_type: mediaType, model, ...options }, idempotencyKey, () => deps.objects.delete(key));
+      return createJob(req, id, { bucket: deps.objects.bucket, object: key, media_type: mediaType, model, ...options }, idempotencyKey, () =>
+        deps.objects.delete(key),
+      );
     },
   );
 

@@ -11,8 +11,12 @@ import { principalOf } from '../auth.js';
 import { readableJob } from '../job-view.js';
 
 const RangeHeaders = Type.Object({
-  range: Type.Optional(Type.String({ description: 'One byte range, e.g. `bytes=0-1023`, `bytes=1024-` or `bytes=-500` (several ranges: the whole video is sent)' })),
-  'if-range': Type.Optional(Type.String({ description: 'An ETag or Last-Modified from an earlier answer: the range is honoured only if the video is unchanged' })),
+  range: Type.Optional(
+    Type.String({ description: 'One byte range, e.g. `bytes=0-1023`, `bytes=1024-` or `bytes=-500` (several ranges: the whole video is sent)' }),
+  ),
+  'if-range': Type.Optional(
+    Type.String({ description: 'An ETag or Last-Modified from an earlier answer: the range is honoured only if the video is unchanged' }),
+  ),
 });
 
 /** A binary answer, as OpenAPI describes one. */
@@ -53,7 +57,11 @@ export const videoRoutes: FastifyPluginAsync<ApiDeps> = async (fastify, deps) =>
       const input = event?.payload ?? run?.input;
       // Runner records of version 0.1 kept no input; their event is gone after its retention.
       if (!input) throw new FramewiseError('ERR_VIDEO_NOT_FOUND', id);
-      return sendObject(req, reply, deps.objects, { key: input.object, contentType: input.media_type || undefined, notFound: () => new FramewiseError('ERR_VIDEO_NOT_FOUND', id) });
+      return sendObject(req, reply, deps.objects, {
+        key: input.object,
+        contentType: input.media_type || undefined,
+        notFound: () => new FramewiseError('ERR_VIDEO_NOT_FOUND', id),
+      });
     },
   });
 
@@ -61,7 +69,8 @@ export const videoRoutes: FastifyPluginAsync<ApiDeps> = async (fastify, deps) =>
     method: ['GET', 'HEAD'],
     url: '/api/result_video/:event_id/annotated.mp4',
     schema: {
-      description: 'The job’s video with its boxes, class names and track ids drawn (H.264 MP4), once rendered — for jobs uploaded with `annotate=true`. Range requests supported.',
+      description:
+        'The job’s video with its boxes, class names and track ids drawn (H.264 MP4), once rendered — for jobs uploaded with `annotate=true`. Range requests supported.',
       params: EventIdParams,
       headers: RangeHeaders,
       response: responses('video/mp4'),
@@ -78,7 +87,11 @@ export const videoRoutes: FastifyPluginAsync<ApiDeps> = async (fastify, deps) =>
           : status === 'ready'
             ? 'it is not rendered (yet), or was removed'
             : `not rendered yet (job ${status})`;
-      return sendObject(req, reply, deps.objects, { key: annotatedKey(id), contentType: 'video/mp4', notFound: () => new FramewiseError('ERR_ANNOTATION_NOT_FOUND', id, why) });
+      return sendObject(req, reply, deps.objects, {
+        key: annotatedKey(id),
+        contentType: 'video/mp4',
+        notFound: () => new FramewiseError('ERR_ANNOTATION_NOT_FOUND', id, why),
+      });
     },
   });
 };
