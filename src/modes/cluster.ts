@@ -21,11 +21,12 @@ import { runnerDeps } from './runner-deps.js';
 import { startInference } from '../stages/inference/index.js';
 import { openDetectors } from './detectors.js';
 import { startResultPublisher } from '../stages/result-publisher/index.js';
+import { resultPublisherDeps } from './result-publisher-deps.js';
 import { startNotifier } from '../stages/notifier/index.js';
 import { webhookObserver } from '../stages/notifier/metrics.js';
 import { Metrics } from '../observability/metrics.js';
 import { jobsBacklog, resultsBacklog } from '../observability/backlog.js';
-import { videoAnnotator, apiModels, frameSource, loopTiming, rateLimits, retention, retryPolicy, videoLimits } from './settings.js';
+import { apiModels, frameSource, loopTiming, rateLimits, retention, retryPolicy, videoLimits } from './settings.js';
 import { waitFor } from './wait-for.js';
 import { apiAccess } from './access.js';
 import { detectorCheck, mongoCheck } from './ready-checks.js';
@@ -237,20 +238,7 @@ export async function startClusterStage(stage: ClusterStage, config: Config, log
         const [runnerDb, objects, outboxDb] = await Promise.all([runnerDatabase(), objectStore(), outboxDatabase()]);
         metrics.addBacklogSource(resultsBacklog(runnerDb.jobRecords, runnerDb.resultsDeadLetters));
         const publisher = startResultPublisher(
-          {
-            resultsOutbox: runnerDb.resultsOutbox,
-            frameCollection: runnerDb.frameCollection,
-            resultsDeadLetters: runnerDb.resultsDeadLetters,
-            objects,
-            log,
-            batchSize: 10,
-            owner: processName(stage),
-            leaseMs: config.claimLeaseMs,
-            retry: retryPolicy(config),
-            observer: metrics.resultsOutboxObserver(),
-            annotator: videoAnnotator(config, log),
-            maxDamagedShare: config.maxDamagedShare,
-          },
+          resultPublisherDeps(config, runnerDb, { objects, log, owner: processName(stage), metrics }),
           loopTiming(config),
           retention(config),
         );

@@ -18,6 +18,7 @@ import { runnerDeps } from './runner-deps.js';
 import { apiStores } from './api-stores.js';
 import { startInference } from '../stages/inference/index.js';
 import { startResultPublisher } from '../stages/result-publisher/index.js';
+import { resultPublisherDeps } from './result-publisher-deps.js';
 import { startNotifier } from '../stages/notifier/index.js';
 import { webhookObserver } from '../stages/notifier/metrics.js';
 import { openDetectors } from './detectors.js';
@@ -26,7 +27,7 @@ import { jobsBacklog, resultsBacklog } from '../observability/backlog.js';
 import { GROUPS, TOPICS } from '../core/topics.js';
 import { detectorCheck, sqliteCheck } from './ready-checks.js';
 import { apiAccess } from './access.js';
-import { videoAnnotator, apiModels, frameSource, loopTiming, rateLimits, retention, retryPolicy, videoLimits } from './settings.js';
+import { apiModels, frameSource, loopTiming, rateLimits, retention, retryPolicy, videoLimits } from './settings.js';
 
 export interface EmbeddedService {
   api: Api;
@@ -91,18 +92,7 @@ export async function startEmbedded(config: Config, log: Logger, injected: { det
     retention(config),
   );
   const publisher = startResultPublisher(
-    {
-      resultsOutbox: runnerDb.resultsOutbox,
-      frameCollection: runnerDb.frameCollection,
-      resultsDeadLetters: runnerDb.resultsDeadLetters,
-      objects,
-      log: log.child({ stage: 'publisher' }),
-      batchSize: 10,
-      ...claims,
-      observer: metrics.resultsOutboxObserver(),
-      annotator: videoAnnotator(config, log),
-      maxDamagedShare: config.maxDamagedShare,
-    },
+    resultPublisherDeps(config, runnerDb, { objects, log: log.child({ stage: 'publisher' }), owner: claims.owner, metrics }),
     timing,
     retention(config),
   );
