@@ -26,6 +26,7 @@ export const ERRORS = {
   ERR_AUTH_SESSION_INVALID: { status: 401, message: 'The session cookie is not valid or has expired: POST /api/session with the API key again' },
   ERR_AUTH_FORBIDDEN: { status: 403, message: 'Admin route: the key %s has the role client' },
   ERR_AUTH_ADMIN_ONLY: { status: 403, message: 'Admin routes answer loopback clients only while no API key is configured' },
+  ERR_JOB_CLEANED_UP: { status: 409, message: 'A cleanup of all jobs removed this job as it was being created: send it again' },
   ERR_LIMIT_ACTIVE_JOBS: {
     status: 429,
     message: 'The key %s has %s unfinished jobs; the limit is %s (FRAMEWISE_MAX_ACTIVE_JOBS_PER_KEY): retry once one has ended',

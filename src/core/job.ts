@@ -121,6 +121,16 @@ export interface VideoRef {
   owner?: string;
 }
 
+/**
+ * A job as its `video.submitted` event describes it: when the API created it (the clock every
+ * cleanup cutoff is compared with) and its input. What a record made for a job the runner never
+ * started keeps.
+ */
+export interface SubmittedJob {
+  created_at: Date;
+  input: VideoRef;
+}
+
 /** The one event type the jobs outbox carries today: a client submitted a video. */
 export const VIDEO_SUBMITTED = 'video.submitted';
 

@@ -1,4 +1,4 @@
-import type { RunnerRecord, VideoRef } from '../core/job.js';
+import type { RunnerRecord, SubmittedJob } from '../core/job.js';
 import type { FrameResult } from '../core/types.js';
 
 /**
@@ -46,12 +46,15 @@ export interface FrameCollection {
   claimStalled(stalledBefore: Date, now: Date, limit: number): Promise<RunnerRecord[]>;
   /**
    * Moves any non-final record (`processing` or `predictable`) → `failed` with `reason` and
-   * `failed_at`, creating a `failed` record if the job has none (a job that failed before the runner
-   * started it); keeps its frame results (a dead publish may be replayed). `input`: the job's video
-   * and options, stored on a record that has none, so its webhook is known. In the same atomic write
-   * it makes the job's webhook notification `pending` (due at once, attempts 0) when its `input`
-   * asks for one (`input.options.webhook_url`). A `ready` or `failed` record is final: a repeat
-   * changes nothing and returns `false`. Returns whether it moved (or created) the record.
+   * `failed_at`; keeps its frame results (a dead publish may be replayed). In the same atomic write
+   * it makes the job's webhook notification `pending` (due at once, attempts 0) when its input asks
+   * for one (`input.options.webhook_url`). `job`: the job as its event describes it; given, a job
+   * with no record (one that failed before the runner started it) gets a `failed` record, created
+   * at `job.created_at` and keeping `job.input` (also stored on a record that has none, so its
+   * webhook is known) — unless it was created before the cleanup cutoff
+   * (`JobRecords.clearBefore`). Without `job` an unknown job stays unknown (a result of a job a
+   * cleanup removed). A `ready` or `failed` record is final: a repeat changes nothing and returns
+   * `false`. Returns whether it moved (or created) the record.
    */
-  markFailed(jobId: string, reason: string, at: Date, input?: VideoRef): Promise<boolean>;
+  markFailed(jobId: string, reason: string, at: Date, job?: SubmittedJob): Promise<boolean>;
 }

@@ -10,9 +10,11 @@ export interface JobRecords {
    * Creates the job's record in `processing` (no frames received, total unknown), keeping `input`
    * (with its owner), the video's metadata, the trace and the number of segments. Atomic; a repeat
    * (a redelivered event, a concurrent start) changes nothing and returns the existing record
-   * unchanged, whatever its status. Returns the record as stored.
+   * unchanged, whatever its status. Returns the record as stored, or `undefined` when the job was
+   * created before the cleanup cutoff (`clearBefore`): a message of a job an operator's
+   * cleanup removed (still on the bus then) never brings it back.
    */
-  start(init: RunnerStart): Promise<RunnerRecord>;
+  start(init: RunnerStart): Promise<RunnerRecord | undefined>;
   /** The job's record (its frame total merged in while it is `processing`), or `undefined` if none. A read: no status changes. */
   get(jobId: string): Promise<RunnerRecord | undefined>;
   /** Every record, oldest (`created_at`, then id) first. A read: no status changes. */
@@ -28,8 +30,15 @@ export interface JobRecords {
    */
   countActive(owner: string, dispatched: readonly string[]): Promise<number>;
   /**
-   * Removes every record and everything kept with them (frame results, frame totals, leases and
-   * claim signals of the runner database), whatever their status: an operator's reset. Idempotent.
+   * An operator's cleanup: first records `cutoff` as the cleanup cutoff (the latest of all
+   * cleanups' is kept), then removes every record of a job created (`created_at`, the API's clock)
+   * before it, whatever its status, with everything kept with it (frame results, frame
+   * totals, leases). From then on no write of any runner port creates a record for such a job
+   * (`start`, `FrameCollection.markFailed`, `UndispatchedJobs.failUndispatched` refuse it), so
+   * messages still in flight cannot bring it back; jobs created at or after `cutoff` are
+   * untouched. Idempotent. Returns the ids of the records removed.
    */
-  deleteAll(): Promise<void>;
+  clearBefore(cutoff: Date): Promise<string[]>;
+  /** The cleanup cutoff `clearBefore` keeps (the latest), or `undefined` if there was no cleanup. A read. */
+  cleanupCutoff(): Promise<Date | undefined>;
 }

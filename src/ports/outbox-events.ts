@@ -13,6 +13,12 @@ export interface OutboxEvents {
    * given statuses, each id once (indexed: it reads that owner's events only). A read.
    */
   idsOfOwner(owner: string, statuses: readonly OutboxStatus[]): Promise<string[]>;
-  /** Removes every event, whatever its status (an operator's reset). Idempotent. */
-  deleteAll(): Promise<void>;
+  /**
+   * An operator's cleanup: removes every event created before `cutoff`, whatever its status
+   * (pending, sent or dead), with its leases; events created at or after it are untouched. An event being
+   * published meanwhile may still reach the bus: the runner database's cutoff
+   * (`JobRecords.clearBefore`, set first) makes its job's messages harmless. Idempotent. Returns
+   * the ids of the events removed.
+   */
+  clearBefore(cutoff: Date): Promise<string[]>;
 }

@@ -17,7 +17,8 @@ export interface UndispatchedJobs {
    * Records such a job: a `failed` record with the reason, its input, its trace and its webhook
    * notification `pending` (when the input asks for one), marked undispatched — only if the job has
    * no record at all (one atomic insert-if-absent: a runner record that exists, in any status, is
-   * left as it is). A repeat changes nothing. Returns whether it created the record.
+   * left as it is), and only if it was not created before the cleanup cutoff (`JobRecords.clearBefore`).
+   * A repeat changes nothing. Returns whether it created the record.
    */
   failUndispatched(job: UndispatchedJob, reason: string, at: Date): Promise<boolean>;
   /**

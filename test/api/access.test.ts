@@ -342,8 +342,9 @@ describe('access: API keys, roles, job ownership, sessions, limits', () => {
   });
 
   test('a key at its limit of unfinished jobs gets 429 with Retry-After naming the limit; other keys and retries are unaffected', async () => {
-    await outboxDb.outboxEvents.deleteAll();
-    await runnerDb.jobRecords.deleteAll();
+    const cutoff = new Date();
+    await runnerDb.jobRecords.clearBefore(cutoff);
+    await outboxDb.outboxEvents.clearBefore(cutoff);
     const limited = await make({ maxActiveJobsPerKey: 2 });
     const first = await uploaded(KEYS.alice, limited);
     const retryKey = { 'idempotency-key': `at-limit-${randomUUID()}` };

@@ -226,7 +226,10 @@ describe('HTTP API (inject, embedded stores)', () => {
     );
     await objects.put(`detection/${readyId}.json`, Readable.from(doc));
     await runnerDb.resultsOutbox.markReady(readyId, new Date(), { bucket: 'videos', object: `detection/${readyId}.json` });
-    await runnerDb.frameCollection.markFailed(failedId, 'the video is damaged: invalid NAL unit', new Date());
+    await runnerDb.frameCollection.markFailed(failedId, 'the video is damaged: invalid NAL unit', new Date(), {
+      created_at: new Date(),
+      input: { bucket: 'videos', object: `input/${failedId}.mp4`, media_type: 'video/mp4' },
+    });
 
     const ready = (await api.inject({ url: `/api/result_video/${readyId}` })).json();
     assert.equal(ready.status, 'ready');
@@ -258,7 +261,11 @@ describe('HTTP API (inject, embedded stores)', () => {
     assert.ok(r.json().deleted_jobs > 0);
     assert.equal((await api.inject({ url: '/api/status/all' })).json().total, 0);
     assert.equal((await runnerDb.jobRecords.list()).length, 0);
-    const left = await readdir(join(dir, 'objects', 'videos')).catch(() => []);
-    assert.deepEqual(left, []);
+    const left = await readdir(join(dir, 'objects', 'videos'), { recursive: true, withFileTypes: true }).catch(() => []);
+    assert.deepEqual(
+      left.filter((e) => e.isFile()).map((e) => e.name),
+      [],
+      'no stored object is left',
+    );
   });
 });

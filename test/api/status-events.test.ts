@@ -97,7 +97,10 @@ describe('GET /api/status/{id}/events (Server-Sent Events over real HTTP)', () =
 
   test('a job that is already final gets one event and the stream ends', async () => {
     const id = randomUUID();
-    await runnerDb.frameCollection.markFailed(id, 'the video is damaged', new Date());
+    await runnerDb.frameCollection.markFailed(id, 'the video is damaged', new Date(), {
+      created_at: new Date(),
+      input: { bucket: 'videos', object: `input/${id}.mp4`, media_type: 'video/mp4' },
+    });
     const { events } = await readEvents(`${base}/api/status/${id}/events`, () => {});
     assert.equal(events.length, 1);
     assert.equal(events[0]!.data.status, 'failed');

@@ -173,10 +173,26 @@ export function frameCollectionContract(name: string, make: MakeRunnerDatabase):
       assert.equal(await store.frameCollection.markFailed(s._id, 'again', new Date()), false);
       assert.equal(await store.frameCollection.setTotalFrames(s._id, 3).then((r) => r?.total_frames), null, 'no writes after failed');
       const never = randomUUID();
-      assert.equal(await store.frameCollection.markFailed(never, 'no video stream', new Date()), true);
-      assert.equal((await store.jobRecords.get(never))?.status, 'failed');
-      await store.jobRecords.deleteAll();
-      assert.equal((await store.jobRecords.list()).length, 0);
+      const submitted = { created_at: new Date(1500), input: { bucket: 'videos', object: `input/${never}.mp4`, media_type: 'video/mp4' } };
+      assert.equal(await store.frameCollection.markFailed(never, 'no video stream', new Date(3000), submitted), true, 'given the job: a failed record');
+      const created = await store.jobRecords.get(never);
+      assert.equal(created?.status, 'failed');
+      assert.equal(created?.created_at.getTime(), 1500, 'created when the job was');
+      assert.deepEqual(created?.input, submitted.input);
+      const unknown = randomUUID();
+      assert.equal(await store.frameCollection.markFailed(unknown, 'frame 3 could not be detected', new Date()), false, 'without the job: nothing to fail');
+      assert.equal(await store.jobRecords.get(unknown), undefined, 'an unknown job stays unknown');
+      await dispose();
+    });
+
+    test('a frame result of an unknown job (one a cleanup removed) is not kept', async () => {
+      const { store, dispose } = await make();
+      const unknown = randomUUID();
+      assert.equal(await store.frameCollection.addFrameResult(unknown, obj(0)), undefined);
+      const kept = [];
+      for await (const r of store.frameCollection.frameResults(unknown)) kept.push(r);
+      assert.deepEqual(kept, []);
+      assert.equal(await store.jobRecords.get(unknown), undefined);
       await dispose();
     });
   });

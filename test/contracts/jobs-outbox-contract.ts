@@ -90,8 +90,11 @@ export function jobsOutboxContract(name: string, make: MakeOutboxDatabase): void
       assert.deepEqual(ids(await store.jobsOutbox.claimDue({ owner: 'r', limit: 10, leaseMs: 1000, now: new Date(9000) })), [c._id, a._id]);
       assert.deepEqual(await store.outboxEvents.countByStatus(), { new: 2, sent: 1 });
       assert.equal((await store.outboxEvents.list()).length, 3);
-      await store.outboxEvents.deleteAll();
+      assert.deepEqual(await store.outboxEvents.clearBefore(new Date(2000)), [b._id], 'only events created before the cutoff (this one sent)');
+      assert.deepEqual(ids(await store.outboxEvents.list()), [c._id, a._id], 'one created at the cutoff stays');
+      assert.deepEqual((await store.outboxEvents.clearBefore(new Date(1e12))).sort(), [a._id, c._id].sort());
       assert.equal((await store.outboxEvents.list()).length, 0);
+      assert.deepEqual(await store.outboxEvents.clearBefore(new Date(1e12)), [], 'a repeat removes nothing');
       await dispose();
     });
 

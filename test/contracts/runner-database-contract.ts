@@ -25,7 +25,11 @@ export function runnerDatabaseContract(name: string, make: MakeRunnerDatabase): 
       await predictable(store, dead);
       assert.equal(await store.resultsOutbox.markPublishDead(dead._id, 'the result could not be published: AccessDenied', new Date(8500)), true);
       const never = randomUUID();
-      assert.equal(await store.frameCollection.markFailed(never, 'no video stream', new Date(9000), input(never)), true, 'failed before the runner started it');
+      assert.equal(
+        await store.frameCollection.markFailed(never, 'no video stream', new Date(9000), { created_at: new Date(1000), input: input(never) }),
+        true,
+        'failed before the runner started it',
+      );
       assert.deepEqual((await store.jobRecords.get(never))?.input, input(never), 'the input given is kept');
       await store.frameCollection.markFailed(randomUUID(), 'no input, no webhook', new Date(9000));
       assert.deepEqual(await claimIds(store, 'n', 8999), sorted(ready._id, running._id, dead._id), 'each due from its own end');

@@ -183,7 +183,7 @@ describe('webhook notifier (SQLite, real HTTP)', () => {
     const r = await hook();
     await readyJob(undefined);
     const failed = randomUUID();
-    await runnerDb.frameCollection.markFailed(failed, 'the video is damaged', new Date(), input(failed));
+    await runnerDb.frameCollection.markFailed(failed, 'the video is damaged', new Date(), { created_at: new Date(), input: input(failed) });
     await drain();
     assert.equal(r.calls.length, 0);
   });
@@ -289,7 +289,10 @@ describe('webhook notifier (SQLite, real HTTP)', () => {
     });
     await runnerDb.frameCollection.markFailed(started, 'the video is damaged: moov atom not found', new Date());
     const never = randomUUID();
-    await runnerDb.frameCollection.markFailed(never, 'the video videos/input/x.mp4 is not in the object store', new Date(), input(never, `${r.url}/h`));
+    await runnerDb.frameCollection.markFailed(never, 'the video videos/input/x.mp4 is not in the object store', new Date(), {
+      created_at: new Date(),
+      input: input(never, `${r.url}/h`),
+    });
     await drain();
     assert.equal(r.calls.length, 2);
     const byId = new Map(r.calls.map((c) => [json(c).event_id, c]));

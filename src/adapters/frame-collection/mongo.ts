@@ -10,7 +10,7 @@ import {
   type StoredRecord,
 } from '../mongo/runner-documents.js';
 import type { FrameCollection } from '../../ports/frame-collection.js';
-import { allFramesIn, type RunnerRecord, type VideoRef } from '../../core/job.js';
+import { allFramesIn, type RunnerRecord, type SubmittedJob } from '../../core/job.js';
 import type { FrameResult } from '../../core/types.js';
 import { webhookUrlOf } from '../../core/notification.js';
 
@@ -108,8 +108,12 @@ export class MongoFrameCollection implements FrameCollection {
         { returnDocument: 'after' },
       );
     }
-    // Not processing (ended meanwhile, or unknown): the record as it is.
-    return counted ? (await this.db.withTotals([counted]))[0] : this.db.record(jobId);
+    if (counted) return (await this.db.withTotals([counted]))[0];
+    // Not processing: ended meanwhile (the record as it is), or unknown — a job a cleanup removed
+    // (a record exists before any of its frames is sent), whose frames are not kept.
+    const record = await this.db.record(jobId);
+    if (!record) await this.db.frames.deleteMany({ job_id: jobId, frame: { $in: docs.map((d) => d.frame) } });
+    return record;
   }
 
   markPredictable(jobId: string): Promise<boolean> {
@@ -171,11 +175,11 @@ export class MongoFrameCollection implements FrameCollection {
     return claimed;
   }
 
-  markFailed(jobId: string, reason: string, at: Date, input?: VideoRef): Promise<boolean> {
-    return this.db.recordUpdates.run(jobId, () => this.markFailedNow(jobId, reason, at, input));
+  markFailed(jobId: string, reason: string, at: Date, job?: SubmittedJob): Promise<boolean> {
+    return this.db.recordUpdates.run(jobId, () => this.markFailedNow(jobId, reason, at, job));
   }
 
-  private async markFailedNow(jobId: string, reason: string, at: Date, input?: VideoRef): Promise<boolean> {
+  private async markFailedNow(jobId: string, reason: string, at: Date, job?: SubmittedJob): Promise<boolean> {
     const active: Filter<StoredRecord> = { _id: jobId, status: { $in: ['processing', 'predictable'] } };
     const failed = { status: 'failed' as const, error: reason, failed_at: at, updated_at: at };
     if (
@@ -185,24 +189,29 @@ export class MongoFrameCollection implements FrameCollection {
       await this.db.notifiable.raise(at);
       return true;
     }
+    // Without the job (or for one a cleanup removed) only an existing record moves.
+    if (!job || (await this.db.cleared(job.created_at))) return (await this.db.records.updateOne(active, { $set: failed })).modifiedCount === 1;
     try {
       const u = await this.db.records.updateOne(
         active,
         {
           $set: failed,
           $setOnInsert: {
-            created_at: at,
+            created_at: job.created_at,
             total_frames: null,
             received_frames: 0,
             expected_frames: null,
             parameters: { sample_every: 0 },
-            ...(input ? { input } : {}),
-            ...(webhookUrlOf(input) ? pendingNotification(at) : {}),
+            input: job.input,
+            ...(webhookUrlOf(job.input) ? pendingNotification(at) : {}),
           },
         },
         { upsert: true },
       );
-      if (u.upsertedCount === 1 && webhookUrlOf(input)) await this.db.notifiable.raise(at);
+      if (u.upsertedCount === 1) {
+        if (await this.db.undoIfCleared(jobId, job.created_at)) return false;
+        if (webhookUrlOf(job.input)) await this.db.notifiable.raise(at);
+      }
       return u.modifiedCount === 1 || u.upsertedCount === 1;
     } catch (err) {
       if (isDuplicate(err)) return false; // the record exists in a final status

@@ -1,8 +1,8 @@
 import { prepared, type SqliteDatabase } from '../sqlite/database.js';
 import { ensureRunnerSchema } from '../sqlite/runner-schema.js';
-import { initialWebhookStatus, notifyIfAsked, recordOf, toRecord, type RunnerRow } from '../sqlite/runner-rows.js';
+import { initialWebhookStatus, NOT_CLEARED, notifyIfAsked, recordOf, toRecord, type RunnerRow } from '../sqlite/runner-rows.js';
 import type { FrameCollection } from '../../ports/frame-collection.js';
-import type { RunnerRecord, VideoRef } from '../../core/job.js';
+import type { RunnerRecord, SubmittedJob } from '../../core/job.js';
 import type { FrameResult, ModelRef } from '../../core/types.js';
 
 /** Frame collection in SQLite: `frame_results` and `segment_totals` beside `runner_predictions`. */
@@ -111,16 +111,25 @@ export class SqliteFrameCollection implements FrameCollection {
     })();
   }
 
-  async markFailed(jobId: string, reason: string, at: Date, input?: VideoRef): Promise<boolean> {
+  async markFailed(jobId: string, reason: string, at: Date, job?: SubmittedJob): Promise<boolean> {
+    const args = { id: jobId, at: at.getTime(), reason };
+    if (!job) {
+      const moved = prepared(
+        this.db,
+        `UPDATE runner_predictions SET status = 'failed', failed_at = @at, updated_at = @at, error = @reason, ${notifyIfAsked('input', '@at')}
+           WHERE _id = @id AND status IN ('processing', 'predictable')`,
+      ).run(args);
+      return moved.changes === 1;
+    }
     const r = prepared(
       this.db,
       `INSERT INTO runner_predictions (_id, status, parameters, created_at, updated_at, failed_at, error, input, webhook_status, webhook_next_at)
-         VALUES (?, 'failed', '{}', ?, ?, ?, ?, ?, ?, ?)
+         SELECT @id, 'failed', '{}', @created_at, @at, @at, @reason, @input, @webhook_status, @at WHERE ${NOT_CLEARED}
          ON CONFLICT (_id) DO UPDATE SET status = 'failed', failed_at = excluded.failed_at,
            updated_at = excluded.updated_at, error = excluded.error, input = COALESCE(input, excluded.input),
            ${notifyIfAsked('COALESCE(input, excluded.input)', 'excluded.failed_at')}
          WHERE runner_predictions.status IN ('processing', 'predictable')`,
-    ).run(jobId, at.getTime(), at.getTime(), at.getTime(), reason, input ? JSON.stringify(input) : null, initialWebhookStatus(input), at.getTime());
+    ).run({ ...args, created_at: job.created_at.getTime(), input: JSON.stringify(job.input), webhook_status: initialWebhookStatus(job.input) });
     return r.changes === 1;
   }
 }

@@ -1,6 +1,6 @@
 import { prepared, type SqliteDatabase } from '../sqlite/database.js';
 import { ensureRunnerSchema } from '../sqlite/runner-schema.js';
-import { recordOf, toRecord, type RunnerRow } from '../sqlite/runner-rows.js';
+import { NOT_CLEARED, recordOf, toRecord, type RunnerRow } from '../sqlite/runner-rows.js';
 import type { JobRecords } from '../../ports/job-records.js';
 import type { RunnerRecord, RunnerStart, RunnerStatus } from '../../core/job.js';
 
@@ -10,24 +10,24 @@ export class SqliteJobRecords implements JobRecords {
     ensureRunnerSchema(db);
   }
 
-  async start(s: RunnerStart): Promise<RunnerRecord> {
-    const now = Date.now();
+  async start(s: RunnerStart): Promise<RunnerRecord | undefined> {
     prepared(
       this.db,
       `INSERT INTO runner_predictions (_id, status, expected_frames, parameters, created_at, updated_at, input, video, traceparent, segments)
-         VALUES (?, 'processing', ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (_id) DO NOTHING`,
-    ).run(
-      s._id,
-      s.expected_frames,
-      JSON.stringify(s.parameters),
-      s.created_at.getTime(),
-      now,
-      s.input ? JSON.stringify(s.input) : null,
-      s.video ? JSON.stringify(s.video) : null,
-      s.traceparent ?? null,
-      s.segments ?? 1,
-    );
-    return recordOf(this.db, s._id)!;
+         SELECT @id, 'processing', @expected_frames, @parameters, @created_at, @now, @input, @video, @traceparent, @segments WHERE ${NOT_CLEARED}
+         ON CONFLICT (_id) DO NOTHING`,
+    ).run({
+      id: s._id,
+      expected_frames: s.expected_frames,
+      parameters: JSON.stringify(s.parameters),
+      created_at: s.created_at.getTime(),
+      now: Date.now(),
+      input: s.input ? JSON.stringify(s.input) : null,
+      video: s.video ? JSON.stringify(s.video) : null,
+      traceparent: s.traceparent ?? null,
+      segments: s.segments ?? 1,
+    });
+    return recordOf(this.db, s._id);
   }
 
   async get(jobId: string): Promise<RunnerRecord | undefined> {
@@ -56,11 +56,24 @@ export class SqliteJobRecords implements JobRecords {
     return row.n;
   }
 
-  async deleteAll(): Promise<void> {
-    this.db.transaction(() => {
-      prepared(this.db, 'DELETE FROM frame_results').run();
-      prepared(this.db, 'DELETE FROM segment_totals').run();
-      prepared(this.db, 'DELETE FROM runner_predictions').run();
+  async cleanupCutoff(): Promise<Date | undefined> {
+    const row = prepared(this.db, 'SELECT cutoff FROM runner_cleanup WHERE id = 1').get() as { cutoff: number } | undefined;
+    return row ? new Date(row.cutoff) : undefined;
+  }
+
+  async clearBefore(cutoff: Date): Promise<string[]> {
+    return this.db.transaction(() => {
+      prepared(
+        this.db,
+        `INSERT INTO runner_cleanup (id, cutoff) VALUES (1, ?)
+           ON CONFLICT (id) DO UPDATE SET cutoff = MAX(cutoff, excluded.cutoff)`,
+      ).run(cutoff.getTime());
+      const cleared = 'SELECT _id FROM runner_predictions WHERE created_at < (SELECT cutoff FROM runner_cleanup)';
+      const ids = (prepared(this.db, cleared).all() as Array<{ _id: string }>).map((r) => r._id);
+      prepared(this.db, `DELETE FROM frame_results WHERE job_id IN (${cleared})`).run();
+      prepared(this.db, `DELETE FROM segment_totals WHERE job_id IN (${cleared})`).run();
+      prepared(this.db, 'DELETE FROM runner_predictions WHERE created_at < (SELECT cutoff FROM runner_cleanup)').run();
+      return ids;
     })();
   }
 }

@@ -75,10 +75,4 @@ export class ClaimSignal {
     if (due !== undefined && due <= at) await this.signals.updateOne({ _id: this.kind, due_at: signal.due_at! }, { $unset: { due_at: '' } });
     return [];
   }
-
-  /** Deletes this kind's signal and what this store saw of it (the store's `deleteAll`). */
-  async forget(): Promise<void> {
-    await this.signals.deleteOne({ _id: this.kind });
-    this.emptyScans.clear();
-  }
 }

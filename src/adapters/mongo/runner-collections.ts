@@ -10,6 +10,10 @@ import {
   pendingNotification,
   segmentTotalId,
   totalIds,
+  CLEANUP_ID,
+  notifyKey,
+  publishKey,
+  type CleanupDoc,
   type FrameDoc,
   type StoredRecord,
   type TotalDoc,
@@ -19,7 +23,7 @@ import {
  * `runner_db` in MongoDB (also FerretDB), shared by every runner port's adapter of one process:
  * `runner_predictions` (the records), `frame_results` (one document per (job, frame), unique
  * index, so a two-hour video never meets the 16 MB document limit), `runner_totals`,
- * `runner_leases` and `runner_signals`. One instance per process and database: the ports'
+ * `runner_leases`, `runner_signals` and `runner_cleanup`. One instance per process and database: the ports'
  * adapters must share its `recordUpdates` queue and its claim signals (`mongoRunnerDatabase`).
  *
  * Written for what MongoDB and FerretDB both support: no multi-document transactions, no `$expr`.
@@ -45,6 +49,8 @@ export class MongoRunnerCollections {
   readonly records: Collection<StoredRecord>;
   readonly frames: Collection<FrameDoc>;
   readonly totals: Collection<TotalDoc>;
+  /** `runner_cleanup`: one document, the cleanup cutoff (`JobRecords.clearBefore`). */
+  readonly cleanup: Collection<CleanupDoc>;
   readonly leases: MongoLeases;
   /** A job record's writes from this process, one at a time (see the class comment). */
   readonly recordUpdates = new PerKeyQueue();
@@ -59,6 +65,27 @@ export class MongoRunnerCollections {
     this.records = db.collection<StoredRecord>('runner_predictions');
     this.frames = db.collection<FrameDoc>('frame_results');
     this.totals = db.collection<TotalDoc>('runner_totals');
+    this.cleanup = db.collection<CleanupDoc>('runner_cleanup');
+  }
+
+  /**
+   * Whether a job created at `createdAt` was created before the cleanup cutoff (removed, never to be
+   * recorded again). Read on every write that creates a record: before it, to skip a doomed write,
+   * and after it, to undo one that raced a cleanup (no transactions: the cleanup sets the cutoff
+   * before it deletes, so either it deletes the new record or the check after the write sees the
+   * cutoff).
+   */
+  async cleared(createdAt: Date): Promise<boolean> {
+    const c = await this.cleanup.findOne({ _id: CLEANUP_ID });
+    return c !== null && c.cutoff.getTime() > createdAt.getTime();
+  }
+
+  /** `cleared`, checked after a write that created the record `jobId`: if so, undoes it. Returns whether it did. */
+  async undoIfCleared(jobId: string, createdAt: Date): Promise<boolean> {
+    if (!(await this.cleared(createdAt))) return false;
+    await this.records.deleteOne({ _id: jobId, created_at: createdAt });
+    await this.leases.forget([notifyKey(jobId), publishKey(jobId)]);
+    return true;
   }
 
   /** The indexes every runner port's queries rely on. Idempotent. */

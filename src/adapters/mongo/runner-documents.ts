@@ -37,6 +37,13 @@ interface NotificationFields {
 /** A `runner_predictions` document: the record, its publish-lease hint and its notification. */
 export type StoredRecord = RunnerRecord & { lease_until?: Date; lease_owner?: string } & NotificationFields;
 
+/** The cleanup cutoff: jobs created before `cutoff` are removed for good (`JobRecords.clearBefore`). */
+export interface CleanupDoc {
+  _id: string;
+  cutoff: Date;
+}
+export const CLEANUP_ID = 'cutoff';
+
 /** The `runner_totals` document of segment `k` of a job extracted in segments. */
 export const segmentTotalId = (jobId: string, k: number): string => `${jobId}#${k}`;
 

@@ -38,10 +38,17 @@ export class MongoOutboxEvents implements OutboxEvents {
     return [...new Set([...work, ...archived].map((d) => d._id))];
   }
 
-  async deleteAll(): Promise<void> {
-    await this.db.outbox.deleteMany({});
-    await this.db.sent.deleteMany({});
-    await this.db.leases.deleteAll();
-    this.db.claimed.clear();
+  async clearBefore(cutoff: Date): Promise<string[]> {
+    const before = { created_at: { $lt: cutoff } };
+    const [work, archived] = await Promise.all([
+      this.db.outbox.find(before, { projection: { _id: 1 } }).toArray(),
+      this.db.sent.find(before, { projection: { _id: 1 } }).toArray(),
+    ]);
+    const ids = [...new Set([...work, ...archived].map((d) => d._id))];
+    await this.db.outbox.deleteMany(before);
+    await this.db.sent.deleteMany(before);
+    await this.db.leases.forget(ids);
+    for (const id of ids) this.db.claimed.delete(id);
+    return ids;
   }
 }

@@ -31,7 +31,11 @@ export class SqliteOutboxEvents implements OutboxEvents {
     return rows.map((r) => r._id);
   }
 
-  async deleteAll(): Promise<void> {
-    prepared(this.db, 'DELETE FROM outbox').run();
+  async clearBefore(cutoff: Date): Promise<string[]> {
+    return this.db.transaction(() => {
+      const ids = (prepared(this.db, 'SELECT _id FROM outbox WHERE created_at < ?').all(cutoff.getTime()) as Array<{ _id: string }>).map((r) => r._id);
+      prepared(this.db, 'DELETE FROM outbox WHERE created_at < ?').run(cutoff.getTime());
+      return ids;
+    })();
   }
 }

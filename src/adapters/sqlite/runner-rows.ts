@@ -52,6 +52,12 @@ export const toRecord = (r: RunnerRow): RunnerRecord => ({
 });
 
 /** The job's record as stored, or `undefined`. */
+/**
+ * A condition true unless the job, created at the time bound to `@created_at`, was created
+ * before a cleanup's cutoff (`JobRecords.clearBefore`): the guard of every write that creates a record.
+ */
+export const NOT_CLEARED = 'NOT EXISTS (SELECT 1 FROM runner_cleanup WHERE cutoff > @created_at)';
+
 export function recordOf(db: SqliteDatabase, id: string): RunnerRecord | undefined {
   const r = prepared(db, 'SELECT * FROM runner_predictions WHERE _id = ?').get(id) as RunnerRow | undefined;
   return r && toRecord(r);

@@ -30,7 +30,8 @@ const NOTIFICATION_COLUMNS = {
 const ready = new WeakSet<SqliteDatabase>();
 
 /**
- * `runner_db.runner_predictions`, `segment_totals` and `frame_results` as SQLite tables, shared by
+ * `runner_db.runner_predictions`, `segment_totals`, `frame_results` and `runner_cleanup` (the
+ * cleanup cutoff, one row) as SQLite tables, shared by
  * every runner port's adapter on this database: whichever adapter is made first creates (or, for a
  * database of an earlier version, completes) them; idempotent, and done once per database.
  */
@@ -58,6 +59,10 @@ export function ensureRunnerSchema(db: SqliteDatabase): void {
       total INTEGER NOT NULL,
       PRIMARY KEY (job_id, segment)
     ) WITHOUT ROWID;
+    CREATE TABLE IF NOT EXISTS runner_cleanup (
+      id INTEGER PRIMARY KEY CHECK (id = 1),
+      cutoff INTEGER NOT NULL
+    );
     CREATE TABLE IF NOT EXISTS frame_results (
       job_id TEXT NOT NULL,
       frame INTEGER NOT NULL,

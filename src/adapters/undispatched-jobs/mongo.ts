@@ -9,6 +9,7 @@ export class MongoUndispatchedJobs implements UndispatchedJobs {
 
   failUndispatched(job: UndispatchedJob, reason: string, at: Date): Promise<boolean> {
     return this.db.recordUpdates.run(job._id, async () => {
+      if (await this.db.cleared(job.created_at)) return false;
       try {
         const u = await this.db.records.updateOne(
           { _id: job._id },
@@ -31,8 +32,9 @@ export class MongoUndispatchedJobs implements UndispatchedJobs {
           },
           { upsert: true },
         );
-        if (u.upsertedCount === 1 && webhookUrlOf(job.input)) await this.db.notifiable.raise(at);
-        return u.upsertedCount === 1;
+        if (u.upsertedCount !== 1 || (await this.db.undoIfCleared(job._id, job.created_at))) return false;
+        if (webhookUrlOf(job.input)) await this.db.notifiable.raise(at);
+        return true;
       } catch (err) {
         if (isDuplicate(err)) return false; // a concurrent write created the record
         throw err;

@@ -16,7 +16,7 @@ import { travelSize, type ModelInput } from '../../core/model-input.js';
 import { encodeFrameWithin } from './frame-message.js';
 import type { RoundRobinGate } from './round-robin-gate.js';
 import { sampleEvery, sampledFrameCount, type SamplingRule } from '../../core/sampling.js';
-import { allFramesIn, type JobParameters, type RunnerRecord, type VideoRef } from '../../core/job.js';
+import { allFramesIn, type JobParameters, type RunnerRecord, type SubmittedJob, type VideoRef } from '../../core/job.js';
 import { TOPICS } from '../../core/topics.js';
 import { damageKey } from '../../core/ids.js';
 import type { DamageReport } from '../../core/damage.js';
@@ -101,9 +101,11 @@ export const extractFrames: Handler<ExtractDeps> = async (message, deps) => {
     log.debug({ status: existing.status }, 'job already past extraction; duplicate event ignored');
     return;
   }
+  // What a `failed` record of a job that never started keeps (see `FrameCollection.markFailed`).
+  const submitted: SubmittedJob = { created_at: new Date(event.created_at), input: event.payload };
   const key = event.payload.object;
   if (!(await deps.objects.exists(key))) {
-    await deps.frameCollection.markFailed(id, 'the uploaded video is no longer in the object store', new Date(), event.payload);
+    await deps.frameCollection.markFailed(id, 'the uploaded video is no longer in the object store', new Date(), submitted);
     return;
   }
   const local = await localCopy(deps.objects, key);
@@ -112,7 +114,7 @@ export const extractFrames: Handler<ExtractDeps> = async (message, deps) => {
     const breach = deps.limits && videoLimitBreach(info, deps.limits);
     if (breach) {
       log.warn({ reason: breach.message }, 'video over a limit; job failed');
-      await deps.frameCollection.markFailed(id, breach.message, new Date(), event.payload);
+      await deps.frameCollection.markFailed(id, breach.message, new Date(), submitted);
       return;
     }
     const parameters = jobParameters(event.payload, deps, info.fps);
@@ -139,6 +141,10 @@ export const extractFrames: Handler<ExtractDeps> = async (message, deps) => {
       ...(traceparent ? { traceparent } : {}),
       ...(plan && plan.length > 1 ? { segments: plan.length } : {}),
     });
+    if (!record) {
+      log.info('job removed by a cleanup; its event is dropped');
+      return;
+    }
     if (record.status !== 'processing') return;
     // The record decides: a job started before (resumed, re-driven) keeps its segments.
     if ((record.segments ?? 1) > 1) {
@@ -168,7 +174,7 @@ export const extractFrames: Handler<ExtractDeps> = async (message, deps) => {
   } catch (err) {
     if (!(err instanceof VideoDecodeError)) throw err;
     log.warn({ reason: err.message }, 'video cannot be decoded; job failed');
-    await deps.frameCollection.markFailed(id, err.message, new Date(), event.payload);
+    await deps.frameCollection.markFailed(id, err.message, new Date(), submitted);
   } finally {
     await local.release();
   }
@@ -207,7 +213,7 @@ export const extractSegment: Handler<ExtractDeps> = async (message, deps) => {
   } catch (err) {
     if (!(err instanceof VideoDecodeError)) throw err;
     log.warn({ reason: err.message }, 'video segment cannot be decoded; job failed');
-    await deps.frameCollection.markFailed(id, err.message, new Date(), record.input);
+    await deps.frameCollection.markFailed(id, err.message, new Date());
   } finally {
     await local.release();
   }
@@ -286,7 +292,7 @@ async function extractRange(
     if (over) {
       // Breaking out of the loop stops ffmpeg; results of frames already sent change nothing once the job is failed.
       log.warn({ reason: over.message, frame }, 'video over a limit while decoding; job failed');
-      await deps.frameCollection.markFailed(id, over.message, new Date(), record.input);
+      await deps.frameCollection.markFailed(id, over.message, new Date());
       return;
     }
     if (done.has(frame)) continue;

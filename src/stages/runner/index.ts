@@ -56,15 +56,19 @@ export async function startRunner(runner: RunnerDeps): Promise<{ stop: () => Pro
         onDeadLettered: (m) => deps.metrics?.consumerDeadLetters.inc({ topic: m.topic }),
         // A job whose extraction keeps failing ends `failed` rather than waiting forever.
         onGiveUp: async (message, err, d) => {
-          const id = tryEventId(message.value);
-          if (id) await d.frameCollection.markFailed(id, `frame extraction failed: ${err instanceof Error ? err.message : String(err)}`, new Date());
+          const event = tryOutboxEvent(message.value);
+          if (event)
+            await d.frameCollection.markFailed(event._id, `frame extraction failed: ${err instanceof Error ? err.message : String(err)}`, new Date(), {
+              created_at: new Date(event.created_at),
+              input: event.payload,
+            });
         },
       }),
     ),
     { group: GROUPS.runner, concurrency: deps.concurrency },
   );
   const failJob = async (message: DeliveredMessage, err: unknown, d: ExtractDeps): Promise<void> => {
-    const id = tryEventId(message.value) ?? tryJobOfSegment(message.value);
+    const id = tryOutboxEvent(message.value)?._id ?? tryJobOfSegment(message.value);
     if (id) await d.frameCollection.markFailed(id, `frame extraction failed: ${err instanceof Error ? err.message : String(err)}`, new Date());
   };
   // A runner takes only the segments it can extract now (its concurrency): the rest stay on the bus
@@ -120,9 +124,9 @@ function tryJobOfSegment(value: Buffer): string | undefined {
   }
 }
 
-function tryEventId(value: Buffer): string | undefined {
+function tryOutboxEvent(value: Buffer): ReturnType<typeof decodeOutboxEvent> | undefined {
   try {
-    return decodeOutboxEvent(value)._id;
+    return decodeOutboxEvent(value);
   } catch {
     return undefined;
   }

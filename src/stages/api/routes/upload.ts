@@ -18,7 +18,17 @@ import { enforceStoredLimits, enforceUploadLimits, stageUpload } from '../video-
 import { ownerOf, principalOf, scopeIdempotencyKey } from '../auth.js';
 import { admitActiveJob, admitRequestedObject } from '../job-admission.js';
 
-const errors = { 400: ErrorBody, 404: ErrorBody, 413: ErrorBody, 415: ErrorBody, 422: ErrorBody, 429: ErrorBody, 500: ErrorBody, 503: ErrorBody };
+const errors = {
+  400: ErrorBody,
+  404: ErrorBody,
+  409: ErrorBody,
+  413: ErrorBody,
+  415: ErrorBody,
+  422: ErrorBody,
+  429: ErrorBody,
+  500: ErrorBody,
+  503: ErrorBody,
+};
 
 /** The `Idempotency-Key` header, validated (printable ASCII, 1–255 characters) and scoped to the caller's key, or undefined. */
 function idempotencyKeyOf(req: FastifyRequest): string | undefined {
@@ -79,15 +89,26 @@ export const uploadRoutes: FastifyPluginAsync<ApiDeps> = async (fastify, deps) =
    */
   const createJob = async (req: FastifyRequest, id: string, video: VideoRef, idempotencyKey: string | undefined, discard?: () => Promise<void>) => {
     const traceparent = parseTraceparent(req.headers.traceparent as string | undefined) ?? newTraceparent();
+    // The job records the key that created it (its owner): only that key and admins see it.
+    const event = videoSubmitted(id, { ...video, ...ownerOf(principalOf(req)) }, TOPICS.outboxEvents, traceparent);
     try {
-      // The job records the key that created it (its owner): only that key and admins see it.
-      await deps.jobsOutbox.insert(videoSubmitted(id, { ...video, ...ownerOf(principalOf(req)) }, TOPICS.outboxEvents, traceparent), idempotencyKey);
+      await deps.jobsOutbox.insert(event, idempotencyKey);
     } catch (err) {
       if (!(err instanceof DuplicateIdempotencyKeyError)) throw err;
       const winner = await deps.jobsOutbox.findByIdempotencyKey(err.idempotencyKey);
       if (!winner) throw err;
       await discard?.().catch(() => {});
       return accepted(winner._id);
+    }
+    // A cleanup whose cutoff is later than this job's creation removes it, but may have deleted the
+    // events before this insert landed (a request in flight, another replica's clock): the runner
+    // would refuse the job, so its event goes now, with the cleanup's own operation (idempotent),
+    // and the client is told to send it again rather than "ok".
+    const cutoff = await deps.jobRecords.cleanupCutoff();
+    if (cutoff && event.created_at < cutoff) {
+      await deps.outboxEvents.clearBefore(cutoff);
+      await discard?.().catch(() => {});
+      throw new FramewiseError('ERR_JOB_CLEANED_UP');
     }
     // The request's logger carries the trace id already (the job's: see `observability/request-trace.ts`).
     req.log.info({ event_id: id, object: video.object, media_type: video.media_type }, 'video accepted');
