@@ -11,6 +11,7 @@
  * is an operator replaying a dead letter (outbox `dead` → `new`, or a result that could not be
  * published: `failed` → `predictable`).
  */
+import type { ResultWarning } from './damage.js';
 
 export type OutboxStatus = 'new' | 'sent' | 'dead';
 export type RunnerStatus = 'processing' | 'predictable' | 'ready' | 'failed';
@@ -202,6 +203,8 @@ export interface RunnerRecord extends RunnerStart {
   ready_at?: Date;
   failed_at?: Date;
   output_s3?: { bucket: string; object: string };
+  /** A `ready` job's result warnings (a partly damaged video), as its published document has them; absent when none. */
+  warnings?: ResultWarning[];
   /** Why the job failed, for a person to read. */
   error?: string;
   /** Times the job was driven again after its frames stopped arriving. */

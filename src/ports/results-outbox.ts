@@ -1,4 +1,5 @@
 import type { Claim, RunnerRecord } from '../core/job.js';
+import type { ResultWarning } from '../core/damage.js';
 
 /**
  * ResultsOutbox: the second outbox — `predictable` records are the result publisher's work list,
@@ -16,14 +17,15 @@ export interface ResultsOutbox {
    */
   claimPredictable(claim: Claim): Promise<RunnerRecord[]>;
   /**
-   * Moves `predictable` → `ready` (with `ready_at`, `output_s3`) and drops the job's frame results:
+   * Moves `predictable` → `ready` (with `ready_at`, `output_s3` and, when there are any, the
+   * result's `warnings`, for the job's status) and drops the job's frame results:
    * the published document holds them from then on, and a store that kept every job's results
    * would make each later read slower (a MongoDB-protocol server without indexed queries scans them
    * all). In the same write it makes the job's webhook notification `pending` (due at once,
    * attempts 0) when its `input` asks for one. Conditional on `predictable`: a repeat changes
    * nothing and returns `false`. Returns whether it moved.
    */
-  markReady(jobId: string, at: Date, output: { bucket: string; object: string }): Promise<boolean>;
+  markReady(jobId: string, at: Date, output: { bucket: string; object: string }, warnings?: readonly ResultWarning[]): Promise<boolean>;
   /**
    * Counts a failed publish of a `predictable` record (`publish_attempts` + 1, `publish_error`,
    * next due time `nextAttemptAt`) and frees its lease; the status stays `predictable`. Conditional:

@@ -32,6 +32,7 @@ export function resultsOutboxContract(name: string, make: MakeRunnerDatabase): v
       assert.equal(ready?.status, 'ready');
       assert.equal(ready?.ready_at?.getTime(), 7000);
       assert.deepEqual(ready?.output_s3, { bucket: 'b', object: 'detection/x.json' });
+      assert.equal(ready?.warnings, undefined, 'no warnings given, none kept');
       assert.equal(await store.frameCollection.markFailed(s._id, 'too late', new Date()), false, 'ready is final');
       assert.equal(
         (await store.resultsOutbox.claimPredictable({ owner: 'p3', limit: 10, leaseMs: 1000, now: new Date(99_000) })).length,
@@ -41,6 +42,19 @@ export function resultsOutboxContract(name: string, make: MakeRunnerDatabase): v
       const kept: number[] = [];
       for await (const r of store.frameCollection.frameResults(s._id)) kept.push(r.frame);
       assert.deepEqual(kept, [], "a ready job's results live in its published document, not in the store");
+      await dispose();
+    });
+
+    test('markReady keeps the result’s warnings on the record', async () => {
+      const { store, dispose } = await make();
+      const s = start();
+      await store.jobRecords.start(s);
+      await store.frameCollection.setTotalFrames(s._id, 1);
+      await store.frameCollection.addFrameResult(s._id, obj(0));
+      assert.equal(await store.frameCollection.markPredictable(s._id), true);
+      const warnings = [{ code: 'damaged_frames' as const, message: '31 frames at 2.0 s–5.0 s could not be decoded', from_ms: 2000, to_ms: 5000, frames: 31 }];
+      assert.equal(await store.resultsOutbox.markReady(s._id, new Date(7000), { bucket: 'b', object: 'o' }, warnings), true);
+      assert.deepEqual((await store.jobRecords.get(s._id))?.warnings, warnings);
       await dispose();
     });
 

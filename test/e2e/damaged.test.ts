@@ -59,6 +59,9 @@ describe('a partly damaged video, end to end', () => {
     // Paged, the warnings come with every page (they are part of the head).
     const page: any = await (await fetch(`${lenient.url}/api/result_video/${up.body.event_id}?limit=2`)).json();
     assert.deepEqual(page.warnings, r.warnings);
+    // The job's status says so too, without reading the result.
+    const status: any = await (await fetch(`${lenient.url}/api/status/${up.body.event_id}`)).json();
+    assert.deepEqual(status.warnings, r.warnings);
   });
 
   test('in segments: the damaged segment’s ranges become the result’s warnings', async () => {

@@ -2,6 +2,7 @@ import type { MongoRunnerCollections } from '../mongo/runner-collections.js';
 import { normalize, publishKey, totalIds } from '../mongo/runner-documents.js';
 import type { ResultsOutbox } from '../../ports/results-outbox.js';
 import type { Claim, RunnerRecord } from '../../core/job.js';
+import type { ResultWarning } from '../../core/damage.js';
 
 /** The results outbox in MongoDB: `predictable` records, leased through `runner_leases` (`publish:{id}`). */
 export class MongoResultsOutbox implements ResultsOutbox {
@@ -24,10 +25,10 @@ export class MongoResultsOutbox implements ResultsOutbox {
     return claimed.map((d) => normalize(d)!);
   }
 
-  async markReady(jobId: string, at: Date, output: { bucket: string; object: string }): Promise<boolean> {
+  async markReady(jobId: string, at: Date, output: { bucket: string; object: string }, warnings?: readonly ResultWarning[]): Promise<boolean> {
     const done = await this.db.finalize(
       { _id: jobId, status: 'predictable' },
-      { $set: { status: 'ready', ready_at: at, output_s3: output, updated_at: at } },
+      { $set: { status: 'ready', ready_at: at, output_s3: output, ...(warnings?.length ? { warnings: [...warnings] } : {}), updated_at: at } },
       at,
     );
     if (done) {

@@ -4,6 +4,7 @@ import { ensureRunnerSchema } from '../sqlite/runner-schema.js';
 import { notifyIfAsked, toRecord, type RunnerRow } from '../sqlite/runner-rows.js';
 import type { ResultsOutbox } from '../../ports/results-outbox.js';
 import type { Claim, RunnerRecord } from '../../core/job.js';
+import type { ResultWarning } from '../../core/damage.js';
 
 /** The results outbox in SQLite: `predictable` rows of `runner_predictions`, leased by `claimRows`. */
 export class SqliteResultsOutbox implements ResultsOutbox {
@@ -15,13 +16,13 @@ export class SqliteResultsOutbox implements ResultsOutbox {
     return claimRows<RunnerRow>(this.db, 'runner_predictions', 'predictable', c, 'publish_next_at').map(toRecord);
   }
 
-  async markReady(jobId: string, at: Date, output: { bucket: string; object: string }): Promise<boolean> {
+  async markReady(jobId: string, at: Date, output: { bucket: string; object: string }, warnings?: readonly ResultWarning[]): Promise<boolean> {
     return this.db.transaction(() => {
       const r = prepared(
         this.db,
-        `UPDATE runner_predictions SET status = 'ready', ready_at = ?, output_s3 = ?, updated_at = ?, ${notifyIfAsked('input', '?')}
+        `UPDATE runner_predictions SET status = 'ready', ready_at = ?, output_s3 = ?, warnings = ?, updated_at = ?, ${notifyIfAsked('input', '?')}
            WHERE _id = ? AND status = 'predictable'`,
-      ).run(at.getTime(), JSON.stringify(output), at.getTime(), at.getTime(), jobId);
+      ).run(at.getTime(), JSON.stringify(output), warnings?.length ? JSON.stringify(warnings) : null, at.getTime(), at.getTime(), jobId);
       // The published document holds the results now (see the port).
       if (r.changes === 1) prepared(this.db, 'DELETE FROM frame_results WHERE job_id = ?').run(jobId);
       return r.changes === 1;

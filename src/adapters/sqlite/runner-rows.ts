@@ -16,6 +16,7 @@ export interface RunnerRow {
   failed_at: number | null;
   output_s3: string | null;
   error: string | null;
+  warnings: string | null;
   input: string | null;
   video: string | null;
   traceparent: string | null;
@@ -40,6 +41,7 @@ export const toRecord = (r: RunnerRow): RunnerRecord => ({
   ...(r.failed_at !== null ? { failed_at: new Date(r.failed_at) } : {}),
   ...(r.output_s3 !== null ? { output_s3: JSON.parse(r.output_s3) as RunnerRecord['output_s3'] } : {}),
   ...(r.error !== null ? { error: r.error } : {}),
+  ...(r.warnings !== null && r.warnings !== undefined ? { warnings: JSON.parse(r.warnings) as RunnerRecord['warnings'] } : {}),
   ...(r.input !== null ? { input: JSON.parse(r.input) as RunnerRecord['input'] } : {}),
   ...(r.video !== null ? { video: JSON.parse(r.video) as RunnerRecord['video'] } : {}),
   ...(r.traceparent !== null ? { traceparent: r.traceparent } : {}),

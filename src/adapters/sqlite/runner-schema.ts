@@ -12,6 +12,7 @@ const LATER_COLUMNS = {
   publish_error: 'TEXT',
   dead_at: 'INTEGER',
   segments: 'INTEGER NOT NULL DEFAULT 1',
+  warnings: 'TEXT',
 };
 
 /** The webhook notification's bookkeeping (its own lease: a record's publish lease must not delay it). */

@@ -57,6 +57,7 @@ export function statusOf(job: JobView) {
     ...jobProgress(job.status, job.run, job.processingSeconds),
     ...processingTime(job),
     ...(job.status === 'failed' ? { reason: job.reason } : {}),
+    ...(job.status === 'ready' && job.run?.warnings?.length ? { warnings: job.run.warnings } : {}),
   };
 }
 

@@ -230,6 +230,11 @@ export const JobStatusBody = Type.Object({
   processing_time_seconds: Type.Number(),
   processing_time_formatted: Type.String(),
   reason: Type.Optional(Type.String({ description: 'Why the job failed (status `failed` only)' })),
+  warnings: Type.Optional(
+    Type.Array(ResultWarning, {
+      description: 'Status `ready` only, when the video was partly damaged: the result’s warnings (the time ranges without results)',
+    }),
+  ),
 });
 
 export const Operation = Type.Object({

@@ -9,7 +9,7 @@ import { detectionDocument, publishedFrames } from '../../core/result-document.j
 import type { VideoAnnotator } from '../../ports/video-annotator.js';
 import { renderAnnotationFor } from './annotate-job.js';
 import { damageKey, detectionKey } from '../../core/ids.js';
-import { damageVerdict, DEFAULT_MAX_DAMAGED_SHARE, type DamageReport } from '../../core/damage.js';
+import { damageVerdict, DEFAULT_MAX_DAMAGED_SHARE, type DamageReport, type ResultWarning } from '../../core/damage.js';
 import { ObjectNotFoundError } from '../../ports/object-store.js';
 import { traceIdOf } from '../../core/trace.js';
 import { inJobSpan } from '../../observability/job-spans.js';
@@ -61,6 +61,8 @@ async function damageReports(objects: ObjectStore, id: string, segments: number)
  */
 export function publishRound(deps: PublishDeps): Promise<number> {
   const output = (id: string) => ({ bucket: deps.objects.bucket, object: detectionKey(id) });
+  // Each delivered job's warnings, for its record (`complete` follows `deliverOne` in the round).
+  const warningsOf = new Map<string, ResultWarning[]>();
   const deliver = async (job: RunnerRecord) => {
     // Damage is judged here, where every segment's report is in: the share counts the whole video.
     const reports = await damageReports(deps.objects, job._id, job.segments ?? 1);
@@ -92,6 +94,7 @@ export function publishRound(deps: PublishDeps): Promise<number> {
       ...(job.video ? { video: job.video } : {}),
       ...(verdict.warnings.length ? { warnings: verdict.warnings } : {}),
     };
+    warningsOf.set(job._id, verdict.warnings);
     const doc = detectionDocument(head, () => deps.frameCollection.frameResults(job._id));
     await deps.objects.put(output(job._id).object, Readable.from(doc), 'application/json');
   };
@@ -100,7 +103,9 @@ export function publishRound(deps: PublishDeps): Promise<number> {
       claim: (c) => deps.resultsOutbox.claimPredictable(c),
       complete: async (jobs, at) => {
         for (const job of jobs) {
-          if (await deps.resultsOutbox.markReady(job._id, at, output(job._id))) {
+          const warnings = warningsOf.get(job._id);
+          warningsOf.delete(job._id);
+          if (await deps.resultsOutbox.markReady(job._id, at, output(job._id), warnings)) {
             deps.log.info({ event_id: job._id, trace_id: traceIdOf(job.traceparent), object: output(job._id).object }, 'detections published; job ready');
           }
         }
