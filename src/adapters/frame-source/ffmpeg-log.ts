@@ -118,9 +118,17 @@ export class FfmpegLog {
     return t === undefined || Number.isNaN(t) ? undefined : t;
   }
 
-  /** The timestamps of the frames decoded so far (before sampling), as logged. */
-  decoded(): Set<number> {
-    return new Set(this.decodedPts.subarray(0, this.decodedCount));
+  /**
+   * The timestamps of the frames decoded so far (before sampling), ascending, each once, shifted
+   * by `-shift`: a copy, 8 bytes a frame (as the container's index), for `missingRanges`.
+   */
+  decodedAscending(shift = 0): Float64Array {
+    const sorted = this.decodedPts.slice(0, this.decodedCount).sort();
+    let n = 0;
+    for (let i = 0; i < sorted.length; i++) if (n === 0 || sorted[i] !== sorted[n - 1]) sorted[n++] = sorted[i]!;
+    const unique = sorted.subarray(0, n);
+    if (shift !== 0) for (let i = 0; i < n; i++) unique[i] = unique[i]! - shift;
+    return unique;
   }
 
   /** The integer timestamp showinfo logged for the k-th frame (call after `timestampMs(k)` resolved). */

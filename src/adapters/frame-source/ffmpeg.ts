@@ -1,12 +1,13 @@
 import { execFile, spawn } from 'node:child_process';
-import { constants as osConstants } from 'node:os';
 import { promisify } from 'node:util';
 import { VideoDecodeError, type FrameReadOptions, type FrameSource, type SampledFrame, type VideoInfo } from '../../ports/frame-source.js';
 import { readPpmFrames } from './ppm-stream.js';
 import { resolveBinary } from './binaries.js';
 import { DECODED_SHOWINFO, FfmpegLog, SAMPLED_SHOWINFO } from './ffmpeg-log.js';
-import { frameTimeMs, sampledFrames, type VideoIndex } from '../../core/segments.js';
-import { missingRanges, type DamageReport } from '../../core/damage.js';
+import { sampledFrames, type VideoIndex } from '../../core/segments.js';
+import { binarySearch, damageReport, placeOf } from './damage-report.js';
+import { damaged, lastLines, noFrame, refusedFormat, segmentMismatch, signalName } from './ffmpeg-failures.js';
+import { Watchdog } from './watchdog.js';
 import { createInterface } from 'node:readline';
 import { FfmpegSandbox, type Exit, type ResourceLimits } from './ffmpeg-sandbox.js';
 
@@ -67,26 +68,6 @@ function rate(r: string | undefined): number | undefined {
   const [n, d] = r.split('/').map(Number);
   const v = d ? n! / d : n!;
   return Number.isFinite(v) && v > 0 ? v : undefined;
-}
-
-function lastLines(text: string, n = 3): string {
-  return text.trim().split('\n').filter(Boolean).slice(-n).map(clean).join(' | ').slice(0, 500);
-}
-
-/** `[h264 @ 0x55d…] Invalid NAL unit size` → `h264: Invalid NAL unit size` (no addresses in reasons). */
-function clean(line: string): string {
-  return line.replace(/^\[([\w,]+) @ 0x[0-9a-f]+\]\s*/, (_, who: string) => `${who.split(',')[0]}: `).trim();
-}
-
-function noFrame(log: FfmpegLog): VideoDecodeError {
-  return new VideoDecodeError(`no frame of the video could be decoded${log.firstError ? ` (first error: ${clean(log.firstError)})` : ''}`.slice(0, 600));
-}
-
-function damaged(stderr: string, k: number): VideoDecodeError {
-  const lines = stderr.trim().split('\n').filter(Boolean);
-  return new VideoDecodeError(
-    `the video is damaged: decoding errors near sampled frame ${k} (${lines.length} error lines; first: ${clean(lines[0] ?? '')})`.slice(0, 600),
-  );
 }
 
 /** Decodes with ffmpeg in a child process: frames arrive as PPM on a pipe, one at a time. */
@@ -380,134 +361,7 @@ export class FfmpegFrameSource implements FrameSource {
   }
 }
 
-/**
- * The number of the frame with logged timestamp `pts`: its place in `index`. An unsplit read's
- * timestamps are shifted by the index's `ptsOffset` (`shift` undefined); a segment's are raw (0).
- */
-function placeOf(index: VideoIndex | undefined, pts: number | undefined, shift: number | undefined): number | undefined {
-  if (!index || pts === undefined) return undefined;
-  const i = binarySearch(index.pts, pts - (shift ?? index.ptsOffset));
-  return i >= 0 ? i : undefined;
-}
-
-/** The first place in `sorted` whose value is at least `v`. */
-function lowerBound(sorted: Float64Array, v: number): number {
-  let lo = 0;
-  let hi = sorted.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >> 1;
-    if (sorted[mid]! < v) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
-}
-
-/**
- * The damage of a tolerant read that gave `given` sampled frames: the frames of its range in the
- * index that never decoded. A read stopped after its last sampled frame (`ranToEnd` false) knows
- * nothing of the frames after the last decoded one, and counts none of them. Without an index
- * (a stream without timestamps) only the errors are known.
- */
-function damageReport(
-  index: VideoIndex | undefined,
-  log: FfmpegLog,
-  every: number,
-  given: number,
-  segment: FrameReadOptions['segment'],
-  ranToEnd: boolean,
-  stated?: VideoInfo,
-): DamageReport {
-  const first_error = clean(log.firstError).slice(0, 300);
-  if (!index) return { sampled_expected: given, sampled_missing: 0, ranges: [], first_error };
-  const shift = segment ? 0 : index.ptsOffset;
-  const decoded = new Set([...log.decoded()].map((p) => p - shift));
-  const n = index.pts.length;
-  const from = segment ? lowerBound(index.pts, segment.fromPts) : 0;
-  let to = (segment && segment.toPts !== null ? lowerBound(index.pts, segment.toPts) : n) - 1;
-  if (!ranToEnd) {
-    let lastDecoded = -1;
-    for (const p of decoded) lastDecoded = Math.max(lastDecoded, binarySearch(index.pts, p));
-    to = Math.min(to, lastDecoded);
-  }
-  const ranges = missingRanges(index, decoded, from, to, (i) => i % every === 0);
-  let expected = segment ? segment.sampledPts.length : Math.ceil(n / every);
-  // The tail the index lacks (more than a frame: a stated count may be an estimate of fps × duration).
-  const lost = stated?.frameCount && stated.fps && n > 0 ? stated.frameCount - n : 0;
-  if (lost >= 2) {
-    const step = 1000 / stated!.fps!;
-    const first = frameTimeMs(index, index.pts[n - 1]!) + step;
-    let sampled = 0;
-    for (let i = n; i < n + lost; i++) if (i % every === 0) sampled++;
-    ranges.push({ from_ms: Math.round(first * 1e3) / 1e3, to_ms: Math.round((first + (lost - 1) * step) * 1e3) / 1e3, frames: lost, sampled_frames: sampled });
-    expected = Math.ceil(stated!.frameCount! / every);
-  }
-  return { sampled_expected: expected, sampled_missing: Math.max(0, expected - given), ranges, first_error };
-}
-
-function binarySearch(sorted: Float64Array, v: number): number {
-  let lo = 0;
-  let hi = sorted.length - 1;
-  while (lo <= hi) {
-    const mid = (lo + hi) >> 1;
-    if (sorted[mid]! < v) lo = mid + 1;
-    else if (sorted[mid]! > v) hi = mid - 1;
-    else return mid;
-  }
-  return -1;
-}
-
 /** The range select of a segment: its frames by their own timestamps. */
 function segmentRange(segment: NonNullable<FrameReadOptions['segment']>): string {
   return segment.toPts === null ? `select=gte(pts\\,${segment.fromPts})` : `select=gte(pts\\,${segment.fromPts})*lt(pts\\,${segment.toPts})`;
-}
-
-/** A segment's decode did not give the frames its index promised. */
-function segmentMismatch(
-  segment: NonNullable<FrameReadOptions['segment']>,
-  frame: number | undefined,
-  got: number | undefined,
-  want: number | undefined,
-): VideoDecodeError {
-  return new VideoDecodeError(
-    `the video cannot be split at its keyframes: in segment ${segment.segment}, frame ${frame ?? '?'} decoded ${got === undefined ? 'missing' : `at timestamp ${got}`} where the container lists ${want === undefined ? 'no frame' : `timestamp ${want}`} (a damaged or unusual stream)`,
-  );
-}
-
-/**
- * `[hls @ 0x…] Format not on whitelist …` → why the file is refused: its format opens what it
- * names (see `FfmpegSandbox`).
- */
-function refusedFormat(stderr: string): VideoDecodeError | undefined {
-  const m = /\[([\w-]+)[\w,-]* @ 0x[0-9a-f]+\] Format not on whitelist/.exec(stderr);
-  if (!m) return undefined;
-  return new VideoDecodeError(`not a video: a ${m[1]} file (a playlist, manifest or list naming other files or URLs, which are never opened)`);
-}
-
-/** A signal's name from its number (`24` → `SIGXCPU` on Linux). */
-function signalName(n: number | undefined): NodeJS.Signals | undefined {
-  return n === undefined ? undefined : (Object.entries(osConstants.signals).find(([, v]) => v === n)?.[0] as NodeJS.Signals | undefined);
-}
-
-/** Fires `onStall` once if armed for `ms` without being disarmed. */
-class Watchdog {
-  private timer: NodeJS.Timeout | undefined;
-  fired = false;
-
-  constructor(
-    private readonly ms: number,
-    private readonly onStall: () => void,
-  ) {}
-
-  arm(): void {
-    this.disarm();
-    this.timer = setTimeout(() => {
-      this.fired = true;
-      this.onStall();
-    }, this.ms);
-  }
-
-  disarm(): void {
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = undefined;
-  }
 }
