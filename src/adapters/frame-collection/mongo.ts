@@ -1,14 +1,7 @@
+import { isDuplicate, onlyDuplicates } from '../mongo/write-errors.js';
 import type { Filter } from 'mongodb';
 import type { MongoRunnerCollections } from '../mongo/runner-collections.js';
-import {
-  FRESH_NOTIFICATION,
-  ASKS_FOR_WEBHOOK,
-  isDuplicate,
-  onlyDuplicates,
-  pendingNotification,
-  segmentTotalId,
-  type StoredRecord,
-} from '../mongo/runner-documents.js';
+import { FRESH_NOTIFICATION, ASKS_FOR_WEBHOOK, pendingNotification, segmentTotalId, type StoredRecord } from '../mongo/runner-documents.js';
 import type { FrameCollection } from '../../ports/frame-collection.js';
 import { allFramesIn, type RunnerRecord, type SubmittedJob } from '../../core/job.js';
 import type { FrameResult } from '../../core/types.js';

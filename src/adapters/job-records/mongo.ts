@@ -1,5 +1,6 @@
+import { isDuplicate } from '../mongo/write-errors.js';
 import type { MongoRunnerCollections } from '../mongo/runner-collections.js';
-import { CLEANUP_ID, isDuplicate, notifyKey, publishKey, totalIds } from '../mongo/runner-documents.js';
+import { CLEANUP_ID, notifyKey, publishKey, totalIds } from '../mongo/runner-documents.js';
 import type { JobRecords } from '../../ports/job-records.js';
 import type { RunnerRecord, RunnerStart, RunnerStatus } from '../../core/job.js';
 

@@ -1,6 +1,7 @@
+import { isDuplicate } from '../mongo/write-errors.js';
 import type { Filter } from 'mongodb';
 import type { MongoOutboxCollections } from '../mongo/outbox-collections.js';
-import { clean, clientKey, isDuplicate, type OutboxDoc } from '../mongo/outbox-documents.js';
+import { clean, clientKey, type OutboxDoc } from '../mongo/outbox-documents.js';
 import { DuplicateIdempotencyKeyError, type JobsOutbox } from '../../ports/jobs-outbox.js';
 import type { Claim, NewOutboxEvent, OutboxEvent } from '../../core/job.js';
 

@@ -1,8 +1,9 @@
+import { onlyDuplicates } from './write-errors.js';
 import type { Collection, Db } from 'mongodb';
 import { VIDEO_SUBMITTED } from '../../core/job.js';
 import { TOPICS } from '../../core/topics.js';
 import { MongoLeases } from './lease-claims.js';
-import { onlyDuplicates, type OutboxDoc } from './outbox-documents.js';
+import { type OutboxDoc } from './outbox-documents.js';
 
 /** Claimed events kept in memory for `markSent` to archive without reading them again. */
 const CLAIMED_CACHE_MAX = 20_000;

@@ -1,4 +1,3 @@
-import { MongoBulkWriteError, MongoServerError } from 'mongodb';
 import { VIDEO_SUBMITTED, type OutboxEvent } from '../../core/job.js';
 import { TOPICS } from '../../core/topics.js';
 
@@ -9,11 +8,7 @@ import { TOPICS } from '../../core/topics.js';
  */
 export type OutboxDoc = OutboxEvent & { lease_until: Date; lease_owner?: string; idempotency_key: string };
 
-export const isDuplicate = (err: unknown) => err instanceof MongoServerError && err.code === 11000;
 export const clientKey = (key: string) => `k:${key}`;
-/** Only duplicates refused it (an event archived twice): anything else is a real failure. */
-export const onlyDuplicates = (err: unknown) =>
-  (err instanceof MongoBulkWriteError && [err.writeErrors].flat().every((w) => w.code === 11000)) || isDuplicate(err);
 export const byAge = (a: OutboxDoc, b: OutboxDoc) => a.created_at.getTime() - b.created_at.getTime() || (a._id < b._id ? -1 : a._id > b._id ? 1 : 0);
 
 /** The event without storage fields; absent optional fields stay absent. */

@@ -1,4 +1,4 @@
-import { MongoBulkWriteError, MongoServerError, type Filter } from 'mongodb';
+import type { Filter } from 'mongodb';
 import type { RunnerRecord } from '../../core/job.js';
 import type { FrameResult } from '../../core/types.js';
 import { webhookUrlOf, type Notification, type NotificationRef, type NotificationStatus, type NotifiedStatus } from '../../core/notification.js';
@@ -50,16 +50,6 @@ export const segmentTotalId = (jobId: string, k: number): string => `${jobId}#${
 /** The `runner_totals` documents of a job in `segments` segments: its id, or one per segment. */
 export const totalIds = (jobId: string, segments = 1): string[] =>
   segments <= 1 ? [jobId] : Array.from({ length: segments }, (_, k) => segmentTotalId(jobId, k));
-
-export const isDuplicate = (err: unknown) => err instanceof MongoServerError && err.code === 11000;
-
-/** An unordered insert's failure where every failed document was a duplicate key. */
-export const onlyDuplicates = (err: unknown): boolean => {
-  // A bulk error is a server error too, its code the first failure's: look at every failure.
-  if (!(err instanceof MongoBulkWriteError)) return isDuplicate(err);
-  const errors = Array.isArray(err.writeErrors) ? err.writeErrors : [err.writeErrors];
-  return errors.length > 0 && errors.every((e) => e.code === 11000);
-};
 
 /**
  * Nullable fields read back as null: FerretDB v1 drops null values written by `$setOnInsert`

@@ -1,5 +1,6 @@
+import { isDuplicate } from '../mongo/write-errors.js';
 import type { MongoRunnerCollections } from '../mongo/runner-collections.js';
-import { isDuplicate, notifyKey, pendingNotification } from '../mongo/runner-documents.js';
+import { notifyKey, pendingNotification } from '../mongo/runner-documents.js';
 import type { UndispatchedJob, UndispatchedJobs } from '../../ports/undispatched-jobs.js';
 import { webhookUrlOf } from '../../core/notification.js';
 
