@@ -85,6 +85,38 @@ export function missingRanges(
   return out;
 }
 
+/**
+ * The frames a container states beyond the end of its index (a truncated file lists only the
+ * packets it holds, while its header states the whole count), as a damaged range with how many of
+ * them were to be sampled (`i % every === 0`, the video's sampling grid). None for at most one:
+ * a stated count may be an estimate (fps × duration).
+ */
+export function lostTail(
+  index: Pick<VideoIndex, 'pts' | 'timeBase' | 'ptsOffset'>,
+  stated: { frameCount?: number; fps?: number } | undefined,
+  every: number,
+): DamagedRange | undefined {
+  const n = index.pts.length;
+  const lost = stated?.frameCount && stated.fps && n > 0 ? stated.frameCount - n : 0;
+  if (lost < 2) return undefined;
+  const step = 1000 / stated!.fps!;
+  const first = frameTimeMs(index, index.pts[n - 1]!) + step;
+  let sampled = 0;
+  for (let i = n; i < n + lost; i++) if (i % every === 0) sampled++;
+  return { from_ms: Math.round(first * 1e3) / 1e3, to_ms: Math.round((first + (lost - 1) * step) * 1e3) / 1e3, frames: lost, sampled_frames: sampled };
+}
+
+/** `report` with `tail` (see `lostTail`) added: its range, and its sampled frames as expected and missing. */
+export function withLostTail(report: DamageReport, tail: DamagedRange | undefined): DamageReport {
+  if (!tail) return report;
+  return {
+    ...report,
+    sampled_expected: report.sampled_expected + tail.sampled_frames,
+    sampled_missing: report.sampled_missing + tail.sampled_frames,
+    ranges: [...report.ranges, tail],
+  };
+}
+
 const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
 const span = (r: DamagedRange) => (r.from_ms === r.to_ms ? seconds(r.from_ms) : `${seconds(r.from_ms)}–${seconds(r.to_ms)}`);
 

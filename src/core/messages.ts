@@ -267,6 +267,10 @@ const SegmentTaskMessage = Type.Object({
   seek_seconds: Type.Number({ minimum: 0 }),
   pts_offset: Type.Number(),
   sampled_pts: Type.Array(Type.Number()),
+  /** The last segment of a truncated video only: the frames its container states beyond its index (`core/damage.ts`). */
+  lost_tail: Type.Optional(
+    Type.Object({ from_ms: Type.Number(), to_ms: Type.Number(), frames: Type.Integer({ minimum: 0 }), sampled_frames: Type.Integer({ minimum: 0 }) }),
+  ),
   traceparent: Type.Optional(Type.String()),
 });
 export type SegmentTaskMessage = Static<typeof SegmentTaskMessage>;

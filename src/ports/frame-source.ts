@@ -1,6 +1,6 @@
 import type { FrameImage } from '../core/types.js';
 import type { SegmentPlan, VideoIndex } from '../core/segments.js';
-import type { DamageReport } from '../core/damage.js';
+import type { DamagedRange, DamageReport } from '../core/damage.js';
 
 /** What a probe learns about a video before decoding it. */
 export interface VideoInfo {
@@ -68,9 +68,13 @@ export interface FrameReadOptions {
   /**
    * Only this segment of the video (see `core/segments.ts`): its sampled frames, numbered and timed
    * as in an unsplit read, each checked against the segment's `sampledPts` (a mismatch rejects
-   * with `VideoDecodeError`); reading stops after its last sampled frame.
+   * with `VideoDecodeError`); reading stops after its last sampled frame. `lostTail`, on a
+   * truncated video's last segment only: the frames its container states beyond the index (see
+   * `core/damage.ts`'s `lostTail`), which that segment then reports as damage (`onDamage`), clean
+   * or not, as an unsplit read would.
    */
-  segment?: Pick<SegmentPlan, 'segment' | 'firstFrame' | 'fromPts' | 'toPts' | 'seekSeconds' | 'sampledPts'> & Pick<VideoIndex, 'ptsOffset'>;
+  segment?: Pick<SegmentPlan, 'segment' | 'firstFrame' | 'fromPts' | 'toPts' | 'seekSeconds' | 'sampledPts'> &
+    Pick<VideoIndex, 'ptsOffset'> & { lostTail?: DamagedRange };
   /**
    * Told once, after the last frame and before the loop ends, when the read found damaged frames
    * (an adapter that tolerates them; a strict one rejects instead): the time ranges of the frames

@@ -4,7 +4,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { getResult, isFinished, startServer, uploadFile, waitForResult, type Server } from './server.js';
-import { DAMAGED, damagedCopy, damagedFixture, loopOfFixture } from '../support/derived-videos.js';
+import { DAMAGED, damagedCopy, damagedFixture, loopOfFixture, truncatedCopy } from '../support/derived-videos.js';
 
 /**
  * A partly damaged video end to end (embedded mode, real ffmpeg, the real detector): the damaged
@@ -84,6 +84,33 @@ describe('a partly damaged video, end to end', () => {
       );
       for (const w of r.warnings)
         assert.ok(!r.prediction.some((f: any) => f.timestamp_ms >= w.from_ms && f.timestamp_ms <= w.to_ms), `no result inside ${w.from_ms}–${w.to_ms} ms`);
+    } finally {
+      await server.stop();
+    }
+  });
+
+  test('a truncated video: the frames lost after its end are a warning, read whole or in segments alike', async () => {
+    // The fixture 4 times over (40 s, 400 frames), its last ~30 % of bytes cut off.
+    const cut = await readFile(await truncatedCopy(dir, 'loop4-truncated.mp4', await loopOfFixture(dir, 'loop4-whole.mp4', 4), 0.7));
+    const server = await startServer(join(dir, 'truncated-segments'), { FRAMEWISE_SEGMENT_SECONDS: '10' });
+    try {
+      const [whole, split] = await Promise.all(
+        [lenient, server].map(async (s) => {
+          const up = await uploadFile(s.url, cut, 'loop4-truncated.mp4');
+          return waitForResult(s.url, up.body.event_id, isFinished, 300_000);
+        }),
+      );
+      for (const r of [whole, split]) assert.equal(r.status, 'ready', JSON.stringify(r).slice(0, 500));
+      assert.match(server.log.join('\n'), /video split into segments/);
+      const tailOf = (r: any) => r.warnings?.find((w: any) => w.code === 'damaged_frames' && w.to_ms >= 39_000);
+      console.log(
+        `# truncated loop: whole ${whole.prediction.length} frames, tail ${JSON.stringify(tailOf(whole))}; in segments ${split.prediction.length} frames, tail ${JSON.stringify(tailOf(split))}`,
+      );
+      assert.ok(tailOf(whole), `read whole, the lost tail is named: ${JSON.stringify(whole.warnings)}`);
+      assert.ok(tailOf(split), `in segments, the lost tail is named too: ${JSON.stringify(split.warnings)}`);
+      assert.deepEqual(tailOf(split), tailOf(whole), 'the same range either way');
+      assert.ok(tailOf(split).from_ms > 20_000 && tailOf(split).frames > 50, JSON.stringify(tailOf(split)));
+      assert.ok(!split.prediction.some((f: any) => f.timestamp_ms >= tailOf(split).from_ms), 'no result after the file ends');
     } finally {
       await server.stop();
     }

@@ -58,6 +58,20 @@ export async function damagedCopy(dir: string, name: string, source: string, off
 }
 
 /**
+ * `source` remuxed with its index first (`-movflags +faststart`, streams copied), then cut after
+ * `share` of its bytes, into `dir`; returns its path: a truncated upload whose header still states
+ * every frame while the file holds only the first ones.
+ */
+export async function truncatedCopy(dir: string, name: string, source: string, share: number): Promise<string> {
+  const whole = join(dir, `whole-${name}`);
+  await run(resolveBinary('ffmpeg'), ['-v', 'error', '-y', '-i', source, '-c', 'copy', '-movflags', '+faststart', whole]);
+  const bytes = await readFile(whole);
+  const file = join(dir, name);
+  await writeFile(file, bytes.subarray(0, Math.floor(bytes.length * share)));
+  return file;
+}
+
+/**
  * The damaged fixture: `vtest-10s.mp4` (100 frames, 10 fps) with bytes 200 000–259 999 of its
  * mdat overwritten (`damagedCopy`). Checked with Debian's ffmpeg 5.1 and the npm build (4.x):
  * frames 20–50 (2.0–5.0 s, 31 frames) never decode, frames 0–19 and 51–99 do.

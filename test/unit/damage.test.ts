@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { damageVerdict, missingRanges, type DamageReport } from '../../src/core/damage.js';
+import { damageVerdict, lostTail, missingRanges, withLostTail, type DamageReport } from '../../src/core/damage.js';
 import { loadConfig } from '../../src/core/config.js';
 
 // 100 frames at 10 fps in a 1/10240 time base (the fixture's), starting at 0.
@@ -76,4 +76,19 @@ test('config: damaged frames are tolerated by default, within a share of 0.5 (0â
   assert.equal(c.maxDamagedShare, 0.5);
   assert.equal(loadConfig({ FRAMEWISE_MAX_DAMAGED_SHARE: '0.1' }).maxDamagedShare, 0.1);
   assert.throws(() => loadConfig({ FRAMEWISE_MAX_DAMAGED_SHARE: '1.5' }), /FRAMEWISE_MAX_DAMAGED_SHARE/);
+});
+
+test('lostTail: the frames a container states beyond its index, with their sampled frames; none for at most one', () => {
+  // The index lists 100 frames (0â€“9.9 s); the header states 130 at 10 fps.
+  assert.deepEqual(lostTail(index, { frameCount: 130, fps: 10 }, 5), { from_ms: 10_000, to_ms: 12_900, frames: 30, sampled_frames: 6 });
+  assert.equal(lostTail(index, { frameCount: 101, fps: 10 }, 5), undefined, 'an estimate one frame off');
+  assert.equal(lostTail(index, { frameCount: 130, fps: undefined }, 5), undefined, 'no rate: no timeline for the tail');
+  const report = { sampled_expected: 20, sampled_missing: 1, ranges: [], first_error: '' };
+  assert.deepEqual(withLostTail(report, lostTail(index, { frameCount: 130, fps: 10 }, 5)), {
+    sampled_expected: 26,
+    sampled_missing: 7,
+    ranges: [{ from_ms: 10_000, to_ms: 12_900, frames: 30, sampled_frames: 6 }],
+    first_error: '',
+  });
+  assert.equal(withLostTail(report, undefined), report);
 });

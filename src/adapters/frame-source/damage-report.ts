@@ -1,6 +1,6 @@
 import type { FrameReadOptions, VideoInfo } from '../../ports/frame-source.js';
-import { frameTimeMs, type VideoIndex } from '../../core/segments.js';
-import { missingRanges, type DamageReport } from '../../core/damage.js';
+import type { VideoIndex } from '../../core/segments.js';
+import { lostTail, missingRanges, withLostTail, type DamageReport } from '../../core/damage.js';
 import type { FfmpegLog } from './ffmpeg-log.js';
 import { clean } from './ffmpeg-failures.js';
 
@@ -42,7 +42,7 @@ export function damageReport(
   stated?: VideoInfo,
 ): DamageReport {
   const first_error = clean(log.firstError).slice(0, 300);
-  if (!index) return { sampled_expected: given, sampled_missing: 0, ranges: [], first_error };
+  if (!index) return withLostTail({ sampled_expected: given, sampled_missing: 0, ranges: [], first_error }, segment?.lostTail);
   const shift = segment ? 0 : index.ptsOffset;
   const decoded = log.decodedAscending(shift);
   const n = index.pts.length;
@@ -55,18 +55,12 @@ export function damageReport(
     to = Math.min(to, lastDecoded);
   }
   const ranges = missingRanges(index, decoded, from, to, (i) => i % every === 0);
-  let expected = segment ? segment.sampledPts.length : Math.ceil(n / every);
-  // The tail the index lacks (more than a frame: a stated count may be an estimate of fps × duration).
-  const lost = stated?.frameCount && stated.fps && n > 0 ? stated.frameCount - n : 0;
-  if (lost >= 2) {
-    const step = 1000 / stated!.fps!;
-    const first = frameTimeMs(index, index.pts[n - 1]!) + step;
-    let sampled = 0;
-    for (let i = n; i < n + lost; i++) if (i % every === 0) sampled++;
-    ranges.push({ from_ms: Math.round(first * 1e3) / 1e3, to_ms: Math.round((first + (lost - 1) * step) * 1e3) / 1e3, frames: lost, sampled_frames: sampled });
-    expected = Math.ceil(stated!.frameCount! / every);
-  }
-  return { sampled_expected: expected, sampled_missing: Math.max(0, expected - given), ranges, first_error };
+  const expected = segment ? segment.sampledPts.length : Math.ceil(n / every);
+  // A whole read's tail the index lacks; a segmented job's last segment is told its own (`lostTail` in the segment).
+  return withLostTail(
+    { sampled_expected: expected, sampled_missing: Math.max(0, expected - given), ranges, first_error },
+    segment ? segment.lostTail : lostTail(index, stated, every),
+  );
 }
 
 export function binarySearch(sorted: Float64Array, v: number): number {

@@ -283,7 +283,7 @@ export class FfmpegFrameSource implements FrameSource {
     let lastFrame = -1;
     /** Frames given (k counts those ffmpeg sampled, repeats included). */
     let given = 0;
-    const report = (stated?: VideoInfo) => options.onDamage?.(damageReport(damage!.index, log, every, given, segment, finished, stated));
+    const report = (stated?: VideoInfo) => options.onDamage?.(damageReport(damage?.index, log, every, given, segment, finished, stated));
     try {
       let broken: Error | undefined;
       watchdog.arm();
@@ -324,7 +324,7 @@ export class FfmpegFrameSource implements FrameSource {
       watchdog.disarm();
       if (segment && k === segment.sampledPts.length) {
         child.kill('SIGKILL');
-        if (damage) report();
+        if (damage || segment.lostTail) report();
         finished = true;
         return;
       }
@@ -353,7 +353,7 @@ export class FfmpegFrameSource implements FrameSource {
       if (given === 0 && !segment) throw noFrame(log);
       // A whole read's timeline may end early (a truncated file lists only the packets it holds):
       // the frames the container states beyond it are lost too.
-      if (damage) report(segment ? undefined : await this.probe(path).catch(() => undefined));
+      if (damage || segment?.lostTail) report(segment ? undefined : await this.probe(path).catch(() => undefined));
     } finally {
       watchdog.disarm();
       if (!finished) child.kill('SIGKILL');

@@ -19,7 +19,7 @@ import { sampleEvery, sampledFrameCount, type SamplingRule } from '../../core/sa
 import { allFramesIn, type JobParameters, type RunnerRecord, type SubmittedJob, type VideoRef } from '../../core/job.js';
 import { TOPICS } from '../../core/topics.js';
 import { damageKey } from '../../core/ids.js';
-import type { DamageReport } from '../../core/damage.js';
+import { lostTail, type DamageReport } from '../../core/damage.js';
 import { childTraceparent, traceIdOf } from '../../core/trace.js';
 import type { Handler } from '../../handler-middleware/handler.js';
 import type { Metrics } from '../../observability/metrics.js';
@@ -123,6 +123,8 @@ export const extractFrames: Handler<ExtractDeps> = async (message, deps) => {
     const segmentSeconds = deps.segmentSeconds ?? 0;
     const index = segmentSeconds > 0 && (info.durationSeconds ?? 0) >= 2 * segmentSeconds ? await deps.frames.index(local.path) : undefined;
     const plan = index && planSegments(index, existing?.parameters.sample_every ?? every, segmentSeconds);
+    // A truncated file's index ends early: the last segment reports the frames lost after it.
+    const tail = index && lostTail(index, info, existing?.parameters.sample_every ?? every);
     const record = await deps.jobRecords.start({
       _id: id,
       created_at: new Date(event.created_at),
@@ -163,6 +165,7 @@ export const extractFrames: Handler<ExtractDeps> = async (message, deps) => {
             seek_seconds: p.seekSeconds,
             pts_offset: index!.ptsOffset,
             sampled_pts: p.sampledPts,
+            ...(p.segment === p.segments - 1 && tail ? { lost_tail: tail } : {}),
             ...(traceparent ? { traceparent } : {}),
           }),
         ),
@@ -207,6 +210,7 @@ export const extractSegment: Handler<ExtractDeps> = async (message, deps) => {
       seekSeconds: task.seek_seconds,
       sampledPts: task.sampled_pts,
       ptsOffset: task.pts_offset,
+      ...(task.lost_tail ? { lostTail: task.lost_tail } : {}),
     };
     const info = { width: record.video.width, height: record.video.height, codec: record.video.codec };
     await withExtractionSlot(deps, id, () => extractRange(deps, record, local.path, info, log, traceparent, segment));
