@@ -22,11 +22,13 @@ import { startInference } from '../stages/inference/index.js';
 import { openDetectors } from './detectors.js';
 import { startResultPublisher } from '../stages/result-publisher/index.js';
 import { resultPublisherDeps } from './result-publisher-deps.js';
+import { relayDeps } from './relay-deps.js';
+import { notifierDeps } from './notifier-deps.js';
+import { inferenceDeps } from './inference-deps.js';
 import { startNotifier } from '../stages/notifier/index.js';
-import { webhookObserver } from '../stages/notifier/metrics.js';
 import { Metrics } from '../observability/metrics.js';
 import { jobsBacklog, resultsBacklog } from '../observability/backlog.js';
-import { apiModels, frameSource, loopTiming, rateLimits, retention, retryPolicy, videoLimits } from './settings.js';
+import { apiModels, frameSource, loopTiming, rateLimits, retention, videoLimits } from './settings.js';
 import { waitFor } from './wait-for.js';
 import { apiAccess } from './access.js';
 import { detectorCheck, mongoCheck } from './ready-checks.js';
@@ -173,21 +175,7 @@ export async function startClusterStage(stage: ClusterStage, config: Config, log
       case 'relay': {
         const [outboxDb, bus] = await Promise.all([outboxDatabase(), kafka()]);
         metrics.addBacklogSource(jobsBacklog(outboxDb.outboxEvents));
-        const relay = startRelay(
-          {
-            jobsOutbox: outboxDb.jobsOutbox,
-            jobsDeadLetters: outboxDb.jobsDeadLetters,
-            bus,
-            log,
-            batchSize: config.relayBatchSize,
-            owner: processName(stage),
-            leaseMs: config.claimLeaseMs,
-            retry: retryPolicy(config),
-            observer: metrics.jobsOutboxObserver(),
-          },
-          loopTiming(config),
-          retention(config),
-        );
+        const relay = startRelay(relayDeps(config, outboxDb, { bus, log, owner: processName(stage), metrics }), loopTiming(config), retention(config));
         stoppers.push(relay.stop);
         url = await listen(buildHealthApp('relay', log, metrics, { readyChecks, metricsKey: config.metricsKey }), config.relayPort);
         break;
@@ -219,16 +207,7 @@ export async function startClusterStage(stage: ClusterStage, config: Config, log
         clients.push(() => detectors.close());
         readyChecks.detector = detectorCheck(detectors);
         const bus = await kafka();
-        await startInference({
-          subscriber: bus,
-          bus,
-          detectors,
-          codec: new SharpFrameCodec(config.frameFormat, config.jpegQuality),
-          log,
-          concurrency: config.inferenceConcurrency,
-          maxAttempts: config.consumerMaxAttempts,
-          onDeadLettered: () => metrics.consumerDeadLetters.inc({ topic: TOPICS.inferenceTasks }),
-        });
+        await startInference(inferenceDeps(config, { bus, detectors, codec: new SharpFrameCodec(config.frameFormat, config.jpegQuality), log, metrics }));
         url = await listen(buildHealthApp('inference', log, metrics, { data: stats, readyChecks, metricsKey: config.metricsKey }), config.inferencePort);
         break;
       }
@@ -244,20 +223,7 @@ export async function startClusterStage(stage: ClusterStage, config: Config, log
         );
         stoppers.push(publisher.stop);
         const notifier = startNotifier(
-          {
-            notificationsOutbox: runnerDb.notificationsOutbox,
-            notificationsDeadLetters: runnerDb.notificationsDeadLetters,
-            undispatchedJobs: runnerDb.undispatchedJobs,
-            jobsDeadLetters: outboxDb.jobsDeadLetters,
-            outboxEvents: outboxDb.outboxEvents,
-            log: log.child({ component: 'notifier' }),
-            owner: processName('notifier'),
-            leaseMs: config.claimLeaseMs,
-            retry: { ...retryPolicy(config), maxAttempts: config.webhookMaxAttempts },
-            webhook: { secret: config.webhookSecret, timeoutMs: config.webhookTimeoutMs, allowPrivate: config.webhookAllowPrivate },
-            concurrency: config.webhookConcurrency,
-            observer: webhookObserver(metrics),
-          },
+          notifierDeps(config, runnerDb, outboxDb, { log: log.child({ component: 'notifier' }), owner: processName('notifier'), metrics }),
           loopTiming(config),
           retention(config),
         );

@@ -19,15 +19,17 @@ import { apiStores } from './api-stores.js';
 import { startInference } from '../stages/inference/index.js';
 import { startResultPublisher } from '../stages/result-publisher/index.js';
 import { resultPublisherDeps } from './result-publisher-deps.js';
+import { relayDeps } from './relay-deps.js';
+import { notifierDeps } from './notifier-deps.js';
+import { inferenceDeps } from './inference-deps.js';
 import { startNotifier } from '../stages/notifier/index.js';
-import { webhookObserver } from '../stages/notifier/metrics.js';
 import { openDetectors } from './detectors.js';
 import { Metrics } from '../observability/metrics.js';
 import { jobsBacklog, resultsBacklog } from '../observability/backlog.js';
 import { GROUPS, TOPICS } from '../core/topics.js';
 import { detectorCheck, sqliteCheck } from './ready-checks.js';
 import { apiAccess } from './access.js';
-import { apiModels, frameSource, loopTiming, rateLimits, retention, retryPolicy, videoLimits } from './settings.js';
+import { apiModels, frameSource, loopTiming, rateLimits, retention, videoLimits } from './settings.js';
 
 export interface EmbeddedService {
   api: Api;
@@ -77,39 +79,15 @@ export async function startEmbedded(config: Config, log: Logger, injected: { det
   );
 
   // One process owns the data directory: a stable owner name lets a restart re-claim at once.
-  const claims = { owner: 'embedded', leaseMs: config.claimLeaseMs, retry: retryPolicy(config) };
-  const relay = startRelay(
-    {
-      jobsOutbox: outboxDb.jobsOutbox,
-      jobsDeadLetters: outboxDb.jobsDeadLetters,
-      bus,
-      log: log.child({ stage: 'relay' }),
-      batchSize: config.relayBatchSize,
-      ...claims,
-      observer: metrics.jobsOutboxObserver(),
-    },
-    timing,
-    retention(config),
-  );
+  const owner = 'embedded';
+  const relay = startRelay(relayDeps(config, outboxDb, { bus, log: log.child({ stage: 'relay' }), owner, metrics }), timing, retention(config));
   const publisher = startResultPublisher(
-    resultPublisherDeps(config, runnerDb, { objects, log: log.child({ stage: 'publisher' }), owner: claims.owner, metrics }),
+    resultPublisherDeps(config, runnerDb, { objects, log: log.child({ stage: 'publisher' }), owner, metrics }),
     timing,
     retention(config),
   );
   const notifier = startNotifier(
-    {
-      notificationsOutbox: runnerDb.notificationsOutbox,
-      notificationsDeadLetters: runnerDb.notificationsDeadLetters,
-      undispatchedJobs: runnerDb.undispatchedJobs,
-      jobsDeadLetters: outboxDb.jobsDeadLetters,
-      outboxEvents: outboxDb.outboxEvents,
-      log: log.child({ stage: 'notifier' }),
-      ...claims,
-      retry: { ...claims.retry, maxAttempts: config.webhookMaxAttempts },
-      webhook: { secret: config.webhookSecret, timeoutMs: config.webhookTimeoutMs, allowPrivate: config.webhookAllowPrivate },
-      concurrency: config.webhookConcurrency,
-      observer: webhookObserver(metrics),
-    },
+    notifierDeps(config, runnerDb, outboxDb, { log: log.child({ stage: 'notifier' }), owner, metrics }),
     timing,
     retention(config),
   );
@@ -130,16 +108,7 @@ export async function startEmbedded(config: Config, log: Logger, injected: { det
       metrics,
     }),
   );
-  await startInference({
-    subscriber: bus,
-    bus,
-    detectors,
-    codec,
-    log: log.child({ stage: 'inference' }),
-    concurrency: config.inferenceConcurrency,
-    maxAttempts: config.consumerMaxAttempts,
-    onDeadLettered: () => metrics.consumerDeadLetters.inc({ topic: TOPICS.inferenceTasks }),
-  });
+  await startInference(inferenceDeps(config, { bus, detectors, codec, log: log.child({ stage: 'inference' }), metrics }));
 
   const api = await buildApi({
     ...apiStores(outboxDb, runnerDb),
