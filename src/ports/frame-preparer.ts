@@ -11,18 +11,17 @@ export interface FramePreparation {
 
 /**
  * FramePreparer: a decoded frame → the frame the runner sends to inference.
- *
- * Contract:
- * - `prepare` applies `preprocess` to the whole frame — OpenCV's `GaussianBlur(k×k, sigma 0)`, then
- *   `convertScaleAbs(alpha, beta)`, each equal to OpenCV's within ±1 per channel (the SIMD adapter
- *   and the reference are bit-exact on the default 3×3) — then resizes the result to `size` with
- *   OpenCV's `resize(INTER_LINEAR)` (within ±1), and returns the new frame.
- * - It never modifies `frame`. The result's pixels are written into `into` when that is exactly
- *   their size (a caller reusing buffers), else into a new buffer; either way no later call
- *   changes them.
- * - It is synchronous and CPU-bound (about 2 ms for a 768×576 frame with the SIMD adapter); an
- *   instance is used from one thread.
+ * An instance is used from one thread.
  */
 export interface FramePreparer {
+  /**
+   * Applies `preprocess` to the whole frame — OpenCV's `GaussianBlur(k×k, sigma 0)`, then
+   * `convertScaleAbs(alpha, beta)`, each equal to OpenCV's within ±1 per channel (the SIMD adapter
+   * and the reference are bit-exact on the default 3×3) — then resizes the result to `size` with
+   * OpenCV's `resize(INTER_LINEAR)` (within ±1), and returns the new frame. It never modifies
+   * `frame`; the result's pixels are written into `into` when that is exactly their size (a caller
+   * reusing buffers), else into a new buffer; either way no later call changes them. Synchronous
+   * and CPU-bound (about 2 ms for a 768×576 frame with the SIMD adapter).
+   */
   prepare(frame: FrameImage, preparation: FramePreparation, into?: Uint8Array): FrameImage;
 }

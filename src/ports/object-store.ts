@@ -1,36 +1,39 @@
 import type { Readable } from 'node:stream';
 
-/**
- * ObjectStore: named immutable blobs (videos, prediction JSON) in one bucket.
- *
- * Contract:
- * - `put` streams `body` to `key`; the object becomes visible to `get`/`exists` only once the whole
- *   body is stored (never half-written). Putting an existing key replaces it atomically, so a
- *   repeated put of the same content is harmless. If `body` errors, nothing is stored and `put`
- *   rejects with that error.
- * - `get` returns a stream of the object's bytes; rejects with `ObjectNotFoundError` when absent.
- *   With `range` (inclusive byte offsets, as HTTP's `Range: bytes=start-end`) it streams only
- *   bytes `start`…`min(end, size - 1)`; a range with `start > end` or `start < 0`, or one that
- *   starts at or past the object's end, rejects with `RangeError` (callers check against `stat`).
- * - `stat` gives the object's size (and its media type when the store records one, last
- *   modification and entity tag when it knows them) without reading it; rejects with
- *   `ObjectNotFoundError` when absent. A put between `stat` and `get` may make them disagree:
- *   readers that must not mix versions compare `etag`.
- * - `localPath` returns a file path a local program (ffmpeg) may read directly, or `undefined` when
- *   the store is remote (then callers use `get`).
- * - `delete` is idempotent; `deletePrefix` removes every key that starts with the prefix.
- * - `close` releases connections; no call may follow it.
- */
+/** ObjectStore: named immutable blobs (videos, prediction JSON) in one bucket. */
 export interface ObjectStore {
   /** The bucket name recorded in events (`payload.bucket`, `output_s3.bucket`). */
   readonly bucket: string;
+  /**
+   * Streams `body` to `key`. Atomic: the object becomes visible to `get`/`exists` only once the
+   * whole body is stored (never half-written); putting an existing key replaces it at once, so a
+   * repeated put of the same content is harmless. If `body` errors, nothing is stored and `put`
+   * rejects with that error. Resolves with the size stored.
+   */
   put(key: string, body: Readable, contentType?: string): Promise<{ size: number }>;
+  /**
+   * A stream of the object's bytes; rejects with `ObjectNotFoundError` when absent. With `range`
+   * (inclusive byte offsets, as HTTP's `Range: bytes=start-end`) only bytes `start`…`min(end,
+   * size - 1)`; a range with `start > end` or `start < 0`, or one that starts at or past the
+   * object's end, rejects with `RangeError` (callers check against `stat`). A read.
+   */
   get(key: string, range?: ByteRange): Promise<Readable>;
+  /**
+   * The object's size (and its media type when the store records one, last modification and
+   * entity tag when it knows them) without reading it; rejects with `ObjectNotFoundError` when
+   * absent. A put between `stat` and `get` may make them disagree: readers that must not mix
+   * versions compare `etag`. A read.
+   */
   stat(key: string): Promise<ObjectStat>;
+  /** Whether the whole object is stored (a put in progress is not). A read. */
   exists(key: string): Promise<boolean>;
+  /** A file path a local program (ffmpeg) may read directly, or `undefined` when the store is remote (then callers use `get`). */
   localPath(key: string): string | undefined;
+  /** Removes the object. Idempotent: an absent key is not an error. */
   delete(key: string): Promise<void>;
+  /** Removes every object whose key starts with `prefix` (not atomic: a crash may leave some; a repeat finishes). Idempotent. */
   deletePrefix(prefix: string): Promise<void>;
+  /** Releases connections; no call may follow it. */
   close(): Promise<void>;
 }
 

@@ -25,17 +25,15 @@ export interface AnnotationInput {
   signal?: AbortSignal;
 }
 
-/**
- * VideoAnnotator: draws a job's detections over its video.
- *
- * Contract:
- * - `render` writes an MP4 (H.264, browser-playable, no audio) of the whole video at
- *   `outputPath`, every decoded frame showing the boxes (class colour, label "class #track conf")
- *   of the latest sampled frame at or before it. Memory stays bounded whatever the video's length.
- * - It rejects with `AnnotationRenderError` (a reason a person can read) when the video cannot be
- *   read or the MP4 cannot be written, leaving no partial file; rendering again is harmless.
- */
+/** VideoAnnotator: draws a job's detections over its video. */
 export interface VideoAnnotator {
+  /**
+   * Writes an MP4 (H.264, browser-playable, no audio) of the whole video at `outputPath`, every
+   * decoded frame showing the boxes (class colour, label "class #track conf") of the latest sampled
+   * frame at or before it. Memory stays bounded whatever the video's length. Rejects with
+   * `AnnotationRenderError` (a reason a person can read) when the video cannot be read or the MP4
+   * cannot be written, leaving no partial file; rendering again is harmless (it replaces the file).
+   */
   render(input: AnnotationInput): Promise<void>;
 }
 
